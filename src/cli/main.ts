@@ -1,0 +1,238 @@
+// normlint's command line: file discovery, configuration lookup, output, --fix and exit codes.
+// Exit 0: no error-level finding; 1: errors found; 2: usage or internal error.
+import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ruleDocsUrl, ruleInfo } from "../engine/docs";
+import { format } from "../engine/rule";
+import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES } from "../engine/index";
+import { ConfigFinder, UsageError } from "./configs";
+import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
+import { displayPath, toPosix } from "./paths";
+import { collect } from "./walk";
+
+declare const NORMLINT_VERSION: string;
+const VERSION = typeof NORMLINT_VERSION === "string" ? NORMLINT_VERSION : "0.0.0-dev";
+
+const HELP = `normlint ${VERSION}: catches normalization-layer mismatches in model configs.
+
+Usage:
+  normlint [paths...] [options]   lint files and folders (default: .)
+  normlint rules [--format json]  list the rules
+  normlint explain <rule>         show a rule's documentation (name or code)
+
+Options:
+  --format <text|json|sarif>  output format (default text)
+  -o, --output <file>         write the report to a file instead of stdout
+  --config <file>             use this .normlint.json for every file (no lookup)
+  --fix                       apply safe fixes in place (atomic writes)
+  --select <rules>            only these rules (comma-separated names, codes, prefixes, tags)
+  --ignore <rules>            turn these rules off
+  --max-warnings <n>          exit 1 when there are more than n warnings
+  --no-color                  plain text output
+  -q, --quiet                 report errors only
+  -v, --version               print the version
+  -h, --help                  print this help
+
+Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
+`;
+
+function splitList(values: string[] | undefined): string[] | undefined {
+  const out = (values ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
+  for (const s of out) if (!isValidSelector(s)) throw new UsageError(`unknown rule or selector: ${s} (see 'normlint rules')`);
+  return out.length ? out : undefined;
+}
+
+/** Reads a file without following FIFOs or devices, and without reading past the cap. */
+function readRegular(path: string, cap: number): { bytes?: Uint8Array; size: number; error?: string } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { size: 0, error: "not a regular file" };
+    if (st.size > cap) return { size: st.size };
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return { bytes: buf.subarray(0, off), size: off };
+  } catch (e) {
+    return { size: 0, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes through a temporary file in the same folder and renames it over the target. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.normlint-${process.pid}.tmp`);
+  const mode = statSync(path).mode & 0o7777;
+  try {
+    writeFileSync(tmp, text, { mode });
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw e;
+  }
+}
+
+function rulesCommand(format: string): string {
+  if (format === "json") {
+    return JSON.stringify(RULES.map((r) => ({ code: r.code, name: r.name, severity: r.severity, fix: r.fix, tags: r.tags, summary: r.summary, docs: ruleDocsUrl(r.name) })), null, 2) + "\n";
+  }
+  const w = Math.max(...RULES.map((r) => r.name.length));
+  return RULES.map((r) => `${r.code}  ${r.name.padEnd(w)}  ${r.severity.padEnd(7)}  ${r.summary}`).join("\n") + "\n";
+}
+
+function explainCommand(id: string | undefined): string {
+  if (!id) throw new UsageError("explain needs a rule name or code, e.g. 'normlint explain eps-key-unused'");
+  const info = ruleInfo(id);
+  if (!info) throw new UsageError(`unknown rule: ${id} (see 'normlint rules')`);
+  const d = info.docs;
+  return [
+    `${info.code} ${info.name} (default: ${info.severity}; fix: ${info.fix}; tags: ${info.tags.join(", ")})`,
+    "",
+    "What it does",
+    `  ${d.whatItDoes.replace(/\n/g, "\n  ")}`,
+    "",
+    "Why is this bad?",
+    `  ${d.why.replace(/\n/g, "\n  ")}`,
+    "",
+    "Example",
+    `  ${d.example.replace(/\n/g, "\n  ")}`,
+    "",
+    "Use instead",
+    `  ${d.useInstead.replace(/\n/g, "\n  ")}`,
+    "",
+    `Docs: ${ruleDocsUrl(info.name)}`,
+    "",
+  ].join("\n");
+}
+
+export function run(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: "string", default: "text" },
+        output: { type: "string", short: "o" },
+        config: { type: "string" },
+        fix: { type: "boolean", default: false },
+        select: { type: "string", multiple: true },
+        ignore: { type: "string", multiple: true },
+        "max-warnings": { type: "string" },
+        "no-color": { type: "boolean", default: false },
+        quiet: { type: "boolean", short: "q", default: false },
+        version: { type: "boolean", short: "v", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    err(`normlint: ${(e as Error).message}\nRun 'normlint --help' for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = args;
+  try {
+    if (values.help) return out(HELP), 0;
+    if (values.version) return out(`${VERSION}\n`), 0;
+    const format = values.format!;
+    if (!["text", "json", "sarif"].includes(format)) throw new UsageError(`--format must be text, json or sarif, not ${format}`);
+    if (positionals[0] === "rules") return out(rulesCommand(format)), 0;
+    if (positionals[0] === "explain") return out(explainCommand(positionals[1])), 0;
+    const maxWarnings = values["max-warnings"] === undefined ? undefined : Number(values["max-warnings"]);
+    if (maxWarnings !== undefined && !(Number.isInteger(maxWarnings) && maxWarnings >= 0)) throw new UsageError("--max-warnings needs a non-negative integer");
+    const selection: CliSelection = { select: splitList(values.select), ignore: splitList(values.ignore) };
+    return lintCommand(positionals.length ? positionals : ["."], { ...values, format, selection, maxWarnings }, out, err);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`normlint: ${e.message}\n`);
+      return 2;
+    }
+    err(`normlint: internal error: ${(e as Error).stack ?? e}\n`);
+    return 2;
+  }
+}
+
+interface LintOptions {
+  format: string;
+  output?: string;
+  config?: string;
+  fix?: boolean;
+  quiet?: boolean;
+  "no-color"?: boolean;
+  selection: CliSelection;
+  maxWarnings?: number;
+}
+
+function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const cwd = process.cwd();
+  let missing = 0;
+  const candidates = collect(paths, (p) => {
+    missing++;
+    err(`normlint: ${p.message}\n`);
+  });
+  if (missing && candidates.length === 0) return 2;
+  const finder = new ConfigFinder(opts.config);
+  const reports: FileReport[] = [];
+  let linted = 0;
+  let fixed = 0;
+  for (const c of candidates) {
+    const loaded = finder.forFile(c.path);
+    const rel = loaded ? toPosix(relative(loaded.dir, toPosix(c.path))) : toPosix(relative(cwd, c.path));
+    if (!c.explicit && isExcluded(loaded, rel)) continue;
+    const settings = resolveSettings(loaded, rel, opts.selection);
+    const shown = displayPath(c.path, cwd);
+    const read = readRegular(c.path, settings.maxFileSize);
+    let input: LintInput = { path: shown, bytes: read.bytes, size: read.size, explicit: c.explicit };
+    if (read.error) {
+      reports.push({ file: shown, text: "", findings: [unreadable(shown, read.error)] });
+      linted++;
+      continue;
+    }
+    if (opts.fix && read.bytes) {
+      const fixedText = fixConfigText(input, settings);
+      if (fixedText !== undefined) {
+        const before = lintConfig(input, settings).findings.length;
+        writeAtomic(c.path, fixedText);
+        input = { ...input, bytes: undefined, text: fixedText };
+        const after = lintConfig(input, settings).findings.length;
+        fixed += Math.max(0, before - after);
+      }
+    }
+    const result = lintConfig(input, settings);
+    if (result.status === "skipped") continue;
+    linted++;
+    const findings = opts.quiet ? result.findings.filter((f) => f.severity === "error") : result.findings;
+    if (findings.length) reports.push({ file: shown, text: result.text, findings });
+  }
+  for (const p of finder.problems) reports.unshift({ file: displayPath(p.path, cwd), text: p.text, findings: p.findings });
+  const summary = summarize(reports, candidates.length, linted, fixed);
+  const color = opts.format === "text" && !opts["no-color"] && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const report =
+    opts.format === "json" ? formatJson(reports, summary) : opts.format === "sarif" ? formatSarif(reports, VERSION, cwd) : formatText(reports, summary, color);
+  if (opts.output) writeFileSync(resolve(opts.output), report);
+  else out(report);
+  if (summary.errors > 0) return 1;
+  if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
+  return 0;
+}
+
+function unreadable(file: string, error: string) {
+  const rule = RULES.find((r) => r.name === "invalid-json")!;
+  return {
+    file, rule: rule.name, code: rule.code, severity: "error" as const, messageId: "unreadable",
+    message: format(rule.messages.unreadable, { detail: error }), start: 0, end: 0, fixes: [],
+  };
+}
+
+if (require.main === module) {
+  const code = run(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  process.exitCode = code;
+}

@@ -1,0 +1,129 @@
+// File discovery: folders are walked respecting .gitignore files (those above the starting folder
+// up to the repository root too), .git and node_modules are skipped, symlinked folders are followed
+// once (a loop is cut by tracking real paths), and only regular files are returned.
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import ignore, { type Ignore } from "ignore";
+
+export interface Candidate {
+  path: string;
+  explicit: boolean;
+}
+
+const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "__pycache__", ".venv", ".mypy_cache"]);
+
+export function isLintTarget(name: string): boolean {
+  return name === "config.json";
+}
+
+interface Layer {
+  base: string;
+  ig: Ignore;
+}
+
+function loadGitignore(dir: string): Layer | undefined {
+  const file = join(dir, ".gitignore");
+  if (!existsSync(file)) return undefined;
+  try {
+    return { base: dir, ig: ignore().add(readFileSync(file, "utf8")) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** .gitignore layers from the repository root (or filesystem root) down to `dir`'s parent. */
+function ancestorLayers(dir: string): Layer[] {
+  const layers: Layer[] = [];
+  let d = dirname(dir);
+  let child = dir;
+  while (d !== child) {
+    const l = loadGitignore(d);
+    if (l) layers.unshift(l);
+    if (existsSync(join(d, ".git"))) break;
+    child = d;
+    d = dirname(d);
+  }
+  if (existsSync(join(dir, ".git"))) return [];
+  return layers;
+}
+
+function ignored(layers: Layer[], path: string, isDir: boolean): boolean {
+  for (const { base, ig } of layers) {
+    const rel = relative(base, path).split(sep).join("/");
+    if (!rel || rel.startsWith("..")) continue;
+    if (ig.ignores(isDir ? `${rel}/` : rel)) return true;
+  }
+  return false;
+}
+
+export interface WalkProblem {
+  path: string;
+  message: string;
+}
+
+export function collect(paths: string[], onProblem: (p: WalkProblem) => void): Candidate[] {
+  const out: Candidate[] = [];
+  const seenFiles = new Set<string>();
+  const add = (path: string, explicit: boolean) => {
+    let key = path;
+    try {
+      key = realpathSync(path);
+    } catch {}
+    if (seenFiles.has(key)) return;
+    seenFiles.add(key);
+    out.push({ path, explicit });
+  };
+  for (const p of paths) {
+    const abs = resolve(p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      onProblem({ path: p, message: `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const visited = new Set<string>();
+      walk(abs, [...ancestorLayers(abs)], visited, (f) => add(f, false));
+    } else add(abs, true);
+  }
+  return out;
+}
+
+function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: string) => void): void {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return;
+  }
+  if (visited.has(real)) return; // a symlink loop or a second link to the same folder
+  visited.add(real);
+  const own = loadGitignore(dir);
+  const here = own ? [...layers, own] : layers;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = statSync(full);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue; // dangling link
+      }
+    }
+    if (isDir) {
+      if (SKIP_DIRS.has(e.name) || ignored(here, full, true)) continue;
+      walk(full, here, visited, emit);
+    } else if (isFile && isLintTarget(e.name) && !ignored(here, full, false)) emit(full);
+  }
+}

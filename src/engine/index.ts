@@ -1,0 +1,164 @@
+// The engine's public entry. Callers pass bytes or text in and get findings out; the engine does
+// no I/O, so the CLI, the extension host and a browser share it.
+import { buildConfigFile, isModelConfig } from "./config-model";
+import { validators } from "./generated/validators.js";
+import { decodeText, nodeAtPointer, parseJson } from "./parsers/json";
+import { RULES } from "./registry";
+import { type ConfigFile, type ConfigRuleContext, format, rangeOf, type Report, type SchemaError } from "./rule";
+import { type FileSettings, defaultSettings, selectorMatches } from "./settings";
+import type { Finding, Severity } from "./types";
+
+export type { Finding, Fix, Severity, TextEdit } from "./types";
+export { RULES, findRule, REDIRECTS } from "./registry";
+export * from "./settings";
+export { LineIndex } from "./util/text";
+
+export interface LintInput {
+  /** Path as the caller wants it reported (posix, relative or absolute). */
+  path: string;
+  bytes?: Uint8Array;
+  text?: string;
+  /** Size in bytes when the content was not read because it is over the cap. */
+  size?: number;
+  /** Named explicitly by the user: linted as a model config even when it is not called config.json. */
+  explicit?: boolean;
+}
+
+export interface LintResult {
+  path: string;
+  /** "config": linted as a model config; "skipped": not a model config (reason says why). */
+  status: "config" | "skipped";
+  reason?: string;
+  findings: Finding[];
+  /** The decoded text the offsets refer to ("" when the bytes did not decode). */
+  text: string;
+}
+
+function validateSchema(modelType: string | undefined, value: unknown): SchemaError[] {
+  const errors: SchemaError[] = [];
+  const run = (fn: ((v: unknown) => boolean) & { errors?: unknown }) => {
+    if (!fn(value)) errors.push(...((fn.errors ?? []) as SchemaError[]));
+  };
+  run(validators.base);
+  const fam = modelType !== undefined ? validators.families[modelType] : undefined;
+  if (fam) run(fam);
+  return errors;
+}
+
+function formatSize(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** Lints one config.json-like file. */
+export function lintConfig(input: LintInput, settings: FileSettings = defaultSettings()): LintResult {
+  const findings: Finding[] = [];
+  let text = "";
+  let config: ConfigFile | null = null;
+  let decodeProblem: ConfigRuleContext<string>["decodeProblem"];
+  let tooLarge: ConfigRuleContext<string>["tooLarge"];
+  const size = input.size ?? input.bytes?.length ?? input.text?.length ?? 0;
+
+  if (size > settings.maxFileSize) {
+    tooLarge = { size: formatSize(size), cap: formatSize(settings.maxFileSize) };
+  } else if (input.text !== undefined || input.bytes) {
+    const decoded = input.text !== undefined ? { ok: true as const, text: input.text } : decodeText(input.bytes!);
+    if (decoded.ok) {
+      text = decoded.text;
+      config = buildConfigFile(parseJson(text));
+    } else decodeProblem = { detail: decoded.problem.detail, kind: decoded.problem.kind };
+  }
+
+  // A file that parsed cleanly but is not a model config is left alone, unless named explicitly.
+  const root = config?.doc.root;
+  const broken = !config || config.doc.problems.some((p) => p.kind === "syntax" || p.kind === "too-deep");
+  if (config && !broken && !isModelConfig(root)) {
+    const reason = root?.type === "object" ? "no model_type and no known architectures" : "the top level is not an object";
+    return { path: input.path, status: "skipped", reason, findings: [], text };
+  }
+
+  for (const rule of RULES) {
+    if (rule.input !== "config") continue;
+    const level = settings.levels.get(rule.name) ?? rule.severity;
+    if (level === "off") continue;
+    const userLevel = level !== rule.severity;
+    const ctx: ConfigRuleContext<string> = {
+      file: input.path,
+      text,
+      config,
+      decodeProblem,
+      tooLarge,
+      validateSchema,
+      report(r: Report<string>) {
+        const { start, end } = rangeOf(r.at);
+        const severity: Severity = userLevel ? level : r.severity ?? rule.severity;
+        findings.push({
+          file: input.path,
+          rule: rule.name,
+          code: rule.code,
+          severity,
+          messageId: r.messageId,
+          message: format(rule.messages[r.messageId], r.data),
+          start,
+          end,
+          fixes: r.fixes ?? [],
+        });
+      },
+    };
+    try {
+      rule.check(ctx);
+    } catch (err) {
+      // A rule bug must not hide the other rules' findings; it is reported where the file starts.
+      findings.push({
+        file: input.path, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
+        message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
+      });
+    }
+  }
+  const kept = settings.ignores.length && root ? findings.filter((f) => !isIgnored(f, settings, root)) : findings;
+  kept.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+  return { path: input.path, status: "config", findings: kept, text };
+}
+
+function isIgnored(f: Finding, settings: FileSettings, root: import("jsonc-parser").Node): boolean {
+  return settings.ignores.some((ig) => {
+    if (ig.rules.length && !ig.rules.some((s) => selectorMatches(s, { name: f.rule, code: f.code, tags: RULES.find((r) => r.name === f.rule)?.tags ?? [] }) > 0)) return false;
+    if (ig.pointer === "" || ig.pointer === "/") return true;
+    const node = nodeAtPointer(root, ig.pointer);
+    if (!node) return false;
+    // The property node spans `"key": value`, so a finding on the key is covered too.
+    const span = node.parent?.type === "property" ? node.parent : node;
+    return f.start >= span.offset && f.end <= span.offset + span.length;
+  });
+}
+
+/** Applies non-overlapping edits (sorted by position) to a text. */
+export function applyEdits(text: string, edits: Array<{ start: number; end: number; text: string }>): string {
+  const sorted = [...edits].sort((a, b) => b.start - a.start);
+  let out = text;
+  let limit = Infinity;
+  for (const e of sorted) {
+    if (e.end > limit) continue; // overlapping: left for the next pass
+    out = out.slice(0, e.start) + e.text + out.slice(e.end);
+    limit = e.start;
+  }
+  return out;
+}
+
+/**
+ * Applies every safe fix, re-linting between passes until nothing fixable is left (at most 10
+ * passes). Returns the new text, or undefined when nothing changed.
+ */
+export function fixConfigText(input: LintInput, settings: FileSettings): string | undefined {
+  let result = lintConfig(input, settings);
+  const original = result.text;
+  let text = original;
+  for (let pass = 0; pass < 10; pass++) {
+    const edits = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe).flatMap((x) => x.edits));
+    if (edits.length === 0) break;
+    const next = applyEdits(text, edits);
+    if (next === text) break;
+    text = next;
+    result = lintConfig({ ...input, bytes: undefined, text }, settings);
+  }
+  return text === original ? undefined : text;
+}

@@ -1,0 +1,119 @@
+// Typed access to the model-family knowledge base (families.json, built by scripts/kb/build-knowledge.mjs).
+// Rules ask these functions for facts; no rule hard-codes a family.
+import data from "./families.json";
+
+export type NormKind = "rms" | "layer" | "none" | "other";
+export type ClassKind = "rms" | "rms-gated" | "layer" | "l2" | "batch" | "group" | "other";
+export type Cast = "llama" | "gemma" | "fp32" | "t5" | "torch" | "none" | "other";
+export type JsonScalar = boolean | number | string | null;
+
+export interface NormClass {
+  name: string;
+  kind: ClassKind;
+  offset: boolean;
+  bias: boolean;
+  init: "ones" | "zeros" | "none";
+  cast: Cast;
+  eps: string[];
+  at: string[];
+}
+
+export interface Family {
+  modelType: string;
+  config: string;
+  norm: NormKind;
+  bias: boolean;
+  offset: boolean;
+  init: "ones" | "zeros" | "none";
+  cast: Cast;
+  /** Eps keys the config class reads, with their defaults. */
+  eps: Record<string, number | null>;
+  normKeys?: Record<string, JsonScalar>;
+  epsFixed?: number;
+  sub?: Record<string, string | null>;
+  /** When the file has no object under this key, the config class builds it from the top-level keys. */
+  flatSub?: string;
+  arch?: string[];
+  classes?: NormClass[];
+  tensors?: string[];
+  notes?: string[];
+  src: string[];
+  via: string;
+}
+
+type RawFamily = Omit<Family, "modelType">;
+const raw = (data as unknown as { families: Record<string, RawFamily> }).families;
+
+export const knowledgeMeta = (data as unknown as { _meta: Record<string, unknown> })._meta;
+
+const families = new Map<string, Family>();
+for (const [modelType, rec] of Object.entries(raw)) families.set(modelType, { modelType, ...rec });
+
+const byArchitecture = new Map<string, string[]>();
+const byConfigClass = new Map<string, string>();
+for (const f of families.values()) {
+  byConfigClass.set(f.config, f.modelType);
+  for (const a of f.arch ?? []) {
+    const list = byArchitecture.get(a) ?? [];
+    list.push(f.modelType);
+    byArchitecture.set(a, list);
+  }
+}
+
+/** Every eps key some family reads, so a key foreign to one family is still recognised as an eps key. */
+const epsKeys = new Set<string>();
+for (const f of families.values()) for (const k of Object.keys(f.eps)) epsKeys.add(k);
+
+export function family(modelType: string): Family | undefined {
+  return families.get(modelType);
+}
+
+export function allFamilies(): Iterable<Family> {
+  return families.values();
+}
+
+export function modelTypes(): string[] {
+  return [...families.keys()];
+}
+
+/** Model types whose auto mappings list this architecture class. */
+export function familiesForArchitecture(arch: string): string[] {
+  return byArchitecture.get(arch) ?? [];
+}
+
+export function familyForConfigClass(cls: string): Family | undefined {
+  const t = byConfigClass.get(cls);
+  return t === undefined ? undefined : families.get(t);
+}
+
+export function isKnownEpsKey(key: string): boolean {
+  return epsKeys.has(key);
+}
+
+export function knownEpsKeys(): string[] {
+  return [...epsKeys].sort();
+}
+
+/** Checkpoint tensor names of a family's norms: each module path plus `.weight` and, with a bias, `.bias`. */
+export function normTensors(f: Family): string[] {
+  if (f.tensors) return f.tensors;
+  const out: string[] = [];
+  for (const c of f.classes ?? []) {
+    for (const at of c.at) {
+      if (c.init !== "none") out.push(`${at}.weight`);
+      if (c.bias) out.push(`${at}.bias`);
+    }
+  }
+  return out;
+}
+
+/** A short human description of the main norm: "RMSNorm, x * (1 + weight), no bias". */
+export function describeNorm(f: Family): string {
+  const kind = { rms: "RMSNorm", layer: "LayerNorm", none: "no norm parameters", other: "other norm" }[f.norm];
+  if (f.norm === "none") return kind;
+  const parts = [kind];
+  if (f.init === "none") parts.push("no weight");
+  else parts.push(f.offset ? "x * (1 + weight)" : "x * weight");
+  parts.push(f.bias ? "with bias" : "no bias");
+  return parts.join(", ");
+}

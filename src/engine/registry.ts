@@ -1,0 +1,41 @@
+// Every rule, in one explicit list sorted by code. Codes are permanent; a renamed rule keeps its
+// code and its old name goes to REDIRECTS so users' configs and suppressions keep working.
+import type { Rule } from "./rule";
+import architectureModelTypeMismatch from "./rules/config/architecture-model-type-mismatch";
+import configSchemaInvalid from "./rules/config/config-schema-invalid";
+import duplicateKey from "./rules/config/duplicate-key";
+import epsKeyMisspelled from "./rules/config/eps-key-misspelled";
+import epsKeyUnused from "./rules/config/eps-key-unused";
+import epsValueInvalid from "./rules/config/eps-value-invalid";
+import fileTooLarge from "./rules/config/file-too-large";
+import invalidJson from "./rules/config/invalid-json";
+import invalidNormlintConfig from "./rules/config/invalid-normlint-config";
+import normConfigConflict from "./rules/config/norm-config-conflict";
+import unknownModelType from "./rules/config/unknown-model-type";
+
+export const RULES: readonly Rule[] = [
+  invalidJson,
+  unknownModelType,
+  fileTooLarge,
+  duplicateKey,
+  invalidNormlintConfig,
+  epsKeyUnused,
+  epsKeyMisspelled,
+  epsValueInvalid,
+  normConfigConflict,
+  architectureModelTypeMismatch,
+  configSchemaInvalid,
+] as Rule[];
+
+/** Old rule names -> current names. */
+export const REDIRECTS: Readonly<Record<string, string>> = {};
+
+const byName = new Map(RULES.map((r) => [r.name, r]));
+const byCode = new Map(RULES.map((r) => [r.code, r]));
+
+/** A rule by name, code or redirected old name. */
+export function findRule(id: string): Rule | undefined {
+  return byName.get(REDIRECTS[id] ?? id) ?? byCode.get(id.toUpperCase());
+}
+
+export const ALL_TAGS: readonly string[] = [...new Set(RULES.flatMap((r) => r.tags))].sort();

@@ -1,0 +1,77 @@
+// The rule contract: metadata (the single source for docs, schemas and tables) plus a check function.
+import type { Node } from "jsonc-parser";
+import type { Family } from "./knowledge/index";
+import type { JsonDocument } from "./parsers/json";
+import type { Fix, InputKind, RuleMeta, Severity } from "./types";
+
+/** One model config object: the root, or a nested sub-config such as `text_config`. */
+export interface ConfigScope {
+  /** JSON pointer of the object ("" for the root). */
+  pointer: string;
+  node: Node;
+  /** Dotted path for messages ("text_config"), "" for the root. */
+  path: string;
+  modelType?: string;
+  modelTypeNode?: Node;
+  family?: Family;
+  /** How the family was found when the object does not name it. */
+  inferredFrom?: "architectures" | "parent";
+  parent?: ConfigScope;
+}
+
+export interface ConfigFile {
+  doc: JsonDocument;
+  scopes: ConfigScope[];
+}
+
+export interface SchemaError {
+  /** JSON pointer relative to the validated object. */
+  instancePath: string;
+  message: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+export interface ReportRange {
+  start: number;
+  end: number;
+}
+
+export interface Report<M extends string> {
+  messageId: M;
+  at: Node | ReportRange;
+  data?: Record<string, string | number>;
+  fixes?: Fix[];
+  /** A milder severity for this report than the rule's default; a level the user configures wins. */
+  severity?: Severity;
+}
+
+export interface ConfigRuleContext<M extends string> {
+  file: string;
+  text: string;
+  /** Null when the text did not decode (binary, bad UTF-8): only invalid-json runs then. */
+  config: ConfigFile | null;
+  decodeProblem?: { detail: string; kind: string };
+  /** Set when the file was over the size cap and not parsed. */
+  tooLarge?: { size: string; cap: string };
+  /** Schema validation of one config object against the base schema and its family's (injected). */
+  validateSchema(modelType: string | undefined, value: unknown): SchemaError[];
+  report(r: Report<M>): void;
+}
+
+export interface Rule<M extends string = string> extends RuleMeta<M> {
+  check(ctx: ConfigRuleContext<M>): void;
+}
+
+/** Typed helper: a misspelt message id is a compile error. */
+export function defineRule<M extends string>(rule: Rule<M> & { input: InputKind }): Rule<M> {
+  return rule;
+}
+
+export function rangeOf(at: Node | ReportRange): ReportRange {
+  return "type" in at ? { start: at.offset, end: at.offset + at.length } : at;
+}
+
+export function format(template: string, data: Record<string, string | number> = {}): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => (k in data ? String(data[k]) : `{{${k}}}`));
+}

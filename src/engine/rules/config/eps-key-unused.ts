@@ -1,0 +1,94 @@
+import { family as familyOf, isKnownEpsKey } from "../../knowledge/index";
+import { deletePropertyEdit, nodeValue, properties, property } from "../../parsers/json";
+import { defineRule } from "../../rule";
+import { formatNumber, formatValue } from "../../util/text";
+import { familyLabel } from "./shared";
+
+/**
+ * ## What it does
+ * Flags an eps key that the family's configuration class never reads, such as `layer_norm_eps` in
+ * a Llama config or `rms_norm_eps` in a StarCoder2 config, and says which key is read, its
+ * effective value, and whether the ignored value differs.
+ *
+ * ## Why is this bad?
+ * `PretrainedConfig` stores unknown keys without complaint, so the model silently runs with the
+ * eps of the key it does read (often its default). A port that "set" eps to 1e-5 may in fact run
+ * at 1e-6, and nothing raises an error.
+ *
+ * ## Example
+ * `{"model_type": "llama", "layer_norm_eps": 1e-5}`
+ *
+ * ## Use instead
+ * `{"model_type": "llama", "rms_norm_eps": 1e-5}`
+ */
+export default defineRule({
+  name: "eps-key-unused",
+  code: "NL101",
+  severity: "warning",
+  input: "config",
+  tags: ["eps", "config"],
+  fix: "unsafe",
+  summary: "eps key the family's config class never reads",
+  messages: {
+    unused: "{{config}} never reads `{{key}}`; {{family}} norms use `{{read}}` = {{effective}} ({{source}}){{compare}}.",
+    noEpsKey: "{{config}} never reads `{{key}}`; {{family}} norms use a fixed eps{{fixed}} that no config key changes.",
+    subConfig: "{{config}} never reads `{{key}}` at this level; the {{sub}} sub-config reads it{{compare}}.",
+  },
+  check(ctx) {
+    const config = ctx.config;
+    if (!config) return;
+    for (const scope of config.scopes) {
+      const fam = scope.family;
+      if (!fam) continue;
+      const readKeys = Object.keys(fam.eps);
+      for (const prop of properties(scope.node)) {
+        if (!isKnownEpsKey(prop.key) || prop.key in fam.eps) continue;
+        const value = nodeValue(config.doc, prop.valueNode);
+        const data: Record<string, string> = { config: fam.config, key: prop.key, family: familyLabel(fam) };
+        // A composite config's sub-config may read this key: say where it belongs.
+        const subEntry = Object.entries(fam.sub ?? {}).find(([, t]) => t && prop.key in (familyOf(t)?.eps ?? {}));
+        if (subEntry && readKeys.length === 0) {
+          const [subKey] = subEntry;
+          // Flat composite configs feed top-level keys into text_config when it is absent.
+          if (fam.flatSub === subKey && !property(scope.node, subKey)) continue;
+          const inSub = property(property(scope.node, subKey)?.valueNode, prop.key);
+          const subValue = inSub ? nodeValue(config.doc, inSub.valueNode) : undefined;
+          ctx.report({
+            messageId: "subConfig",
+            at: prop.keyNode,
+            data: { ...data, sub: `\`${subKey}\``, compare: inSub ? `, where it is ${formatValue(subValue)}${sameValue(subValue, value) ? "" : `; this ${formatValue(value)} is ignored`}` : `; move it into \`${subKey}\`` },
+          });
+          continue;
+        }
+        if (readKeys.length === 0) {
+          ctx.report({ messageId: "noEpsKey", at: prop.keyNode, data: { ...data, fixed: fam.epsFixed !== undefined ? ` (${formatNumber(fam.epsFixed)})` : "" } });
+          continue;
+        }
+        const read = readKeys[0];
+        const readProp = property(scope.node, read);
+        const effective = readProp ? nodeValue(config.doc, readProp.valueNode) : fam.eps[read];
+        const differs = !sameValue(effective, value);
+        const fix = readProp
+          ? { title: `Remove the unused \`${prop.key}\``, safe: false, edits: [deletePropertyEdit(ctx.text, scope.node, prop.node)] }
+          : { title: `Rename \`${prop.key}\` to \`${read}\``, safe: false, edits: [{ start: prop.keyNode.offset, end: prop.keyNode.offset + prop.keyNode.length, text: JSON.stringify(read) }] };
+        ctx.report({
+          messageId: "unused",
+          at: prop.keyNode,
+          data: {
+            ...data,
+            read,
+            effective: formatValue(effective),
+            source: readProp ? "set in this file" : "its default",
+            compare: differs ? `; the ignored value ${formatValue(value)} differs` : "; the ignored value is the same",
+          },
+          fixes: [fix],
+        });
+      }
+    }
+  },
+});
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return typeof a === "number" && typeof b === "number" ? a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)) : a === b;
+}
+

@@ -1,0 +1,68 @@
+// Small pure helpers shared by rules and adapters.
+
+/** Damerau-Levenshtein (optimal string alignment) distance, capped: returns cap + 1 when larger. */
+export function editDistance(a: string, b: string, cap = 8): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => {
+    const row = new Array<number>(cols).fill(0);
+    row[0] = i;
+    return row;
+  });
+  for (let j = 0; j < cols; j++) d[0][j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return Math.min(d[rows - 1][cols - 1], cap + 1);
+}
+
+/** The candidate closest to `word` within `maxDistance`, ties broken by candidate order. */
+export function closest(word: string, candidates: Iterable<string>, maxDistance: number): string | undefined {
+  let best: string | undefined;
+  let bestD = maxDistance + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase(), maxDistance);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+/** Numbers as a config author writes them: 1e-6, 1e-5, 0.001, 1.5625e-7. */
+export function formatNumber(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (!Number.isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
+  if (n !== 0 && Math.abs(n) < 1e-3) return n.toExponential().replace(/\.?0+e/, "e").replace("e+", "e");
+  return String(n);
+}
+
+export function formatValue(v: unknown): string {
+  return typeof v === "number" ? formatNumber(v) : JSON.stringify(v) ?? String(v);
+}
+
+/** 1-based line and column (UTF-16 units, as ESLint reports) from offsets. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
+  }
+  lineText(text: string, line: number): string {
+    const start = this.starts[line - 1] ?? text.length;
+    const end = this.starts[line] ?? text.length;
+    return text.slice(start, end).replace(/\r?\n$/, "");
+  }
+}
