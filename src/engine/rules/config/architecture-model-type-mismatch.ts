@@ -27,7 +27,7 @@ export default defineRule({
   summary: "architectures entry registered for another model type",
   messages: {
     mismatch: "`{{arch}}` is registered for model_type {{owners}}, not `{{type}}`.",
-    mismatchNorm: "`{{arch}}` is registered for model_type {{owners}}, not `{{type}}`; their norms differ ({{theirs}} vs {{ours}}).",
+    mismatchNorm: "`{{arch}}` is registered for model_type {{owners}}, not `{{type}}`, and their norms differ: {{owner}} uses {{theirs}}, {{type}} uses {{ours}}.",
   },
   check(ctx) {
     for (const scope of ctx.config?.scopes ?? []) {
@@ -44,7 +44,7 @@ export default defineRule({
         const other = family(owners[0]);
         const ours = describeNorm(fam);
         const theirs = other ? describeNorm(other) : ours;
-        const data = { arch: item.value as string, owners: owners.map((o) => `\`${o}\``).join(" or "), type: fam.modelType, theirs, ours };
+        const data = { arch: item.value as string, owners: owners.map((o) => `\`${o}\``).join(" or "), owner: owners[0], type: fam.modelType, theirs, ours };
         ctx.report({ messageId: theirs === ours ? "mismatch" : "mismatchNorm", at: item, data });
       }
     }
