@@ -1,5 +1,6 @@
 // npm run bench: lints a generated corpus of 10,000 config.json files in this process and reports
 // files/s, peak memory, and the ratio against JSON.parse of the same bytes (the floor).
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,10 +58,27 @@ for (let r = 0; r < ROUNDS; r++) {
   bestLint = Math.min(bestLint, l.ms);
   findings = l.out;
 }
+// End to end: the CLI (walk, .gitignore, read, lint, JSON report) against a Node process that walks
+// and JSON.parses the same tree, each timed as a whole command.
+const cli = join(__dirname, "cli.js");
+const baselineScript = `const fs=require("fs"),p=require("path");let n=0;(function w(d){for(const e of fs.readdirSync(d,{withFileTypes:true})){const f=p.join(d,e.name);if(e.isDirectory())w(f);else if(e.name==="config.json"){JSON.parse(fs.readFileSync(f,"utf8"));n++}}})(process.argv[1]);console.log(n)`;
+const command = (args: string[]) => {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 30 });
+  if (r.status !== 0 && r.status !== 1) throw new Error(r.stderr);
+  return performance.now() - t0;
+};
+let bestCli = Infinity;
+let bestWalk = Infinity;
+for (let r = 0; r < 2; r++) {
+  bestWalk = Math.min(bestWalk, command(["-e", baselineScript, dir]));
+  bestCli = Math.min(bestCli, command([cli, dir, "--format", "json"]));
+}
 rmSync(dir, { recursive: true, force: true });
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
 console.log(`corpus: ${N} config.json files, ${mb(total)} MiB, ${findings} findings`);
 console.log(`JSON.parse floor: ${bestFloor.toFixed(0)} ms (${Math.round((N / bestFloor) * 1000)} files/s)`);
 console.log(`normlint lint:    ${bestLint.toFixed(0)} ms (${Math.round((N / bestLint) * 1000)} files/s)`);
 console.log(`ratio lint / JSON.parse: ${(bestLint / bestFloor).toFixed(1)}x`);
+console.log(`CLI end to end:   ${bestCli.toFixed(0)} ms (${Math.round((N / bestCli) * 1000)} files/s); node walk+JSON.parse command ${bestWalk.toFixed(0)} ms; ratio ${(bestCli / bestWalk).toFixed(1)}x`);
 console.log(`peak RSS: ${mb(Math.max(peak, process.resourceUsage().maxRSS * 1024))} MiB`);

@@ -42,7 +42,7 @@ export default defineRule({
         const key = prop.key;
         if (isKnownEpsKey(key) || key in fam.eps || key in (fam.normKeys ?? {})) continue;
         const epsLike = /eps|epsilon|espilon|epsi|esp$/i.test(key);
-        const maxDistance = epsLike ? Math.max(3, Math.floor(key.length / 2)) : Math.max(2, Math.floor(key.length / 4));
+        const maxDistance = epsLike ? Math.max(3, Math.floor(key.length / 2)) : 2;
         const suggestion = closest(key, readKeys, maxDistance);
         if (!suggestion) continue;
         const existing = property(scope.node, suggestion);
