@@ -149,6 +149,26 @@ for (const t of FLAT_TEXT_CONFIG) {
   families[t].flatSub = "text_config";
   families[t].src = [...new Set([...families[t].src, `transformers@${REF_VERSION}:models/${t}/configuration_${t}.py`])];
 }
+// llama.cpp's converter folds the +1 into GGUF norm weights for offset families, so a GGUF of these
+// stores 1 + w (near 1) and its runtime uses a plain x * w norm (norm_shift / `data_torch + 1` in
+// convert_hf_to_gguf.py at ba8303ac, per the research notes; Gemma3n and Gemma 4 return 0).
+const GGUF_SOURCE = "ggml-org/llama.cpp@ba8303ac:convert_hf_to_gguf.py";
+const GGUF_FOLDS = {
+  gemma: [], gemma2: [], gemma3: [], gemma3_text: [], nemotron: [], step3p5: [],
+  qwen3_next: ["linear_attn.norm.weight"], qwen3_5: ["linear_attn.norm.weight"], qwen3_5_text: ["linear_attn.norm.weight"],
+  qwen3_5_moe: ["linear_attn.norm.weight"], qwen3_5_moe_text: ["linear_attn.norm.weight"],
+};
+for (const [t, except] of Object.entries(GGUF_FOLDS)) {
+  if (!families[t]) continue;
+  families[t].gguf = except.length ? { foldsOffset: true, except } : { foldsOffset: true };
+  families[t].src = [...new Set([...families[t].src, GGUF_SOURCE])];
+}
+for (const t of ["gemma3n", "gemma3n_text", "gemma4", "gemma4_text"]) {
+  if (!families[t]) continue;
+  families[t].gguf = { foldsOffset: false };
+  families[t].src = [...new Set([...families[t].src, GGUF_SOURCE])];
+}
+
 // A sub-config that names its parent's own model_type (qwen2_vl's vision config) is not that family.
 for (const [t, rec] of Object.entries(families)) {
   for (const [k, v] of Object.entries(rec.sub ?? {})) if (v === t || v === "") rec.sub[k] = null;

@@ -13,7 +13,9 @@ import invalidNormlintConfig from "./rules/config/invalid-normlint-config";
 import normConfigConflict from "./rules/config/norm-config-conflict";
 import unknownModelType from "./rules/config/unknown-model-type";
 
-export const RULES: readonly Rule[] = [
+// Rules of every input kind share one list; each is called with its own context.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const RULES: readonly Rule<string, any>[] = [
   invalidJson,
   unknownModelType,
   fileTooLarge,
@@ -25,7 +27,7 @@ export const RULES: readonly Rule[] = [
   normConfigConflict,
   architectureModelTypeMismatch,
   configSchemaInvalid,
-] as Rule[];
+] as Rule<string, any>[];
 
 /** Old rule names -> current names. */
 export const REDIRECTS: Readonly<Record<string, string>> = {};

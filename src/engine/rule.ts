@@ -46,9 +46,14 @@ export interface Report<M extends string> {
   severity?: Severity;
 }
 
-export interface ConfigRuleContext<M extends string> {
+/** What every rule context has: the file, its text, and a way to report. */
+export interface RuleContextBase<M extends string> {
   file: string;
   text: string;
+  report(r: Report<M>): void;
+}
+
+export interface ConfigRuleContext<M extends string> extends RuleContextBase<M> {
   /** Null when the text did not decode (binary, bad UTF-8): only invalid-json runs then. */
   config: ConfigFile | null;
   decodeProblem?: { detail: string; kind: string };
@@ -56,15 +61,18 @@ export interface ConfigRuleContext<M extends string> {
   tooLarge?: { size: string; cap: string };
   /** Schema validation of one config object against the base schema and its family's (injected). */
   validateSchema(modelType: string | undefined, value: unknown): SchemaError[];
-  report(r: Report<M>): void;
 }
 
-export interface Rule<M extends string = string> extends RuleMeta<M> {
-  check(ctx: ConfigRuleContext<M>): void;
+/**
+ * A rule: metadata plus a check over the context of its input kind (`config` rules get a
+ * ConfigRuleContext; other inputs define their own context extending RuleContextBase).
+ */
+export interface Rule<M extends string = string, C extends RuleContextBase<M> = ConfigRuleContext<M>> extends RuleMeta<M> {
+  check(ctx: C): void;
 }
 
 /** Typed helper: a misspelt message id is a compile error. */
-export function defineRule<M extends string>(rule: Rule<M> & { input: InputKind }): Rule<M> {
+export function defineRule<M extends string, C extends RuleContextBase<M> = ConfigRuleContext<M>>(rule: Rule<M, C> & { input: InputKind }): Rule<M, C> {
   return rule;
 }
 

@@ -42,7 +42,7 @@ export interface Finding {
   data?: Record<string, unknown>;
 }
 
-export type InputKind = "config" | "normlint-config";
+export type InputKind = "config" | "normlint-config" | "python" | "folder";
 
 export type FixKind = "safe" | "unsafe" | "none";
 

@@ -33,6 +33,8 @@ export interface Family {
   sub?: Record<string, string | null>;
   /** When the file has no object under this key, the config class builds it from the top-level keys. */
   flatSub?: string;
+  /** How llama.cpp's converter stores this family's norms in GGUF: with the +1 folded in or not. */
+  gguf?: { foldsOffset: boolean; except?: string[] };
   arch?: string[];
   classes?: NormClass[];
   tensors?: string[];
