@@ -137,6 +137,11 @@ describe(".normlint.json resolution", () => {
     expect(resolveSettings(loaded, "config.json").levels.get("eps-key-unused")).toBe("error");
   });
 
+  it("rejects a code prefix that selects no rule", () => {
+    expect(cfg('{"rules": {"NL9": "off"}}').findings).toHaveLength(1);
+    expect(cfg('{"rules": {"NL1": "off"}}').findings).toHaveLength(0);
+  });
+
   it("--select and --ignore apply last", () => {
     const s = resolveSettings(undefined, "config.json", { select: ["eps"], ignore: ["NL102"] });
     expect(s.levels.get("eps-key-unused")).toBe("warning");

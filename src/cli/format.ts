@@ -22,6 +22,11 @@ export interface Summary {
   fixed: number;
 }
 
+interface Position {
+  line: number;
+  column: number;
+}
+
 interface Located {
   finding: Finding;
   file: string;
@@ -30,16 +35,33 @@ interface Located {
   endLine: number;
   endColumn: number;
   lineText: string;
+  /** Offset to position in this finding's file (used for fix edits). */
+  position: (offset: number) => Position;
+}
+
+/**
+ * Offsets to 1-based lines and UTF-16 columns as an editor shows them: a byte order mark is part
+ * of the decoded text (its finding points at it) but editors do not show it, so it takes no column.
+ */
+function positioner(text: string): (offset: number) => Position {
+  const idx = new LineIndex(text);
+  const bom = text.charCodeAt(0) === 0xfeff;
+  return (offset) => {
+    const p = idx.position(offset);
+    return bom && p.line === 1 && p.column > 1 ? { line: 1, column: p.column - 1 } : p;
+  };
 }
 
 export function locate(reports: FileReport[]): Located[] {
   const out: Located[] = [];
   for (const r of reports) {
     const idx = new LineIndex(r.text);
+    const position = positioner(r.text);
     for (const f of r.findings) {
-      const s = idx.position(f.start);
-      const e = idx.position(f.end);
-      out.push({ finding: f, file: r.file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column, lineText: idx.lineText(r.text, s.line) });
+      const s = position(f.start);
+      const e = position(f.end);
+      const lineText = idx.lineText(r.text, s.line).replace(/^\uFEFF/, "");
+      out.push({ finding: f, file: r.file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column, lineText, position });
     }
   }
   return out;
@@ -78,29 +100,26 @@ export function formatText(reports: FileReport[], summary: Summary, color: boole
 }
 
 export function formatJson(reports: FileReport[], summary: Summary): string {
-  const findings = locate(reports).map((l) => {
-    const idx = new LineIndex(reports.find((r) => r.file === l.file)!.text);
-    return {
-      file: l.file,
-      rule: l.finding.rule,
-      code: l.finding.code,
-      severity: l.finding.severity,
-      message: l.finding.message,
-      line: l.line,
-      column: l.column,
-      endLine: l.endLine,
-      endColumn: l.endColumn,
-      fixes: l.finding.fixes.map((fx) => ({
-        title: fx.title,
-        safe: fx.safe,
-        edits: fx.edits.map((e) => {
-          const s = idx.position(e.start);
-          const en = idx.position(e.end);
-          return { start: e.start, end: e.end, line: s.line, column: s.column, endLine: en.line, endColumn: en.column, text: e.text };
-        }),
-      })),
-    };
-  });
+  const findings = locate(reports).map((l) => ({
+    file: l.file,
+    rule: l.finding.rule,
+    code: l.finding.code,
+    severity: l.finding.severity,
+    message: l.finding.message,
+    line: l.line,
+    column: l.column,
+    endLine: l.endLine,
+    endColumn: l.endColumn,
+    fixes: l.finding.fixes.map((fx) => ({
+      title: fx.title,
+      safe: fx.safe,
+      edits: fx.edits.map((e) => {
+        const s = l.position(e.start);
+        const en = l.position(e.end);
+        return { start: e.start, end: e.end, line: s.line, column: s.column, endLine: en.line, endColumn: en.column, text: e.text };
+      }),
+    })),
+  }));
   return JSON.stringify({ version: 1, findings, summary }, null, 2) + "\n";
 }
 

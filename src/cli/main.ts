@@ -1,12 +1,14 @@
 // normlint's command line: file discovery, configuration lookup, output, --fix and exit codes.
-// Exit 0: no error-level finding; 1: errors found; 2: usage or internal error.
-import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+// Exit 0: no error-level finding; 1: errors found; 2: usage or internal error, including a path
+// that does not exist (the other paths are still linted and reported).
+import { writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
 import { format } from "../engine/rule";
-import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES } from "../engine/index";
+import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES, selectorMatches } from "../engine/index";
 import { ConfigFinder, UsageError } from "./configs";
+import { readRegular, writeAtomic } from "./files";
 import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
 import { displayPath, toPosix } from "./paths";
 import { collect } from "./walk";
@@ -24,7 +26,8 @@ Usage:
 Options:
   --format <text|json|sarif>  output format (default text)
   -o, --output <file>         write the report to a file instead of stdout
-  --config <file>             use this .normlint.json for every file (no lookup)
+  --config <file>             use this .normlint.json for every file (no lookup; its
+                              globs are relative to the working directory)
   --fix                       apply safe fixes in place (atomic writes)
   --select <rules>            only these rules (comma-separated names, codes, prefixes, tags)
   --ignore <rules>            turn these rules off
@@ -39,46 +42,11 @@ Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
 
 function splitList(values: string[] | undefined): string[] | undefined {
   const out = (values ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
-  for (const s of out) if (!isValidSelector(s)) throw new UsageError(`unknown rule or selector: ${s} (see 'normlint rules')`);
+  // A well-formed prefix that picks no rule (NL9) is as likely a typo as an unknown name.
+  for (const s of out) {
+    if (!isValidSelector(s) || !RULES.some((r) => selectorMatches(s, r) > 0)) throw new UsageError(`unknown rule or selector: ${s} (see 'normlint rules')`);
+  }
   return out.length ? out : undefined;
-}
-
-/** Reads a file without following FIFOs or devices, and without reading past the cap. */
-function readRegular(path: string, cap: number): { bytes?: Uint8Array; size: number; error?: string } {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { size: 0, error: "not a regular file" };
-    if (st.size > cap) return { size: st.size };
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return { bytes: buf.subarray(0, off), size: off };
-  } catch (e) {
-    return { size: 0, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** Writes through a temporary file in the same folder and renames it over the target. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.normlint-${process.pid}.tmp`);
-  const mode = statSync(path).mode & 0o7777;
-  try {
-    writeFileSync(tmp, text, { mode });
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw e;
-  }
 }
 
 function rulesCommand(format: string): string {
@@ -217,8 +185,14 @@ function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => voi
   const color = opts.format === "text" && !opts["no-color"] && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const report =
     opts.format === "json" ? formatJson(reports, summary) : opts.format === "sarif" ? formatSarif(reports, VERSION, cwd) : formatText(reports, summary, color);
-  if (opts.output) writeFileSync(resolve(opts.output), report);
-  else out(report);
+  if (opts.output) {
+    try {
+      writeFileSync(resolve(opts.output), report);
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else out(report);
+  if (missing) return 2;
   if (summary.errors > 0) return 1;
   if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
   return 0;

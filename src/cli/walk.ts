@@ -1,9 +1,10 @@
 // File discovery: folders are walked respecting .gitignore files (those above the starting folder
 // up to the repository root too), .git and node_modules are skipped, symlinked folders are followed
 // once (a loop is cut by tracking real paths), and only regular files are returned.
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { readTextFile } from "./files";
 
 export interface Candidate {
   path: string;
@@ -22,12 +23,12 @@ interface Layer {
 }
 
 function loadGitignore(dir: string): Layer | undefined {
-  const file = join(dir, ".gitignore");
-  if (!existsSync(file)) return undefined;
+  const text = readTextFile(join(dir, ".gitignore"));
+  if (text === undefined) return undefined;
   try {
-    return { base: dir, ig: ignore().add(readFileSync(file, "utf8")) };
+    return { base: dir, ig: ignore().add(text) };
   } catch {
-    return undefined;
+    return undefined; // a pattern the ignore package rejects: walk as if the file were absent
   }
 }
 

@@ -62,7 +62,8 @@ export function selectorMatches(selector: string, rule: { name: string; code: st
 }
 
 export function isValidSelector(selector: string): boolean {
-  return selector === "all" || ALL_TAGS.includes(selector) || /^NL\d{0,3}$/i.test(selector) || findRule(selector) !== undefined;
+  const prefix = /^NL\d{0,3}$/i.test(selector) && RULES.some((r) => r.code.startsWith(selector.toUpperCase()));
+  return selector === "all" || ALL_TAGS.includes(selector) || prefix || findRule(selector) !== undefined;
 }
 
 function applyLevels(levels: Map<string, Level>, table: Record<string, Level> | undefined): void {

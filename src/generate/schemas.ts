@@ -14,11 +14,17 @@ export function normlintSchema(): Record<string, unknown> {
   }
   for (const t of ALL_TAGS) selectors[t] = { ...LEVEL, description: `Every rule tagged \`${t}\`.` };
   selectors.all = { ...LEVEL, description: "Every rule." };
+  // Code prefixes that select at least one rule (NL, NL1, NL10...); an empty prefix is a typo.
+  for (const r of RULES) {
+    for (let n = 2; n < r.code.length; n++) {
+      const prefix = r.code.slice(0, n);
+      selectors[prefix] ??= { ...LEVEL, description: `Every rule whose code starts with ${prefix}.` };
+    }
+  }
   const rules = {
     type: "object",
     description: "Rule levels by rule name, code, code prefix (NL1), tag or `all`; the most specific selector wins.",
     properties: selectors,
-    patternProperties: { "^NL\\d{0,3}$": { ...LEVEL, description: "Every rule whose code starts with this prefix." } },
     additionalProperties: false,
   };
   return {

@@ -152,8 +152,29 @@ export function parseJson(text: string): JsonDocument {
     const start = first.offset >= contentEnd ? contentEnd : first.offset;
     problems.push({ kind: "syntax", start, end: Math.max(start, first.offset + first.length), detail: describeError(first, parseText) });
   }
+  // After a syntax error the tree is a guess (jsonc-parser reads `1e-` as 1): rules see only what
+  // ends before the first error.
+  if (first && root) prune(root, first.offset);
   problems.sort((a, b) => a.start - b.start);
   return { text, root, problems, specials };
+}
+
+function isContainer(n: Node | undefined): n is Node {
+  return n?.type === "object" || n?.type === "array";
+}
+
+function prune(node: Node, cut: number): void {
+  if (!node.children) return;
+  node.children = node.children.filter((c) => {
+    if (c.offset + c.length <= cut) return true;
+    if (c.offset >= cut) return false;
+    const inner = c.type === "property" ? c.children?.[1] : c;
+    if (isContainer(inner) && inner.offset < cut) {
+      prune(inner, cut);
+      return true;
+    }
+    return false;
+  });
 }
 
 function describeError(e: ParseError, text: string): string {
