@@ -1,9 +1,12 @@
 // Builds everything: first the generator (schemas, rule docs, ajv validators, README table), then
 // the bundles: dist/cli.js (node), dist/bench.js (node). Later: dist/extension.js, dist/webview/.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
 
+// web-tree-sitter reads import.meta.url (for createRequire); CommonJS bundles supply it.
+const importMeta = { define: { "import.meta.url": "__normlintImportMetaUrl" } };
+const cjsBanner = 'const __normlintImportMetaUrl = require("url").pathToFileURL(__filename).href;';
 const common = { bundle: true, platform: "node", target: "node20", sourcemap: "linked", logLevel: "warning", legalComments: "none", mainFields: ["module", "main"] };
 mkdirSync("dist", { recursive: true });
 
@@ -11,7 +14,11 @@ await esbuild.build({ ...common, entryPoints: ["src/generate/main.ts"], outfile:
 execFileSync(process.execPath, ["dist/generate.cjs", process.cwd()], { stdio: "inherit" });
 
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: "#!/usr/bin/env node" }, minify: true }),
-  esbuild.build({ ...common, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs" }),
+  esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: true }),
+  esbuild.build({ ...common, ...importMeta, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs", banner: { js: cjsBanner } }),
+  esbuild.build({ ...common, entryPoints: ["scripts/examples/build-weights.ts"], outfile: "dist/build-examples.js", format: "cjs", sourcemap: false }),
 ]);
 chmodSync("dist/cli.js", 0o755);
+// The Python parser's wasm binaries travel next to the bundles (src/cli/wasm.ts looks there first).
+copyFileSync("node_modules/web-tree-sitter/web-tree-sitter.wasm", "dist/web-tree-sitter.wasm");
+copyFileSync("node_modules/tree-sitter-python/tree-sitter-python.wasm", "dist/tree-sitter-python.wasm");

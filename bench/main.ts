@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lintConfig } from "../src/engine/index";
+import { runCheckpointBench } from "./checkpoints";
 import { generateConfig } from "./corpus";
 
 const N = Number(process.env.NORMLINT_BENCH_FILES ?? 10_000);
@@ -82,3 +83,8 @@ console.log(`normlint lint:    ${bestLint.toFixed(0)} ms (${Math.round((N / best
 console.log(`ratio lint / JSON.parse: ${(bestLint / bestFloor).toFixed(1)}x`);
 console.log(`CLI end to end:   ${bestCli.toFixed(0)} ms (${Math.round((N / bestCli) * 1000)} files/s); node walk+JSON.parse command ${bestWalk.toFixed(0)} ms; ratio ${(bestCli / bestWalk).toFixed(1)}x`);
 console.log(`peak RSS: ${mb(Math.max(peak, process.resourceUsage().maxRSS * 1024))} MiB`);
+
+console.log("\ncheckpoints:");
+runCheckpointBench().then((lines) => {
+  for (const line of lines) console.log(line);
+});

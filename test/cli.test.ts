@@ -44,7 +44,7 @@ describe("exit codes", () => {
     ["an unknown flag", ["--bogus"]],
     ["a bad --format", ["--format", "xml"]],
     ["an unknown --select rule", ["--select", "no-such-rule"]],
-    ["a --select prefix that picks no rule", ["--select", "NL9"]],
+    ["a --select prefix that picks no rule", ["--select", "NL8"]],
     ["an unknown --ignore rule", ["--ignore", "eps-key-unsued"]],
     ["a missing path", ["does-not-exist"]],
     ["a non-numeric --max-warnings", ["--max-warnings", "some"]],
@@ -91,7 +91,7 @@ describe("exit codes", () => {
 
 describe("text output", () => {
   const LINE = /^(.+):(\d+):(\d+): (NL\d{3}) \[(error|warning|info)\] (.+)$/;
-  const SUMMARY = /^(\d+) problems? \((\d+) errors?, (\d+) warnings?, (\d+) infos?\); (\d+) model configs? linted\.(?: .*)?$/;
+  const SUMMARY = /^(\d+) problems? \((\d+) errors?, (\d+) warnings?, (\d+) infos?\); (\d+) files? linted\.(?: .*)?$/;
 
   it("prints path:line:col: code [severity] message with 1-based positions, then a summary", () => {
     // CRLF line endings: the column after a \r\n still counts from 1.
@@ -122,7 +122,7 @@ describe("text output", () => {
     box.writeJson("m/config.json", { model_type: "llama", rms_norm_eps: 1e-6 });
     const r = box.run(["."]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe("No problems: 1 model config linted.\n");
+    expect(r.stdout).toBe("No problems: 1 file linted.\n");
   });
 
   it("does not count a byte order mark as a column", () => {

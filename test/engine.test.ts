@@ -138,7 +138,7 @@ describe(".normlint.json resolution", () => {
   });
 
   it("rejects a code prefix that selects no rule", () => {
-    expect(cfg('{"rules": {"NL9": "off"}}').findings).toHaveLength(1);
+    expect(cfg('{"rules": {"NL8": "off"}}').findings).toHaveLength(1);
     expect(cfg('{"rules": {"NL1": "off"}}').findings).toHaveLength(0);
   });
 

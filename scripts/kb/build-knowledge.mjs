@@ -136,6 +136,17 @@ for (const file of verifiedFiles) {
     if (v.src?.length) rec.src = v.src;
     if (v.notes?.length) rec.notes = [...v.notes, ...(families[type] ? base.notes ?? [] : [])];
     rec.via = `hand (${file.replace(/\.json$/, "")}): ${v.verified}`;
+    // The hand-verified main-norm facts are the main class's facts too (the research table's
+    // per-class fields can be wrong: Nemotron's LayerNorm1P has a bias).
+    if (rec.classes?.length && !v.set.classes) {
+      const main = mainClass(rec.classes);
+      if (main) {
+        const updated = { ...main, offset: rec.offset, bias: rec.bias, init: rec.init, cast: rec.cast };
+        if (rec.norm === "rms" && main.kind === "layer") updated.kind = "rms";
+        if (rec.norm === "layer" && main.kind === "rms") updated.kind = "layer";
+        rec.classes = rec.classes.map((c) => (c === main ? updated : c));
+      }
+    }
     families[type] = rec;
   }
 }

@@ -91,7 +91,7 @@ export function formatText(reports: FileReport[], summary: Summary, color: boole
   );
   const total = summary.errors + summary.warnings + summary.infos;
   const counts = `${plural(summary.errors, "error")}, ${plural(summary.warnings, "warning")}, ${plural(summary.infos, "info")}`;
-  const scope = `${plural(summary.linted, "model config")} linted` + (summary.skipped ? `, ${summary.skipped} other file${summary.skipped === 1 ? "" : "s"} skipped` : "");
+  const scope = `${plural(summary.linted, "file")} linted` + (summary.skipped ? `, ${summary.skipped} other file${summary.skipped === 1 ? "" : "s"} skipped` : "");
   let tail = total === 0 ? `No problems: ${scope}.` : `${plural(total, "problem")} (${counts}); ${scope}.`;
   if (summary.fixed) tail += ` Fixed ${plural(summary.fixed, "problem")}.`;
   if (summary.fixable) tail += ` ${summary.fixable} fixable with --fix.`;

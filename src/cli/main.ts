@@ -2,16 +2,22 @@
 // Exit 0: no error-level finding; 1: errors found; 2: usage or internal error, including a path
 // that does not exist (the other paths are still linted and reported).
 import { writeFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { basename, dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
 import { format } from "../engine/rule";
 import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES, selectorMatches } from "../engine/index";
+import { lintFolder, type ModelFolderInput } from "../engine/folder";
+import type { Finding } from "../engine/types";
+import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
+import { createPythonParser, fixPythonText, lintNotebook, lintPython, type PythonParser } from "../engine/python";
+import { notebookMapper } from "./notebook-map";
+import { loadPythonWasm } from "./wasm";
 import { readRegular, writeAtomic } from "./files";
 import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
 import { displayPath, toPosix } from "./paths";
-import { collect } from "./walk";
+import { type Candidate, collect } from "./walk";
 
 declare const NORMLINT_VERSION: string;
 const VERSION = typeof NORMLINT_VERSION === "string" ? NORMLINT_VERSION : "0.0.0-dev";
@@ -32,6 +38,7 @@ Options:
   --select <rules>            only these rules (comma-separated names, codes, prefixes, tags)
   --ignore <rules>            turn these rules off
   --max-warnings <n>          exit 1 when there are more than n warnings
+  --no-respect-gitignore      also lint files that .gitignore excludes
   --no-color                  plain text output
   -q, --quiet                 report errors only
   -v, --version               print the version
@@ -82,7 +89,7 @@ function explainCommand(id: string | undefined): string {
   ].join("\n");
 }
 
-export function run(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+export async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -96,6 +103,7 @@ export function run(argv: string[], out: (s: string) => void, err: (s: string) =
         select: { type: "string", multiple: true },
         ignore: { type: "string", multiple: true },
         "max-warnings": { type: "string" },
+        "no-respect-gitignore": { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         version: { type: "boolean", short: "v", default: false },
@@ -117,7 +125,7 @@ export function run(argv: string[], out: (s: string) => void, err: (s: string) =
     const maxWarnings = values["max-warnings"] === undefined ? undefined : Number(values["max-warnings"]);
     if (maxWarnings !== undefined && !(Number.isInteger(maxWarnings) && maxWarnings >= 0)) throw new UsageError("--max-warnings needs a non-negative integer");
     const selection: CliSelection = { select: splitList(values.select), ignore: splitList(values.ignore) };
-    return lintCommand(positionals.length ? positionals : ["."], { ...values, format, selection, maxWarnings }, out, err);
+    return await lintCommand(positionals.length ? positionals : ["."], { ...values, format, selection, maxWarnings }, out, err);
   } catch (e) {
     if (e instanceof UsageError) {
       err(`normlint: ${e.message}\n`);
@@ -135,32 +143,87 @@ interface LintOptions {
   fix?: boolean;
   quiet?: boolean;
   "no-color"?: boolean;
+  "no-respect-gitignore"?: boolean;
   selection: CliSelection;
   maxWarnings?: number;
 }
 
-function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): number {
+async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const cwd = process.cwd();
   let missing = 0;
-  const candidates = collect(paths, (p) => {
-    missing++;
-    err(`normlint: ${p.message}\n`);
-  });
+  const candidates = collect(
+    paths,
+    (p) => {
+      missing++;
+      err(`normlint: ${p.message}\n`);
+    },
+    { respectGitignore: !opts["no-respect-gitignore"] },
+  );
   if (missing && candidates.length === 0) return 2;
   const finder = new ConfigFinder(opts.config);
-  const reports: FileReport[] = [];
+  const reports = new Map<string, FileReport>();
+  const addFindings = (file: string, text: string, findings: Finding[]) => {
+    const kept = opts.quiet ? findings.filter((f) => f.severity === "error") : findings;
+    if (kept.length === 0) return;
+    const r = reports.get(file);
+    if (r) r.findings.push(...kept);
+    else reports.set(file, { file, text, findings: kept });
+  };
   let linted = 0;
   let fixed = 0;
+  const settingsOf = (path: string) => {
+    const loaded = finder.forFile(path);
+    const rel = loaded ? toPosix(relative(loaded.dir, toPosix(path))) : toPosix(relative(cwd, path));
+    return { loaded, rel, settings: resolveSettings(loaded, rel, opts.selection) };
+  };
+  // Model folders: everything but config.json is read there, once per folder.
+  const folders = new Map<string, { configBytes?: Uint8Array; configPath?: string; files: Candidate[] }>();
+
+  // The Python parser (tree-sitter wasm) is created once, and only when there is Python to read.
+  let parser: PythonParser | undefined;
+  const pythonParser = async () => (parser ??= await createPythonParser(loadPythonWasm([__dirname])));
+
   for (const c of candidates) {
-    const loaded = finder.forFile(c.path);
-    const rel = loaded ? toPosix(relative(loaded.dir, toPosix(c.path))) : toPosix(relative(cwd, c.path));
+    const { loaded, rel, settings } = settingsOf(c.path);
     if (!c.explicit && isExcluded(loaded, rel)) continue;
-    const settings = resolveSettings(loaded, rel, opts.selection);
+    const dir = dirname(c.path);
+    const folder = folders.get(dir) ?? { files: [] };
+    folders.set(dir, folder);
+    if (c.kind === "python" || c.kind === "notebook") {
+      const shown = displayPath(c.path, cwd);
+      const read = readRegular(c.path, settings.maxFileSize);
+      if (read.error) {
+        addFindings(shown, "", [unreadable(shown, read.error)]);
+        linted++;
+        continue;
+      }
+      const p = await pythonParser();
+      let input = { path: shown, bytes: read.bytes, size: read.size };
+      if (c.kind === "python" && opts.fix && read.bytes) {
+        const fixedText = fixPythonText(input, settings, p);
+        if (fixedText !== undefined) {
+          const before = lintPython(input, settings, p).findings.length;
+          writeAtomic(c.path, fixedText);
+          input = { path: shown, bytes: new TextEncoder().encode(fixedText), size: fixedText.length };
+          fixed += Math.max(0, before - lintPython(input, settings, p).findings.length);
+        }
+      }
+      const result = c.kind === "python" ? lintPython(input, settings, p) : lintNotebook(input, settings, p);
+      if (result.status === "skipped") continue;
+      linted++;
+      const findings = c.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings;
+      addFindings(shown, result.text, findings);
+      continue;
+    }
+    if (c.kind !== "config") {
+      folder.files.push(c);
+      continue;
+    }
     const shown = displayPath(c.path, cwd);
     const read = readRegular(c.path, settings.maxFileSize);
     let input: LintInput = { path: shown, bytes: read.bytes, size: read.size, explicit: c.explicit };
     if (read.error) {
-      reports.push({ file: shown, text: "", findings: [unreadable(shown, read.error)] });
+      addFindings(shown, "", [unreadable(shown, read.error)]);
       linted++;
       continue;
     }
@@ -177,14 +240,60 @@ function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => voi
     const result = lintConfig(input, settings);
     if (result.status === "skipped") continue;
     linted++;
-    const findings = opts.quiet ? result.findings.filter((f) => f.severity === "error") : result.findings;
-    if (findings.length) reports.push({ file: shown, text: result.text, findings });
+    if (basename(c.path) === "config.json") {
+      folder.configPath = shown;
+      folder.configBytes = input.text !== undefined ? new TextEncoder().encode(input.text) : read.bytes;
+    }
+    addFindings(shown, result.text, result.findings);
   }
-  for (const p of finder.problems) reports.unshift({ file: displayPath(p.path, cwd), text: p.text, findings: p.findings });
-  const summary = summarize(reports, candidates.length, linted, fixed);
+
+  for (const [dir, folder] of folders) {
+    const weights = folder.files.filter((f) => f.kind !== "pickle");
+    const pickles = folder.files.filter((f) => f.kind === "pickle");
+    if (weights.length === 0 && !(pickles.length && folder.configBytes)) continue;
+    const opened: FileByteSource[] = [];
+    try {
+      const input: ModelFolderInput = {
+        dir: displayPath(dir, cwd),
+        config: folder.configBytes && folder.configPath ? { path: folder.configPath, bytes: folder.configBytes } : undefined,
+        safetensors: [],
+        gguf: [],
+        pickles: pickles.map((p) => displayPath(p.path, cwd)),
+      };
+      for (const f of weights) {
+        const shown = displayPath(f.path, cwd);
+        if (f.kind === "index") {
+          const read = readRegular(f.path, 64 * 1024 * 1024);
+          if (read.bytes) input.index = { path: shown, bytes: read.bytes };
+          else addFindings(shown, "", [unreadable(shown, read.error ?? "too large")]);
+          continue;
+        }
+        try {
+          const src = await openFileSource(f.path);
+          opened.push(src);
+          (f.kind === "gguf" ? input.gguf : input.safetensors).push({ path: shown, source: src });
+        } catch (e) {
+          addFindings(shown, "", [unreadable(shown, (e as NodeJS.ErrnoException).code ?? (e as Error).message)]);
+        }
+        linted++;
+      }
+      const { findings } = await lintFolder(input, (file) => settingsOf(resolve(cwd, file)).settings);
+      for (const f of findings) {
+        const text = f.file === input.config?.path ? new TextDecoder().decode(input.config.bytes) : f.file === input.index?.path ? new TextDecoder().decode(input.index.bytes) : "";
+        addFindings(f.file, text, [f]);
+      }
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
+    }
+  }
+
+  const ordered = [...reports.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const r of ordered) r.findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+  for (const p of finder.problems) ordered.unshift({ file: displayPath(p.path, cwd), text: p.text, findings: p.findings });
+  const summary = summarize(ordered, candidates.length, linted, fixed);
   const color = opts.format === "text" && !opts["no-color"] && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const report =
-    opts.format === "json" ? formatJson(reports, summary) : opts.format === "sarif" ? formatSarif(reports, VERSION, cwd) : formatText(reports, summary, color);
+    opts.format === "json" ? formatJson(ordered, summary) : opts.format === "sarif" ? formatSarif(ordered, VERSION, cwd) : formatText(ordered, summary, color);
   if (opts.output) {
     try {
       writeFileSync(resolve(opts.output), report);
@@ -207,6 +316,7 @@ function unreadable(file: string, error: string) {
 }
 
 if (require.main === module) {
-  const code = run(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
-  process.exitCode = code;
+  run(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s)).then((code) => {
+    process.exitCode = code;
+  });
 }

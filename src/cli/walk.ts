@@ -2,19 +2,30 @@
 // up to the repository root too), .git and node_modules are skipped, symlinked folders are followed
 // once (a loop is cut by tracking real paths), and only regular files are returned.
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { readTextFile } from "./files";
+
+export type TargetKind = "config" | "safetensors" | "gguf" | "index" | "pickle" | "python" | "notebook";
 
 export interface Candidate {
   path: string;
   explicit: boolean;
+  kind: TargetKind;
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "__pycache__", ".venv", ".mypy_cache"]);
 
-export function isLintTarget(name: string): boolean {
-  return name === "config.json";
+/** What a file is to normlint, by name; explicit files are linted whatever their name. */
+export function targetKind(name: string, explicit = false): TargetKind | undefined {
+  if (name === "config.json") return "config";
+  if (name.endsWith(".safetensors.index.json")) return "index";
+  if (name.endsWith(".safetensors")) return "safetensors";
+  if (name.endsWith(".gguf")) return "gguf";
+  if (/\.(bin|pt|pth|ckpt)$/.test(name)) return "pickle";
+  if (name.endsWith(".py")) return "python";
+  if (name.endsWith(".ipynb")) return "notebook";
+  return explicit ? "config" : undefined;
 }
 
 interface Layer {
@@ -62,17 +73,18 @@ export interface WalkProblem {
   message: string;
 }
 
-export function collect(paths: string[], onProblem: (p: WalkProblem) => void): Candidate[] {
+export function collect(paths: string[], onProblem: (p: WalkProblem) => void, opts: { respectGitignore?: boolean } = {}): Candidate[] {
+  const respect = opts.respectGitignore !== false;
   const out: Candidate[] = [];
   const seenFiles = new Set<string>();
-  const add = (path: string, explicit: boolean) => {
+  const add = (path: string, explicit: boolean, kind: TargetKind) => {
     let key = path;
     try {
       key = realpathSync(path);
     } catch {}
     if (seenFiles.has(key)) return;
     seenFiles.add(key);
-    out.push({ path, explicit });
+    out.push({ path, explicit, kind });
   };
   for (const p of paths) {
     const abs = resolve(p);
@@ -85,13 +97,13 @@ export function collect(paths: string[], onProblem: (p: WalkProblem) => void): C
     }
     if (st.isDirectory()) {
       const visited = new Set<string>();
-      walk(abs, [...ancestorLayers(abs)], visited, (f) => add(f, false));
-    } else add(abs, true);
+      walk(abs, respect ? ancestorLayers(abs) : [], visited, (f, kind) => add(f, false, kind), respect);
+    } else add(abs, true, targetKind(basename(abs), true)!);
   }
   return out;
 }
 
-function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: string) => void): void {
+function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: string, kind: TargetKind) => void, respect: boolean): void {
   let real: string;
   try {
     real = realpathSync(dir);
@@ -100,7 +112,7 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
   }
   if (visited.has(real)) return; // a symlink loop or a second link to the same folder
   visited.add(real);
-  const own = loadGitignore(dir);
+  const own = respect ? loadGitignore(dir) : undefined;
   const here = own ? [...layers, own] : layers;
   let entries;
   try {
@@ -124,7 +136,10 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
     }
     if (isDir) {
       if (SKIP_DIRS.has(e.name) || ignored(here, full, true)) continue;
-      walk(full, here, visited, emit);
-    } else if (isFile && isLintTarget(e.name) && !ignored(here, full, false)) emit(full);
+      walk(full, here, visited, emit, respect);
+    } else if (isFile && !ignored(here, full, false)) {
+      const kind = targetKind(e.name);
+      if (kind) emit(full, kind);
+    }
   }
 }

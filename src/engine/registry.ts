@@ -12,6 +12,25 @@ import invalidJson from "./rules/config/invalid-json";
 import invalidNormlintConfig from "./rules/config/invalid-normlint-config";
 import normConfigConflict from "./rules/config/norm-config-conflict";
 import unknownModelType from "./rules/config/unknown-model-type";
+import normCastOrderMismatch from "./rules/modeling/norm-cast-order-mismatch";
+import normEpsMismatch from "./rules/modeling/norm-eps-mismatch";
+import normKindMismatch from "./rules/modeling/norm-kind-mismatch";
+import normMissingFp32Upcast from "./rules/modeling/norm-missing-fp32-upcast";
+import normMissingUnitOffset from "./rules/modeling/norm-missing-unit-offset";
+import normOffsetInitMismatch from "./rules/modeling/norm-offset-init-mismatch";
+import normParamNameMismatch from "./rules/modeling/norm-param-name-mismatch";
+import normPatchTargetMissing from "./rules/modeling/norm-patch-target-missing";
+import normUnexpectedUnitOffset from "./rules/modeling/norm-unexpected-unit-offset";
+import sourceUnreadable from "./rules/modeling/source-unreadable";
+import unusedSuppression from "./rules/modeling/unused-suppression";
+import checkpointFormatUnread from "./rules/weights/checkpoint-format-unread";
+import checkpointIndexInvalid from "./rules/weights/checkpoint-index-invalid";
+import checkpointNormBiasUnexpected from "./rules/weights/checkpoint-norm-bias-unexpected";
+import checkpointNormMissing from "./rules/weights/checkpoint-norm-missing";
+import checkpointNormOffsetMismatch from "./rules/weights/checkpoint-norm-offset-mismatch";
+import checkpointNormShapeMismatch from "./rules/weights/checkpoint-norm-shape-mismatch";
+import ggufInvalid from "./rules/weights/gguf-invalid";
+import safetensorsInvalid from "./rules/weights/safetensors-invalid";
 
 // Rules of every input kind share one list; each is called with its own context.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,6 +46,25 @@ export const RULES: readonly Rule<string, any>[] = [
   normConfigConflict,
   architectureModelTypeMismatch,
   configSchemaInvalid,
+  sourceUnreadable,
+  normMissingUnitOffset,
+  normUnexpectedUnitOffset,
+  normOffsetInitMismatch,
+  normKindMismatch,
+  normParamNameMismatch,
+  normEpsMismatch,
+  normMissingFp32Upcast,
+  normCastOrderMismatch,
+  normPatchTargetMissing,
+  safetensorsInvalid,
+  ggufInvalid,
+  checkpointNormOffsetMismatch,
+  checkpointNormMissing,
+  checkpointNormShapeMismatch,
+  checkpointNormBiasUnexpected,
+  checkpointIndexInvalid,
+  checkpointFormatUnread,
+  unusedSuppression,
 ] as Rule<string, any>[];
 
 /** Old rule names -> current names. */

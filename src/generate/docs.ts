@@ -6,7 +6,7 @@ export const DOC_HEADINGS = ["What it does", "Why is this bad?", "Example", "Use
 
 /** Parses the `/** ... *\/` comment that precedes `export default defineRule(`. */
 export function extractDoc(source: string): RuleDoc | undefined {
-  const m = /\/\*\*([\s\S]*?)\*\/\s*export default defineRule\(/.exec(source);
+  const m = /\/\*\*([\s\S]*?)\*\/\s*export default defineRule(?:<[^(]*>)?\(/.exec(source);
   if (!m) return undefined;
   const body = m[1].split("\n").map((l) => l.replace(/^\s*\* ?/, "")).join("\n");
   const sections = new Map<string, string>();

@@ -165,7 +165,7 @@ function isContainer(n: Node | undefined): n is Node {
 
 function prune(node: Node, cut: number): void {
   if (!node.children) return;
-  node.children = node.children.filter((c) => {
+  (node as { children?: Node[] }).children = node.children.filter((c) => {
     if (c.offset + c.length <= cut) return true;
     if (c.offset >= cut) return false;
     const inner = c.type === "property" ? c.children?.[1] : c;

@@ -1,0 +1,718 @@
+// Module-level static analysis of PyTorch modeling code: imports, norm classes and what their
+// forward computes, norms built in place, monkey-patches of a family's norm class, weight-loading
+// code and suppression comments. Nothing is executed; every fact carries its offsets.
+import { field, namedChildren, type PyNode, type PythonTree, walk } from "../parsers/python";
+import { EXTERNAL_NORMS } from "./external";
+import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseName, familyForClass, familyFromConfigClass, familyFromPath, familyHasKind } from "./family";
+import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
+import type { NormClass } from "../knowledge/index";
+import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Suppression, WeightLoading } from "./types";
+
+const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
+
+/** Names a snippet may use without importing them (fixtures, notebooks that import in another cell). */
+const DEFAULT_ALIASES: Record<string, string> = { torch: "torch", nn: "torch.nn", F: "torch.nn.functional" };
+
+const EPS_NAME = /^(eps|epsilon|variance_epsilon|.*_eps|.*_epsilon|norm_eps)$/i;
+const NORM_NAME = /(Norm|Normalization|LayerNorm1P|Norm2d|NormGated)$/;
+
+export interface AnalyzeOptions {
+  modelType?: string;
+}
+
+interface Ctx {
+  text: string;
+  imports: Map<string, string>;
+  functions: Map<string, PyNode>;
+}
+
+export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptions = {}): ModuleAnalysis {
+  const text = tree.text;
+  const root = tree.root;
+  const all = [...walk(root)];
+  const imports = collectImports(all, text);
+  const functions = new Map<string, PyNode>();
+  for (const st of namedChildren(root)) {
+    const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+    if (def?.type === "function_definition") functions.set(textOf(text, field(def, "name")), def);
+  }
+  const ctx: Ctx = { text, imports, functions };
+  const comments = all.filter((n) => n.type === "comment");
+
+  const fileFamily = resolveFileFamily(path, opts, comments, all, ctx);
+  const classes = all.filter((n) => n.type === "class_definition");
+  const classNodes = new Map(classes.map((c) => [textOf(text, field(c, "name")), c]));
+  const norms: NormImpl[] = [];
+  for (const c of classes) {
+    const impl = analyzeClass(c, ctx, classNodes);
+    if (impl) norms.push(impl);
+  }
+  for (const impl of norms) {
+    const ref = familyForClass(impl.name, fileFamily);
+    if (!ref) continue;
+    const kind = impl.compute && impl.compute.kind !== "l2" ? impl.compute.kind : impl.torchBase;
+    impl.facts = factsFor(ref, impl.name, kind, impl.compute?.gated || /Gated/.test(impl.name));
+  }
+  const uses = collectUses(all, ctx, norms, fileFamily);
+  const patches = collectPatches(all, ctx, norms);
+  const loading = collectLoading(all, ctx, norms);
+  const suppressions = collectSuppressions(comments, text);
+  return { path, text, fileFamily, norms, uses, patches, loading, suppressions, syntaxErrors: tree.errors, imports };
+}
+
+function textOf(text: string, n: PyNode | undefined): string {
+  return n ? text.slice(n.start, n.end) : "";
+}
+
+function collectImports(all: PyNode[], text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of all) {
+    if (n.type === "import_statement") {
+      for (const name of n.children.filter((c) => c.field === "name")) {
+        if (name.type === "aliased_import") out.set(textOf(text, field(name, "alias")), textOf(text, field(name, "name")));
+        else {
+          const full = textOf(text, name);
+          const head = full.split(".")[0];
+          if (!out.has(head)) out.set(head, head);
+          out.set(full, full);
+        }
+      }
+    } else if (n.type === "import_from_statement") {
+      const mod = textOf(text, field(n, "module_name"));
+      for (const name of n.children.filter((c) => c.field === "name")) {
+        if (name.type === "aliased_import") out.set(textOf(text, field(name, "alias")), `${mod}.${textOf(text, field(name, "name"))}`);
+        else out.set(textOf(text, name), `${mod}.${textOf(text, name)}`);
+      }
+    } else if (n.type === "assignment") {
+      // mg = importlib.import_module("transformers.models.gemma.modeling_gemma")
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (left?.type === "identifier" && right?.type === "call" && /(^|\.)import_module$/.test(textOf(text, field(right, "function")))) {
+        const arg = namedChildren(field(right, "arguments"))[0];
+        const s = arg ? stringValue(arg, text) : undefined;
+        if (s) out.set(textOf(text, left), s);
+      }
+    }
+  }
+  return out;
+}
+
+/** The literal value of a plain string node, or undefined (f-strings and concatenations are not literal). */
+export function stringValue(n: PyNode, text: string): string | undefined {
+  if (n.type !== "string") return undefined;
+  if (n.children.some((c) => c.type === "interpolation")) return undefined;
+  const content = n.children.filter((c) => c.type === "string_content");
+  return content.map((c) => text.slice(c.start, c.end)).join("");
+}
+
+/** The dotted path an expression names, with its first segment resolved through the imports. */
+export function resolveDotted(n: PyNode, ctx: Ctx): string | undefined {
+  const parts: string[] = [];
+  let cur: PyNode | undefined = n;
+  while (cur?.type === "attribute") {
+    parts.unshift(textOf(ctx.text, field(cur, "attribute")));
+    cur = field(cur, "object");
+  }
+  if (cur?.type !== "identifier") return undefined;
+  const head = textOf(ctx.text, cur);
+  const mapped = ctx.imports.get(head) ?? (parts.length ? DEFAULT_ALIASES[head] : head);
+  if (!mapped) return undefined;
+  return [mapped, ...parts].join(".");
+}
+
+function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[], all: PyNode[], ctx: Ctx): FamilyRef | undefined {
+  if (opts.modelType) {
+    const f = familyByLooseName(opts.modelType);
+    if (f) return { family: f, via: "option" };
+  }
+  for (const c of comments) {
+    const m = /normlint(?:-test)?:\s*model_type\s*=\s*([\w.-]+)/.exec(textOf(ctx.text, c));
+    if (!m) continue;
+    const f = familyByLooseName(m[1]);
+    if (f) return { family: f, via: "comment", at: range(c) };
+  }
+  const byPath = familyFromPath(path);
+  if (byPath) return { family: byPath, via: "file-name" };
+  for (const n of all) {
+    if (n.type !== "assignment") continue;
+    const left = field(n, "left");
+    if (left?.type !== "identifier" || textOf(ctx.text, left) !== "config_class") continue;
+    const f = familyFromConfigClass(textOf(ctx.text, field(n, "right")).split(".").pop() ?? "");
+    if (f) return { family: f, via: "config-class", at: range(n) };
+  }
+  for (const [name, from] of ctx.imports) {
+    if (!/Config$/.test(name) || !/configuration_/.test(from)) continue;
+    const f = familyFromConfigClass(name);
+    if (f) return { family: f, via: "config-class" };
+  }
+  return undefined;
+}
+
+/** Norm bases from torch: the subclass inherits their weight, bias and statistics. */
+function torchNormBase(dotted: string | undefined): "layer" | "rms" | undefined {
+  if (!dotted) return undefined;
+  if (/^torch\.nn\.(modules\.normalization\.)?LayerNorm$/.test(dotted)) return "layer";
+  if (/^torch\.nn\.(modules\.normalization\.)?RMSNorm$/.test(dotted)) return "rms";
+  return undefined;
+}
+
+function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
+  if (!n) return "other";
+  if (n.type === "call") {
+    const fn = resolveDotted(field(n, "function")!, ctx) ?? "";
+    const name = fn.split(".").pop() ?? "";
+    if (/Parameter$/.test(name)) return initOf(namedChildren(field(n, "arguments"))[0], ctx);
+    if (/^ones(_like)?$/.test(name)) return "ones";
+    if (/^zeros(_like)?$/.test(name)) return "zeros";
+    if (name === "full") {
+      const v = namedChildren(field(n, "arguments"))[1];
+      const num = v ? Number(textOf(ctx.text, v)) : NaN;
+      return num === 1 ? "ones" : num === 0 ? "zeros" : "other";
+    }
+    if (/^(to|float|half|bfloat16|type)$/.test(name) && field(field(n, "function"), "object")) return initOf(field(field(n, "function"), "object"), ctx);
+    return "other";
+  }
+  if (n.type === "parenthesized_expression") return initOf(namedChildren(n)[0], ctx);
+  return "other";
+}
+
+function isParameterCall(n: PyNode | undefined, ctx: Ctx): boolean {
+  if (n?.type === "conditional_expression") return isParameterCall(namedChildren(n)[0], ctx);
+  return n?.type === "call" && /(^|\.)Parameter$/.test(resolveDotted(field(n, "function")!, ctx) ?? textOf(ctx.text, field(n, "function")));
+}
+
+function moduleKind(n: PyNode | undefined, ctx: Ctx): ModV | undefined {
+  if (n?.type !== "call") return undefined;
+  const base = torchNormBase(resolveDotted(field(n, "function")!, ctx));
+  if (!base) return undefined;
+  const args = namedChildren(field(n, "arguments"));
+  const affineKw = args.find((a) => a.type === "keyword_argument" && textOf(ctx.text, field(a, "name")) === "elementwise_affine");
+  const affine = affineKw ? textOf(ctx.text, field(affineKw, "value")) !== "False" : true;
+  return { t: "mod", kind: base, affine };
+}
+
+/** A literal eps or the config attribute it reads. */
+export function epsFromExpr(n: PyNode | undefined, ctx: Ctx, epsParams?: Map<string, EpsSource>): EpsSource {
+  if (!n) return { kind: "unknown" };
+  const t = textOf(ctx.text, n);
+  if (n.type === "float" || n.type === "integer") return { kind: "literal", value: Number(t.replace(/_/g, "")), range: range(n) };
+  if (n.type === "unary_operator") return { kind: "unknown", range: range(n) };
+  if (n.type === "identifier" && epsParams?.has(t)) return { ...epsParams.get(t)!, range: range(n) };
+  if (n.type === "identifier") return { kind: "param", range: range(n) };
+  const m = /(?:^|\.)(?:config|text_config|vision_config|audio_config)\.(\w+)$/.exec(t) ?? /^\w*config\w*\.(\w+)$/i.exec(t);
+  if (n.type === "attribute" && m) return { kind: "config", key: m[1], range: range(n) };
+  if (n.type === "call" && /^getattr\(/.test(t)) {
+    const args = namedChildren(field(n, "arguments"));
+    const key = args[1] ? stringValue(args[1], ctx.text) : undefined;
+    if (key) return { kind: "config", key, range: range(n) };
+  }
+  if (n.type === "attribute" && /^self\./.test(t)) return { kind: "attr", range: range(n) };
+  return { kind: "unknown", range: range(n) };
+}
+
+function basesOf(c: PyNode, ctx: Ctx): string[] {
+  return namedChildren(field(c, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => resolveDotted(b, ctx) ?? textOf(ctx.text, b));
+}
+
+/** The class and its local ancestors (first local base each time), nearest first. */
+function localChain(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): PyNode[] {
+  const chain = [c];
+  for (let cur = c; chain.length < 6; ) {
+    const next = basesOf(cur, ctx).map((b) => classNodes.get(b)).find((n) => n !== undefined && !chain.includes(n));
+    if (!next) break;
+    chain.push(next);
+    cur = next;
+  }
+  return chain;
+}
+
+function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): NormImpl | undefined {
+  const { text } = ctx;
+  const nameNode = field(c, "name");
+  if (!nameNode) return undefined;
+  const name = textOf(text, nameNode);
+  const bases = basesOf(c, ctx);
+  // Methods, __init__s and torch bases are inherited from classes defined in the same module.
+  const chain = localChain(c, ctx, classNodes);
+  const torchBase = chain.flatMap((k) => basesOf(k, ctx)).map((b) => torchNormBase(b)).find((b) => b !== undefined);
+  const body = field(c, "body");
+  const methods = new Map<string, PyNode>();
+  for (const k of [...chain].reverse()) {
+    for (const st of namedChildren(field(k, "body"))) {
+      const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+      if (def?.type === "function_definition") methods.set(textOf(text, field(def, "name")), def);
+    }
+  }
+  const inits = [...chain].reverse().map((k) => findMethod(k, "__init__", text)).filter((n): n is PyNode => n !== undefined);
+  const looksNorm = NORM_NAME.test(name) || !!torchBase;
+  const forward = methods.get("forward");
+  if (!looksNorm && !forward) return undefined;
+
+  const params: NormParam[] = [];
+  const epsAttrs = new Map<string, EpsSource>();
+  const offsetAttrs = new Set<string>();
+  const submodules = new Map<string, ModV>();
+  let epsParam: NormImpl["epsParam"];
+  let epsInInit: EpsSource | undefined;
+  let torchAffine = true;
+  let torchBias = true;
+  // Ancestors first, so what the class's own __init__ sets wins.
+  for (const init of inits) {
+    const epsParams = new Map<string, EpsSource>();
+    let ownEps: NormImpl["epsParam"];
+    for (const p of namedChildren(field(init, "parameters"))) {
+      const pn = paramName(p, text);
+      if (!pn || !EPS_NAME.test(pn)) continue;
+      const def = field(p, "value");
+      const src: EpsSource = def ? epsFromExpr(def, ctx) : { kind: "param" };
+      const dflt: EpsSource = src.kind === "literal" ? { ...src, kind: "default" } : src;
+      epsParams.set(pn, dflt);
+      ownEps ??= { name: pn, default: def ? dflt : undefined };
+    }
+    if (ownEps) epsParam = ownEps;
+    for (const n of walk(field(init, "body")!)) {
+      if (n.type === "assignment") {
+        const left = field(n, "left");
+        const right = field(n, "right");
+        if (!left || !right) continue;
+        const targets = left.type === "pattern_list" || left.type === "tuple_pattern" ? namedChildren(left) : [left];
+        const values = right.type === "expression_list" || right.type === "tuple" ? namedChildren(right) : [right];
+        targets.forEach((t, i) => {
+          const v = targets.length === values.length ? values[i] : targets.length === 1 ? right : undefined;
+          if (t.type !== "attribute" || textOf(text, field(t, "object")) !== "self" || !v) return;
+          const attrNode = field(t, "attribute")!;
+          const attr = textOf(text, attrNode);
+          if (isParameterCall(v, ctx)) {
+            const call = v.type === "conditional_expression" ? namedChildren(v)[0] : v;
+            if (!params.some((p) => p.name === attr)) params.push({ name: attr, storage: "parameter", init: initOf(call, ctx), range: range(n), nameRange: range(attrNode) });
+            return;
+          }
+          const mod = moduleKind(v, ctx);
+          if (mod) {
+            submodules.set(attr, mod);
+            return;
+          }
+          if (EPS_NAME.test(attr)) {
+            const src = epsFromExpr(v, ctx, epsParams);
+            epsAttrs.set(attr, src);
+            if (src.kind === "literal") epsInInit = src;
+            return;
+          }
+          if (/offset/i.test(attr)) offsetAttrs.add(attr);
+        });
+      } else if (n.type === "call") {
+        const fn = textOf(text, field(n, "function"));
+        const args = namedChildren(field(n, "arguments"));
+        if (/^self\.register_(buffer|parameter)$/.test(fn) && args[0]) {
+          const pn = stringValue(args[0], text);
+          const val = args[1];
+          if (!pn || !val || textOf(text, val) === "None") continue;
+          if (!params.some((p) => p.name === pn)) params.push({ name: pn, storage: fn.endsWith("buffer") ? "buffer" : "parameter", init: initOf(val, ctx), range: range(n), nameRange: range(args[0]) });
+        } else if (torchBase && /^super\(.*\)\.__init__$/.test(fn)) {
+          // nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias, ...)
+          const pos = args.filter((a) => a.type !== "keyword_argument");
+          const kw = (k: string) => args.find((a) => a.type === "keyword_argument" && textOf(text, field(a, "name")) === k);
+          const epsNode = field(kw("eps"), "value") ?? pos[1];
+          if (epsNode) {
+            const src = epsFromExpr(epsNode, ctx, epsParams);
+            epsAttrs.set("eps", src);
+          }
+          const aff = field(kw("elementwise_affine"), "value") ?? pos[2];
+          if (aff && textOf(text, aff) === "False") torchAffine = false;
+          const b = field(kw("bias"), "value") ?? (torchBase === "layer" ? pos[3] : undefined);
+          if (b && textOf(text, b) === "False") torchBias = false;
+        }
+      }
+    }
+  }
+  if (torchBase) {
+    if (!epsAttrs.has("eps")) epsAttrs.set("eps", { kind: "default", value: torchBase === "layer" ? 1e-5 : undefined });
+    if (torchAffine && !params.some((p) => p.name === "weight")) params.push({ name: "weight", storage: "inherited", init: "ones", range: range(nameNode), nameRange: range(nameNode) });
+    if (torchAffine && torchBias && torchBase === "layer" && !params.some((p) => p.name === "bias")) params.push({ name: "bias", storage: "inherited", init: "zeros", range: range(nameNode), nameRange: range(nameNode) });
+  }
+
+  const env: ClassEnv = {
+    text,
+    params: new Set(params.map((p) => p.name)),
+    epsAttrs,
+    offsetAttrs,
+    submodules,
+    methods,
+    torchBase: torchBase ? { kind: torchBase, affine: torchAffine } : undefined,
+    functions: ctx.functions,
+    resolve: (n) => resolveDotted(n, ctx),
+  };
+  let compute: NormImpl["compute"];
+  if (forward) {
+    const it = new Interpreter(env);
+    const out = it.runFunction(forward);
+    // A block that calls its own `self.norm` submodule (BertOutput) is not itself a norm.
+    if (out.t === "tensor" && out.norm && (out.norm.via !== "submodule" || NORM_NAME.test(name))) {
+      const norm = out.norm;
+      compute = {
+        kind: norm.kind,
+        via: norm.via,
+        centering: norm.centering,
+        stats: norm.stats,
+        statsDtype: norm.statsDtype,
+        statsBase: norm.statsBase,
+        rsqrt: norm.rsqrt,
+        upcast: norm.statsUpcast ?? it.upcasts[0],
+        castBack: out.castBack ?? it.castBacks[it.castBacks.length - 1],
+        scale: out.scale,
+        bias: out.bias,
+        eps: norm.eps,
+        gated: out.gated,
+      };
+    }
+  } else if (torchBase) {
+    compute = { kind: torchBase, via: "parent", stats: range(nameNode), statsDtype: "unknown", eps: epsAttrs.get("eps") };
+  }
+  if (!compute && !(looksNorm && params.length)) return undefined;
+  const loadHook = methods.has("_load_from_state_dict") || [...walk(body!)].some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
+  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, node: c };
+}
+
+function enclosing(n: PyNode, type: string): PyNode | undefined {
+  for (let p = n.parent; p; p = p.parent) if (p.type === type) return p;
+  return undefined;
+}
+
+/** `self.input_layernorm = X(...)`, also through nn.ModuleList([...]) and comprehensions. */
+function slotOf(call: PyNode, text: string): string | undefined {
+  let cur: PyNode = call;
+  for (let i = 0; i < 8 && cur.parent; i++) {
+    const p: PyNode = cur.parent;
+    if (p.type === "assignment") {
+      if (cur.field !== "right") return undefined;
+      const left = field(p, "left");
+      if (left?.type === "attribute") return textOf(text, field(left, "attribute"));
+      if (left?.type === "identifier") return textOf(text, left);
+      return undefined;
+    }
+    if (/statement|block|function_definition|class_definition/.test(p.type)) return undefined;
+    cur = p;
+  }
+  return undefined;
+}
+
+const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; epsPos: number; epsDefault?: number; weightPos?: number }> = {
+  "torch.nn.LayerNorm": { kind: "layer", functional: false, epsPos: 1, epsDefault: 1e-5 },
+  "torch.nn.RMSNorm": { kind: "rms", functional: false, epsPos: 1 },
+  "torch.nn.functional.layer_norm": { kind: "layer", functional: true, epsPos: 4, epsDefault: 1e-5, weightPos: 2 },
+  "torch.layer_norm": { kind: "layer", functional: true, epsPos: 4, epsDefault: 1e-5, weightPos: 2 },
+  "torch.nn.functional.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
+  "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
+};
+
+function collectUses(all: PyNode[], ctx: Ctx, norms: NormImpl[], file: FamilyRef | undefined): NormUse[] {
+  const { text } = ctx;
+  const byName = new Map(norms.map((n) => [n.name, n]));
+  const instantiated = new Set<string>();
+  for (const n of all) if (n.type === "call" && field(n, "function")?.type === "identifier") instantiated.add(textOf(text, field(n, "function")));
+  const uses: NormUse[] = [];
+  for (const n of all) {
+    if (n.type !== "call") continue;
+    const fnNode = field(n, "function")!;
+    const dotted = resolveDotted(fnNode, ctx);
+    const torch = dotted ? TORCH_NORMS[dotted.replace(/^torch\.nn\.modules\.normalization\./, "torch.nn.")] : undefined;
+    const local = fnNode.type === "identifier" ? byName.get(textOf(text, fnNode)) : undefined;
+    if (!torch && !local) continue;
+    const args = namedChildren(field(n, "arguments"));
+    if (args.some((a) => a.type === "list_splat" || a.type === "dictionary_splat")) continue;
+    const pos = args.filter((a) => a.type !== "keyword_argument");
+    const kw = (k: string) => field(args.find((a) => a.type === "keyword_argument" && textOf(text, field(a, "name")) === k), "value");
+    const cls = enclosing(n, "class_definition");
+    const owner = cls ? textOf(text, field(cls, "name")) : undefined;
+    const ownerImpl = owner ? byName.get(owner) : undefined;
+    const slot = slotOf(n, text);
+    let eps: EpsSource;
+    let affine = true;
+    let kind: NormUse["kind"];
+    if (torch) {
+      kind = torch.kind;
+      const e = kw("eps") ?? pos[torch.epsPos];
+      eps = e ? epsFromExpr(e, ctx) : torch.epsDefault !== undefined ? { kind: "default", value: torch.epsDefault, range: range(fnNode) } : { kind: "default", range: range(fnNode) };
+      if (!torch.functional) {
+        const aff = kw("elementwise_affine") ?? pos[2];
+        if (aff && textOf(text, aff) === "False") affine = false;
+      } else {
+        const w = kw("weight") ?? pos[torch.weightPos ?? 2];
+        if (!w || textOf(text, w) === "None") affine = false;
+      }
+    } else {
+      const impl = local!;
+      kind = impl.compute?.kind === "rms" || impl.compute?.kind === "layer" ? impl.compute.kind : impl.torchBase ?? "other";
+      const initParams = namedChildren(field(findMethod(impl.node, "__init__", text), "parameters")).slice(1);
+      const epsName = impl.epsParam?.name;
+      const epsIndex = epsName ? initParams.findIndex((p) => paramName(p, text) === epsName) : -1;
+      const e = epsName ? (kw(epsName) ?? (epsIndex >= 0 ? pos[epsIndex] : undefined)) : undefined;
+      eps = e ? epsFromExpr(e, ctx) : impl.epsParam?.default ? { ...impl.epsParam.default, range: range(fnNode) } : impl.epsInInit ?? { kind: "unknown" };
+    }
+    const use: NormUse = {
+      callee: dotted ?? textOf(text, fnNode),
+      origin: torch ? "torch" : "local",
+      kind,
+      functional: torch?.functional ?? false,
+      range: range(n),
+      calleeRange: range(fnNode),
+      slot,
+      owner,
+      eps,
+      affine,
+      insideNorm: !!ownerImpl && (!!ownerImpl.compute || !!torch?.functional),
+    };
+    const ref = familyForClass(owner, file);
+    // Knowledge-base records list what a model builds; a class nothing instantiates is dead code.
+    const reachable = !owner || instantiated.has(owner);
+    if (ref) Object.assign(use, useFacts(use, ref, local, reachable));
+    uses.push(use);
+  }
+  return uses;
+}
+
+function findMethod(cls: PyNode, name: string, text: string): PyNode | undefined {
+  for (const st of namedChildren(field(cls, "body"))) {
+    const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+    if (def?.type === "function_definition" && textOf(text, field(def, "name")) === name) return def;
+  }
+  return undefined;
+}
+
+/**
+ * Does the class building a norm in `slot` plausibly sit where the knowledge-base class does? A
+ * named class must share its model prefix (LlamaDecoderLayer and LlamaRMSNorm, not
+ * Llama4VisionEncoderLayer and Llama4TextRMSNorm); a torch norm's path must name the owner
+ * (`esm.embeddings.layer_norm` is built by EsmEmbeddings, not by an EsmFold block).
+ */
+function ownerMatches(owner: string, c: NormClass, slot: string): boolean {
+  if (!/^(torch\.)?nn\./.test(c.name)) {
+    const prefix = modelPrefix(c.name);
+    return !prefix || owner.startsWith(prefix);
+  }
+  const o = owner.toLowerCase();
+  return c.at.some((path) => {
+    const parts = path.split(".").filter((p) => p !== "{N}");
+    if (parts[parts.length - 1] !== slot) return false;
+    const parent = (parts[parts.length - 2] ?? "").toLowerCase().replace(/_/g, "").replace(/s$/, "");
+    return parent.length < 3 || o.includes(parent);
+  });
+}
+
+/** "Llama4Text" from Llama4TextRMSNorm: the part of a norm class name that names its model. */
+function modelPrefix(cls: string): string {
+  return cls.replace(/(RMSNorm|LayerNorm|GroupNorm|Norm)\w*$/, "");
+}
+
+/**
+ * The facts a norm built in place is held to, and how sure that is. A slot (`input_layernorm`)
+ * names one knowledge-base class; the match is trusted when the owner class belongs to the same
+ * model as that class (LlamaDecoderLayer and LlamaRMSNorm), so a vision tower's `input_layernorm`
+ * inside a composite model's file is not held to the text model's norm.
+ */
+function useFacts(use: NormUse, ref: FamilyRef, local: NormImpl | undefined, reachable: boolean): Pick<NormUse, "facts" | "factsVia"> {
+  const f = ref.family;
+  if (use.slot) {
+    const c = classForSlot(f, use.slot);
+    const explicit = ref.via === "option" || ref.via === "comment";
+    const trusted = !!c && (explicit || !use.owner || ownerMatches(use.owner, c, use.slot));
+    if (c && trusted) return { facts: factsFromClass(f, ref.via, c), factsVia: "slot" };
+    if (c) return {};
+  }
+  if (local) return { facts: local.facts, factsVia: "local" };
+  if (use.kind === "other") return {};
+  const torchEntry = (f.classes ?? []).find((c) => /^(torch\.)?nn\.(LayerNorm|RMSNorm)/.test(c.name) && (c.kind === use.kind || (use.kind === "rms" && c.kind === "rms-gated")));
+  if (torchEntry) return { facts: factsFromClass(f, ref.via, torchEntry), factsVia: "torch-entry" };
+  // A family with no norm of this kind anywhere: only a single-model family is sure of that
+  // (a composite model's sub-models may be missing from the knowledge base).
+  const composite = Object.keys(f.sub ?? {}).length > 0;
+  if (!familyHasKind(f, use.kind) && (!composite || ref.via === "option" || ref.via === "comment") && reachable) return { facts: factsFromFamily(f, ref.via), factsVia: "family" };
+  return {};
+}
+
+function collectPatches(all: PyNode[], ctx: Ctx, norms: NormImpl[]): NormPatch[] {
+  const { text } = ctx;
+  const out: NormPatch[] = [];
+  const add = (modulePath: string, target: string, targetNode: PyNode, valueNode: PyNode) => {
+    const m = /(?:^|\.)modeling_([A-Za-z0-9_]+)$/.exec(modulePath);
+    if (!m || !/^[A-Z]/.test(target)) return;
+    const fam = familyByLooseName(m[1]);
+    out.push({ module: modulePath, modelType: m[1], family: fam, target, targetRange: range(targetNode), value: range(valueNode), impl: implOf(valueNode, ctx, norms), valueNode });
+  };
+  for (const n of all) {
+    if (n.type === "assignment") {
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (left?.type !== "attribute" || !right || right.type === "assignment") continue;
+      const obj = field(left, "object")!;
+      const mod = resolveDotted(obj, ctx);
+      if (mod) add(mod, textOf(text, field(left, "attribute")), field(left, "attribute")!, right);
+    } else if (n.type === "call") {
+      const fn = textOf(text, field(n, "function"));
+      if (!/(^|\.)setattr$/.test(fn)) continue;
+      const args = namedChildren(field(n, "arguments")).filter((a) => a.type !== "keyword_argument");
+      if (args.length === 3) {
+        const mod = resolveDotted(args[0], ctx);
+        const name = stringValue(args[1], text);
+        if (mod && name) add(mod, name, args[1], args[2]);
+      } else if (args.length === 2) {
+        // monkeypatch.setattr("transformers.models.gemma.modeling_gemma.GemmaRMSNorm", X)
+        const s = stringValue(args[0], text);
+        if (s && s.includes(".")) add(s.slice(0, s.lastIndexOf(".")), s.slice(s.lastIndexOf(".") + 1), args[0], args[1]);
+      }
+    }
+  }
+  return out;
+}
+
+function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {
+  const { text } = ctx;
+  let target = v;
+  let partialCall: PyNode | undefined;
+  if (v.type === "call" && /(^|\.)partial$/.test(resolveDotted(field(v, "function")!, ctx) ?? "")) {
+    partialCall = v;
+    target = namedChildren(field(v, "arguments"))[0];
+    if (!target) return undefined;
+  }
+  if (target.type !== "identifier" && target.type !== "attribute") return undefined;
+  const name = textOf(text, target).split(".").pop()!;
+  const local = target.type === "identifier" ? norms.find((n) => n.name === name) : undefined;
+  let offset: boolean | undefined;
+  let kind: "rms" | "layer" | undefined;
+  let source: "local" | "external";
+  const ext = EXTERNAL_NORMS[name];
+  if (local) {
+    source = "local";
+    offset = local.compute?.scale ? local.compute.scale.offset : undefined;
+    kind = local.compute?.kind === "rms" || local.compute?.kind === "layer" ? local.compute.kind : undefined;
+  } else if (ext) {
+    source = "external";
+    offset = ext.offset !== 0;
+    kind = ext.kind;
+  } else return undefined;
+  let offsetKwarg: Range | undefined;
+  if (partialCall) {
+    const args = namedChildren(field(partialCall, "arguments"));
+    const kwName = ext?.offsetKwarg ?? "offset";
+    const kwNode = args.find((a) => a.type === "keyword_argument" && textOf(text, field(a, "name")) === kwName);
+    const posNode = ext?.offsetPosition !== undefined ? args.filter((a) => a.type !== "keyword_argument")[ext.offsetPosition + 1] : undefined;
+    const valNode = kwNode ? field(kwNode, "value") : posNode;
+    if (valNode) {
+      const num = Number(textOf(text, valNode));
+      offset = Number.isFinite(num) ? num !== 0 : undefined;
+      offsetKwarg = range(kwNode ?? valNode);
+    }
+  }
+  return { name, offset, kind, source, offsetKwarg, partial: partialCall };
+}
+
+const PARAM_TARGET = /^[A-Za-z_]\w*$/;
+
+function collectLoading(all: PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoading[] {
+  const { text } = ctx;
+  const out: WeightLoading[] = [];
+  const lastSeg = (s: string) => s.split(/[.\[\]"']/).filter(Boolean).pop() ?? s;
+  for (const impl of norms) if (impl.loadHook) out.push({ kind: "hook", range: impl.nameRange, targets: impl.params.map((p) => p.name) });
+  for (const n of all) {
+    if (n.type === "call") {
+      const fnNode = field(n, "function");
+      const fn = textOf(text, fnNode);
+      const args = namedChildren(field(n, "arguments"));
+      if (/\.load_state_dict$/.test(fn)) out.push({ kind: "load_state_dict", range: range(n), targets: [] });
+      else if (/register_load_state_dict_(pre_|post_)?hook$/.test(fn)) out.push({ kind: "hook", range: range(n), targets: [] });
+      else if (/\.replace$/.test(fn) && args.length >= 2) {
+        const a = stringValue(args[0], text);
+        const b = stringValue(args[1], text);
+        if (a !== undefined && b !== undefined) out.push({ kind: "rename-call", range: range(n), from: a, to: b, targets: b ? [lastSeg(b)] : [] });
+      } else if (/(^|\.)sub$/.test(fn) && args.length >= 3) {
+        const b = stringValue(args[1], text);
+        if (b !== undefined) out.push({ kind: "rename-call", range: range(n), from: stringValue(args[0], text), to: b, targets: b ? [lastSeg(b.replace(/\\\d/g, ""))] : [] });
+      } else if (/\.(copy_|set_)$/.test(fn) && fnNode?.type === "attribute") {
+        // model.norm1.scale.copy_(...), model.norm1.scale.data.copy_(...)
+        let obj = field(fnNode, "object");
+        if (obj?.type === "attribute" && textOf(text, field(obj, "attribute")) === "data") obj = field(obj, "object");
+        if (obj?.type === "attribute" && textOf(text, field(obj, "object")) !== "self") out.push({ kind: "assign", range: range(n), targets: [textOf(text, field(obj, "attribute"))] });
+      }
+    } else if (n.type === "dictionary") {
+      for (const pair of namedChildren(n).filter((c) => c.type === "pair")) {
+        const k = field(pair, "key");
+        const v = field(pair, "value");
+        const ks = k ? stringValue(k, text) : undefined;
+        const vs = v ? stringValue(v, text) : undefined;
+        if (ks !== undefined && vs !== undefined && (ks.includes(".") || vs.includes("."))) out.push({ kind: "rename-map", range: range(pair), from: ks, to: vs, targets: [lastSeg(vs)] });
+      }
+    } else if (n.type === "assignment") {
+      // gpt.trf_blocks[b].norm1.scale = assign(gpt.trf_blocks[b].norm1.scale, params["g"])
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (left?.type !== "attribute" || !right) continue;
+      const obj = field(left, "object");
+      if (!obj || textOf(text, obj) === "self" || obj.type === "identifier" && ctx.imports.has(textOf(text, obj))) continue;
+      if (resolveDotted(obj, ctx)?.includes("modeling_")) continue; // a patch, not a load
+      const attr = textOf(text, field(left, "attribute"));
+      if (!PARAM_TARGET.test(attr) || /^[A-Z]/.test(attr)) continue;
+      if (right.type === "call" || right.type === "subscript") out.push({ kind: "assign", range: range(n), targets: [attr] });
+    }
+  }
+  return out;
+}
+
+function collectSuppressions(comments: PyNode[], text: string): Suppression[] {
+  const out: Suppression[] = [];
+  const lineStarts: number[] = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const lineOf = (off: number) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+  for (const c of comments) {
+    const body = text.slice(c.start, c.end);
+    const re = /normlint:\s*(ignore|file-ignore)\[([^\]]*)\](?:\s*--\s*([^#]*))?/g;
+    for (const m of body.matchAll(re)) {
+      const line = lineOf(c.start);
+      const lineStart = lineStarts[line - 1];
+      const standalone = text.slice(lineStart, c.start).trim() === "";
+      let target = line;
+      if (standalone && m[1] === "ignore") target = nextCodeLine(text, lineStarts, line);
+      const listStart = c.start + m.index! + m[0].indexOf("[") + 1;
+      const selectors: string[] = [];
+      const selectorRanges: Range[] = [];
+      let off = listStart;
+      for (const part of m[2].split(",")) {
+        const lead = part.length - part.trimStart().length;
+        const s = part.trim();
+        if (s) {
+          selectors.push(s);
+          selectorRanges.push({ start: off + lead, end: off + lead + s.length });
+        }
+        off += part.length + 1;
+      }
+      out.push({
+        kind: m[1] as Suppression["kind"],
+        selectors,
+        selectorRanges,
+        reason: m[3]?.trim() || undefined,
+        comment: range(c),
+        directive: { start: c.start + m.index!, end: c.start + m.index! + m[0].length },
+        line: target,
+        standalone,
+      });
+    }
+  }
+  return out;
+}
+
+/** The first line after `line` that holds code (not blank, not only a comment). */
+function nextCodeLine(text: string, lineStarts: number[], line: number): number {
+  for (let l = line + 1; l <= lineStarts.length; l++) {
+    const s = text.slice(lineStarts[l - 1], lineStarts[l] ?? text.length).trim();
+    if (s && !s.startsWith("#")) return l;
+  }
+  return line;
+}

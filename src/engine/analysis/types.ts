@@ -1,0 +1,210 @@
+// What the static analysis of a Python module records about normalization layers. Everything here
+// is plain data with offsets into the module text, so rules (and later cross-file checks such as a
+// checkpoint rule) read it without touching the syntax tree.
+import type { Family, NormClass } from "../knowledge/index";
+import type { PyNode } from "../parsers/python";
+
+export interface Range {
+  start: number;
+  end: number;
+}
+
+/** How a family was found for a file or a class. */
+export type FamilyVia =
+  | "option" // the caller said so (--model-type, a config.json beside the file)
+  | "comment" // `# normlint: model_type=...` (or the harness's `# normlint-test: model_type=...`)
+  | "class-name" // the class is named exactly as one of the family's norm classes
+  | "class-prefix" // the class name starts with the family's config-class prefix (Gemma2RMSNorm)
+  | "config-class" // `config_class = Gemma2Config`, or `from .configuration_gemma2 import ...`
+  | "file-name"; // modeling_gemma2.py, modular_gemma2.py, models/gemma2/...
+
+export interface FamilyRef {
+  family: Family;
+  via: FamilyVia;
+  /** Where the evidence is (the comment, the attribute), when it is in the text. */
+  at?: Range;
+}
+
+/** The facts a norm implementation is checked against, from the knowledge base. */
+export interface NormFacts {
+  family: Family;
+  via: FamilyVia;
+  /** The knowledge base's record of this very class (or slot), when there is one. */
+  cls?: NormClass;
+  kind: "rms" | "layer" | "other";
+  offset: boolean;
+  init: "ones" | "zeros" | "none";
+  cast: Family["cast"];
+  bias: boolean;
+  /** The default eps the family's config gives this norm, when the knowledge base pins one value. */
+  epsDefault?: number;
+  epsKeys: string[];
+}
+
+export type Dtype = "input" | "fp32" | "unknown";
+
+export interface EpsSource {
+  kind: "literal" | "config" | "param" | "attr" | "default" | "unknown";
+  value?: number;
+  /** `config.rms_norm_eps` -> "rms_norm_eps". */
+  key?: string;
+  range?: Range;
+}
+
+export interface NormParam {
+  name: string;
+  storage: "parameter" | "buffer" | "inherited";
+  init: "ones" | "zeros" | "other" | "none";
+  /** The `self.x = nn.Parameter(...)` statement (or the register call). */
+  range: Range;
+  /** The target name (`self.scale`'s `scale`). */
+  nameRange: Range;
+}
+
+export interface ScaleInfo {
+  param: string;
+  /** `1 + w`, `w + 1.0`, `self.weight + 1` passed to F.layer_norm... */
+  offset: boolean;
+  /** The weight operand as written (`self.weight`, `(1.0 + self.weight.float())`). */
+  operand: Range;
+  /** The `self.weight` attribute inside it. */
+  weightRef: Range;
+  /** The `1 + w` node, when offset. */
+  offsetExpr?: Range;
+  /** The weight side of the `1 + w` node: what the offset's removal leaves. */
+  weightSide?: Range;
+  /** The weight was in fp32 when the 1 was added (`1.0 + self.weight.float()`). */
+  offsetInFp32?: boolean;
+  /** The multiplication (or functional call) that applies the scale. */
+  expr: Range;
+  /** Dtype of the normalized activations at the moment they were scaled. */
+  activationDtype: Dtype;
+  /** The activations had been cast back from fp32 before the scale. */
+  afterCastBack: boolean;
+  /** Where the activations were cast back (for messages). */
+  castBackAt?: Range;
+  /** The scale comes from a parent class or library call we cannot rewrite. */
+  implicit?: boolean;
+  /** How the weight operand can be rewritten: an expression, or an argument of F.layer_norm. */
+  rewrite: "expr" | "functional" | "none";
+}
+
+export interface NormCompute {
+  kind: "rms" | "layer" | "l2";
+  /** How the statistics are computed. */
+  via: "explicit" | "functional" | "parent" | "submodule";
+  /** The `x - mean` node (LayerNorm). */
+  centering?: Range;
+  /** The statistics (`x.pow(2).mean(...)`, the F.layer_norm call). */
+  stats: Range;
+  statsDtype: Dtype;
+  /** The tensor expression squared in the statistics (for the upcast fix). */
+  statsBase?: Range;
+  /** The rsqrt/sqrt call applying the statistics (for the upcast fix). */
+  rsqrt?: Range;
+  upcast?: Range;
+  castBack?: Range;
+  scale?: ScaleInfo;
+  bias?: string;
+  eps?: EpsSource;
+  /** A gate multiplies the output (RMSNormGated). */
+  gated?: boolean;
+}
+
+export interface NormImpl {
+  name: string;
+  nameRange: Range;
+  range: Range;
+  bases: string[];
+  /** The class subclasses a torch norm (nn.LayerNorm...), so weight/bias come from the parent. */
+  torchBase?: "rms" | "layer";
+  params: NormParam[];
+  /** eps parameter default of __init__, and the attribute names that hold eps. */
+  epsParam?: { name: string; default?: EpsSource };
+  epsInInit?: EpsSource;
+  compute?: NormCompute;
+  /** Defines `_load_from_state_dict` or registers a load hook: it renames its own keys. */
+  loadHook: boolean;
+  facts?: NormFacts;
+  /** @internal */
+  node: PyNode;
+}
+
+/** A norm built in place: nn.LayerNorm(...), nn.RMSNorm(...), a local norm class, F.layer_norm(...). */
+export interface NormUse {
+  callee: string;
+  /** "torch" for nn.LayerNorm/nn.RMSNorm/F.*, "local" for a class of this module. */
+  origin: "torch" | "local";
+  kind: "rms" | "layer" | "other";
+  functional: boolean;
+  range: Range;
+  calleeRange: Range;
+  /** `self.input_layernorm = ...` -> "input_layernorm". */
+  slot?: string;
+  /** The class whose method builds it. */
+  owner?: string;
+  eps: EpsSource;
+  /** elementwise_affine=False or weight=None: no parameters. */
+  affine: boolean;
+  /** For functional calls: the weight argument. */
+  scale?: ScaleInfo;
+  /** Inside a norm class's own forward (already covered by the class's analysis). */
+  insideNorm: boolean;
+  facts?: NormFacts;
+  /** Where the facts come from: the slot's knowledge-base class, the family's torch norm entry, the family's main norm, or the local class. */
+  factsVia?: "slot" | "torch-entry" | "family" | "local";
+}
+
+/** `modeling_gemma.GemmaRMSNorm = X`, `setattr(modeling_gemma, "GemmaRMSNorm", partial(X, offset=1.0))`. */
+export interface NormPatch {
+  /** Dotted module path as resolved through the imports (`transformers.models.gemma.modeling_gemma`). */
+  module: string;
+  modelType?: string;
+  family?: Family;
+  target: string;
+  targetRange: Range;
+  value: Range;
+  /** What the bound implementation does, when known. */
+  impl?: { name: string; offset?: boolean; kind?: "rms" | "layer"; source: "local" | "external"; offsetKwarg?: Range; partial?: PyNode };
+  /** @internal */
+  valueNode: PyNode;
+}
+
+export interface WeightLoading {
+  kind: "load_state_dict" | "rename-map" | "rename-call" | "assign" | "hook";
+  range: Range;
+  /** Key fragments read and written, as far as they are literal: "ln_1.g" -> "norm1.scale". */
+  from?: string;
+  to?: string;
+  /** Parameter names this code writes into (`.scale` in `x.norm1.scale = assign(...)`). */
+  targets: string[];
+}
+
+export interface Suppression {
+  kind: "ignore" | "file-ignore";
+  selectors: string[];
+  /** Each selector's span inside the comment. */
+  selectorRanges: Range[];
+  reason?: string;
+  comment: Range;
+  /** The `normlint: ...` directive inside the comment (what a fix removes when others remain). */
+  directive: Range;
+  /** 1-based line the suppression covers (ignore only). */
+  line: number;
+  /** The comment is the only thing on its line. */
+  standalone: boolean;
+}
+
+export interface ModuleAnalysis {
+  path: string;
+  text: string;
+  fileFamily?: FamilyRef;
+  norms: NormImpl[];
+  uses: NormUse[];
+  patches: NormPatch[];
+  loading: WeightLoading[];
+  suppressions: Suppression[];
+  syntaxErrors: Array<Range & { missing: boolean }>;
+  /** Import aliases: local name -> dotted path. */
+  imports: Map<string, string>;
+}

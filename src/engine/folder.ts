@@ -1,0 +1,277 @@
+// A model folder held together: config.json, safetensors (single or sharded), GGUF and PyTorch
+// pickles (never read). The async part reads headers and the norm tensors (ranged reads only); the
+// rules then run synchronously over what was read, so each rule stays a plain check.
+import type { Node } from "jsonc-parser";
+import { buildConfigFile } from "./config-model";
+import type { ByteSource } from "./io";
+import { type Family, family as familyOf } from "./knowledge/index";
+import { decodeText, nodeValue, parseJson, property } from "./parsers/json";
+import { readGgufHeader, readGgufTensor, type GgufHeader, type GgufProblem } from "./parsers/gguf";
+import { readSafetensorsHeader, readTensor, type SafetensorsHeader, type SafetensorsProblem } from "./parsers/safetensors";
+import { checkShardIndex, type ShardIndexResult } from "./parsers/safetensors-index";
+import { RULES } from "./registry";
+import { type ConfigFile, format, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
+import type { FileSettings } from "./settings";
+import type { Finding, Severity } from "./types";
+import { classifyOffsetEncoding, type OffsetClassification, tensorStats, type TensorStats } from "./weights/norm-stats";
+
+export interface FolderFile {
+  path: string;
+  source: ByteSource;
+}
+
+export interface ModelFolderInput {
+  /** Display path of the folder. */
+  dir: string;
+  config?: { path: string; bytes: Uint8Array };
+  index?: { path: string; bytes: Uint8Array };
+  safetensors: FolderFile[];
+  gguf: FolderFile[];
+  /** PyTorch pickles (.bin, .pt, .pth, .ckpt): listed, never read. */
+  pickles: string[];
+  /** Total bytes of norm tensors to read for statistics (default 64 MiB). */
+  maxNormBytes?: number;
+}
+
+export interface CheckpointFile {
+  path: string;
+  kind: "safetensors" | "gguf";
+  problems: Array<SafetensorsProblem | GgufProblem>;
+  safetensors?: SafetensorsHeader;
+  gguf?: GgufHeader;
+}
+
+/** A norm tensor as read: where it came from, its shape, and its statistics. */
+export interface NormTensor {
+  name: string;
+  file: string;
+  shape: number[];
+  stats: TensorStats;
+}
+
+export interface ModelFolder {
+  dir: string;
+  configPath?: string;
+  configText: string;
+  config: ConfigFile | null;
+  /** The family the checkpoint's main norms follow (the text model of a composite). */
+  family?: Family;
+  /** Where to anchor model-wide findings: the config's `model_type` value, else the file start. */
+  anchor: { file: string; range: ReportRange };
+  /** Config values of the text model (hidden_size, num_attention_heads...). */
+  textConfig: Record<string, unknown>;
+  checkpoints: CheckpointFile[];
+  /** Every tensor name -> shape, across shards and files. */
+  tensorShapes: Map<string, { shape: number[]; file: string }>;
+  index?: { path: string; text: string; result: ShardIndexResult };
+  pickles: string[];
+  /** Main-norm weight tensors that were read (capped), and the classification over them. */
+  normTensors: NormTensor[];
+  offset?: OffsetClassification;
+  /** GGUF files store llama.cpp's convention: true when the main norm tensors came from one. */
+  fromGguf: boolean;
+  normBytesCapped: boolean;
+}
+
+export interface FolderReport<M extends string> {
+  messageId: M;
+  file: string;
+  at: Node | ReportRange;
+  data?: Record<string, string | number>;
+  severity?: Severity;
+  related?: Array<{ file: string; message: string }>;
+}
+
+export interface FolderRuleContext<M extends string> extends Omit<RuleContextBase<M>, "report"> {
+  folder: ModelFolder;
+  report(r: FolderReport<M>): void;
+}
+
+/** Module paths ("model.layers.{N}.input_layernorm") as tensor-name regexes tolerant of prefixes. */
+export function normPathRegex(at: string, param: "weight" | "bias"): RegExp {
+  const i = at.indexOf("layers.{N}.");
+  const tail = i >= 0 ? at.slice(i) : at.split(".").slice(-1)[0];
+  const body = tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("\\{N\\}", "(\\d+)");
+  return new RegExp(`(^|\\.)${body}\\.${param}$`);
+}
+
+/** The classes of a family that implement its main norm (same kind and offset), with their paths. */
+export function mainNormClasses(f: Family) {
+  return (f.classes ?? []).filter((c) => c.offset === f.offset && (c.kind === "rms" || c.kind === "layer") && c.init !== "none");
+}
+
+/** Text-model family: for a composite, the family of its text sub-config. */
+function textFamily(config: ConfigFile | null): { family?: Family; values: Record<string, unknown> } {
+  const root = config?.scopes[0];
+  if (!root?.family || !config) return { family: root?.family, values: {} };
+  const all = nodeValue(config.doc, root.node) as Record<string, unknown>;
+  const textKey = root.family.sub && Object.keys(root.family.sub).find((k) => /text|language|llm/.test(k));
+  if (textKey) {
+    const sub = config.scopes.find((s) => s.parent === root && s.path === textKey);
+    const fam = sub?.family ?? (root.family.sub?.[textKey] ? familyOf(root.family.sub[textKey]!) : undefined);
+    const values = sub ? (nodeValue(config.doc, sub.node) as Record<string, unknown>) : all;
+    // A composite whose own classes carry the text norms (gemma3) keeps its own facts.
+    return { family: fam ?? root.family, values };
+  }
+  return { family: root.family, values: all };
+}
+
+const GGUF_ARCH_ALIASES: Record<string, string> = { command_r: "cohere", "gpt-neox": "gpt_neox", phi2: "phi", starcoder: "gpt_bigcode" };
+
+/** Reads headers and the main norm tensors of a folder. Never throws on bad input. */
+export async function readModelFolder(input: ModelFolderInput): Promise<ModelFolder> {
+  let configText = "";
+  let config: ConfigFile | null = null;
+  if (input.config) {
+    const decoded = decodeText(input.config.bytes);
+    if (decoded.ok) {
+      configText = decoded.text;
+      config = buildConfigFile(parseJson(configText));
+    }
+  }
+  const { family: fam, values } = textFamily(config);
+  const mt = config?.scopes[0]?.modelTypeNode;
+  const anchor = input.config
+    ? { file: input.config.path, range: mt ? { start: mt.offset, end: mt.offset + mt.length } : { start: 0, end: 0 } }
+    : { file: input.safetensors[0]?.path ?? input.gguf[0]?.path ?? input.dir, range: { start: 0, end: 0 } };
+
+  const checkpoints: CheckpointFile[] = [];
+  const tensorShapes = new Map<string, { shape: number[]; file: string }>();
+  for (const f of input.safetensors) {
+    const r = await readSafetensorsHeader(f.source);
+    checkpoints.push({ path: f.path, kind: "safetensors", problems: r.ok ? [] : r.problems, safetensors: r.ok ? r.header : undefined });
+    if (r.ok) for (const t of r.header.tensors) if (!tensorShapes.has(t.name)) tensorShapes.set(t.name, { shape: t.shape, file: f.path });
+  }
+  for (const f of input.gguf) {
+    const r = await readGgufHeader(f.source);
+    checkpoints.push({ path: f.path, kind: "gguf", problems: r.ok ? [] : r.problems, gguf: r.ok ? r.header : undefined });
+  }
+
+  let index: ModelFolder["index"];
+  if (input.index) {
+    const text = new TextDecoder().decode(input.index.bytes);
+    const headers = new Map<string, SafetensorsHeader | undefined>();
+    for (const f of input.safetensors) headers.set(f.path.split("/").pop()!, checkpoints.find((c) => c.path === f.path)?.safetensors);
+    index = { path: input.index.path, text, result: checkShardIndex(text, headers) };
+  }
+
+  // The main norm tensors: from safetensors when there are any, else from the first GGUF.
+  const normTensors: NormTensor[] = [];
+  let budget = input.maxNormBytes ?? 64 * 1024 * 1024;
+  let capped = false;
+  let fromGguf = false;
+  let statsFamily = fam;
+  const st = checkpoints.filter((c) => c.safetensors);
+  if (st.length && fam) {
+    const patterns = mainNormClasses(fam).flatMap((c) => c.at.map((a) => normPathRegex(a, "weight")));
+    const except = fam.gguf?.except ?? [];
+    for (const c of st) {
+      const src = input.safetensors.find((f) => f.path === c.path)!.source;
+      for (const t of c.safetensors!.tensors) {
+        if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e))) continue;
+        const bytes = t.end - t.begin;
+        if (bytes > budget) {
+          capped = true;
+          continue;
+        }
+        const read = await readTensor(src, c.safetensors!, t.name);
+        if (!read.ok) continue;
+        budget -= bytes;
+        normTensors.push({ name: t.name, file: c.path, shape: t.shape, stats: tensorStats(t.name, read.data) });
+      }
+    }
+  } else {
+    const g = checkpoints.find((c) => c.gguf);
+    if (g?.gguf) {
+      const arch = g.gguf.metadata.get("general.architecture")?.value;
+      const archType = typeof arch === "string" ? GGUF_ARCH_ALIASES[arch] ?? arch : undefined;
+      statsFamily = fam ?? (archType ? familyOf(archType) : undefined);
+      fromGguf = true;
+      const src = input.gguf.find((f) => f.path === g.path)!.source;
+      for (const t of g.gguf.tensors) {
+        // llama.cpp names: blk.N.attn_norm.weight, output_norm.weight, blk.N.ffn_norm.weight...
+        if (!/(^|\.)(attn_norm|ffn_norm|output_norm|post_attention_norm|post_ffw_norm|attn_post_norm|ffn_post_norm)\.weight$/.test(t.name)) continue;
+        if (t.byteLength > budget) {
+          capped = true;
+          continue;
+        }
+        const read = await readGgufTensor(src, g.gguf, t.name);
+        if (!read.ok) continue;
+        budget -= t.byteLength;
+        normTensors.push({ name: t.name, file: g.path, shape: [...t.dims].reverse(), stats: tensorStats(t.name, read.data) });
+      }
+    }
+  }
+  const offset = normTensors.length ? classifyOffsetEncoding(normTensors.map((n) => n.stats)) : undefined;
+  return {
+    dir: input.dir,
+    configPath: input.config?.path,
+    configText,
+    config,
+    family: statsFamily,
+    anchor,
+    textConfig: values,
+    checkpoints,
+    tensorShapes,
+    index,
+    pickles: input.pickles,
+    normTensors,
+    offset,
+    fromGguf,
+    normBytesCapped: capped,
+  };
+}
+
+export interface FolderLintResult {
+  /** Findings by file (config.json, checkpoints, the index). */
+  findings: Finding[];
+  folder: ModelFolder;
+}
+
+/** Lints a model folder: the folder rules only (config.json's own rules run through lintConfig). */
+export async function lintFolder(input: ModelFolderInput, settingsFor: (file: string) => FileSettings): Promise<FolderLintResult> {
+  const folder = await readModelFolder(input);
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (rule.input !== "folder") continue;
+    const ctx: FolderRuleContext<string> = {
+      file: folder.anchor.file,
+      text: folder.configText,
+      folder,
+      report(r) {
+        const level = settingsFor(r.file).levels.get(rule.name) ?? rule.severity;
+        if (level === "off") return;
+        const { start, end } = rangeOf(r.at);
+        findings.push({
+          file: r.file,
+          rule: rule.name,
+          code: rule.code,
+          severity: level !== rule.severity ? level : r.severity ?? rule.severity,
+          messageId: r.messageId,
+          message: format(rule.messages[r.messageId], r.data),
+          start,
+          end,
+          fixes: [],
+          related: r.related?.map((x) => ({ file: x.file, start: 0, end: 0, message: x.message })),
+        });
+      },
+    };
+    try {
+      rule.check(ctx);
+    } catch (err) {
+      findings.push({
+        file: folder.anchor.file, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
+        message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
+      });
+    }
+  }
+  return { findings, folder };
+}
+
+/** A config value as a positive integer, if it is one. */
+export function intValue(values: Record<string, unknown>, key: string): number | undefined {
+  const v = values[key];
+  return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+export { property };

@@ -1,0 +1,287 @@
+// Lint entry for Python modeling code and Jupyter notebooks. The caller injects the parser (which
+// holds the wasm); the engine does no I/O. Findings have the same shape as lintConfig's; notebook
+// findings carry `data.cell` and offsets relative to that cell's source.
+import { analyzeModule } from "./analysis/module";
+import type { ModuleAnalysis, Suppression } from "./analysis/types";
+import { applyEdits } from "./index";
+import { decodeText, parseJson } from "./parsers/json";
+import type { PythonParser, PythonTree } from "./parsers/python";
+import { RULES } from "./registry";
+import { format, rangeOf, type Report } from "./rule";
+import type { PythonRuleContext, SuppressionUse } from "./rules/modeling/shared";
+import { type FileSettings, isValidSelector, selectorMatches } from "./settings";
+import type { Finding, Fix, Severity } from "./types";
+import { LineIndex } from "./util/text";
+
+export type { PythonParser, PythonTree, PythonWasm } from "./parsers/python";
+export { createPythonParser } from "./parsers/python";
+export type { ModuleAnalysis } from "./analysis/types";
+
+export interface PythonInput {
+  path: string;
+  text?: string;
+  bytes?: Uint8Array;
+  /** Size in bytes when the content was not read because it is over the cap. */
+  size?: number;
+}
+
+export interface PythonOptions {
+  /** The family the file implements, when the caller knows it (a config.json beside it). */
+  modelType?: string;
+  /** A tree of exactly this text (from an incremental reparse); it is not deleted. */
+  tree?: PythonTree;
+}
+
+export interface NotebookCell {
+  /** Index in the notebook's cells list (markdown cells count). */
+  index: number;
+  id?: string;
+  source: string;
+}
+
+export interface PythonLintResult {
+  path: string;
+  /** "python"/"notebook": linted; "skipped": not linted (reason says why). */
+  status: "python" | "notebook" | "skipped";
+  reason?: string;
+  findings: Finding[];
+  /** The decoded text offsets refer to (for notebooks: the notebook JSON; cell findings use their cell). */
+  text: string;
+  /** Code cells of a notebook, for mapping findings back. */
+  cells?: NotebookCell[];
+  /** The module analysis, for callers that check across files (a checkpoint rule). */
+  module?: ModuleAnalysis;
+}
+
+type Problems = Pick<PythonRuleContext<string>, "decodeProblem" | "tooLarge" | "notebookProblem">;
+
+function formatSize(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** Reads the input: text, or a problem finding's context. */
+function readInput(input: PythonInput, settings: FileSettings): { text: string } | { problems: Problems } {
+  const size = input.size ?? input.bytes?.length ?? input.text?.length ?? 0;
+  if (size > settings.maxFileSize) return { problems: { tooLarge: { size: formatSize(size), cap: formatSize(settings.maxFileSize) } } };
+  if (input.text !== undefined) return { text: input.text };
+  if (!input.bytes) return { text: "" };
+  const decoded = decodeText(input.bytes);
+  if (!decoded.ok) return { problems: { decodeProblem: { detail: decoded.problem.detail, kind: decoded.problem.kind } } };
+  return { text: decoded.text };
+}
+
+/** Lints one Python source file. */
+export function lintPython(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: PythonOptions = {}): PythonLintResult {
+  const read = readInput(input, settings);
+  if ("problems" in read) return { path: input.path, status: "python", findings: runRules(input.path, "", null, read.problems, settings), text: "" };
+  return lintText(input.path, read.text, settings, parser, opts);
+}
+
+function lintText(path: string, text: string, settings: FileSettings, parser: PythonParser, opts: PythonOptions): PythonLintResult {
+  // Python accepts a UTF-8 byte order mark; the parser does not. A space keeps every offset.
+  const source = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+  const own = !opts.tree;
+  const tree = opts.tree ?? parser.parse(source);
+  try {
+    let module: ModuleAnalysis;
+    try {
+      module = analyzeModule(tree, path, { modelType: opts.modelType });
+    } catch (err) {
+      // An analysis bug must not crash the caller; the file is reported as not analysed.
+      const findings = runRules(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);
+      return { path, status: "python", findings, text };
+    }
+    module.text = text;
+    const findings = runRules(path, text, module, {}, settings);
+    return { path, status: "python", findings, text, module };
+  } finally {
+    if (own) tree.delete();
+  }
+}
+
+function ruleLevel(settings: FileSettings, rule: { name: string; severity: Severity }) {
+  return settings.levels.get(rule.name) ?? rule.severity;
+}
+
+/** Runs the python rules, applies suppressions, then runs the rules about suppressions. */
+function runRules(path: string, text: string, module: ModuleAnalysis | null, problems: Problems, settings: FileSettings): Finding[] {
+  const pythonRules = RULES.filter((r) => r.input === "python");
+  const regular = pythonRules.filter((r) => !r.tags.includes("meta"));
+  const meta = pythonRules.filter((r) => r.tags.includes("meta"));
+  const run = (rules: typeof RULES, extra: Partial<PythonRuleContext<string>>): Finding[] => {
+    const out: Finding[] = [];
+    for (const rule of rules) {
+      const level = ruleLevel(settings, rule);
+      if (level === "off") continue;
+      const userLevel = level !== rule.severity;
+      const ctx: PythonRuleContext<string> = {
+        file: path,
+        text,
+        module,
+        ...problems,
+        ...extra,
+        report(r: Report<string>) {
+          const { start, end } = rangeOf(r.at);
+          out.push({
+            file: path,
+            rule: rule.name,
+            code: rule.code,
+            severity: userLevel ? level : (r.severity ?? rule.severity),
+            messageId: r.messageId,
+            message: format(rule.messages[r.messageId], r.data),
+            start,
+            end,
+            fixes: r.fixes ?? [],
+          });
+        },
+      };
+      try {
+        rule.check(ctx);
+      } catch (err) {
+        // A rule bug must not hide the other rules' findings; it is reported where the file starts.
+        out.push({
+          file: path, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
+          message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
+        });
+      }
+    }
+    return out;
+  };
+
+  const raw = run(regular, {});
+  const suppressions = module?.suppressions ?? [];
+  const lines = new LineIndex(text);
+  const uses: SuppressionUse[] = suppressions.map((s) => ({
+    suppression: s,
+    used: s.selectors.map(() => false),
+    unknown: s.selectors.map((sel) => !isValidSelector(sel)),
+    active: s.selectors.map((sel) => RULES.some((r) => r.input === "python" && !r.tags.includes("meta") && selectorMatches(sel, r) > 0 && ruleLevel(settings, r) !== "off")),
+  }));
+  const silenced = (f: Finding, mark: boolean): boolean => {
+    const rule = RULES.find((r) => r.name === f.rule);
+    if (!rule) return false;
+    const line = lines.position(f.start).line;
+    let hit = false;
+    for (const u of uses) {
+      const s = u.suppression;
+      if (s.kind === "ignore" && s.line !== line) continue;
+      s.selectors.forEach((sel, i) => {
+        if (selectorMatches(sel, rule) > 0) {
+          hit = true;
+          if (mark) u.used[i] = true;
+        }
+      });
+    }
+    return hit;
+  };
+  const kept = raw.filter((f) => !silenced(f, true));
+  const metaFindings = run(meta, { suppressionUses: uses }).filter((f) => !silenced(f, false));
+  const all = [...kept, ...metaFindings];
+  if (module) for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
+  all.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+  return all;
+}
+
+/** A fix that silences one finding with a `# normlint: ignore[rule]` comment at the end of its line. */
+function suppressFix(text: string, lines: LineIndex, f: Finding, suppressions: Suppression[]): Fix {
+  const line = lines.position(f.start).line;
+  const existing = suppressions.find((s) => s.kind === "ignore" && s.line === line && !s.standalone);
+  const title = `Suppress \`${f.rule}\` on this line`;
+  if (existing) {
+    const close = existing.directive.start + text.slice(existing.directive.start, existing.directive.end).indexOf("]");
+    return { title, safe: false, edits: [{ start: close, end: close, text: `${existing.selectors.length ? ", " : ""}${f.rule}` }] };
+  }
+  const lineText = lines.lineText(text, line);
+  let end = f.start - lines.position(f.start).column + 1 + lineText.length;
+  if (lineText.endsWith("\r")) end--;
+  return { title, safe: false, edits: [{ start: end, end, text: `  # normlint: ignore[${f.rule}]` }] };
+}
+
+/** Applies every safe fix (unused suppressions), re-linting until nothing fixable is left. */
+export function fixPythonText(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: Omit<PythonOptions, "tree"> = {}): string | undefined {
+  let result = lintPython(input, settings, parser, opts);
+  const original = result.text;
+  let text = original;
+  for (let pass = 0; pass < 10; pass++) {
+    const edits = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe).flatMap((x) => x.edits));
+    if (edits.length === 0) break;
+    const next = applyEdits(text, edits);
+    if (next === text) break;
+    text = next;
+    result = lintPython({ path: input.path, text }, settings, parser, opts);
+  }
+  return text === original ? undefined : text;
+}
+
+// Notebooks ------------------------------------------------------------------------------------
+
+/** Cell magics whose body is not Python. */
+const FOREIGN_CELL_MAGICS = /^%%(bash|sh|html|javascript|js|latex|markdown|writefile|script|perl|ruby|svg|sql|file|cmd|powershell)\b/;
+
+/** Blanks IPython syntax (`%magic`, `!shell`, `%%bash` cells) so offsets stay put and Python parses. */
+function sanitizeCell(src: string): string {
+  if (FOREIGN_CELL_MAGICS.test(src)) return src.replace(/[^\n]/g, " ");
+  return src.replace(/^([ \t]*)([%!])/gm, (_m, ws: string) => `${ws}#`);
+}
+
+/**
+ * Lints the code cells of a notebook as one module (a later cell sees an earlier cell's classes
+ * and imports). Findings in a cell get `data.cell` (the cell's index in the notebook) and offsets
+ * relative to that cell's source; problems with the notebook itself keep notebook-text offsets.
+ */
+export function lintNotebook(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: Omit<PythonOptions, "tree"> = {}): PythonLintResult {
+  const read = readInput(input, settings);
+  if ("problems" in read) return { path: input.path, status: "notebook", findings: runRules(input.path, "", null, read.problems, settings), text: "" };
+  const text = read.text;
+  const broken = (detail: string, start = 0, end = 0): PythonLintResult => ({
+    path: input.path,
+    status: "notebook",
+    findings: runRules(input.path, text, null, { notebookProblem: { detail, start, end } }, settings),
+    text,
+  });
+  const doc = parseJson(text);
+  const syntax = doc.problems.find((p) => p.kind === "syntax" || p.kind === "too-deep");
+  if (syntax) return broken(`invalid JSON: ${syntax.detail}`, syntax.start, syntax.end);
+  let nb: unknown;
+  try {
+    nb = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    return broken(`invalid JSON: ${(err as Error).message}`);
+  }
+  const obj = nb as { cells?: unknown; worksheets?: Array<{ cells?: unknown }>; metadata?: { kernelspec?: { language?: string }; language_info?: { name?: string } } };
+  const rawCells = obj && typeof obj === "object" ? (obj.cells ?? obj.worksheets?.[0]?.cells) : undefined;
+  if (!Array.isArray(rawCells)) return broken("no `cells` list");
+  const lang = obj.metadata?.kernelspec?.language ?? obj.metadata?.language_info?.name;
+  if (lang && lang.toLowerCase() !== "python") return { path: input.path, status: "skipped", reason: `a ${lang} notebook`, findings: [], text };
+
+  const cells: NotebookCell[] = [];
+  const starts: number[] = [];
+  let moduleText = "";
+  rawCells.forEach((c: unknown, index) => {
+    const cell = c as { cell_type?: string; source?: unknown; input?: unknown; id?: string };
+    if (!cell || cell.cell_type !== "code") return;
+    const src = cell.source ?? cell.input;
+    const source = Array.isArray(src) ? src.filter((s) => typeof s === "string").join("") : typeof src === "string" ? src : "";
+    cells.push({ index, id: typeof cell.id === "string" ? cell.id : undefined, source });
+    starts.push(moduleText.length);
+    moduleText += sanitizeCell(source) + (source.endsWith("\n") ? "" : "\n");
+  });
+  const result = lintText(input.path, moduleText, settings, parser, opts);
+  const findings: Finding[] = [];
+  for (const f of result.findings) {
+    let k = starts.length - 1;
+    while (k > 0 && starts[k] > f.start) k--;
+    if (k < 0) continue;
+    const base = starts[k];
+    const limit = base + cells[k].source.length;
+    const inCell = (e: { start: number; end: number }) => e.start >= base && e.end <= limit + 1;
+    findings.push({
+      ...f,
+      start: f.start - base,
+      end: Math.min(f.end, limit) - base,
+      fixes: f.fixes.filter((x) => x.edits.every(inCell)).map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, start: e.start - base, end: Math.min(e.end, limit) - base })) })),
+      data: { ...f.data, cell: cells[k].index, ...(cells[k].id ? { cellId: cells[k].id } : {}) },
+    });
+  }
+  return { path: input.path, status: "notebook", findings, text, cells, module: result.module };
+}

@@ -1,0 +1,88 @@
+import { EXTERNAL_NORMS } from "../../analysis/external";
+import { defineRule } from "../../rule";
+import type { Fix } from "../../types";
+import { checkedNorms, factsLabel, fix, type PythonRuleContext, replace, slice } from "./shared";
+
+type M = "missing" | "missingParent" | "slot" | "patch";
+
+/**
+ * ## What it does
+ * Flags a norm that scales by `weight` where its family expects `1 + weight`: Gemma 1-3,
+ * Qwen3-Next, non-gated Qwen3.5 RMSNorms, Nemotron's LayerNorm1P and the other offset families of
+ * the knowledge base. It also flags a monkey-patch that binds a weight-only norm (such as a plain
+ * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
+ * axolotl #1886.
+ *
+ * ## Why is this bad?
+ * Those checkpoints store the norm scale as an offset from 1, so their weights sit near 0. Scaling
+ * by the raw weight shrinks every normalized activation towards zero; the model loads without an
+ * error and produces garbage.
+ *
+ * ## Example
+ * `return self._norm(x.float()) * self.weight` in a Gemma RMSNorm, or
+ * `modeling_gemma.GemmaRMSNorm = LigerRMSNorm`.
+ *
+ * ## Use instead
+ * `return (self._norm(x.float()) * (1.0 + self.weight.float())).type_as(x)`, or
+ * `modeling_gemma.GemmaRMSNorm = partial(LigerRMSNorm, offset=1.0, init_fn="zeros", casting_mode="gemma")`.
+ */
+export default defineRule<M, PythonRuleContext<M>>({
+  name: "norm-missing-unit-offset",
+  code: "NL201",
+  severity: "error",
+  input: "python",
+  tags: ["modeling", "offset"],
+  fix: "unsafe",
+  summary: "norm scales by `weight` where the family expects `1 + weight`",
+  messages: {
+    missing: "`{{cls}}` scales by `{{param}}`, but {{family}} stores the norm scale as an offset from 1: use `1 + {{param}}`.",
+    missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
+    slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
+    patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
+  },
+  check(ctx) {
+    const m = ctx.module;
+    if (!m) return;
+    for (const impl of checkedNorms(ctx)) {
+      const s = impl.compute?.scale;
+      if (!impl.facts.offset || !s || s.offset) continue;
+      const data = { cls: impl.name, param: s.param, family: factsLabel(impl.facts) };
+      if (s.implicit) {
+        ctx.report({ messageId: "missingParent", at: impl.nameRange, data });
+        continue;
+      }
+      const operand = slice(ctx.text, s.operand);
+      const fp32 = impl.facts.cast === "gemma" && !/\.float\(\)$|float32\)$/.test(operand) ? `${operand}.float()` : operand;
+      const edit = s.rewrite === "functional" ? replace(s.operand, `${operand} + 1`) : replace(s.operand, `(1.0 + ${fp32})`);
+      ctx.report({ messageId: "missing", at: s.operand, data, fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])] });
+    }
+    for (const use of m.uses) {
+      const f = use.facts;
+      if (use.origin !== "torch" || use.insideNorm || !use.affine || !use.slot || !f?.cls || !f.offset || /^(torch\.)?nn\./.test(f.cls.name)) continue;
+      ctx.report({ messageId: "slot", at: use.calleeRange, data: { slot: use.slot, callee: use.callee.replace(/^torch\.nn\.functional\./, "F.").replace(/^torch\./, ""), family: factsLabel(f) } });
+    }
+    for (const p of m.patches) {
+      const cls = p.family?.classes?.find((c) => c.name === p.target);
+      if (!p.family || !cls?.offset || p.impl?.offset !== false) continue;
+      ctx.report({
+        messageId: "patch",
+        at: p.value,
+        data: { impl: p.impl.name, target: p.target, family: `${p.family.modelType} (\`${p.target}\`)` },
+        fixes: patchFix(ctx, p.impl, p.value),
+      });
+    }
+  },
+});
+
+function patchFix(ctx: PythonRuleContext<M>, impl: NonNullable<import("../../analysis/types").NormPatch["impl"]>, value: { start: number; end: number }): Fix[] {
+  const kw = EXTERNAL_NORMS[impl.name]?.offsetKwarg ?? (impl.source === "external" ? undefined : undefined);
+  if (!kw) return [];
+  if (impl.offsetKwarg) return [fix(`Pass \`${kw}=1.0\``, [replace(impl.offsetKwarg, `${kw}=1.0`)])];
+  if (impl.partial) {
+    const close = impl.partial.end - 1;
+    return [fix(`Pass \`${kw}=1.0\``, [{ start: close, end: close, text: `, ${kw}=1.0` }])];
+  }
+  const partialName = [...(ctx.module?.imports ?? [])].find(([, v]) => v === "functools.partial")?.[0] ?? ([...(ctx.module?.imports ?? [])].some(([k]) => k === "functools") ? "functools.partial" : undefined);
+  if (!partialName) return [];
+  return [fix(`Bind \`${partialName}(${impl.name}, ${kw}=1.0)\``, [replace(value, `${partialName}(${slice(ctx.text, value)}, ${kw}=1.0)`)])];
+}

@@ -1,0 +1,52 @@
+import { defineRule } from "../../rule";
+import { checkedNorms, factsLabel, fix, type PythonRuleContext, replace, slice } from "./shared";
+
+type M = "unexpected" | "patch";
+
+/**
+ * ## What it does
+ * Flags a norm that scales by `1 + weight` (or adds 1 to the weight passed to `F.layer_norm`) in a
+ * family whose checkpoints store the plain scale: Llama, Mistral, Qwen2/3, Gemma 3n, Gemma 4 and
+ * every other family of the knowledge base without a unit offset. It also flags a monkey-patch
+ * that binds an offset norm to such a family's norm class.
+ *
+ * ## Why is this bad?
+ * Those checkpoints store weights near 1. Adding 1 doubles every normalized activation; the model
+ * loads without an error and its outputs drift or blow up. It is the usual result of copying a
+ * Gemma 1-3 RMSNorm into a Gemma 3n or Llama port.
+ *
+ * ## Example
+ * `return output * (1.0 + self.weight.float())` in a Gemma 3n RMSNorm.
+ *
+ * ## Use instead
+ * `return output * self.weight.float()`
+ */
+export default defineRule<M, PythonRuleContext<M>>({
+  name: "norm-unexpected-unit-offset",
+  code: "NL202",
+  severity: "error",
+  input: "python",
+  tags: ["modeling", "offset"],
+  fix: "unsafe",
+  summary: "norm scales by `1 + weight` where the family stores the plain scale",
+  messages: {
+    unexpected: "`{{cls}}` scales by `1 + {{param}}`, but {{family}} stores the plain scale: use `{{param}}`.",
+    patch: "This patch binds `{{impl}}`, which scales by `1 + weight`, to `{{target}}`; {{family}} scales by `weight`.",
+  },
+  check(ctx) {
+    const m = ctx.module;
+    if (!m) return;
+    for (const impl of checkedNorms(ctx)) {
+      const s = impl.compute?.scale;
+      if (impl.facts.offset || !s?.offset || !s.offsetExpr) continue;
+      const fixes = s.weightSide ? [fix("Remove the `1 +` offset", [replace(s.offsetExpr, slice(ctx.text, s.weightSide))])] : [];
+      ctx.report({ messageId: "unexpected", at: s.offsetExpr, data: { cls: impl.name, param: s.param, family: factsLabel(impl.facts) }, fixes });
+    }
+    for (const p of m.patches) {
+      const cls = p.family?.classes?.find((c) => c.name === p.target);
+      if (!p.family || !cls || cls.offset || p.impl?.offset !== true) continue;
+      const fixes = p.impl.offsetKwarg ? [fix("Pass `offset=0.0`", [replace(p.impl.offsetKwarg, `${slice(ctx.text, p.impl.offsetKwarg).split("=")[0]}=0.0`)])] : [];
+      ctx.report({ messageId: "patch", at: p.value, data: { impl: p.impl.name, target: p.target, family: `${p.family.modelType} (\`${p.target}\`)` }, fixes });
+    }
+  },
+});

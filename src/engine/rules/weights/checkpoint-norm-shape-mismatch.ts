@@ -1,0 +1,72 @@
+import { type FolderRuleContext, intValue, mainNormClasses, normPathRegex } from "../../folder";
+import { defineRule } from "../../rule";
+
+/**
+ * ## What it does
+ * Checks the shape of the main norm weights against the config: `[hidden_size]` for the layer and
+ * final norms, and for QK norms `[head_dim]` (or the per-head forms `[heads * head_dim]` and
+ * `[heads, head_dim]` some families use).
+ *
+ * ## Why is this bad?
+ * A norm weight of the wrong size fails to load with a shape error at best; with `ignore_mismatched_sizes`
+ * it is silently re-initialised, and a config whose `hidden_size` disagrees with the weights builds
+ * the wrong model.
+ *
+ * ## Example
+ * `model.norm.weight` of shape `[2048]` with `"hidden_size": 4096`.
+ *
+ * ## Use instead
+ * Fix `hidden_size`/`head_dim` in config.json, or use the checkpoint that matches it.
+ */
+export default defineRule<"shape", FolderRuleContext<"shape">>({
+  name: "checkpoint-norm-shape-mismatch",
+  code: "NL306",
+  severity: "error",
+  input: "folder",
+  tags: ["checkpoint", "norm"],
+  fix: "none",
+  summary: "norm weight whose shape is not hidden_size (or head_dim for QK norms)",
+  messages: {
+    shape: "`{{tensor}}` has shape [{{shape}}], but the config says {{expected}}{{more}}.",
+  },
+  check(ctx) {
+    const { family: fam, tensorShapes, anchor, textConfig, fromGguf } = ctx.folder;
+    if (!fam || fromGguf) return;
+    const hidden = intValue(textConfig, "hidden_size") ?? intValue(textConfig, "d_model") ?? intValue(textConfig, "n_embd");
+    if (!hidden) return;
+    const heads = intValue(textConfig, "num_attention_heads");
+    const kvHeads = intValue(textConfig, "num_key_value_heads") ?? heads;
+    const headDim = intValue(textConfig, "head_dim") ?? (heads ? hidden / heads : undefined);
+    const bad: Array<{ tensor: string; shape: number[]; expected: string }> = [];
+    for (const cls of mainNormClasses(fam)) {
+      for (const at of cls.at) {
+        const qk = /(^|\.)(q|k|query|key)_(norm|layernorm)$/.test(at);
+        const re = normPathRegex(at, "weight");
+        for (const [name, { shape }] of tensorShapes) {
+          if (!re.test(name)) continue;
+          const size = shape.reduce((a, b) => a * b, 1);
+          let ok: boolean;
+          let expected: string;
+          if (qk) {
+            if (!headDim) continue;
+            const allowed = [headDim, ...(heads ? [heads * headDim] : []), ...(kvHeads ? [kvHeads * headDim] : [])];
+            ok = allowed.includes(size) && shape.length <= 2;
+            expected = `head_dim = ${headDim}`;
+          } else {
+            ok = shape.length === 1 && shape[0] === hidden;
+            expected = `hidden_size = ${hidden}`;
+          }
+          if (!ok) bad.push({ tensor: name, shape, expected });
+        }
+      }
+    }
+    if (bad.length === 0) return;
+    const first = bad[0];
+    ctx.report({
+      messageId: "shape",
+      file: anchor.file,
+      at: anchor.range,
+      data: { tensor: first.tensor, shape: first.shape.join(", "), expected: first.expected, more: bad.length > 1 ? ` (and ${bad.length - 1} more norm tensors)` : "" },
+    });
+  },
+});

@@ -1,0 +1,56 @@
+// Builds model folders in memory: a config.json and a safetensors file whose norm tensors follow a
+// family's checkpoint names (from the knowledge base), filled Gemma-like (near 0) or Llama-like
+// (near 1). Tests lint them with lintFolder over in-memory ByteSources; no binaries are committed.
+import { mainNormClasses, type ModelFolderInput } from "../../src/engine/folder";
+import { bytesSource } from "../../src/engine/io";
+import { family } from "../../src/engine/knowledge/index";
+import { buildSafetensors, type CheckpointDesc, type Fill, type TensorDesc } from "./checkpoint-builder";
+
+export interface FolderSpec {
+  modelType: string;
+  layers?: number;
+  hidden?: number;
+  fill: Fill;
+  dtype?: string;
+  config?: Record<string, unknown>;
+  /** Edit the tensors before the file is built (drop, add, reshape). */
+  edit?: (tensors: Record<string, TensorDesc>) => void;
+}
+
+const enc = new TextEncoder();
+
+/** The family's main-norm weight names for `layers` layers, text-stack only, with `model.` prefixes. */
+export function normNames(modelType: string, layers: number): string[] {
+  const f = family(modelType)!;
+  const out: string[] = [];
+  for (const c of mainNormClasses(f)) {
+    for (const at of c.at) {
+      if (/vision|audio|visual|projector|q_norm|k_norm/.test(at)) continue;
+      if (at.includes("{N}")) for (let i = 0; i < layers; i++) out.push(`${at.replace("{N}", String(i))}.weight`);
+      else out.push(`${at}.weight`);
+    }
+  }
+  return out;
+}
+
+export function folderDesc(spec: FolderSpec): { config: Record<string, unknown>; desc: CheckpointDesc } {
+  const layers = spec.layers ?? 6;
+  const hidden = spec.hidden ?? 64;
+  const tensors: Record<string, TensorDesc> = { "model.embed_tokens.weight": { dtype: spec.dtype ?? "BF16", shape: [32, hidden], fill: "normal" } };
+  for (const name of normNames(spec.modelType, layers)) tensors[name] = { dtype: spec.dtype ?? "BF16", shape: [hidden], fill: spec.fill };
+  spec.edit?.(tensors);
+  const eps = Object.keys(family(spec.modelType)!.eps)[0];
+  const config = { model_type: spec.modelType, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: 4, ...(eps ? { [eps]: 1e-6 } : {}), ...spec.config };
+  return { config, desc: { tensors } };
+}
+
+export function folderInput(spec: FolderSpec): ModelFolderInput {
+  const { config, desc } = folderDesc(spec);
+  return {
+    dir: "m",
+    config: { path: "m/config.json", bytes: enc.encode(JSON.stringify(config, null, 2)) },
+    safetensors: [{ path: "m/model.safetensors", source: bytesSource(buildSafetensors(desc).bytes) }],
+    gguf: [],
+    pickles: [],
+  };
+}
