@@ -1,13 +1,12 @@
 // End-to-end tests of the built CLI (dist/cli.js): each test writes files into its own temporary
 // folder, runs `node dist/cli.js` there and checks exit codes, output contracts and the files left
 // behind. Positions are computed from the written text, never copied from the CLI's output.
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import Ajv from "ajv";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RULES } from "../src/engine/index";
-import { type JsonFinding, type JsonReport, positionOf, REPO, runCli, Sandbox, ensureBuilt } from "./harness/cli";
+import { type JsonFinding, type JsonReport, positionOf, runCli, Sandbox, ensureBuilt, sarifValidator } from "./harness/cli";
 
 /** A Llama config with one warning: `layer_norm_eps` is never read (eps-key-unused, NL101). */
 const LLAMA_UNUSED_EPS = '{\n  "model_type": "llama",\n  "layer_norm_eps": 1e-05\n}\n';
@@ -181,14 +180,6 @@ describe("JSON output", () => {
 });
 
 describe("SARIF output", () => {
-  /** The SARIF 2.1.0 schema is draft-04; ajv 8 reads it once `id` is `$id` and the draft-04 meta reference is dropped. */
-  function sarifValidator() {
-    const path = join(REPO, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
-    const { $schema: _draft, id, ...schema } = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false });
-    return ajv.compile({ ...schema, $id: id as string });
-  }
-
   interface SarifResult {
     ruleId: string;
     ruleIndex: number;

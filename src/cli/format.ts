@@ -125,6 +125,11 @@ export function formatJson(reports: FileReport[], summary: Summary): string {
 
 const LEVEL = { error: "error", warning: "warning", info: "note" } as const;
 
+/** Repository-relative URIs under %SRCROOT%; files outside the working directory as file URIs. */
+function artifact(file: string): { uri: string; uriBaseId?: string } {
+  return file.startsWith("/") ? { uri: pathToFileURL(file).href } : { uri: encodeURI(file), uriBaseId: "%SRCROOT%" };
+}
+
 export function formatSarif(reports: FileReport[], version: string, cwd: string): string {
   const rules = RULES.map((r) => {
     const info = ruleInfo(r.name);
@@ -143,7 +148,6 @@ export function formatSarif(reports: FileReport[], version: string, cwd: string)
   const occurrences = new Map<string, number>();
   const results = locate(reports).map((l) => {
     const f = l.finding;
-    const external = l.file.startsWith("/");
     const key = `${f.code}:${l.file}:${l.lineText.trim()}`;
     const n = occurrences.get(key) ?? 0;
     occurrences.set(key, n + 1);
@@ -156,11 +160,20 @@ export function formatSarif(reports: FileReport[], version: string, cwd: string)
       locations: [
         {
           physicalLocation: {
-            artifactLocation: external ? { uri: pathToFileURL(l.file).href } : { uri: encodeURI(l.file), uriBaseId: "%SRCROOT%" },
+            artifactLocation: artifact(l.file),
             region: { startLine: l.line, startColumn: l.column, endLine: l.endLine, endColumn: Math.max(l.endColumn, l.endLine === l.line ? l.column + 1 : 1) },
           },
         },
       ],
+      ...(f.related?.length
+        ? {
+            relatedLocations: f.related.map((r, i) => ({
+              id: i + 1,
+              message: { text: r.message },
+              physicalLocation: { artifactLocation: artifact(r.file) },
+            })),
+          }
+        : {}),
       partialFingerprints: { primaryLocationLineHash: `${hash}:${n + 1}` },
       properties: { rule: f.rule },
     };

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import Ajv from "ajv";
 
 export const REPO = resolve(__dirname, "../..");
 export const CLI = join(REPO, "dist", "cli.js");
@@ -181,4 +182,12 @@ export class Sandbox {
   remove(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The SARIF 2.1.0 schema is draft-04; ajv 8 reads it once `id` is `$id` and the draft-04 meta reference is dropped. */
+export function sarifValidator() {
+  const path = join(REPO, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+  const { $schema: _draft, id, ...schema } = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false });
+  return ajv.compile({ ...schema, $id: id as string });
 }
