@@ -116,7 +116,7 @@ function pointAt(text: string, offset: number): { row: number; column: number } 
 
 function wrap(text: string, tree: Tree): PythonTree {
   const errors: PythonTree["errors"] = [];
-  const root = copy(tree, errors);
+  const root = copy(tree, errors, text);
   let native: Tree | null = tree;
   return {
     text,
@@ -132,8 +132,15 @@ function wrap(text: string, tree: Tree): PythonTree {
   };
 }
 
+/**
+ * Top-level expression statements that mention none of these cannot matter to a norm analysis
+ * (`TABLE = [0, 1, 2, ...]`, `logger = ...`); they are kept as leaves without their subtrees, which
+ * makes generated modules with huge literals cheap. Anything with a syntax error is copied whole.
+ */
+const RELEVANT = /norm|eps|weight|bias|scale|shift|gamma|beta|state_dict|setattr|partial|patch|ln_|rename|map|key|load|convert|modeling|offset|torch|nn\./i;
+
 /** Copies the wasm tree into plain objects with one cursor walk (no recursion: deep input is fine). */
-function copy(tree: Tree, errors: PythonTree["errors"]): PyNode {
+function copy(tree: Tree, errors: PythonTree["errors"], text: string): PyNode {
   const c = tree.walk();
   const make = (parent?: PyNode): PyNode => {
     const n: PyNode = { type: c.nodeType, start: c.startIndex, end: c.endIndex, named: c.nodeIsNamed, children: [], parent };
@@ -147,8 +154,10 @@ function copy(tree: Tree, errors: PythonTree["errors"]): PyNode {
   };
   const root = make();
   let node = root;
+  const skip = (n: PyNode) =>
+    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && !c.currentNode.hasError;
   for (;;) {
-    if (c.gotoFirstChild()) {
+    if (!skip(node) && c.gotoFirstChild()) {
       const child = make(node);
       node.children.push(child);
       node = child;
