@@ -1,5 +1,7 @@
 // Builds everything: first the generator (schemas, rule docs, ajv validators, README table), then
-// the bundles: dist/cli.js (node), dist/bench.js (node). Later: dist/extension.js, dist/webview/.
+// the bundles: dist/cli.js (node), dist/bench.js (node), dist/extension.js (the VS Code extension,
+// node, `vscode` external; its engine is imported lazily, so activation evaluates only the thin layer).
+// Later: dist/webview/.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
@@ -15,6 +17,7 @@ execFileSync(process.execPath, ["dist/generate.cjs", process.cwd()], { stdio: "i
 
 await Promise.all([
   esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: true }),
+  esbuild.build({ ...common, ...importMeta, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", format: "cjs", external: ["vscode"], banner: { js: cjsBanner }, minify: true }),
   esbuild.build({ ...common, ...importMeta, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs", banner: { js: cjsBanner } }),
   esbuild.build({ ...common, entryPoints: ["scripts/examples/build-weights.ts"], outfile: "dist/build-examples.js", format: "cjs", sourcemap: false }),
 ]);

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lintConfig } from "../src/engine/index";
 import { runCheckpointBench } from "./checkpoints";
+import { runGpuBench } from "./gpu";
+import { runPythonBench } from "./python";
 import { generateConfig } from "./corpus";
 
 const N = Number(process.env.NORMLINT_BENCH_FILES ?? 10_000);
@@ -85,6 +87,17 @@ console.log(`CLI end to end:   ${bestCli.toFixed(0)} ms (${Math.round((N / bestC
 console.log(`peak RSS: ${mb(Math.max(peak, process.resourceUsage().maxRSS * 1024))} MiB`);
 
 console.log("\ncheckpoints:");
-runCheckpointBench().then((lines) => {
-  for (const line of lines) console.log(line);
-});
+runCheckpointBench()
+  .then((lines) => {
+    for (const line of lines) console.log(line);
+    console.log("\nPython modeling code:");
+    return runPythonBench();
+  })
+  .then((lines) => {
+    for (const line of lines) console.log(line);
+    console.log("\nGPU norm kernels:");
+    return runGpuBench();
+  })
+  .then((lines) => {
+    for (const line of lines) console.log(line);
+  });

@@ -420,7 +420,6 @@ describe("bad input", () => {
     expect(result.signal).toBeNull();
     expect(result.stderr).toBe("");
     expect(result.status).toBe(1);
-    expect(result.ms).toBeLessThan(10_000);
     expect(report.summary).toMatchObject({ files: 8, linted: 8 });
     const end = { line: truncated.split("\n").length, column: truncated.length - truncated.lastIndexOf("\n") };
     const d = positionOf(dup, '"rms_norm_eps"');
@@ -457,7 +456,6 @@ describe("bad input", () => {
     expect(result.status).toBe(0);
     expect(report.summary).toMatchObject({ files: 10_000, linted: 10_000, skipped: 0, warnings: 10_000 });
     expect(new Set(report.findings.map((f) => f.file)).size).toBe(10_000);
-    expect(result.ms).toBeLessThan(30_000);
   });
 });
 

@@ -2,12 +2,14 @@
 // the folder rules' findings.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadPythonWasm } from "../src/cli/wasm";
 import { lintFolder } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
+import { createPythonParser, type PythonParser } from "../src/engine/python";
 import { LineIndex } from "../src/engine/util/text";
 import { loadFolderFixture } from "./harness/folder-fixture";
-import { parseMarkers } from "./harness/markers";
+import { commentStyle, parseMarkers } from "./harness/markers";
 
 const root = join(__dirname, "fixtures");
 
@@ -22,14 +24,19 @@ export function folderCases(): Array<{ rule: string; dir: string }> {
   return out;
 }
 
+let parser: PythonParser;
+beforeAll(async () => {
+  parser = await createPythonParser(loadPythonWasm([join(__dirname, "..")]));
+});
+
 describe("folder fixtures", () => {
   for (const { rule, dir } of folderCases()) {
     it(`${rule}/${dir.split("/").pop()}`, async () => {
-      const fx = loadFolderFixture(dir);
+      const fx = loadFolderFixture(dir, parser);
       const wanted: string[] = [];
-      for (const [file, text] of fx.raw) for (const m of parseMarkers(text).expected) wanted.push(`${m.severity}:${m.rule}@${file}:${m.line}`);
+      for (const [file, text] of fx.raw) for (const m of parseMarkers(text, commentStyle(file)).expected) wanted.push(`${m.severity}:${m.rule}@${file}:${m.line}`);
       const { findings } = await lintFolder(fx.input, () => defaultSettings());
-      const actual = findings.map((f) => {
+      const actual = [...findings, ...fx.codeFindings].map((f) => {
         const spec = fx.specFor.get(f.file) ?? f.file;
         const text = fx.texts.get(spec) ?? "";
         return `${f.severity}:${f.rule}@${spec}:${new LineIndex(text).position(f.start).line}`;

@@ -148,6 +148,8 @@ model.load_state_dict(state, strict=False)
       "rename-call:ln_1.weight->norm1.scale",
       "load_state_dict:->",
     ]);
-    expect(ids(r)).toEqual(["norm-missing-unit-offset/patch"]);
+    // The Gemma 2 binding has the right offset but Liger's default casting mode ("llama"), which
+    // rounds before the weight multiply where Gemma 2 multiplies in fp32.
+    expect(ids(r)).toEqual(["norm-missing-unit-offset/patch", "declared-casting-contradicts-family/patch"]);
   });
 });

@@ -11,7 +11,7 @@ import { lintFolder, type ModelFolderInput } from "../engine/folder";
 import type { Finding } from "../engine/types";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
-import { createPythonParser, fixPythonText, lintNotebook, lintPython, type PythonParser } from "../engine/python";
+import { createPythonParser, fixPythonText, lintNotebook, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
 import { loadPythonWasm } from "./wasm";
 import { readRegular, writeAtomic } from "./files";
@@ -176,8 +176,9 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     const rel = loaded ? toPosix(relative(loaded.dir, toPosix(path))) : toPosix(relative(cwd, path));
     return { loaded, rel, settings: resolveSettings(loaded, rel, opts.selection) };
   };
-  // Model folders: everything but config.json is read there, once per folder.
-  const folders = new Map<string, { configBytes?: Uint8Array; configPath?: string; files: Candidate[] }>();
+  // Model folders: everything but config.json is read there, once per folder; the Python files and
+  // notebooks linted in the loop join their folder's cross-file rules with their analysis.
+  const folders = new Map<string, { configBytes?: Uint8Array; configPath?: string; files: Candidate[]; code: PythonLintResult[] }>();
 
   // The Python parser (tree-sitter wasm) is created once, and only when there is Python to read.
   let parser: PythonParser | undefined;
@@ -187,7 +188,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     const { loaded, rel, settings } = settingsOf(c.path);
     if (!c.explicit && isExcluded(loaded, rel)) continue;
     const dir = dirname(c.path);
-    const folder = folders.get(dir) ?? { files: [] };
+    const folder = folders.get(dir) ?? { files: [], code: [] };
     folders.set(dir, folder);
     if (c.kind === "python" || c.kind === "notebook") {
       const shown = displayPath(c.path, cwd);
@@ -213,6 +214,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       linted++;
       const findings = c.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings;
       addFindings(shown, result.text, findings);
+      if (result.module) folder.code.push(result);
       continue;
     }
     if (c.kind !== "config") {
@@ -250,7 +252,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   for (const [dir, folder] of folders) {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && !(pickles.length && folder.configBytes)) continue;
+    if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) continue;
     const opened: FileByteSource[] = [];
     try {
       const input: ModelFolderInput = {
@@ -259,6 +261,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         safetensors: [],
         gguf: [],
         pickles: pickles.map((p) => displayPath(p.path, cwd)),
+        code: folder.code.map((r) => ({ path: r.path, text: r.module!.text, module: r.module! })),
       };
       for (const f of weights) {
         const shown = displayPath(f.path, cwd);
@@ -279,6 +282,12 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       }
       const { findings } = await lintFolder(input, (file) => settingsOf(resolve(cwd, file)).settings);
       for (const f of findings) {
+        const code = folder.code.find((r) => r.path === f.file);
+        if (code) {
+          // Findings on code lines: a notebook's move into their cell, then into the .ipynb JSON.
+          addFindings(f.file, code.text, code.status === "notebook" ? notebookCellFindings(code, [f]).map(notebookMapper(code.text)) : [f]);
+          continue;
+        }
         const text = f.file === input.config?.path ? new TextDecoder().decode(input.config.bytes) : f.file === input.index?.path ? new TextDecoder().decode(input.index.bytes) : "";
         addFindings(f.file, text, [f]);
       }

@@ -10,8 +10,10 @@ import { readGgufHeader, readGgufTensor, type GgufHeader, type GgufProblem } fro
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader, type SafetensorsProblem } from "./parsers/safetensors";
 import { checkShardIndex, type ShardIndexResult } from "./parsers/safetensors-index";
 import { RULES } from "./registry";
-import { type ConfigFile, format, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
-import type { FileSettings } from "./settings";
+import type { ModuleAnalysis } from "./analysis/types";
+import { type ConfigFile, type ConfigScope, format, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
+import { type FileSettings, selectorMatches } from "./settings";
+import { LineIndex } from "./util/text";
 import type { Finding, Severity } from "./types";
 import { classifyOffsetEncoding, type OffsetClassification, tensorStats, type TensorStats } from "./weights/norm-stats";
 
@@ -31,6 +33,17 @@ export interface ModelFolderInput {
   pickles: string[];
   /** Total bytes of norm tensors to read for statistics (default 64 MiB). */
   maxNormBytes?: number;
+  /**
+   * Modeling code in the folder (`*.py`, notebooks), as analysed by lintPython/lintNotebook. For a
+   * notebook `text` is the module text its cells make (the analysis's offsets refer to it).
+   */
+  code?: CodeModule[];
+}
+
+export interface CodeModule {
+  path: string;
+  text: string;
+  module: ModuleAnalysis;
 }
 
 export interface CheckpointFile {
@@ -60,6 +73,10 @@ export interface ModelFolder {
   anchor: { file: string; range: ReportRange };
   /** Config values of the text model (hidden_size, num_attention_heads...). */
   textConfig: Record<string, unknown>;
+  /** The config object those values come from (the root, or `text_config`). */
+  textScope?: ConfigScope;
+  /** The folder's modeling code. */
+  code: CodeModule[];
   checkpoints: CheckpointFile[];
   /** Every tensor name -> shape, across shards and files. */
   tensorShapes: Map<string, { shape: number[]; file: string }>;
@@ -79,7 +96,8 @@ export interface FolderReport<M extends string> {
   at: Node | ReportRange;
   data?: Record<string, string | number>;
   severity?: Severity;
-  related?: Array<{ file: string; message: string }>;
+  /** Other places the finding concerns (a checkpoint, the config key); `at` when known. */
+  related?: Array<{ file: string; message: string; at?: ReportRange }>;
 }
 
 export interface FolderRuleContext<M extends string> extends Omit<RuleContextBase<M>, "report"> {
@@ -101,7 +119,7 @@ export function mainNormClasses(f: Family) {
 }
 
 /** Text-model family: for a composite, the family of its text sub-config. */
-function textFamily(config: ConfigFile | null): { family?: Family; values: Record<string, unknown> } {
+function textFamily(config: ConfigFile | null): { family?: Family; values: Record<string, unknown>; scope?: ConfigScope } {
   const root = config?.scopes[0];
   if (!root?.family || !config) return { family: root?.family, values: {} };
   const all = nodeValue(config.doc, root.node) as Record<string, unknown>;
@@ -111,9 +129,9 @@ function textFamily(config: ConfigFile | null): { family?: Family; values: Recor
     const fam = sub?.family ?? (root.family.sub?.[textKey] ? familyOf(root.family.sub[textKey]!) : undefined);
     const values = sub ? (nodeValue(config.doc, sub.node) as Record<string, unknown>) : all;
     // A composite whose own classes carry the text norms (gemma3) keeps its own facts.
-    return { family: fam ?? root.family, values };
+    return { family: fam ?? root.family, values, scope: sub ?? root };
   }
-  return { family: root.family, values: all };
+  return { family: root.family, values: all, scope: root };
 }
 
 const GGUF_ARCH_ALIASES: Record<string, string> = { command_r: "cohere", "gpt-neox": "gpt_neox", phi2: "phi", starcoder: "gpt_bigcode" };
@@ -129,7 +147,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
       config = buildConfigFile(parseJson(configText));
     }
   }
-  const { family: fam, values } = textFamily(config);
+  const { family: fam, values, scope: textScope } = textFamily(config);
   const mt = config?.scopes[0]?.modelTypeNode;
   const anchor = input.config
     ? { file: input.config.path, range: mt ? { start: mt.offset, end: mt.offset + mt.length } : { start: 0, end: 0 } }
@@ -211,6 +229,8 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
     family: statsFamily,
     anchor,
     textConfig: values,
+    textScope,
+    code: input.code ?? [],
     checkpoints,
     tensorShapes,
     index,
@@ -223,15 +243,28 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
 }
 
 export interface FolderLintResult {
-  /** Findings by file (config.json, checkpoints, the index). */
+  /** Findings by file (config.json, checkpoints, the index, the code files' lines). */
   findings: Finding[];
   folder: ModelFolder;
 }
 
-/** Lints a model folder: the folder rules only (config.json's own rules run through lintConfig). */
+/**
+ * Lints a model folder: the folder rules only (config.json's own rules run through lintConfig, the
+ * code's through lintPython). A finding on a code line honours that file's suppression comments.
+ */
 export async function lintFolder(input: ModelFolderInput, settingsFor: (file: string) => FileSettings): Promise<FolderLintResult> {
   const folder = await readModelFolder(input);
   const findings: Finding[] = [];
+  const lines = new Map<string, LineIndex>();
+  // A finding on a code line honours that file's `# normlint: ignore[...]` comments.
+  const suppressed = (rule: (typeof RULES)[number], file: string, start: number): boolean => {
+    const code = folder.code.find((c) => c.path === file);
+    if (!code) return false;
+    let idx = lines.get(file);
+    if (!idx) lines.set(file, (idx = new LineIndex(code.text)));
+    const line = idx.position(start).line;
+    return code.module.suppressions.some((s) => (s.kind === "file-ignore" || s.line === line) && s.selectors.some((sel) => selectorMatches(sel, rule) > 0));
+  };
   for (const rule of RULES) {
     if (rule.input !== "folder") continue;
     const ctx: FolderRuleContext<string> = {
@@ -242,6 +275,7 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
         const level = settingsFor(r.file).levels.get(rule.name) ?? rule.severity;
         if (level === "off") return;
         const { start, end } = rangeOf(r.at);
+        if (suppressed(rule, r.file, start)) return;
         findings.push({
           file: r.file,
           rule: rule.name,
@@ -252,7 +286,7 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
           start,
           end,
           fixes: [],
-          related: r.related?.map((x) => ({ file: x.file, start: 0, end: 0, message: x.message })),
+          related: r.related?.map((x) => ({ file: x.file, start: x.at?.start ?? 0, end: x.at?.end ?? 0, message: x.message })),
         });
       },
     };

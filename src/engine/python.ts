@@ -30,6 +30,23 @@ export interface PythonOptions {
   modelType?: string;
   /** A tree of exactly this text (from an incremental reparse); it is not deleted. */
   tree?: PythonTree;
+  /**
+   * Skip, without parsing, a file whose text mentions no norm at all (see `mentionsNorms`): it can
+   * hold no norm finding, only a syntax-error note. For bulk runs over code that is mostly not
+   * modeling code; such a file comes back `skipped`.
+   */
+  prefilter?: boolean;
+}
+
+/**
+ * A cheap test (plain substring searches, no parse) for text that could matter to a norm analysis.
+ * Norm classes, torch norm modules and patches of them are named `...Norm`/`RMS...`, and
+ * suppressions say `normlint`; the lowercase spellings (`F.layer_norm`, `rms_norm_eps`) count only
+ * next to `torch`, since `normpath` and `normalize` fill ordinary code.
+ */
+export function mentionsNorms(text: string): boolean {
+  if (text.includes("Norm") || text.includes("NORM") || text.includes("RMS") || text.includes("normlint")) return true;
+  return (text.includes("norm") || text.includes("rms")) && text.includes("torch");
 }
 
 export interface NotebookCell {
@@ -74,6 +91,7 @@ function readInput(input: PythonInput, settings: FileSettings): { text: string }
 export function lintPython(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: PythonOptions = {}): PythonLintResult {
   const read = readInput(input, settings);
   if ("problems" in read) return { path: input.path, status: "python", findings: runRules(input.path, "", null, read.problems, settings), text: "" };
+  if (opts.prefilter && !opts.tree && !mentionsNorms(read.text)) return { path: input.path, status: "skipped", reason: "no norm-related text", findings: [], text: read.text };
   return lintText(input.path, read.text, settings, parser, opts);
 }
 
@@ -267,21 +285,38 @@ export function lintNotebook(input: PythonInput, settings: FileSettings, parser:
     moduleText += sanitizeCell(source) + (source.endsWith("\n") ? "" : "\n");
   });
   const result = lintText(input.path, moduleText, settings, parser, opts);
-  const findings: Finding[] = [];
-  for (const f of result.findings) {
-    let k = starts.length - 1;
-    while (k > 0 && starts[k] > f.start) k--;
-    if (k < 0) continue;
-    const base = starts[k];
-    const limit = base + cells[k].source.length;
-    const inCell = (e: { start: number; end: number }) => e.start >= base && e.end <= limit + 1;
-    findings.push({
-      ...f,
-      start: f.start - base,
-      end: Math.min(f.end, limit) - base,
-      fixes: f.fixes.filter((x) => x.edits.every(inCell)).map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, start: e.start - base, end: Math.min(e.end, limit) - base })) })),
-      data: { ...f.data, cell: cells[k].index, ...(cells[k].id ? { cellId: cells[k].id } : {}) },
-    });
-  }
+  const findings = result.findings.map((f) => toCell(cells, starts, f)).filter((f): f is Finding => f !== undefined);
   return { path: input.path, status: "notebook", findings, text, cells, module: result.module };
+}
+
+/** A finding with offsets into the module text a notebook's cells make, moved into its cell (`data.cell`). */
+function toCell(cells: NotebookCell[], starts: number[], f: Finding): Finding | undefined {
+  let k = starts.length - 1;
+  while (k > 0 && starts[k] > f.start) k--;
+  if (k < 0) return undefined;
+  const base = starts[k];
+  const limit = base + cells[k].source.length;
+  const inCell = (e: { start: number; end: number }) => e.start >= base && e.end <= limit + 1;
+  return {
+    ...f,
+    start: f.start - base,
+    end: Math.min(f.end, limit) - base,
+    fixes: f.fixes.filter((x) => x.edits.every(inCell)).map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, start: e.start - base, end: Math.min(e.end, limit) - base })) })),
+    data: { ...f.data, cell: cells[k].index, ...(cells[k].id ? { cellId: cells[k].id } : {}) },
+  };
+}
+
+/**
+ * Moves findings made on a notebook's module text (a cross-file rule reading `result.module`) into
+ * the cells, as lintNotebook does for its own findings.
+ */
+export function notebookCellFindings(result: PythonLintResult, findings: Finding[]): Finding[] {
+  const cells = result.cells ?? [];
+  const starts: number[] = [];
+  let at = 0;
+  for (const c of cells) {
+    starts.push(at);
+    at += c.source.length + (c.source.endsWith("\n") ? 0 : 1);
+  }
+  return findings.map((f) => toCell(cells, starts, f)).filter((f): f is Finding => f !== undefined);
 }

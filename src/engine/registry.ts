@@ -12,6 +12,10 @@ import invalidJson from "./rules/config/invalid-json";
 import invalidNormlintConfig from "./rules/config/invalid-normlint-config";
 import normConfigConflict from "./rules/config/norm-config-conflict";
 import unknownModelType from "./rules/config/unknown-model-type";
+import converterOffsetContradictsFamily from "./rules/modeling/converter-offset-contradicts-family";
+import declaredCastingContradictsFamily from "./rules/modeling/declared-casting-contradicts-family";
+import declaredNormKindContradictsFamily from "./rules/modeling/declared-norm-kind-contradicts-family";
+import declaredOffsetContradictsFamily from "./rules/modeling/declared-offset-contradicts-family";
 import normCastOrderMismatch from "./rules/modeling/norm-cast-order-mismatch";
 import normEpsMismatch from "./rules/modeling/norm-eps-mismatch";
 import normKindMismatch from "./rules/modeling/norm-kind-mismatch";
@@ -26,9 +30,11 @@ import unusedSuppression from "./rules/modeling/unused-suppression";
 import checkpointFormatUnread from "./rules/weights/checkpoint-format-unread";
 import checkpointIndexInvalid from "./rules/weights/checkpoint-index-invalid";
 import checkpointNormBiasUnexpected from "./rules/weights/checkpoint-norm-bias-unexpected";
+import checkpointNormKeysMismatch from "./rules/weights/checkpoint-norm-keys-mismatch";
 import checkpointNormMissing from "./rules/weights/checkpoint-norm-missing";
 import checkpointNormOffsetMismatch from "./rules/weights/checkpoint-norm-offset-mismatch";
 import checkpointNormShapeMismatch from "./rules/weights/checkpoint-norm-shape-mismatch";
+import configCodeEpsMismatch from "./rules/weights/config-code-eps-mismatch";
 import ggufInvalid from "./rules/weights/gguf-invalid";
 import safetensorsInvalid from "./rules/weights/safetensors-invalid";
 
@@ -56,13 +62,19 @@ export const RULES: readonly Rule<string, any>[] = [
   normMissingFp32Upcast,
   normCastOrderMismatch,
   normPatchTargetMissing,
+  declaredOffsetContradictsFamily,
+  converterOffsetContradictsFamily,
+  declaredNormKindContradictsFamily,
+  declaredCastingContradictsFamily,
   safetensorsInvalid,
   ggufInvalid,
   checkpointNormOffsetMismatch,
+  checkpointNormKeysMismatch,
   checkpointNormMissing,
   checkpointNormShapeMismatch,
   checkpointNormBiasUnexpected,
   checkpointIndexInvalid,
+  configCodeEpsMismatch,
   checkpointFormatUnread,
   unusedSuppression,
 ] as Rule<string, any>[];

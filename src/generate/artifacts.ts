@@ -1,5 +1,6 @@
 // Computes every generated artifact: schemas/*.json, docs/rules/*.md, the rule docs and the
-// precompiled ajv validators under src/engine/generated/, and the README's rule table.
+// precompiled ajv validators under src/engine/generated/, the README's rule table, and the WGSL
+// kernels as a TypeScript module (webview/gpu/kernels.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
@@ -7,7 +8,9 @@ import standaloneCode from "ajv/dist/standalone";
 import { RULES } from "../engine/registry";
 import type { RuleDoc } from "../engine/types";
 import { extractDoc, rulePage, ruleTable } from "./docs";
+import { KERNELS_MODULE, kernelsModule } from "./kernels";
 import { hfConfigSchema, normlintSchema } from "./schemas";
+import { configurationContribution } from "./settings";
 
 export function ruleDocs(root: string): Record<string, RuleDoc> {
   const dir = join(root, "src", "engine", "rules");
@@ -62,6 +65,11 @@ export function artifacts(root: string): { committed: Map<string, string>; build
   try {
     committed.set("README.md", replaceBetween(readFileSync(join(root, "README.md"), "utf8"), "rules", ruleTable()));
   } catch {}
+  committed.set(KERNELS_MODULE, kernelsModule(root));
+  // package.json's settings block mirrors the rules (customization completions): generated too.
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  manifest.contributes = { ...manifest.contributes, configuration: configurationContribution() };
+  committed.set("package.json", JSON.stringify(manifest, null, 2) + "\n");
   const build = new Map<string, string>();
   build.set("src/engine/generated/rule-docs.json", JSON.stringify(docs, null, 2) + "\n");
   build.set("src/engine/generated/validators.js", validatorsModule(hf, nl));

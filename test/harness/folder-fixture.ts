@@ -2,18 +2,25 @@
 // written as JSONC with inline markers, and the harness builds the binaries in memory:
 //   config.jsonc                       -> config.json as is
 //   <name>.safetensors.jsonc           -> a safetensors file: {"fill", "layers", "hidden", "modelType",
-//                                         "dtype", "drop": [names], "add": {name: tensor}, "truncate": n}
+//                                         "dtype", "drop": [names], "add": {name: tensor}, "truncate": n,
+//                                         "only": [names] or "added"}; `{N}` in an added name
+//                                         stands for every layer index
 //   <name>.gguf.jsonc                  -> a GGUF file: {"metadata", "tensors", "truncate"}
 //   model.safetensors.index.jsonc      -> the index as is
 //   <name>.bin.jsonc                   -> a PyTorch pickle's name only (never read)
+//   modeling.py (any *.py)             -> modeling code, analysed by lintPython and passed as
+//                                         `code`; `# error: [rule]` markers count on its lines, for
+//                                         the folder rules and for its own Python rules alike
 // A finding on a binary file counts on line 1 of its spec file.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripComments } from "jsonc-parser";
 import type { ModelFolderInput } from "../../src/engine/folder";
+import { defaultSettings, type Finding } from "../../src/engine/index";
 import { bytesSource } from "../../src/engine/io";
+import { lintPython, type PythonParser } from "../../src/engine/python";
 import { buildGguf, buildSafetensors, type GgufDesc } from "./checkpoint-builder";
-import { folderDesc } from "./model-folder";
+import { expandTensors, folderDesc } from "./model-folder";
 
 const enc = new TextEncoder();
 
@@ -24,10 +31,13 @@ export interface FolderFixture {
   /** Stripped text of each spec file, for line numbers. */
   texts: Map<string, string>;
   raw: Map<string, string>;
+  /** Findings of the Python rules on the folder's code files. */
+  codeFindings: Finding[];
 }
 
-export function loadFolderFixture(dir: string): FolderFixture {
-  const input: ModelFolderInput = { dir: "m", safetensors: [], gguf: [], pickles: [] };
+export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFixture {
+  const input: ModelFolderInput = { dir: "m", safetensors: [], gguf: [], pickles: [], code: [] };
+  const codeFindings: Finding[] = [];
   const specFor = new Map<string, string>();
   const texts = new Map<string, string>();
   const raw = new Map<string, string>();
@@ -47,6 +57,18 @@ export function loadFolderFixture(dir: string): FolderFixture {
   }
   for (const f of files) {
     if (f === "config.jsonc") continue;
+    if (f.endsWith(".py")) {
+      if (!parser) throw new Error(`${dir}/${f}: a folder fixture with Python needs a parser`);
+      const text = readFileSync(join(dir, f), "utf8");
+      raw.set(f, text);
+      texts.set(f, text);
+      const path = `m/${f}`;
+      specFor.set(path, f);
+      const result = lintPython({ path, text }, defaultSettings(), parser);
+      codeFindings.push(...result.findings);
+      if (result.module) input.code!.push({ path, text: result.text, module: result.module });
+      continue;
+    }
     const name = f.replace(/\.jsonc$/, "").replace(/\.index$/, ".index.json");
     const path = `m/${name}`;
     specFor.set(path, f);
@@ -55,16 +77,19 @@ export function loadFolderFixture(dir: string): FolderFixture {
       input.index = { path, bytes: enc.encode(texts.get(f)!) };
     } else if (name.endsWith(".safetensors")) {
       const text = config.text_config ?? config;
+      const layers = spec.layers ?? text.num_hidden_layers ?? text.n_layer ?? 4;
       const { desc } = folderDesc({
         modelType: spec.modelType ?? text.model_type ?? "llama",
-        layers: spec.layers ?? text.num_hidden_layers ?? 4,
+        layers,
         hidden: spec.hidden ?? text.hidden_size ?? 64,
         fill: spec.fill ?? "llama-like",
         dtype: spec.dtype,
         edit: (t) => {
           for (const d of spec.drop ?? []) delete t[d];
-          Object.assign(t, spec.add ?? {});
-          if (spec.only) for (const k of Object.keys(t)) if (!spec.only.includes(k)) delete t[k];
+          const added = expandTensors(spec.add ?? {}, layers);
+          Object.assign(t, added);
+          const keep = (k: string) => (spec.only === "added" ? k in added : spec.only.includes(k));
+          if (spec.only) for (const k of Object.keys(t)) if (!keep(k)) delete t[k];
         },
       });
       let bytes = buildSafetensors(desc).bytes;
@@ -78,5 +103,5 @@ export function loadFolderFixture(dir: string): FolderFixture {
       input.pickles.push(path);
     }
   }
-  return { input, specFor, texts, raw };
+  return { input, specFor, texts, raw, codeFindings };
 }

@@ -33,6 +33,19 @@ export function normNames(modelType: string, layers: number): string[] {
   return out;
 }
 
+/**
+ * Extra tensors, with `{N}` in a name standing for every layer index below `layers`
+ * (`"trf_blocks.{N}.norm1.weight"`), so a spec names a whole model's norms in one line.
+ */
+export function expandTensors(add: Record<string, TensorDesc>, layers: number): Record<string, TensorDesc> {
+  const out: Record<string, TensorDesc> = {};
+  for (const [name, t] of Object.entries(add)) {
+    if (name.includes("{N}")) for (let i = 0; i < layers; i++) out[name.replaceAll("{N}", String(i))] = t;
+    else out[name] = t;
+  }
+  return out;
+}
+
 export function folderDesc(spec: FolderSpec): { config: Record<string, unknown>; desc: CheckpointDesc } {
   const layers = spec.layers ?? 6;
   const hidden = spec.hidden ?? 64;

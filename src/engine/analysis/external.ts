@@ -10,19 +10,24 @@ export interface ExternalNorm {
   offsetKwarg?: string;
   /** Its position among the constructor's arguments, for positional overrides. */
   offsetPosition?: number;
+  /** The casting mode (`casting_mode=`) and weight init (`init_fn=`) it defaults to, and their positions. */
+  cast?: "llama" | "gemma" | "none";
+  castPosition?: number;
+  init?: "ones" | "zeros";
+  initPosition?: number;
   src: string;
 }
 
 const LIGER_RMS = "linkedin/Liger-Kernel@047078394ea1edb21ecff66f78b051b371e6ebf1:src/liger_kernel/transformers/rms_norm.py";
 
 export const EXTERNAL_NORMS: Readonly<Record<string, ExternalNorm>> = {
-  LigerRMSNorm: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForGemma: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForGemma2: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForGemma3: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForGemma4: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForOlmo2: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForGlm4: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
-  LigerRMSNormForQwen3Next: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, src: LIGER_RMS },
+  LigerRMSNorm: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, cast: "llama", castPosition: 3, init: "ones", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForGemma: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, cast: "gemma", castPosition: 3, init: "zeros", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForGemma2: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, cast: "gemma", castPosition: 3, init: "zeros", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForGemma3: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, cast: "gemma", castPosition: 3, init: "zeros", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForGemma4: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, cast: "gemma", castPosition: 3, init: "ones", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForOlmo2: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, cast: "llama", castPosition: 3, init: "ones", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForGlm4: { kind: "rms", offset: 0, offsetKwarg: "offset", offsetPosition: 2, cast: "llama", castPosition: 3, init: "ones", initPosition: 4, src: LIGER_RMS },
+  LigerRMSNormForQwen3Next: { kind: "rms", offset: 1, offsetKwarg: "offset", offsetPosition: 2, cast: "gemma", castPosition: 3, init: "zeros", initPosition: 4, src: LIGER_RMS },
   LigerLayerNorm: { kind: "layer", offset: 0, src: "linkedin/Liger-Kernel@0a0e606b399c8b4e0f172662e71fbf0bc545814c:src/liger_kernel/transformers/layer_norm.py" },
 };

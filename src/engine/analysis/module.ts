@@ -2,11 +2,12 @@
 // forward computes, norms built in place, monkey-patches of a family's norm class, weight-loading
 // code and suppression comments. Nothing is executed; every fact carries its offsets.
 import { field, namedChildren, type PyNode, type PythonTree, walk } from "../parsers/python";
+import { collectDeclared } from "./declarations";
 import { EXTERNAL_NORMS } from "./external";
 import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseName, familyForClass, familyFromConfigClass, familyFromPath, familyHasKind } from "./family";
 import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
 import type { NormClass } from "../knowledge/index";
-import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Suppression, WeightLoading } from "./types";
+import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
 
 const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
 
@@ -56,8 +57,10 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const uses = collectUses(all, ctx, norms, fileFamily);
   const patches = collectPatches(all, ctx, norms);
   const loading = collectLoading(all, ctx, norms);
+  const submodules = collectSubmodules(classes, ctx);
   const suppressions = collectSuppressions(comments, text);
-  return { path, text, fileFamily, norms, uses, patches, loading, suppressions, syntaxErrors: tree.errors, imports };
+  const declared = collectDeclared({ root, text, path, file: fileFamily, patches });
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared };
 }
 
 function textOf(text: string, n: PyNode | undefined): string {
@@ -284,7 +287,10 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
           const attr = textOf(text, attrNode);
           if (isParameterCall(v, ctx)) {
             const call = v.type === "conditional_expression" ? namedChildren(v)[0] : v;
-            if (!params.some((p) => p.name === attr)) params.push({ name: attr, storage: "parameter", init: initOf(call, ctx), range: range(n), nameRange: range(attrNode) });
+            if (!params.some((p) => p.name === attr)) {
+              const conditional = v.type === "conditional_expression" || underCondition(n, init);
+              params.push({ name: attr, storage: "parameter", init: initOf(call, ctx), range: range(n), nameRange: range(attrNode), ...(conditional ? { conditional } : {}) });
+            }
             return;
           }
           const mod = moduleKind(v, ctx);
@@ -307,7 +313,10 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
           const pn = stringValue(args[0], text);
           const val = args[1];
           if (!pn || !val || textOf(text, val) === "None") continue;
-          if (!params.some((p) => p.name === pn)) params.push({ name: pn, storage: fn.endsWith("buffer") ? "buffer" : "parameter", init: initOf(val, ctx), range: range(n), nameRange: range(args[0]) });
+          if (!params.some((p) => p.name === pn)) {
+            const conditional = val.type === "conditional_expression" || underCondition(n, init);
+            params.push({ name: pn, storage: fn.endsWith("buffer") ? "buffer" : "parameter", init: initOf(val, ctx), range: range(n), nameRange: range(args[0]), ...(conditional ? { conditional } : {}) });
+          }
         } else if (torchBase && /^super\(.*\)\.__init__$/.test(fn)) {
           // nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias, ...)
           const pos = args.filter((a) => a.type !== "keyword_argument");
@@ -371,6 +380,12 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   if (!compute && !(looksNorm && params.length)) return undefined;
   const loadHook = methods.has("_load_from_state_dict") || [...walk(body!)].some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
   return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, node: c };
+}
+
+/** Is `n` inside an `if`/`try` (or a conditional expression) below `top`? */
+function underCondition(n: PyNode, top: PyNode): boolean {
+  for (let p = n.parent; p && p !== top; p = p.parent) if (/^(if_statement|else_clause|elif_clause|try_statement|conditional_expression)$/.test(p.type)) return true;
+  return false;
 }
 
 function enclosing(n: PyNode, type: string): PyNode | undefined {
@@ -645,6 +660,14 @@ function collectLoading(all: PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoadi
       // gpt.trf_blocks[b].norm1.scale = assign(gpt.trf_blocks[b].norm1.scale, params["g"])
       const left = field(n, "left");
       const right = field(n, "right");
+      if (left?.type === "subscript" && right) {
+        // state_dict[f"blocks.{l}.ln1.w"] = hf.transformer.h[l].ln_1.weight (TransformerLens builds its own keys)
+        const key = field(left, "subscript");
+        const parts = key?.type === "string" ? key.children.filter((c) => c.type === "string_content").map((c) => textOf(text, c)) : [];
+        const last = parts.length ? lastSeg(parts[parts.length - 1]) : "";
+        if (parts.join("").includes(".") && PARAM_TARGET.test(last)) out.push({ kind: "assign", range: range(n), targets: [last] });
+        continue;
+      }
       if (left?.type !== "attribute" || !right) continue;
       const obj = field(left, "object");
       if (!obj || textOf(text, obj) === "self" || obj.type === "identifier" && ctx.imports.has(textOf(text, obj))) continue;
@@ -652,6 +675,114 @@ function collectLoading(all: PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoadi
       const attr = textOf(text, field(left, "attribute"));
       if (!PARAM_TARGET.test(attr) || /^[A-Z]/.test(attr)) continue;
       if (right.type === "call" || right.type === "subscript") out.push({ kind: "assign", range: range(n), targets: [attr] });
+    }
+  }
+  return out;
+}
+
+/** Calls that hold modules rather than being one: their module arguments get an index segment. */
+const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|dict)$/;
+
+function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
+  const { text } = ctx;
+  const out: Submodule[] = [];
+  const calleeOf = (fn: PyNode) => {
+    const dotted = fn.type === "identifier" ? textOf(text, fn) : resolveDotted(fn, ctx);
+    // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
+    return dotted?.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.").replace(/\._?from_(config|pretrained)$/, "");
+  };
+  type Add = (call: PyNode, callee: string, indexed: boolean) => void;
+  // The constructor calls an expression evaluates to, through containers, lists, conditionals and
+  // local lists (`layers = []; layers.append(Block(...)); self.layers = nn.ModuleList(layers)`).
+  const visit = (n: PyNode | undefined, indexed: boolean, add: Add, locals: Map<string, Array<{ node: PyNode; indexed: boolean }>>, depth = 0): void => {
+    if (!n || depth > 12) return;
+    const next = (c: PyNode | undefined, idx: boolean) => visit(c, idx, add, locals, depth + 1);
+    switch (n.type) {
+      case "identifier":
+        for (const v of locals.get(textOf(text, n)) ?? []) next(v.node, v.indexed || indexed);
+        return;
+      case "call": {
+        const fn = field(n, "function")!;
+        const callee = calleeOf(fn);
+        const last = callee?.split(".").pop() ?? "";
+        if (!callee) return;
+        if (CONTAINERS.test(last)) {
+          for (const a of namedChildren(field(n, "arguments"))) next(a.type === "keyword_argument" ? field(a, "value") : a, true);
+        } else if (/^[A-Z]/.test(last)) add(n, callee, indexed);
+        return;
+      }
+      case "list":
+      case "tuple":
+      case "set":
+        for (const c of namedChildren(n)) next(c, true);
+        return;
+      case "list_comprehension":
+      case "generator_expression":
+        next(field(n, "body"), true);
+        return;
+      case "dictionary":
+        for (const pair of namedChildren(n)) next(field(pair, "value"), true);
+        return;
+      case "list_splat":
+      case "parenthesized_expression":
+        next(namedChildren(n)[0], indexed);
+        return;
+      case "conditional_expression": {
+        const parts = namedChildren(n);
+        next(parts[0], indexed);
+        next(parts[2], indexed);
+        return;
+      }
+    }
+  };
+  /** What local names hold in a method: `layers = [...]`, `layers.append(X(...))`, `norm = X(...)`. */
+  const localLists = (body: PyNode): Map<string, Array<{ node: PyNode; indexed: boolean }>> => {
+    const out = new Map<string, Array<{ node: PyNode; indexed: boolean }>>();
+    const push = (name: string, node: PyNode | undefined, indexed: boolean) => {
+      if (!node) return;
+      const list = out.get(name) ?? [];
+      list.push({ node, indexed });
+      out.set(name, list);
+    };
+    for (const n of walk(body)) {
+      if (n.type === "assignment" || n.type === "augmented_assignment") {
+        const left = field(n, "left");
+        const right = field(n, "right");
+        if (left?.type === "identifier" && right && /^(list|list_comprehension|call)$/.test(right.type)) push(textOf(text, left), right, false);
+      } else if (n.type === "call") {
+        const m = /^(\w+)\.(append|extend|insert)$/.exec(textOf(text, field(n, "function")));
+        if (m && m[1] !== "self") push(m[1], namedChildren(field(n, "arguments")).pop(), true);
+      }
+    }
+    return out;
+  };
+  for (const c of classes) {
+    const owner = textOf(text, field(c, "name"));
+    for (const st of namedChildren(field(c, "body"))) {
+      const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+      if (def?.type !== "function_definition") continue;
+      const locals = localLists(field(def, "body")!);
+      for (const n of walk(field(def, "body")!)) {
+        let slot: string | undefined;
+        let value: PyNode | undefined;
+        let indexed = false;
+        if (n.type === "assignment") {
+          const left = field(n, "left");
+          if (left?.type !== "attribute" || textOf(text, field(left, "object")) !== "self") continue;
+          slot = textOf(text, field(left, "attribute"));
+          value = field(n, "right");
+        } else if (n.type === "call") {
+          // self.layers.append(Block(...)), self.layers.extend([...])
+          const fn = field(n, "function");
+          const m = fn ? /^self\.(\w+)\.(append|extend|add_module)$/.exec(textOf(text, fn)) : null;
+          if (!m) continue;
+          slot = m[1];
+          const args = namedChildren(field(n, "arguments"));
+          value = m[2] === "add_module" ? args[1] : args[0];
+          indexed = true;
+        } else continue;
+        visit(value, indexed, (call, callee, idx) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx }), locals);
+      }
     }
   }
   return out;

@@ -3,6 +3,7 @@
 // checkpoint rule) read it without touching the syntax tree.
 import type { Family, NormClass } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
+import type { DeclaredConventions } from "./declared-types";
 
 export interface Range {
   start: number;
@@ -59,6 +60,8 @@ export interface NormParam {
   range: Range;
   /** The target name (`self.scale`'s `scale`). */
   nameRange: Range;
+  /** Created only on some path (`... if bias else None`, under an `if`): the key may be absent. */
+  conditional?: boolean;
 }
 
 export interface ScaleInfo {
@@ -180,6 +183,22 @@ export interface WeightLoading {
   targets: string[];
 }
 
+/**
+ * `self.<slot> = <Class>(...)` in a class's methods (also `self.<slot>.append(...)`): how modules
+ * nest, so a cross-file check can tell which checkpoint keys a norm's parameters load from.
+ */
+export interface Submodule {
+  /** The class whose method assigns it. */
+  owner: string;
+  slot: string;
+  /** The class built: a bare name as written (`LayerNorm`, a local or imported class), or a dotted path resolved through the imports (`torch.nn.LayerNorm`). */
+  callee: string;
+  /** The constructor call. */
+  range: Range;
+  /** Built inside a container (nn.ModuleList, nn.Sequential, a list): its keys gain one segment (`layers.0.`). */
+  indexed: boolean;
+}
+
 export interface Suppression {
   kind: "ignore" | "file-ignore";
   selectors: string[];
@@ -203,8 +222,11 @@ export interface ModuleAnalysis {
   uses: NormUse[];
   patches: NormPatch[];
   loading: WeightLoading[];
+  submodules: Submodule[];
   suppressions: Suppression[];
   syntaxErrors: Array<Range & { missing: boolean }>;
   /** Import aliases: local name -> dotted path. */
   imports: Map<string, string>;
+  /** Conventions the module declares for families (flags, kernel arguments, weight conversions). */
+  declared?: DeclaredConventions;
 }

@@ -1,4 +1,4 @@
-import { type FolderRuleContext, normPathRegex } from "../../folder";
+import { type FolderRuleContext, mainNormClasses, normPathRegex } from "../../folder";
 import { defineRule } from "../../rule";
 
 /**
@@ -32,9 +32,11 @@ export default defineRule<"unexpected" | "missing", FolderRuleContext<"unexpecte
   check(ctx) {
     const { family: fam, tensorShapes, anchor, fromGguf } = ctx.folder;
     if (!fam || fromGguf || tensorShapes.size === 0) return;
+    // Bias facts are trusted only where a person checked them against the source: the main norms of
+    // hand-verified families (the research table's per-class bias flags have known errors).
+    if (!fam.via.startsWith("hand")) return;
     const names = [...tensorShapes.keys()];
-    for (const cls of fam.classes ?? []) {
-      if ((cls.kind !== "rms" && cls.kind !== "layer") || cls.init === "none") continue;
+    for (const cls of mainNormClasses(fam)) {
       const unexpected: string[] = [];
       const missing: string[] = [];
       for (const at of cls.at) {

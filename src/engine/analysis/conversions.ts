@@ -1,0 +1,474 @@
+// Weight conversions that fold the unit offset into norm weights (`data_torch + 1`, `v + 1.0`,
+// `w.float() + torch.ones_like(w)`, `ArithmeticTensorConversion(ADDITION, 1.0)`) or take it out,
+// with the test on tensor names that guards them, kept as data (Guard) so a rule can ask whether
+// a given norm tensor is touched. A converter class counts once per subclass that inherits the
+// code, each with its own overrides (llama.cpp's Gemma3NModel returns 0.0 from `norm_shift`).
+import { field, namedChildren, type PyNode, walk } from "../parsers/python";
+import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
+import type { Guard, MissingFold, OffsetConversion, Serves } from "./declared-types";
+import { paramName } from "./interp";
+import type { Range } from "./types";
+
+const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
+const FREE: Guard = { t: "free" };
+const UNKNOWN: Guard = { t: "unknown" };
+
+/** Functions whose arithmetic on tensors is a conversion of stored weights. */
+const CONVERSION_FN = /modify_tensors|sanitize|convert|conversion|remap|port|load|fold|transform|process|map_|state_dict/i;
+/** Functions that compute a norm rather than convert its weights. */
+const COMPUTE_FN = /^(forward|__call__|_norm|extra_repr|__init__)$/;
+const NAME_PARAM = /^(name|new_name|key|k|tensor_name|n|param_name)$/;
+const TENSOR_VAR = /^(data_torch|data|tensor|weight|weights|w|v|value|t|param|p|x|arr)$/;
+/** Bases a llama.cpp converter may have that add nothing to norm weights. */
+const KNOWN_ROOTS = /^(TextModel|ModelBase|Model|object)$/;
+const VISION_ROOT = /^MmprojModel$/;
+
+export function and(...gs: Guard[]): Guard {
+  const of = gs.flatMap((g) => (g.t === "and" ? g.of : [g])).filter((g) => g.t !== "free");
+  return of.length === 0 ? FREE : of.length === 1 ? of[0] : { t: "and", of };
+}
+
+export function not(g: Guard): Guard {
+  if (g.t === "free" || g.t === "unknown") return g;
+  if (g.t === "not") return g.of;
+  return { t: "not", of: g };
+}
+
+/** Does a guard let this tensor name through? undefined when it cannot tell. */
+export function admits(g: Guard, name: string): boolean | undefined {
+  switch (g.t) {
+    case "free":
+      return true;
+    case "unknown":
+      return undefined;
+    case "endswith":
+      return g.s.some((s) => name.endsWith(s));
+    case "startswith":
+      return g.s.some((s) => name.startsWith(s));
+    case "contains":
+      return g.s.some((s) => name.includes(s));
+    case "equals":
+      return g.s.includes(name);
+    case "not": {
+      const v = admits(g.of, name);
+      return v === undefined ? undefined : !v;
+    }
+    case "and": {
+      const vs = g.of.map((x) => admits(x, name));
+      return vs.includes(false) ? false : vs.every((v) => v === true) ? true : undefined;
+    }
+    case "or": {
+      const vs = g.of.map((x) => admits(x, name));
+      return vs.includes(true) ? true : vs.every((v) => v === false) ? false : undefined;
+    }
+  }
+}
+
+/** The strings a guard tests for, to tell whether it is about norm tensors at all. */
+export function guardStrings(g: Guard): string[] {
+  if ("of" in g) return Array.isArray(g.of) ? g.of.flatMap(guardStrings) : [];
+  return "s" in g ? g.s : [];
+}
+
+interface Ctx {
+  text: string;
+  /** Local names bound to a tuple or list of string literals (`norm_keys = (".q_norm.weight", ...)`). */
+  tuples: Map<string, string[]>;
+}
+
+function stringsOf(n: PyNode | undefined, ctx: Ctx): string[] | undefined {
+  if (!n) return undefined;
+  const s = stringOf(n, ctx.text);
+  if (s !== undefined) return [s];
+  if (n.type === "tuple" || n.type === "list" || n.type === "set") {
+    const items = namedChildren(n).map((c) => stringOf(c, ctx.text));
+    return items.every((x) => x !== undefined) ? (items as string[]) : undefined;
+  }
+  if (n.type === "identifier") return ctx.tuples.get(ctx.text.slice(n.start, n.end));
+  if (n.type === "parenthesized_expression") return stringsOf(namedChildren(n)[0], ctx);
+  return undefined;
+}
+
+function mentions(n: PyNode, name: string, text: string): boolean {
+  for (const x of walk(n)) if (x.type === "identifier" && text.slice(x.start, x.end) === name) return true;
+  return false;
+}
+
+/** A condition as a test on the tensor name held by `nameVar`. */
+export function compileGuard(n: PyNode | undefined, nameVar: string | undefined, ctx: Ctx): Guard {
+  if (!n) return FREE;
+  const { text } = ctx;
+  if (!nameVar || !mentions(n, nameVar, text)) return FREE;
+  const isName = (x: PyNode | undefined) => x?.type === "identifier" && text.slice(x.start, x.end) === nameVar;
+  switch (n.type) {
+    case "parenthesized_expression":
+      return compileGuard(namedChildren(n)[0], nameVar, ctx);
+    case "not_operator":
+      return not(compileGuard(field(n, "argument"), nameVar, ctx));
+    case "boolean_operator": {
+      const l = field(n, "left")!;
+      const r = field(n, "right")!;
+      const op = text.slice(l.end, r.start).trim();
+      const a = compileGuard(l, nameVar, ctx);
+      const b = compileGuard(r, nameVar, ctx);
+      if (op === "and") return and(a, b);
+      if (a.t === "free" || b.t === "free") return FREE;
+      return { t: "or", of: [...(a.t === "or" ? a.of : [a]), ...(b.t === "or" ? b.of : [b])] };
+    }
+    case "call": {
+      const fn = field(n, "function")!;
+      const args = field(n, "arguments");
+      if (fn.type === "attribute" && isName(field(fn, "object"))) {
+        const method = text.slice(field(fn, "attribute")!.start, field(fn, "attribute")!.end);
+        const s = stringsOf(namedChildren(args)[0], ctx);
+        if (s && (method === "endswith" || method === "startswith")) return { t: method, s };
+        return UNKNOWN;
+      }
+      // any(name.endswith(s) for s in KEYS), any(s in name for s in KEYS)
+      if (text.slice(fn.start, fn.end) === "any" && args?.type === "generator_expression") {
+        const body = field(args, "body");
+        const clause = namedChildren(args).find((c) => c.type === "for_in_clause");
+        const loopVar = clause ? text.slice(field(clause, "left")!.start, field(clause, "left")!.end) : "";
+        const s = clause ? stringsOf(field(clause, "right"), ctx) : undefined;
+        if (!s || !body) return UNKNOWN;
+        if (body.type === "call") {
+          const bf = field(body, "function");
+          const m = bf?.type === "attribute" && isName(field(bf, "object")) ? text.slice(field(bf, "attribute")!.start, field(bf, "attribute")!.end) : "";
+          const a0 = namedChildren(field(body, "arguments"))[0];
+          if ((m === "endswith" || m === "startswith") && a0 && text.slice(a0.start, a0.end) === loopVar) return { t: m, s };
+        }
+        if (body.type === "comparison_operator") {
+          const [x, y] = namedChildren(body);
+          const op = x && y ? text.slice(x.end, y.start).trim() : "";
+          if (op === "in" && text.slice(x.start, x.end) === loopVar && isName(y)) return { t: "contains", s };
+        }
+        return UNKNOWN;
+      }
+      return UNKNOWN;
+    }
+    case "comparison_operator": {
+      const parts = namedChildren(n);
+      if (parts.length !== 2) return UNKNOWN;
+      const [x, y] = parts;
+      const op = text.slice(x.end, y.start).replace(/\s+/g, " ").trim();
+      if ((op === "in" || op === "not in") && isName(y)) {
+        const s = stringsOf(x, ctx);
+        if (!s) return UNKNOWN;
+        const g: Guard = { t: "contains", s };
+        return op === "in" ? g : not(g);
+      }
+      if ((op === "in" || op === "not in") && isName(x)) {
+        const s = stringsOf(y, ctx);
+        if (!s) return UNKNOWN;
+        const g: Guard = { t: "equals", s };
+        return op === "in" ? g : not(g);
+      }
+      if ((op === "==" || op === "!=") && (isName(x) || isName(y))) {
+        const s = stringsOf(isName(x) ? y : x, ctx);
+        if (!s) return UNKNOWN;
+        const g: Guard = { t: "equals", s };
+        return op === "==" ? g : not(g);
+      }
+      return UNKNOWN;
+    }
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** Does a block end by leaving (`return`, `continue`, `raise`)? */
+function leaves(block: PyNode | undefined): boolean {
+  const last = namedChildren(block).pop();
+  return !!last && /^(return_statement|continue_statement|raise_statement)$/.test(last.type);
+}
+
+/** The conditions under which `node` runs, up to `stop`: enclosing branches and earlier early exits. */
+export function guardAt(node: PyNode, stop: PyNode | undefined, nameVar: string | undefined, ctx: Ctx): Guard {
+  const gs: Guard[] = [];
+  const chainConds = (ifs: PyNode, upto?: PyNode): PyNode[] => {
+    const out: PyNode[] = [field(ifs, "condition")!];
+    for (const c of ifs.children) {
+      if (c === upto) break;
+      if (c.type === "elif_clause") out.push(field(c, "condition")!);
+    }
+    return out;
+  };
+  for (let cur: PyNode = node, p = node.parent; p && p !== stop; cur = p, p = p.parent) {
+    if (p.type === "if_statement" && cur.field === "consequence") gs.push(compileGuard(field(p, "condition"), nameVar, ctx));
+    else if (p.type === "elif_clause" && cur.field === "consequence") {
+      gs.push(compileGuard(field(p, "condition"), nameVar, ctx));
+      for (const c of chainConds(p.parent!, p)) gs.push(not(compileGuard(c, nameVar, ctx)));
+    } else if (p.type === "else_clause" && p.parent?.type === "if_statement") {
+      for (const c of chainConds(p.parent)) gs.push(not(compileGuard(c, nameVar, ctx)));
+    } else if (p.type === "conditional_expression") {
+      const [a, c] = namedChildren(p);
+      if (c) gs.push(cur === a ? compileGuard(c, nameVar, ctx) : not(compileGuard(c, nameVar, ctx)));
+    } else if (p.type === "block") {
+      // `if not name.endswith("norm.weight"): return` before the conversion.
+      for (const st of namedChildren(p)) {
+        if (st.start >= cur.start) break;
+        if (st.type === "if_statement" && leaves(field(st, "consequence")) && !st.children.some((c) => c.field === "alternative")) gs.push(not(compileGuard(field(st, "condition"), nameVar, ctx)));
+      }
+    }
+  }
+  return and(...gs);
+}
+
+interface Site {
+  node: PyNode;
+  fn?: PyNode;
+  delta?: number;
+  /** `data_torch + f_shift` with `f_shift = self.norm_shift(name)`: resolved per converter class. */
+  shift?: { method: string; sign: number };
+  guard: Guard;
+  names?: string[];
+}
+
+function isOne(n: PyNode | undefined, text: string): boolean {
+  if (!n) return false;
+  const v = literal(n, text);
+  if (v === 1) return true;
+  return n.type === "call" && /(^|\.)ones_like$/.test(text.slice(field(n, "function")!.start, field(n, "function")!.end));
+}
+
+/** `base.layers[l].input_layernorm.weight.float()` -> "input_layernorm.weight" (what follows the last index). */
+function tensorPath(n: PyNode, text: string): string | undefined {
+  let t = text.slice(n.start, n.end).replace(/\s+/g, "");
+  for (let i = 0; i < 4; i++) t = t.replace(/\.(float|half|bfloat16|clone|detach|contiguous|cpu|to|type|data)\([^()]*\)$|\.data$/, "");
+  const tail = t.split(/\]/).pop()!.replace(/^\./, "");
+  return /^[A-Za-z_][\w.]*$/.test(tail) ? tail : undefined;
+}
+
+const NORMISH = /norm|(^|[._])ln[_\d.]|(^|[._])ln$|layernorm/i;
+
+function enclosingFn(n: PyNode): PyNode | undefined {
+  for (let p = n.parent; p; p = p.parent) if (p.type === "function_definition") return p;
+  return undefined;
+}
+
+function classOfMethod(fn: PyNode): PyNode | undefined {
+  let p = fn.parent;
+  if (p?.type === "decorated_definition") p = p.parent;
+  return p?.type === "block" && p.parent?.type === "class_definition" ? p.parent : undefined;
+}
+
+function params(fn: PyNode, text: string): string[] {
+  return namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "");
+}
+
+/** The loop `for k, v in weights.items():` that binds `v`, and its key variable. */
+function itemsLoopKey(n: PyNode, v: string, text: string): string | undefined {
+  for (let p = n.parent; p && p.type !== "function_definition"; p = p.parent) {
+    if (p.type !== "for_statement") continue;
+    const left = field(p, "left");
+    const right = field(p, "right");
+    if (left?.type !== "pattern_list" && left?.type !== "tuple_pattern") continue;
+    const [k, val] = namedChildren(left);
+    if (!k || !val || text.slice(val.start, val.end) !== v) continue;
+    if (right && /\.items\(\)$/.test(text.slice(right.start, right.end))) return text.slice(k.start, k.end);
+  }
+  return undefined;
+}
+
+function findSites(root: PyNode, ctx: Ctx): Site[] {
+  const { text } = ctx;
+  const sites: Site[] = [];
+  const consider = (node: PyNode, operand: PyNode | undefined, delta: number | undefined, shift?: Site["shift"]) => {
+    const fn = enclosingFn(node);
+    if (fn && COMPUTE_FN.test(text.slice(field(fn, "name")!.start, field(fn, "name")!.end))) return;
+    if (!operand) return;
+    const opText = text.slice(operand.start, operand.end);
+    if (/^self\./.test(opText)) return;
+    const fnName = fn ? text.slice(field(fn, "name")!.start, field(fn, "name")!.end) : "";
+    const path = operand.type === "identifier" ? undefined : tensorPath(operand, text);
+    let nameVar: string | undefined;
+    let names: string[] | undefined;
+    if (operand.type === "identifier") {
+      if (!TENSOR_VAR.test(opText)) return;
+      nameVar = itemsLoopKey(node, opText, text) ?? (fn ? params(fn, text).find((p) => NAME_PARAM.test(p)) : undefined);
+    } else if (path && NORMISH.test(path) && /(\.weight|\.w|\.scale|\.gamma)$/.test(path)) names = [path];
+    else return;
+    if (!names && !CONVERSION_FN.test(fnName)) return;
+    const guard = names ? FREE : guardAt(node, fn, nameVar, ctx);
+    sites.push({ node, fn, delta, shift, guard, names });
+  };
+  /** `f_shift` bound in the same function to `self.norm_shift(name)`. */
+  const shiftOf = (id: PyNode): string | undefined => {
+    const fn = enclosingFn(id);
+    if (!fn) return undefined;
+    const v = text.slice(id.start, id.end);
+    for (const n of walk(field(fn, "body")!)) {
+      if (n.type !== "assignment" || text.slice(field(n, "left")!.start, field(n, "left")!.end) !== v) continue;
+      const m = /^self\.(\w+)\(/.exec(text.slice(field(n, "right")!.start, field(n, "right")!.end));
+      if (m) return m[1];
+    }
+    return undefined;
+  };
+  for (const n of walk(root)) {
+    if (n.type === "binary_operator") {
+      const l = field(n, "left")!;
+      const r = field(n, "right")!;
+      const op = text.slice(l.end, r.start).trim();
+      if (op === "+" && isOne(r, text)) consider(n, l, 1);
+      else if (op === "+" && isOne(l, text)) consider(n, r, 1);
+      else if (op === "-" && isOne(r, text)) consider(n, l, -1);
+      else if ((op === "+" || op === "-") && r.type === "identifier") {
+        const m = shiftOf(r);
+        if (m) consider(n, l, undefined, { method: m, sign: op === "+" ? 1 : -1 });
+      }
+    } else if (n.type === "augmented_assignment") {
+      const l = field(n, "left")!;
+      const r = field(n, "right")!;
+      const op = text.slice(l.end, r.start).trim();
+      if ((op === "+=" || op === "-=") && isOne(r, text)) consider(n, l, op === "+=" ? 1 : -1);
+    } else if (n.type === "call" && /(^|\.)ArithmeticTensorConversion$/.test(text.slice(field(n, "function")!.start, field(n, "function")!.end))) {
+      const [opNode, value] = namedChildren(field(n, "arguments"));
+      const op = opNode ? text.slice(opNode.start, opNode.end) : "";
+      if (literal(value, text) !== 1 || !/ADDITION$|SUBTRACTION$/.test(op)) continue;
+      let key: string | undefined;
+      for (let p = n.parent, i = 0; p && i < 6; p = p.parent, i++) {
+        if (p.type === "pair") {
+          key = stringOf(field(p, "key"), text);
+          break;
+        }
+      }
+      sites.push({ node: n, fn: enclosingFn(n), delta: /ADDITION$/.test(op) ? 1 : -1, guard: FREE, names: key ? [key] : undefined });
+    }
+  }
+  return sites;
+}
+
+function nameOf(def: PyNode, text: string): string {
+  const n = field(def, "name");
+  return n ? text.slice(n.start, n.end) : "";
+}
+
+function methodsOf(cls: PyNode, text: string): Map<string, PyNode> {
+  const out = new Map<string, PyNode>();
+  for (const st of namedChildren(field(cls, "body"))) {
+    const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+    if (def?.type === "function_definition") out.set(nameOf(def, text), def);
+  }
+  return out;
+}
+
+function registered(cls: PyNode, text: string): boolean {
+  const d = cls.parent?.type === "decorated_definition" ? cls.parent : undefined;
+  return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\.register\(/.test(text.slice(c.start, c.end)));
+}
+
+export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[] } {
+  const tuples = new Map<string, string[]>();
+  const ctx: Ctx = { text, tuples };
+  for (const n of walk(root)) {
+    if (n.type !== "assignment" || field(n, "left")?.type !== "identifier") continue;
+    const s = stringsOf(field(n, "right"), { text, tuples: new Map() });
+    if (s && field(n, "right")!.type !== "string") tuples.set(text.slice(field(n, "left")!.start, field(n, "left")!.end), s);
+  }
+  const classes = [...walk(root)].filter((n) => n.type === "class_definition");
+  const byName = new Map(classes.map((c) => [nameOf(c, text), c]));
+  const bases = (c: PyNode) => namedChildren(field(c, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => text.slice(b.start, b.end).split(".").pop()!);
+  /** The class, then its ancestors in this module (breadth first), and the bases from elsewhere. */
+  const lineages = new Map<PyNode, { chain: PyNode[]; foreign: string[] }>();
+  const lineage = (c: PyNode) => {
+    const known = lineages.get(c);
+    if (known) return known;
+    const chain = [c];
+    const foreign: string[] = [];
+    for (let i = 0; i < chain.length && chain.length < 16; i++) {
+      for (const b of bases(chain[i])) {
+        const local = byName.get(b);
+        if (local && !chain.includes(local)) chain.push(local);
+        else if (!local && !foreign.includes(b)) foreign.push(b);
+      }
+    }
+    lineages.set(c, { chain, foreign });
+    return { chain, foreign };
+  };
+  const methods = new Map(classes.map((c) => [c, methodsOf(c, text)]));
+  /** Does `unit` run `owner`'s version of method `m` (directly or through super() calls)? */
+  const inherits = (unit: PyNode, owner: PyNode, m: string): boolean => {
+    const { chain } = lineage(unit);
+    if (!chain.includes(owner)) return false;
+    for (const c of chain) {
+      if (c === owner) return true;
+      const def = methods.get(c)?.get(m);
+      if (def && !new RegExp(`super\\(\\)\\.${m}\\(`).test(text.slice(def.start, def.end))) return false;
+    }
+    return true;
+  };
+  /** What `self.<m>(name)` returns in `unit`: values with the conditions they hold under. */
+  const resolveShift = (unit: PyNode, m: string): Array<{ value: number; guard: Guard }> | undefined => {
+    const def = lineage(unit).chain.map((c) => methods.get(c)?.get(m)).find((d) => d !== undefined);
+    if (!def) return undefined;
+    const nameVar = params(def, text).find((p) => NAME_PARAM.test(p));
+    const out: Array<{ value: number; guard: Guard }> = [];
+    for (const n of walk(field(def, "body")!)) {
+      if (n.type !== "return_statement") continue;
+      const e = namedChildren(n)[0];
+      const g = guardAt(n, def, nameVar, ctx);
+      if (e?.type === "conditional_expression") {
+        const [a, c, b] = namedChildren(e);
+        const va = literal(a, text);
+        const vb = literal(b, text);
+        if (typeof va !== "number" || typeof vb !== "number") return undefined;
+        const cg = compileGuard(c, nameVar, ctx);
+        out.push({ value: va, guard: and(g, cg) }, { value: vb, guard: and(g, not(cg)) });
+      } else {
+        const v = literal(e, text);
+        if (typeof v !== "number") return undefined;
+        out.push({ value: v, guard: g });
+      }
+    }
+    return out;
+  };
+
+  const sites = findSites(root, ctx);
+  const conversions: OffsetConversion[] = [];
+  /** Classes that hold an offset change for the missing-fold check (shifts of unknown value count). */
+  const folding = new Set<PyNode>();
+  for (const site of sites) {
+    const owner = site.fn ? classOfMethod(site.fn) : undefined;
+    const m = site.fn ? nameOf(site.fn, text) : "";
+    const units: Array<{ name: string; cls?: PyNode; serves?: Serves }> = [];
+    if (!owner) units.push({ name: site.fn ? nameOf(site.fn, text) : "<module>", serves: servesAt(site.node, idx) });
+    else {
+      for (const c of classes) {
+        if (!inherits(c, owner, m)) continue;
+        const own = definitionServes(c, idx);
+        const hasHeirs = classes.some((d) => d !== c && lineage(d).chain.includes(c));
+        if (!own && hasHeirs) continue;
+        units.push({ name: nameOf(c, text), cls: c, serves: c === owner ? servesAt(site.node, idx) : (own ?? fileServes(idx)) });
+      }
+    }
+    for (const u of units) {
+      let deltas: Array<{ delta: number; guard: Guard }>;
+      if (site.delta !== undefined) deltas = [{ delta: site.delta, guard: site.guard }];
+      else {
+        const r = u.cls ? resolveShift(u.cls, site.shift!.method) : undefined;
+        if (!r) {
+          if (u.cls) folding.add(u.cls);
+          continue;
+        }
+        deltas = r.filter((x) => x.value !== 0).map((x) => ({ delta: x.value * site.shift!.sign, guard: and(site.guard, x.guard) }));
+      }
+      if (deltas.length && u.cls) folding.add(u.cls);
+      for (const d of deltas) {
+        if (Math.abs(d.delta) !== 1) continue;
+        conversions.push({ delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves });
+      }
+    }
+  }
+
+  const missingFolds: MissingFold[] = [];
+  for (const c of classes) {
+    if (!registered(c, text)) continue;
+    const serves = definitionServes(c, idx);
+    if (!serves || !serves.families.some((f) => f.gguf?.foldsOffset)) continue;
+    const { chain, foreign } = lineage(c);
+    if (foreign.some((b) => !KNOWN_ROOTS.test(b)) || foreign.some((b) => VISION_ROOT.test(b))) continue;
+    if (chain.some((k) => folding.has(k))) continue;
+    missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
+  }
+  return { conversions, missingFolds };
+}

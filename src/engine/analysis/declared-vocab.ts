@@ -1,0 +1,85 @@
+// The words other libraries use to declare a norm convention, and what each value means. These
+// are facts about libraries (like external.ts), each with the source it was read from; what a
+// family actually does stays in knowledge/.
+import type { Cast } from "../knowledge/index";
+import type { Aspect } from "./declared-types";
+
+const TL = "TransformerLensOrg/TransformerLens@4cd36aaeb5dad931d085bd5d46a12b402fe15272";
+const LIGER = "linkedin/Liger-Kernel@ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c";
+export const SRC = {
+  tlConfig: `${TL}:transformer_lens/config/transformer_bridge_config.py`,
+  tlNorm: `${TL}:transformer_lens/model_bridge/generalized_components/normalization.py`,
+  tlConversion: `${TL}:transformer_lens/conversion_utils/conversion_steps/arithmetic_tensor_conversion.py`,
+  ligerModule: `${LIGER}:src/liger_kernel/transformers/rms_norm.py`,
+  ligerKernel: `${LIGER}:src/liger_kernel/ops/rms_norm.py`,
+  litgpt: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/model.py",
+  litgptConfig: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/config.py",
+  gemmaPytorch: "google/gemma_pytorch@014acb7ac4563a5f77c76d7ff98f31b568c16508:gemma/model.py",
+  minimax: "ggml-org/llama.cpp@d32676d77426540327835040d5d3279728f0b4c8:conversion/minimax.py",
+} as const;
+
+export interface Key {
+  aspect: Aspect;
+  /** Reads a literal (`True`, `"RMS"`, `1.0`, `"gemma"`); undefined when the value means nothing known. */
+  read(v: boolean | number | string): boolean | string | number | undefined;
+  /**
+   * A generic word (`offset`, `casting_mode`) counts only as an argument or parameter of a norm
+   * callable; a specific one (`rmsnorm_uses_offset`) counts wherever it is set.
+   */
+  generic: boolean;
+  src: string;
+}
+
+const bool = (v: boolean | number | string) => (typeof v === "boolean" ? v : undefined);
+
+export const KEYS: Readonly<Record<string, Key>> = {
+  // TransformerBridgeConfig(rmsnorm_uses_offset: bool = False); NormalizationBridge scales by (1.0 + weight) when set.
+  rmsnorm_uses_offset: { aspect: "offset", read: bool, generic: false, src: SRC.tlNorm },
+  // "LN" / "LNPre" centre the activations, "RMS" / "RMSPre" do not (NormalizationBridge.uses_rms_norm).
+  normalization_type: {
+    aspect: "kind",
+    read: (v) => (typeof v !== "string" ? undefined : /^LN(Pre)?$/i.test(v) ? "layer" : /^RMS(Pre)?$/i.test(v) ? "rms" : undefined),
+    generic: false,
+    src: SRC.tlConfig,
+  },
+  uses_rms_norm: { aspect: "kind", read: (v) => (typeof v === "boolean" ? (v ? "rms" : "layer") : undefined), generic: false, src: SRC.tlNorm },
+  eps_attr: { aspect: "eps", read: (v) => (typeof v === "string" ? v : undefined), generic: false, src: SRC.tlNorm },
+  // litgpt's and gemma_pytorch's RMSNorm(add_unit_offset=...): `(1 + self.weight) if self.add_unit_offset else self.weight`.
+  add_unit_offset: { aspect: "offset", read: bool, generic: false, src: SRC.litgpt },
+  norm_class_name: {
+    aspect: "kind",
+    read: (v) => (v === "RMSNorm" ? "rms" : v === "LayerNorm" ? "layer" : undefined),
+    generic: false,
+    src: SRC.litgptConfig,
+  },
+  norm_eps: { aspect: "eps", read: (v) => (typeof v === "number" ? v : undefined), generic: false, src: SRC.litgptConfig },
+  // MiniMax-M3's config switch for its Gemma-style (1 + w) RMSNorm.
+  use_gemma_norm: { aspect: "offset", read: bool, generic: false, src: SRC.minimax },
+  // Liger-Kernel's LigerRMSNorm(offset=, casting_mode=, init_fn=): y = x / rms * (offset + w).
+  offset: { aspect: "offset", read: (v) => (v === 0 ? false : v === 1 ? true : undefined), generic: true, src: SRC.ligerModule },
+  casting_mode: { aspect: "cast", read: (v) => (v === "llama" || v === "gemma" || v === "none" ? v : undefined), generic: true, src: SRC.ligerKernel },
+  init_fn: { aspect: "init", read: (v) => (v === "ones" || v === "zeros" ? v : undefined), generic: true, src: SRC.ligerModule },
+};
+
+/**
+ * The knowledge base's cast orders a Liger casting mode reproduces. "llama" normalises in fp32 and
+ * casts back before the weight multiply (T5 casts to the weight's dtype instead, the same order);
+ * "gemma" multiplies by the fp32 weight and casts at the end, which is also the order of the
+ * families recorded as "fp32"; "none" does everything in the input dtype.
+ */
+export const CASTING_MODES: Readonly<Record<string, readonly Cast[]>> = {
+  llama: ["llama", "t5"],
+  gemma: ["gemma", "fp32"],
+  none: ["none"],
+};
+
+/** Families whose cast order says nothing a casting mode could contradict. */
+export const CAST_WITHOUT_ORDER: readonly Cast[] = ["torch", "other"];
+
+/**
+ * Classes whose flags default when unset: a TransformerLens adapter that sets no
+ * `rmsnorm_uses_offset` inherits its base adapter's value, or the config default (False).
+ */
+export const FLAG_HOLDERS: ReadonlyArray<{ suffix: RegExp; key: string; default: boolean; marks: string[]; src: string }> = [
+  { suffix: /ArchitectureAdapter$/, key: "rmsnorm_uses_offset", default: false, marks: ["normalization_type", "uses_rms_norm"], src: SRC.tlConfig },
+];

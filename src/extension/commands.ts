@@ -1,0 +1,14 @@
+// The one command table. package.json's `contributes.commands` must list exactly these (a test
+// compares them); the controller supplies one handler per id, so a missing handler does not compile.
+
+export const COMMANDS = [
+  { command: "normlint.lintWorkspace", title: "Lint Workspace", category: "normlint" },
+  { command: "normlint.fixAllInFile", title: "Fix All in File", category: "normlint" },
+  { command: "normlint.explainRule", title: "Explain Rule", category: "normlint" },
+  { command: "normlint.showOutput", title: "Show Output", category: "normlint" },
+  { command: "normlint.copyDebugInfo", title: "Copy Debug Info", category: "normlint" },
+] as const;
+
+export type CommandId = (typeof COMMANDS)[number]["command"];
+
+export type CommandHandlers = Record<CommandId, (...args: unknown[]) => unknown>;

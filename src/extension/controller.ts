@@ -1,0 +1,932 @@
+// The extension's behaviour, in plain TypeScript: which documents to lint and when, settings, the
+// size cap, diagnostics, code actions, hovers and commands. It talks to VS Code only through the
+// Host interface (host.ts implements it), so tests drive it with a fake host and the real engine.
+// The engine is imported lazily on the first lint; the Python parser on the first Python lint.
+import type { ModuleAnalysis, PythonParser } from "../engine/python";
+import type { FileSettings } from "../engine/settings";
+import type { Finding } from "../engine/types";
+import type { CommandHandlers } from "./commands";
+import { ConfigResolver, CONFIG_FILE, type ResolvedConfig } from "./config-lookup";
+import { DiagnosticsBook } from "./diagnostics";
+import { cellStarts, findingsByCell, isPythonCell, notebookCodeSize, notebookJson, utf8Length } from "./notebook";
+import { Scheduler } from "./scheduler";
+import { type ExtensionSettings, parseSettings, toFileSettings } from "./settings";
+import { debugInfoText, type LastError, statusView } from "./status";
+import { fixToEdits, minimalEdit, Positions, rangesTouch, safeEdits, toDiag } from "./translate";
+import type { Action, Diag, Host, Position, Range, Uri, WorkspaceEditSpec } from "./types";
+import { basename, decodedPath, dirname, isInside, joinUri, relativePath, schemeOf } from "./uri";
+
+type Engine = typeof import("./engine");
+export type DocKind = "config" | "python" | "normlint-config";
+/** Why a lint runs: typing re-anchors weight findings instead of re-reading checkpoints. */
+export type Trigger = "open" | "type" | "save" | "settings" | "config" | "command" | "files";
+
+/** Delay after the last keystroke before a lint (ms). */
+export const TYPE_DELAY = 250;
+const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$/;
+const SKIP_DIRS = /(^|\/)(node_modules|\.git|\.hg|\.svn|__pycache__|\.venv|venv|\.mypy_cache|site-packages|\.tox)\//;
+export const NOTEBOOK_TYPE = "jupyter-notebook";
+/** Most files of each kind Lint Workspace takes (a virtualenv inside the workspace can hold 100k .py files). */
+const WORKSPACE_LIMIT = 20_000;
+
+/** Schemes of documents that are views of something else (diffs, output, SCM input): never linted. */
+const FOREIGN_SCHEMES = new Set(["vscode-notebook-cell", "git", "gitfs", "output", "vscode-scm", "comment", "walkThroughSnippet", "vscode-notebook-cell-output", "vscode-interactive-input", "chat-editing-snapshot-text-model", "review"]);
+
+export function documentKind(doc: { uri: Uri; languageId: string }): DocKind | undefined {
+  const name = basename(doc.uri);
+  if (FOREIGN_SCHEMES.has(schemeOf(doc.uri))) return undefined;
+  if (name === CONFIG_FILE) return "normlint-config";
+  if (name === "config.json" && (doc.languageId === "json" || doc.languageId === "jsonc")) return "config";
+  if (doc.languageId === "python") return "python";
+  return undefined;
+}
+
+interface DocEntry {
+  uri: Uri;
+  version: number;
+  kind: "config" | "python";
+  positions: Positions;
+  findings: Finding[];
+  diags: Diag[];
+  settings: FileSettings;
+  display: string;
+  module?: ModuleAnalysis;
+}
+
+interface CellEntry {
+  notebook: Uri;
+  index: number;
+  version: number;
+  positions: Positions;
+  findings: Finding[];
+  diags: Diag[];
+}
+
+interface NotebookEntry {
+  uri: Uri;
+  settings: FileSettings;
+  display: string;
+  module?: ModuleAnalysis;
+  starts: Map<number, number>;
+  cells: Map<Uri, CellEntry>;
+}
+
+/** A weight finding on config.json, with the JSON pointer it sits at so typing can move it. */
+interface AnchoredFinding {
+  finding: Finding;
+  pointer: string;
+  key: boolean;
+}
+
+interface FolderEntry {
+  dir: Uri;
+  configUri: Uri;
+  /** The config.json text the checkpoints were last checked against. */
+  configText: string;
+  anchored: AnchoredFinding[];
+  other: Map<Uri, Diag[]>;
+  related: Map<string, Uri>;
+}
+
+export interface ControllerOptions {
+  /** Delay after the last keystroke (default TYPE_DELAY); tests shorten it. */
+  typeDelay?: number;
+  timers?: ConstructorParameters<typeof Scheduler>[1];
+}
+
+export class Controller {
+  private readonly book: DiagnosticsBook;
+  private readonly scheduler: Scheduler;
+  private readonly docs = new Map<Uri, DocEntry>();
+  private readonly notebooks = new Map<Uri, NotebookEntry>();
+  private readonly cellOwner = new Map<Uri, Uri>();
+  private readonly folders = new Map<Uri, FolderEntry>();
+  private readonly linted = new Set<Uri>();
+  private readonly tooLarge = new Map<Uri, string>();
+  private readonly configProblems = new Map<Uri, string>();
+  private readonly loggedProblems = new Set<string>();
+  private enginePromise?: Promise<Engine>;
+  private engineModule?: Engine;
+  private engineLoadMs?: number;
+  private parser?: PythonParser;
+  private resolver?: ConfigResolver;
+  private busy = 0;
+  private lastError?: LastError;
+  private warnedTooLarge = false;
+  private warnedError = false;
+  private disposed = false;
+  readonly commands: CommandHandlers;
+  /** Milliseconds activate took (set by the host), for debug info. */
+  activationMs?: number;
+  private readonly typeDelay: number;
+
+  constructor(
+    private readonly host: Host,
+    options: ControllerOptions = {},
+  ) {
+    this.typeDelay = options.typeDelay ?? TYPE_DELAY;
+    this.book = new DiagnosticsBook((uri, diags) => host.setDiagnostics(uri, diags));
+    this.scheduler = new Scheduler((key, err) => this.recordError(err, `linting ${key.replace(/^\w+:/, "")}`), options.timers);
+    this.commands = {
+      "normlint.lintWorkspace": () => this.lintWorkspace(),
+      "normlint.fixAllInFile": () => this.fixAllInFile(),
+      "normlint.explainRule": (rule?: unknown) => this.explainRule(typeof rule === "string" ? rule : undefined),
+      "normlint.showOutput": () => host.showOutput(),
+      "normlint.copyDebugInfo": () => this.copyDebugInfo(),
+    };
+  }
+
+  // Lifecycle -----------------------------------------------------------------------------------
+
+  /** Lints what is already open. Returns at once; the engine loads in the background. */
+  start(): void {
+    this.updateStatus();
+    for (const d of this.host.openDocuments()) this.onOpen(d.uri);
+    for (const nb of this.host.openNotebooks()) this.onNotebookOpen(nb.uri);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.scheduler.dispose();
+    this.parser = undefined;
+    this.engineModule?.disposePythonParser();
+  }
+
+  /** The engine module, imported on first use. */
+  engine(): Promise<Engine> {
+    this.enginePromise ??= (async () => {
+      const t0 = performance.now();
+      const m = await import("./engine");
+      this.engineLoadMs = performance.now() - t0;
+      this.engineModule = m;
+      this.resolver = new ConfigResolver((uri) => this.readText(uri), m.loadConfig);
+      this.host.log.info(`engine loaded in ${this.engineLoadMs.toFixed(1)} ms`);
+      return m;
+    })();
+    return this.enginePromise;
+  }
+
+  private async pythonParser(engine: Engine): Promise<PythonParser> {
+    if (this.parser) return this.parser;
+    const t0 = performance.now();
+    const p = await engine.pythonParser(this.host.extensionDir);
+    if (!this.parser) this.host.log.info(`Python parser (tree-sitter wasm) ready in ${(performance.now() - t0).toFixed(1)} ms`);
+    this.parser = p;
+    return p;
+  }
+
+  // Events from the editor ------------------------------------------------------------------------
+
+  onOpen(uri: Uri): void {
+    const doc = this.host.document(uri);
+    if (!doc) return;
+    const kind = documentKind(doc);
+    if (kind === "normlint-config") this.configChanged();
+    else if (kind) this.scheduler.schedule(`doc:${uri}`, 0, () => this.lintDocument(uri, "open"));
+  }
+
+  onChange(uri: Uri): void {
+    const owner = this.cellOwner.get(uri) ?? this.notebookOfCell(uri);
+    if (owner) return this.onNotebookChange(owner);
+    const doc = this.host.document(uri);
+    if (!doc) return;
+    const kind = documentKind(doc);
+    if (kind === "normlint-config") return this.configChanged();
+    if (!kind || this.settings(uri).run !== "onType") return;
+    this.scheduler.schedule(`doc:${uri}`, this.typeDelay, () => this.lintDocument(uri, "type"));
+  }
+
+  onSave(uri: Uri): void {
+    const doc = this.host.document(uri);
+    if (!doc) return;
+    const kind = documentKind(doc);
+    if (kind === "normlint-config") return this.configChanged();
+    if (kind) this.scheduler.schedule(`doc:${uri}`, 0, () => this.lintDocument(uri, "save"));
+  }
+
+  onClose(uri: Uri): void {
+    this.scheduler.cancel(`doc:${uri}`);
+    this.docs.delete(uri);
+    this.book.clear(`doc:${uri}`);
+    if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
+    this.tooLarge.delete(uri);
+    if (basename(uri) === CONFIG_FILE) this.configChanged();
+    this.updateStatus();
+  }
+
+  onNotebookOpen(uri: Uri): void {
+    this.scheduler.schedule(`nb:${uri}`, 0, () => this.lintNotebook(uri, "open"));
+  }
+
+  onNotebookChange(uri: Uri): void {
+    if (this.settings(uri).run !== "onType") return;
+    this.scheduler.schedule(`nb:${uri}`, this.typeDelay, () => this.lintNotebook(uri, "type"));
+  }
+
+  onNotebookSave(uri: Uri): void {
+    this.scheduler.schedule(`nb:${uri}`, 0, () => this.lintNotebook(uri, "save"));
+  }
+
+  onNotebookClose(uri: Uri): void {
+    this.scheduler.cancel(`nb:${uri}`);
+    const entry = this.notebooks.get(uri);
+    for (const cell of entry?.cells.keys() ?? []) this.cellOwner.delete(cell);
+    this.notebooks.delete(uri);
+    this.book.clear(`nb:${uri}`);
+    this.tooLarge.delete(uri);
+    this.updateStatus();
+  }
+
+  /** A file changed on disk (the file system watcher). */
+  onFileEvent(uri: Uri, type: "created" | "changed" | "deleted"): void {
+    const name = basename(uri);
+    if (name === CONFIG_FILE) return this.configChanged();
+    if (type === "deleted") {
+      this.book.clear(`doc:${uri}`);
+      this.book.clear(`nb:${uri}`);
+      this.docs.delete(uri);
+      this.linted.delete(uri);
+      this.tooLarge.delete(uri);
+      if (name === "config.json") this.clearFolder(dirname(uri));
+      // A deleted folder: everything under it goes.
+      this.book.clearWhere((owner) => isInside(uri, owner.replace(/^\w+:/, "")));
+    }
+    if (WEIGHT_EXTENSIONS.test(name)) {
+      const configUri = joinUri(dirname(uri), "config.json");
+      const open = this.docs.get(configUri);
+      if (open) this.scheduler.schedule(`doc:${configUri}`, 500, () => this.lintDocument(configUri, "files"));
+      else if (type === "deleted") this.clearFolder(dirname(uri));
+    } else if (type === "changed" && !this.host.document(uri) && this.book.merged(uri).length) {
+      // Diagnostics of a closed file (from Lint Workspace) follow its changes on disk.
+      this.scheduler.schedule(`doc:${uri}`, 500, async () => void (await this.lintClosedFile(await this.engine(), uri)));
+    }
+    this.updateStatus();
+  }
+
+  onSettingsChanged(): void {
+    this.relintAll("settings");
+  }
+
+  /** A .normlint.json changed (saved, created, deleted, or edited in an editor): everything re-resolves. */
+  configChanged(): void {
+    this.scheduler.schedule("config", this.typeDelay, async () => {
+      this.resolver?.invalidate();
+      this.book.clearWhere((o) => o.startsWith("cfg:"));
+      this.configProblems.clear();
+      // An open .normlint.json shows its own problems even when no linted file uses it.
+      const engine = await this.engine();
+      for (const d of this.host.openDocuments()) {
+        if (documentKind(d) !== "normlint-config") continue;
+        const { findings } = engine.loadConfig(d.text, decodedPath(d.uri), decodedPath(dirname(d.uri)));
+        this.publishConfigProblems({ uri: d.uri, text: d.text, findings });
+      }
+      this.relintAll("config");
+    });
+  }
+
+  private relintAll(trigger: Trigger): void {
+    for (const d of this.host.openDocuments()) {
+      const kind = documentKind(d);
+      if (kind && kind !== "normlint-config") this.scheduler.schedule(`doc:${d.uri}`, 0, () => this.lintDocument(d.uri, trigger));
+    }
+    for (const nb of this.host.openNotebooks()) this.scheduler.schedule(`nb:${nb.uri}`, 0, () => this.lintNotebook(nb.uri, trigger));
+  }
+
+  /** Resolves when no lint is scheduled or running (tests). */
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  // Settings ------------------------------------------------------------------------------------
+
+  settings(scope: Uri | undefined): ExtensionSettings {
+    const { settings, problems } = parseSettings(this.host.settings(scope));
+    for (const p of problems) {
+      if (this.loggedProblems.has(p)) continue;
+      this.loggedProblems.add(p);
+      this.host.log.warn(p);
+    }
+    return settings;
+  }
+
+  /** Engine settings for a file: its nearest .normlint.json, then the editor's customizations. */
+  private async fileSettings(engine: Engine, uri: Uri, ext: ExtensionSettings): Promise<{ settings: FileSettings; excluded: boolean; config?: ResolvedConfig }> {
+    const config = await this.resolver!.forFile(uri);
+    if (config) this.publishConfigProblems(config);
+    const rel = ConfigResolver.relPath(config, uri, this.host.workspaceFolder(uri));
+    const excluded = engine.isExcluded(config?.loaded, rel);
+    const project = engine.resolveSettings(config?.loaded, rel);
+    return { settings: toFileSettings(project, config?.loaded.config.maxFileSize, ext, engine.RULES), excluded, config };
+  }
+
+  private publishConfigProblems(config: Pick<ResolvedConfig, "uri" | "text" | "findings">): void {
+    const engine = this.engineModule!;
+    const pos = new Positions(config.text);
+    const diags = config.findings.map((f) => toDiag(f, pos, { uri: config.uri, docsUrl: engine.ruleDocsUrl }));
+    this.book.set(`cfg:${config.uri}`, new Map([[config.uri, diags]]));
+    if (diags.length) this.configProblems.set(config.uri, this.host.displayPath(config.uri));
+    else this.configProblems.delete(config.uri);
+    this.updateStatus();
+  }
+
+  private async readText(uri: Uri): Promise<string | undefined> {
+    const open = this.host.document(uri);
+    if (open) return open.text;
+    const bytes = await this.host.readFile(uri);
+    return bytes ? new TextDecoder().decode(bytes) : undefined;
+  }
+
+  // Linting -------------------------------------------------------------------------------------
+
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    this.busy++;
+    this.updateStatus();
+    try {
+      return await work();
+    } finally {
+      this.busy--;
+      this.updateStatus();
+    }
+  }
+
+  private forget(uri: Uri): void {
+    this.docs.delete(uri);
+    this.book.clear(`doc:${uri}`);
+    if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
+    this.tooLarge.delete(uri);
+  }
+
+  /** Lints an open config.json or Python file and publishes its diagnostics. */
+  async lintDocument(uri: Uri, trigger: Trigger): Promise<void> {
+    if (this.disposed) return;
+    const first = this.host.document(uri);
+    if (!first) return;
+    const kind = documentKind(first);
+    if (kind !== "config" && kind !== "python") return;
+    const ext = this.settings(uri);
+    if (!ext.enable) return this.forget(uri);
+    await this.track(async () => {
+      const engine = await this.engine();
+      const { settings, excluded } = await this.fileSettings(engine, uri, ext);
+      const parser = kind === "python" ? await this.pythonParser(engine) : undefined;
+      // Read the text last (the awaits above may have let the user type), and once: each read copies it.
+      const doc = this.host.document(uri);
+      if (!doc || this.disposed) return;
+      if (excluded) return this.forget(uri);
+      const text = doc.text;
+      const display = this.host.displayPath(uri);
+      const size = utf8Length(text);
+      const over = size > settings.maxFileSize;
+      this.noteSize(uri, display, size, settings.maxFileSize, over);
+      const input = over ? { path: display, size } : { path: display, text };
+      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!);
+      if (result.status === "skipped") {
+        this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
+        return this.forget(uri);
+      }
+      const positions = new Positions(text);
+      const diags = result.findings.map((f) => toDiag(f, positions, { uri, docsUrl: engine.ruleDocsUrl }));
+      this.docs.set(uri, { uri, version: doc.version, kind, positions, findings: result.findings, diags, settings, display, module: "module" in result ? result.module : undefined });
+      this.book.set(`doc:${uri}`, new Map([[uri, diags]]));
+      this.linted.add(uri);
+      this.host.log.debug(`${display}: ${result.findings.length} findings (${trigger})`);
+      if (kind === "config" && !over) {
+        // Checkpoints are re-read when something they depend on changed: not on every keystroke,
+        // and not on a save or reopen of text they were already checked against.
+        const folder = this.folders.get(dirname(uri));
+        const unchanged = (trigger === "open" || trigger === "save") && folder?.configText === text;
+        if (trigger === "type" || unchanged) this.reanchorFolder(uri, text);
+        else await this.lintModelFolder(engine, uri, text, ext, () => !this.disposed && this.docs.has(uri));
+      }
+    });
+  }
+
+  /** Lints an open notebook (its Python cells as one module) and publishes per-cell diagnostics. */
+  async lintNotebook(uri: Uri, trigger: Trigger): Promise<void> {
+    if (this.disposed) return;
+    const first = this.host.notebook(uri);
+    if (!first || first.notebookType !== NOTEBOOK_TYPE) return;
+    const ext = this.settings(uri);
+    const clear = () => {
+      this.notebooks.delete(uri);
+      this.book.clear(`nb:${uri}`);
+    };
+    if (!ext.enable || !first.cells.some(isPythonCell)) return clear();
+    await this.track(async () => {
+      const engine = await this.engine();
+      const { settings, excluded } = await this.fileSettings(engine, uri, ext);
+      const parser = await this.pythonParser(engine);
+      const current = this.host.notebook(uri);
+      if (!current || this.disposed) return;
+      if (excluded) return clear();
+      // One copy of each cell's text for this lint.
+      const nb = { ...current, cells: current.cells.map((c) => ({ ...c })) };
+      const display = this.host.displayPath(uri);
+      const size = notebookCodeSize(nb);
+      const over = size > settings.maxFileSize;
+      this.noteSize(uri, display, size, settings.maxFileSize, over);
+      const result = engine.lintNotebook(over ? { path: display, size } : { path: display, text: notebookJson(nb), size }, settings, parser);
+      const byCell = findingsByCell(nb, result.findings);
+      const entry: NotebookEntry = { uri, settings, display, module: result.module, starts: cellStarts(result.cells ?? []), cells: new Map() };
+      const perUri = new Map<Uri, Diag[]>();
+      for (const cell of nb.cells) {
+        this.cellOwner.set(cell.uri, uri);
+        if (!isPythonCell(cell)) continue;
+        const positions = new Positions(cell.text);
+        const findings = byCell.get(cell.index) ?? [];
+        const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: engine.ruleDocsUrl }));
+        entry.cells.set(cell.uri, { notebook: uri, index: cell.index, version: cell.version, positions, findings, diags });
+        perUri.set(cell.uri, diags);
+      }
+      this.notebooks.set(uri, entry);
+      this.book.set(`nb:${uri}`, perUri);
+      this.linted.add(uri);
+      this.host.log.debug(`${display}: ${result.findings.length} findings in ${entry.cells.size} cells (${trigger})`);
+    });
+  }
+
+  private notebookOfCell(cell: Uri): Uri | undefined {
+    if (schemeOf(cell) !== "vscode-notebook-cell") return undefined;
+    return this.host.openNotebooks().find((nb) => nb.cells.some((c) => c.uri === cell))?.uri;
+  }
+
+  private noteSize(uri: Uri, display: string, size: number, cap: number, over: boolean): void {
+    if (!over) {
+      this.tooLarge.delete(uri);
+      return;
+    }
+    const msg = `normlint skipped ${display} (${formatSize(size)}): it is over the ${formatSize(cap)} size cap (normlint.maxFileSize, or maxFileSize in .normlint.json).`;
+    this.tooLarge.set(uri, display);
+    this.host.log.info(msg);
+    if (this.warnedTooLarge) return;
+    this.warnedTooLarge = true;
+    void this.host.showWarning(msg, "Open Settings").then((choice) => {
+      if (choice === "Open Settings") this.host.openSettings("normlint.maxFileSize");
+    });
+  }
+
+  // Model folders (checkpoints beside config.json) ------------------------------------------------
+
+  private clearFolder(dir: Uri): void {
+    this.folders.delete(dir);
+    this.book.clear(`folder:${dir}`);
+  }
+
+  /**
+   * Reads the checkpoints beside a config.json (headers, and norm weights up to the byte cap when
+   * sampling is on) and publishes the folder rules' findings: those about the model on config.json,
+   * with the checkpoint as related information; a broken checkpoint on the checkpoint itself.
+   */
+  private async lintModelFolder(engine: Engine, configUri: Uri, configText: string, ext: ExtensionSettings, wanted: () => boolean): Promise<void> {
+    const dir = dirname(configUri);
+    // VS Code's file system API has no ranged reads: checkpoints are read only from disk.
+    if (schemeOf(dir) !== "file") return this.clearFolder(dir);
+    const entries = await this.host.readDirectory(dir);
+    const files = entries.filter(([, t]) => t === "file").map(([name]) => ({ name, kind: engine.targetKind(name), uri: joinUri(dir, name) }));
+    const weights = files.filter((f) => f.kind === "safetensors" || f.kind === "gguf" || f.kind === "index");
+    const pickles = files.filter((f) => f.kind === "pickle");
+    if (weights.length === 0 && pickles.length === 0) return this.clearFolder(dir);
+
+    const byDisplay = new Map<string, Uri>();
+    const display = (uri: Uri) => {
+      const d = this.host.displayPath(uri);
+      byDisplay.set(d, uri);
+      return d;
+    };
+    const configPath = display(configUri);
+    const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const input: import("../engine/folder").ModelFolderInput = {
+      dir: display(dir),
+      config: { path: configPath, bytes: new TextEncoder().encode(configText) },
+      safetensors: [],
+      gguf: [],
+      pickles: pickles.map((p) => display(p.uri)),
+      maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
+    };
+    try {
+      for (const f of weights) {
+        if (f.kind === "index") {
+          const stat = await this.host.stat(f.uri);
+          if (!stat || stat.size > 64 * 1024 * 1024) continue;
+          const bytes = await this.host.readFile(f.uri);
+          if (!bytes) continue;
+          input.index = { path: display(f.uri), bytes };
+          texts.set(f.uri, new Positions(new TextDecoder().decode(bytes)));
+          continue;
+        }
+        const src = await this.host.openSource(f.uri);
+        if (!src) continue;
+        opened.push(src);
+        (f.kind === "gguf" ? input.gguf : input.safetensors).push({ path: display(f.uri), source: src });
+      }
+      // Every file here shares config.json's .normlint.json; only their relative paths differ.
+      const perFile = new Map<string, FileSettings>();
+      for (const [d, uri] of byDisplay) perFile.set(d, (await this.fileSettings(engine, uri, ext)).settings);
+      const fallback = perFile.get(configPath)!;
+      const { findings } = await engine.lintFolder(input, (file) => perFile.get(file) ?? fallback);
+      // The document may have closed or changed while the checkpoints were read.
+      if (!wanted()) return;
+      const entry: FolderEntry = { dir, configUri, configText, anchored: [], other: new Map(), related: byDisplay };
+      for (const f of findings) {
+        const uri = byDisplay.get(f.file);
+        if (!uri) continue;
+        if (uri === configUri) {
+          const pointer = engine.pointerAt(configText, f.start, f.end);
+          const exact = engine.rangeAtPointer(configText, pointer, false);
+          const key = !(exact && exact.start === f.start && exact.end === f.end) && !!engine.rangeAtPointer(configText, pointer, true);
+          entry.anchored.push({ finding: f, pointer, key });
+          continue;
+        }
+        const pos = texts.get(uri) ?? new Positions("");
+        const list = entry.other.get(uri) ?? [];
+        list.push(toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl, uriOf: (file) => byDisplay.get(file), positionsOf: (u) => texts.get(u) }));
+        entry.other.set(uri, list);
+      }
+      this.folders.set(dir, entry);
+      // Anchored on the text as it is now: the user may have typed while the checkpoints were read.
+      this.publishFolder(entry, this.host.document(configUri)?.text ?? configText);
+      this.host.log.debug(`${input.dir}: ${findings.length} checkpoint findings (${weights.length + pickles.length} files; sampling ${ext.weights.sampling})`);
+    } finally {
+      await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
+    }
+  }
+
+  /** Typing in config.json moves its weight findings with their JSON keys instead of re-reading checkpoints. */
+  private reanchorFolder(configUri: Uri, text: string): void {
+    const entry = this.folders.get(dirname(configUri));
+    if (entry) this.publishFolder(entry, text);
+  }
+
+  private publishFolder(entry: FolderEntry, configText: string): void {
+    const engine = this.engineModule!;
+    const pos = new Positions(configText);
+    const diags = entry.anchored.map(({ finding, pointer, key }) => {
+      const r = engine.rangeAtPointer(configText, pointer, key) ?? { start: 0, end: 0 };
+      return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: engine.ruleDocsUrl, uriOf: (f) => entry.related.get(f) });
+    });
+    this.book.set(`folder:${entry.dir}`, new Map([[entry.configUri, diags], ...entry.other]));
+  }
+
+  // Code actions ----------------------------------------------------------------------------------
+
+  /** The current lint state of a document or cell, if its findings still match its text. */
+  private current(uri: Uri): { positions: Positions; findings: Finding[]; diags: Diag[]; kind: "config" | "python" | "cell"; entry?: DocEntry } | undefined {
+    const version = this.host.document(uri)?.version;
+    const d = this.docs.get(uri);
+    if (d) return d.version === version ? { positions: d.positions, findings: d.findings, diags: d.diags, kind: d.kind, entry: d } : undefined;
+    const nbUri = this.cellOwner.get(uri);
+    const cell = nbUri ? this.notebooks.get(nbUri)?.cells.get(uri) : undefined;
+    if (cell) return cell.version === version ? { positions: cell.positions, findings: cell.findings, diags: cell.diags, kind: "cell" } : undefined;
+    return undefined;
+  }
+
+  /**
+   * Quick fixes for the findings under `range` (the engine's fixes, preferred when safe; "ignore
+   * here" for config.json; the rule's documentation), and the fix-all action when asked for.
+   */
+  provideCodeActions(uri: Uri, range: Range, want: { quickfix: boolean; fixAll: boolean }): Action[] {
+    const actions: Action[] = [];
+    const state = want.quickfix ? this.current(uri) : undefined;
+    if (state) {
+      const folderDiags = state.kind === "config" ? this.book.get(`folder:${dirname(uri)}`, uri) : [];
+      for (const diag of [...state.diags, ...folderDiags]) {
+        if (!rangesTouch(diag.range, range)) continue;
+        const f = diag.finding;
+        for (const fix of f.fixes) {
+          actions.push({ title: fix.title, kind: "quickfix", diagnostics: [diag], isPreferred: fix.safe, edit: { creates: [], edits: fixToEdits(fix, state.positions, uri) } });
+        }
+        // Weight findings are not filtered by ignore entries (they concern the whole folder).
+        if (state.kind === "config" && state.entry && !folderDiags.includes(diag)) {
+          const entry = state.entry;
+          actions.push({ title: `Ignore ${f.rule} here (in .normlint.json)`, kind: "quickfix", diagnostics: [diag], resolve: () => this.ignoreInConfig(uri, entry, f) });
+        }
+        actions.push({
+          title: `Show documentation for ${f.code} ${f.rule}`,
+          kind: "quickfix",
+          diagnostics: [diag],
+          command: { command: "normlint.explainRule", title: "Explain Rule", arguments: [f.rule] },
+        });
+      }
+    }
+    if (want.fixAll) {
+      const fix = this.fixAllAction(uri);
+      if (fix) actions.push(fix);
+    }
+    return actions;
+  }
+
+  /**
+   * `source.fixAll.normlint`: the safe fixes of the document's current findings, computed without
+   * awaiting anything, so a save never waits on normlint. When the findings are stale and the
+   * engine is loaded, a synchronous lint of the current text supplies them.
+   */
+  private fixAllAction(uri: Uri): Action | undefined {
+    const state = this.current(uri);
+    let findings = state?.findings;
+    let positions = state?.positions;
+    if (!findings) {
+      const doc = this.host.document(uri);
+      const entry = this.docs.get(uri);
+      const engine = this.engineModule;
+      if (!doc || !entry || !engine || utf8Length(doc.text) > entry.settings.maxFileSize) return undefined;
+      const input = { path: entry.display, text: doc.text };
+      if (entry.kind === "config") findings = engine.lintConfig(input, entry.settings).findings;
+      else if (this.parser) findings = engine.lintPython(input, entry.settings, this.parser).findings;
+      else return undefined;
+      positions = new Positions(doc.text);
+    }
+    const edits = safeEdits(findings);
+    if (!edits.length || !positions) return undefined;
+    const pos = positions;
+    return {
+      title: "Fix all safe normlint problems",
+      kind: "source.fixAll.normlint",
+      diagnostics: [],
+      edit: { creates: [], edits: edits.map((e) => ({ uri, range: pos.range(e.start, e.end), newText: e.text })) },
+    };
+  }
+
+  /** The edit that ignores one finding's rule at its JSON pointer in the nearest .normlint.json. */
+  private async ignoreInConfig(uri: Uri, entry: DocEntry, f: Finding): Promise<WorkspaceEditSpec | undefined> {
+    const engine = await this.engine();
+    const config = await this.resolver!.forFile(uri);
+    const root = this.host.workspaceFolder(uri) ?? dirname(uri);
+    const configUri = config?.uri ?? joinUri(root, CONFIG_FILE);
+    const rel = relativePath(dirname(configUri), uri);
+    if (rel.includes("#")) {
+      this.host.showWarning(`normlint cannot write an ignore entry for a path with '#': ${rel}`);
+      return undefined;
+    }
+    const pointer = engine.pointerAt(entry.positions.text, f.start, f.end);
+    const target = `${engine.literalGlob(rel)}#${pointer}`;
+    const existing = config ? await this.readText(configUri) : undefined;
+    if (existing === undefined) {
+      return { creates: [configUri], edits: [{ uri: configUri, range: ZERO_RANGE, newText: engine.newConfigText(target, f.rule) }] };
+    }
+    const edits = engine.addIgnoreEdits(existing, target, f.rule);
+    if (!edits) {
+      this.host.showWarning(`normlint cannot edit ${this.host.displayPath(configUri)}: its top level is not an object with an "ignore" list.`);
+      return undefined;
+    }
+    const pos = new Positions(existing);
+    return { creates: [], edits: edits.map((e) => ({ uri: configUri, range: pos.range(e.start, e.end), newText: e.text })) };
+  }
+
+  // Hovers ----------------------------------------------------------------------------------------
+
+  async provideHover(uri: Uri, at: Position): Promise<{ markdown: string; range: Range } | undefined> {
+    const doc = this.host.document(uri);
+    if (!doc) return undefined;
+    const kind = documentKind(doc);
+    const nbUri = this.cellOwner.get(uri);
+    if (kind === "config") {
+      if (!this.docs.has(uri)) return undefined; // not a model config (or not linted yet)
+      const engine = await this.engine();
+      const pos = new Positions(doc.text);
+      const h = engine.configHover(doc.text, pos.offset(at));
+      return h && { markdown: h.markdown, range: pos.range(h.start, h.end) };
+    }
+    if (kind === "python") {
+      const entry = this.docs.get(uri);
+      const engine = this.engineModule;
+      if (!entry || !engine) return undefined;
+      let module = entry.module;
+      if (entry.version !== doc.version) {
+        if (!this.parser || utf8Length(doc.text) > entry.settings.maxFileSize) return undefined;
+        module = engine.lintPython({ path: entry.display, text: doc.text }, entry.settings, this.parser).module;
+      }
+      if (!module) return undefined;
+      const pos = new Positions(doc.text);
+      const h = engine.pythonHover(module, pos.offset(at));
+      return h && { markdown: h.markdown, range: pos.range(h.start, h.end) };
+    }
+    if (nbUri) {
+      const nb = this.notebooks.get(nbUri);
+      const cell = nb?.cells.get(uri);
+      const engine = this.engineModule;
+      if (!nb?.module || !cell || !engine || cell.version !== doc.version) return undefined;
+      const base = nb.starts.get(cell.index);
+      if (base === undefined) return undefined;
+      const h = engine.pythonHover(nb.module, base + cell.positions.offset(at));
+      if (!h || h.start < base) return undefined;
+      return { markdown: h.markdown, range: cell.positions.range(h.start - base, h.end - base) };
+    }
+    return undefined;
+  }
+
+  // Commands --------------------------------------------------------------------------------------
+
+  /** Lints every config.json, Python file and notebook in the workspace, with progress and a summary. */
+  async lintWorkspace(): Promise<void> {
+    if (!this.host.workspaceFolders().length) {
+      this.host.showInfo("normlint: open a folder to lint a workspace.");
+      return;
+    }
+    const engine = await this.engine();
+    const tally = { files: 0, errors: 0, warnings: 0, infos: 0 };
+    const count = (findings: Finding[]) => {
+      for (const f of findings) tally[f.severity === "error" ? "errors" : f.severity === "warning" ? "warnings" : "infos"]++;
+    };
+    const t0 = performance.now();
+    const { cancelled, total } = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
+      const found = await Promise.all(["**/config.json", "**/*.py", "**/*.ipynb"].map((g) => this.host.findFiles(g, WORKSPACE_LIMIT)));
+      const uris = [...new Set(found.flat())].filter((u) => !SKIP_DIRS.test(relativePath(this.host.workspaceFolder(u) ?? dirname(u), u))).sort();
+      let done = 0;
+      for (const uri of uris) {
+        if (progress.cancelled) return { cancelled: true, total: uris.length, done };
+        progress.report(`${done + 1}/${uris.length} ${this.host.displayPath(uri)}`, 100 / uris.length);
+        try {
+          const findings = await this.lintAny(engine, uri);
+          if (findings) {
+            tally.files++;
+            count(findings);
+          }
+        } catch (err) {
+          this.recordError(err, `linting ${this.host.displayPath(uri)}`);
+        }
+        done++;
+      }
+      return { cancelled: false, total: uris.length, done };
+    });
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${tally.errors} errors, ${tally.warnings} warnings, ${tally.infos} infos.`;
+    this.host.log.info(summary);
+    this.host.showInfo(summary);
+  }
+
+  /** Lints one file for Lint Workspace: through its editor when open, from disk otherwise. Returns its findings. */
+  private async lintAny(engine: Engine, uri: Uri): Promise<Finding[] | undefined> {
+    const nb = this.host.notebook(uri);
+    if (nb) {
+      await this.scheduler.run(`nb:${uri}`, () => this.lintNotebook(uri, "command"));
+      const entry = this.notebooks.get(uri);
+      return entry ? [...entry.cells.values()].flatMap((c) => c.findings) : undefined;
+    }
+    if (this.host.document(uri)) {
+      await this.scheduler.run(`doc:${uri}`, () => this.lintDocument(uri, "command"));
+      const entry = this.docs.get(uri);
+      return entry ? [...entry.findings, ...this.book.merged(uri).filter((d) => !entry.diags.includes(d)).map((d) => d.finding)] : undefined;
+    }
+    return this.lintClosedFile(engine, uri);
+  }
+
+  /** Lints a file that is not open, from its bytes on disk; its diagnostics stay until it is opened, changed or deleted. */
+  private async lintClosedFile(engine: Engine, uri: Uri): Promise<Finding[] | undefined> {
+    const name = basename(uri);
+    const kind = name === "config.json" ? "config" : name.endsWith(".ipynb") ? "notebook" : name.endsWith(".py") ? "python" : undefined;
+    if (!kind) return undefined;
+    const ext = this.settings(uri);
+    if (!ext.enable) return undefined;
+    const { settings, excluded } = await this.fileSettings(engine, uri, ext);
+    if (excluded) return undefined;
+    const stat = await this.host.stat(uri);
+    if (!stat || stat.type !== "file") return undefined;
+    const display = this.host.displayPath(uri);
+    const over = stat.size > settings.maxFileSize;
+    const bytes = over ? undefined : await this.host.readFile(uri);
+    const input = { path: display, bytes, size: stat.size };
+    let findings: Finding[];
+    let text: string;
+    if (kind === "config") {
+      const r = engine.lintConfig(input, settings);
+      if (r.status === "skipped") return undefined;
+      ({ findings, text } = r);
+      if (!over) await this.lintModelFolder(engine, uri, text, ext, () => !this.disposed && !this.host.document(uri));
+    } else {
+      const parser = await this.pythonParser(engine);
+      const r = kind === "python" ? engine.lintPython(input, settings, parser) : engine.lintNotebook(input, settings, parser);
+      if (r.status === "skipped") return undefined;
+      text = r.text;
+      findings = kind === "notebook" ? r.findings.map(engine.notebookMapper(r.text)) : r.findings;
+    }
+    const pos = new Positions(text);
+    this.book.set(`doc:${uri}`, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+    this.linted.add(uri);
+    return findings;
+  }
+
+  /** Applies every safe fix to the active document (re-linting between passes, as `normlint --fix` does). */
+  async fixAllInFile(): Promise<void> {
+    const uri = this.host.activeDocument();
+    const doc = uri ? this.host.document(uri) : undefined;
+    if (!uri || !doc) {
+      this.host.showInfo("normlint: open a config.json, Python file or notebook to fix.");
+      return;
+    }
+    const nbUri = this.cellOwner.get(uri);
+    if (nbUri) {
+      // Notebook: each cell's safe fixes (single pass; the next lint offers anything left).
+      const nb = this.notebooks.get(nbUri);
+      const edits = [...(nb?.cells.entries() ?? [])].flatMap(([cellUri, c]) =>
+        this.host.document(cellUri)?.version === c.version ? safeEdits(c.findings).map((e) => ({ uri: cellUri, range: c.positions.range(e.start, e.end), newText: e.text })) : [],
+      );
+      if (edits.length) await this.host.applyEdit({ creates: [], edits });
+      else this.host.showInfo("normlint: nothing to fix safely in this notebook.");
+      return;
+    }
+    const kind = documentKind(doc);
+    if (kind !== "config" && kind !== "python") {
+      this.host.showInfo("normlint: this file is not one normlint lints.");
+      return;
+    }
+    const engine = await this.engine();
+    const ext = this.settings(uri);
+    const { settings } = await this.fileSettings(engine, uri, ext);
+    const current = this.host.document(uri)!;
+    const input = { path: this.host.displayPath(uri), text: current.text };
+    const fixed = kind === "config" ? engine.fixConfigText(input, settings) : engine.fixPythonText(input, settings, await this.pythonParser(engine));
+    const edit = fixed === undefined ? undefined : minimalEdit(current.text, fixed);
+    if (!edit) {
+      this.host.showInfo("normlint: nothing to fix safely in this file.");
+      return;
+    }
+    if (this.host.document(uri)?.version !== current.version) return; // the user typed meanwhile; run it again
+    const pos = new Positions(current.text);
+    await this.host.applyEdit({ creates: [], edits: [{ uri, range: pos.range(edit.start, edit.end), newText: edit.text }] });
+  }
+
+  /** Shows a rule's documentation page; without an argument, asks which rule. */
+  async explainRule(id?: string): Promise<void> {
+    const engine = await this.engine();
+    let name = id ? engine.ruleInfo(id)?.name : undefined;
+    if (!name) {
+      name = await this.host.quickPick(
+        engine.RULES.map((r) => ({ label: `${r.code} ${r.name}`, description: `${r.severity}${r.fix === "safe" ? ", safe fix" : r.fix === "unsafe" ? ", suggested fix" : ""}`, detail: r.summary, value: r.name })),
+        "Which rule? (type a name or code)",
+      );
+    }
+    if (!name) return;
+    const info = engine.ruleInfo(name)!;
+    await this.host.showMarkdown(info.name, engine.rulePage(info.name, info.docs));
+  }
+
+  async copyDebugInfo(): Promise<void> {
+    const text = await this.debugInfo();
+    await this.host.copyToClipboard(text);
+    this.host.showInfo("normlint: debug info copied to the clipboard.");
+    this.host.log.info(text);
+  }
+
+  async debugInfo(): Promise<string> {
+    const engine = this.engineModule;
+    const folders = await Promise.all(
+      this.host.workspaceFolders().map(async (uri) => {
+        let config: string | undefined;
+        if (this.resolver) {
+          const c = await this.resolver.forFile(joinUri(uri, "config.json"));
+          config = c ? this.host.displayPath(c.uri) : undefined;
+        }
+        return { uri, config: config ?? (this.resolver ? undefined : "(engine not loaded)"), settings: this.settings(uri) };
+      }),
+    );
+    const meta = engine?.knowledgeMeta.base as { version?: string; commit?: string } | undefined;
+    return debugInfoText({
+      versions: { ...this.host.versions, node: process.version, platform: `${process.platform}-${process.arch}` },
+      engine: engine && { rules: engine.RULES.length, families: engine.modelTypes().length, knowledge: `transformers ${meta?.version ?? "?"} @ ${meta?.commit?.slice(0, 8) ?? "?"}` },
+      activationMs: this.activationMs,
+      engineLoadMs: this.engineLoadMs,
+      parserLoaded: this.parser !== undefined,
+      virtual: this.host.isVirtualWorkspace,
+      folders,
+      windowSettings: this.settings(undefined),
+      stats: this.stats(),
+    });
+  }
+
+  // Status and errors -----------------------------------------------------------------------------
+
+  private stats() {
+    return {
+      filesLinted: this.linted.size,
+      busy: this.busy,
+      tooLarge: [...this.tooLarge.values()],
+      configProblems: [...this.configProblems.values()],
+      lastError: this.lastError,
+      virtual: this.host.isVirtualWorkspace,
+    };
+  }
+
+  updateStatus(): void {
+    if (!this.disposed) this.host.setStatus(statusView(this.stats()));
+  }
+
+  recordError(err: unknown, context: string): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.lastError = { message: e.message, stack: e.stack, context, time: new Date() };
+    this.host.log.error(`${context}: ${e.stack ?? e.message}`);
+    this.updateStatus();
+    if (this.warnedError) return;
+    this.warnedError = true;
+    void this.host.showWarning(`normlint failed while ${context}: ${e.message}`, "Show Output").then((choice) => {
+      if (choice === "Show Output") this.host.showOutput();
+    });
+  }
+}
+
+const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+function formatSize(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
+

@@ -1,0 +1,35 @@
+// Everything heavy, loaded on first use with `import("./engine")` (esbuild keeps it in the one bundle
+// but evaluates it lazily): the engine and its knowledge base, jsonc-parser edits, the hovers. The
+// Python parser's wasm is read only when a Python file or notebook is linted.
+import type { PythonParser } from "../engine/python";
+import { createPythonParser } from "../engine/python";
+import { loadPythonWasm } from "../cli/wasm";
+
+export { fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
+export { fixPythonText, lintNotebook, lintPython } from "../engine/python";
+export { lintFolder } from "../engine/folder";
+export { ruleDocsUrl, ruleInfo } from "../engine/docs";
+export { knowledgeMeta, modelTypes } from "../engine/knowledge/index";
+export { rulePage } from "../generate/docs";
+export { notebookMapper } from "../cli/notebook-map";
+export { targetKind } from "../cli/walk";
+export { configHover, pythonHover } from "./hover";
+export { addIgnoreEdits, literalGlob, newConfigText, pointerAt, rangeAtPointer } from "./ignore";
+
+let parser: Promise<PythonParser> | undefined;
+
+/** The Python parser, created once; a failure is not cached, so the next lint retries. */
+export function pythonParser(wasmDir: string): Promise<PythonParser> {
+  parser ??= (async () => createPythonParser(loadPythonWasm([wasmDir])))().catch((err: unknown) => {
+    parser = undefined;
+    throw err;
+  });
+  return parser;
+}
+
+/** Frees the parser (deactivation); the next Python lint creates a new one. */
+export function disposePythonParser(): void {
+  const p = parser;
+  parser = undefined;
+  void p?.then((x) => x.dispose()).catch(() => undefined);
+}

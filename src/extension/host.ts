@@ -1,0 +1,292 @@
+// The one module that calls the vscode API. It implements the Host interface for the controller,
+// converts plain data (Diag, Action, WorkspaceEditSpec) into vscode objects, and wires events,
+// providers and the command table. Everything else in src/extension is plain TypeScript.
+import * as vscode from "vscode";
+import { openFileSource } from "../cli/bytes";
+import { COMMANDS } from "./commands";
+import { Controller } from "./controller";
+import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, Range, StatusView, WorkspaceEditSpec } from "./types";
+
+/** The documents normlint lints, hovers and fixes: model configs, Python (files and notebook cells). */
+const SELECTOR: vscode.DocumentSelector = [
+  { language: "json", pattern: "**/config.json" },
+  { language: "jsonc", pattern: "**/config.json" },
+  { language: "python" },
+];
+const STATUS_SELECTOR: vscode.DocumentSelector = [...(SELECTOR as vscode.DocumentFilter[]), { pattern: "**/.normlint.json" }];
+const FIX_ALL = vscode.CodeActionKind.SourceFixAll.append("normlint");
+const DOCS_SCHEME = "normlint-docs";
+const WATCH = "**/{config.json,.normlint.json,*.py,*.ipynb,*.safetensors,*.safetensors.index.json,*.gguf,*.bin,*.pt,*.pth,*.ckpt}";
+
+const parse = (uri: string) => vscode.Uri.parse(uri, true);
+
+function toRange(r: Range): vscode.Range {
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
+const SEVERITY = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+} as const;
+
+const converted = new WeakMap<Diag, vscode.Diagnostic>();
+
+function toDiagnostic(d: Diag): vscode.Diagnostic {
+  let out = converted.get(d);
+  if (out) return out;
+  out = new vscode.Diagnostic(toRange(d.range), d.message, SEVERITY[d.severity]);
+  out.source = d.source;
+  out.code = { value: d.code.value, target: parse(d.code.target) };
+  if (d.related.length) out.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(parse(r.uri), toRange(r.range)), r.message));
+  if (d.tags.includes("unnecessary")) out.tags = [vscode.DiagnosticTag.Unnecessary];
+  converted.set(d, out);
+  return out;
+}
+
+function toWorkspaceEdit(spec: WorkspaceEditSpec): vscode.WorkspaceEdit {
+  const edit = new vscode.WorkspaceEdit();
+  for (const uri of spec.creates) edit.createFile(parse(uri), { ignoreIfExists: true });
+  for (const e of spec.edits) edit.replace(parse(e.uri), toRange(e.range), e.newText);
+  return edit;
+}
+
+function fileType(t: vscode.FileType): FileStat["type"] {
+  return t & vscode.FileType.Directory ? "directory" : t & vscode.FileType.File ? "file" : "other";
+}
+
+function docSnapshot(d: vscode.TextDocument): DocumentSnapshot {
+  return {
+    uri: d.uri.toString(),
+    version: d.version,
+    languageId: d.languageId,
+    // Read lazily: listing open documents must not copy every buffer.
+    get text() {
+      return d.getText();
+    },
+  };
+}
+
+function notebookSnapshot(nb: vscode.NotebookDocument): NotebookSnapshot {
+  return {
+    uri: nb.uri.toString(),
+    version: nb.version,
+    notebookType: nb.notebookType,
+    cells: nb.getCells().map(
+      (c): CellSnapshot => ({
+        index: c.index,
+        uri: c.document.uri.toString(),
+        version: c.document.version,
+        kind: c.kind === vscode.NotebookCellKind.Code ? "code" : "markup",
+        languageId: c.document.languageId,
+        get text() {
+          return c.document.getText();
+        },
+      }),
+    ),
+  };
+}
+
+const isCell = (uri: vscode.Uri) => uri.scheme === "vscode-notebook-cell";
+
+export function activateHost(context: vscode.ExtensionContext, activationStart: number): Controller {
+  const subs = context.subscriptions;
+  const log = vscode.window.createOutputChannel("normlint", { log: true });
+  const collection = vscode.languages.createDiagnosticCollection("normlint");
+  const status = vscode.languages.createLanguageStatusItem("normlint.status", STATUS_SELECTOR);
+  status.name = "normlint";
+  status.command = { command: "normlint.showOutput", title: "Show Output" };
+  const pages = new Map<string, string>();
+  const pageChanged = new vscode.EventEmitter<vscode.Uri>();
+  subs.push(log, collection, status, pageChanged);
+  subs.push(vscode.workspace.registerTextDocumentContentProvider(DOCS_SCHEME, { onDidChange: pageChanged.event, provideTextDocumentContent: (uri) => pages.get(uri.path) ?? "" }));
+
+  const findDocument = (uri: string) => {
+    const key = parse(uri).toString();
+    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+  };
+  const folders = () => vscode.workspace.workspaceFolders ?? [];
+
+  const host: Host = {
+    settings(scope) {
+      const cfg = vscode.workspace.getConfiguration("normlint", scope ? parse(scope) : undefined);
+      return (key) => cfg.get(key);
+    },
+    workspaceFolder: (uri) => vscode.workspace.getWorkspaceFolder(parse(uri))?.uri.toString(),
+    workspaceFolders: () => folders().map((f) => f.uri.toString()),
+    displayPath: (uri) => vscode.workspace.asRelativePath(parse(uri), folders().length > 1),
+    openDocuments: () => vscode.workspace.textDocuments.filter((d) => !isCell(d.uri)).map(docSnapshot),
+    document(uri) {
+      const d = findDocument(uri);
+      return d && docSnapshot(d);
+    },
+    openNotebooks: () => vscode.workspace.notebookDocuments.map(notebookSnapshot),
+    notebook(uri) {
+      const key = parse(uri).toString();
+      const nb = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === key);
+      return nb && notebookSnapshot(nb);
+    },
+    activeDocument: () => vscode.window.activeTextEditor?.document.uri.toString(),
+    async readFile(uri) {
+      try {
+        return await vscode.workspace.fs.readFile(parse(uri));
+      } catch {
+        return undefined;
+      }
+    },
+    async stat(uri) {
+      try {
+        const s = await vscode.workspace.fs.stat(parse(uri));
+        return { type: fileType(s.type), size: s.size, mtime: s.mtime };
+      } catch {
+        return undefined;
+      }
+    },
+    async readDirectory(uri) {
+      try {
+        return (await vscode.workspace.fs.readDirectory(parse(uri))).map(([name, t]) => [name, fileType(t)]);
+      } catch {
+        return [];
+      }
+    },
+    async openSource(uri) {
+      const u = parse(uri);
+      if (u.scheme !== "file") return undefined;
+      try {
+        return await openFileSource(u.fsPath);
+      } catch (err) {
+        log.warn(`cannot open ${u.fsPath}: ${(err as Error).message}`);
+        return undefined;
+      }
+    },
+    findFiles: async (include, max) => (await vscode.workspace.findFiles(include, undefined, max)).map((u) => u.toString()),
+    setDiagnostics(uri, diags) {
+      const u = parse(uri);
+      if (diags.length) collection.set(u, diags.map(toDiagnostic));
+      else collection.delete(u);
+    },
+    applyEdit: (spec) => Promise.resolve(vscode.workspace.applyEdit(toWorkspaceEdit(spec))),
+    log: {
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+      error: (m) => log.error(m),
+      debug: (m) => log.debug(m),
+    },
+    showWarning: (message, ...actions) => Promise.resolve(vscode.window.showWarningMessage(message, ...actions)),
+    showInfo: (message) => void vscode.window.showInformationMessage(message),
+    showOutput: () => log.show(true),
+    setStatus(view: StatusView) {
+      status.text = view.text;
+      status.detail = view.detail;
+      status.busy = view.busy;
+      status.severity =
+        view.severity === "error" ? vscode.LanguageStatusSeverity.Error : view.severity === "warning" ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+    },
+    withProgress: (title, task) =>
+      Promise.resolve(
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+          task({
+            report: (message, increment) => progress.report({ message, increment }),
+            get cancelled() {
+              return token.isCancellationRequested;
+            },
+          }),
+        ),
+      ),
+    async quickPick(items, placeHolder) {
+      const picked = await vscode.window.showQuickPick(
+        items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value })),
+        { placeHolder, matchOnDescription: true, matchOnDetail: true },
+      );
+      return picked?.value;
+    },
+    async showMarkdown(name, markdown) {
+      const uri = vscode.Uri.from({ scheme: DOCS_SCHEME, path: `/${name}.md` });
+      pages.set(uri.path, markdown);
+      pageChanged.fire(uri);
+      try {
+        await vscode.commands.executeCommand("markdown.showPreview", uri);
+      } catch {
+        // Without the built-in markdown extension: the page as text.
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+      }
+    },
+    copyToClipboard: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
+    openSettings: (query) => void vscode.commands.executeCommand("workbench.action.openSettings", query),
+    extensionDir: vscode.Uri.joinPath(context.extensionUri, "dist").fsPath,
+    versions: { extension: String((context.extension.packageJSON as { version?: string }).version ?? "?"), vscode: vscode.version },
+    // Folders can be added and removed while the extension runs.
+    get isVirtualWorkspace() {
+      return folders().length > 0 && folders().every((f) => f.uri.scheme !== "file");
+    },
+  };
+
+  const controller = new Controller(host, {});
+  subs.push({ dispose: () => controller.dispose() });
+
+  // The command table: one registration per entry, the handler from the controller.
+  for (const c of COMMANDS) subs.push(vscode.commands.registerCommand(c.command, (...args: unknown[]) => controller.commands[c.command](...args)));
+
+  const plain = new WeakMap<vscode.CodeAction, Action>();
+  subs.push(
+    vscode.languages.registerCodeActionsProvider(
+      SELECTOR,
+      {
+        provideCodeActions(document, range, context) {
+          const only = context.only;
+          const want = { quickfix: !only || only.contains(vscode.CodeActionKind.QuickFix), fixAll: !!only && (only.contains(FIX_ALL) || FIX_ALL.contains(only)) };
+          const r = { start: { line: range.start.line, character: range.start.character }, end: { line: range.end.line, character: range.end.character } };
+          return controller.provideCodeActions(document.uri.toString(), r, want).map((a) => {
+            const action = new vscode.CodeAction(a.title, a.kind === "quickfix" ? vscode.CodeActionKind.QuickFix : FIX_ALL);
+            action.diagnostics = a.diagnostics.map(toDiagnostic);
+            action.isPreferred = a.isPreferred;
+            if (a.edit) action.edit = toWorkspaceEdit(a.edit);
+            if (a.command) action.command = a.command;
+            plain.set(action, a);
+            return action;
+          });
+        },
+        async resolveCodeAction(action) {
+          const a = plain.get(action);
+          const spec = a?.resolve ? await a.resolve() : undefined;
+          if (spec) action.edit = toWorkspaceEdit(spec);
+          return action;
+        },
+      },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix, FIX_ALL] },
+    ),
+    vscode.languages.registerHoverProvider(SELECTOR, {
+      async provideHover(document, position) {
+        const h = await controller.provideHover(document.uri.toString(), { line: position.line, character: position.character });
+        if (!h) return undefined;
+        return new vscode.Hover(new vscode.MarkdownString(h.markdown), toRange(h.range));
+      },
+    }),
+  );
+
+  const ws = vscode.workspace;
+  subs.push(
+    ws.onDidOpenTextDocument((d) => !isCell(d.uri) && controller.onOpen(d.uri.toString())),
+    ws.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && controller.onChange(e.document.uri.toString())),
+    ws.onDidSaveTextDocument((d) => !isCell(d.uri) && controller.onSave(d.uri.toString())),
+    ws.onDidCloseTextDocument((d) => !isCell(d.uri) && controller.onClose(d.uri.toString())),
+    ws.onDidOpenNotebookDocument((nb) => controller.onNotebookOpen(nb.uri.toString())),
+    ws.onDidChangeNotebookDocument((e) => e.contentChanges.length > 0 && controller.onNotebookChange(e.notebook.uri.toString())),
+    ws.onDidSaveNotebookDocument((nb) => controller.onNotebookSave(nb.uri.toString())),
+    ws.onDidCloseNotebookDocument((nb) => controller.onNotebookClose(nb.uri.toString())),
+    ws.onDidChangeConfiguration((e) => e.affectsConfiguration("normlint") && controller.onSettingsChanged()),
+  );
+  const watcher = ws.createFileSystemWatcher(WATCH);
+  subs.push(
+    watcher,
+    watcher.onDidCreate((u) => controller.onFileEvent(u.toString(), "created")),
+    watcher.onDidChange((u) => controller.onFileEvent(u.toString(), "changed")),
+    watcher.onDidDelete((u) => controller.onFileEvent(u.toString(), "deleted")),
+  );
+
+  controller.start();
+  const ms = performance.now() - activationStart;
+  controller.activationMs = ms;
+  log.info(`normlint ${host.versions.extension} activated in ${ms.toFixed(1)} ms (engine loads on the first lint)${host.isVirtualWorkspace ? "; virtual workspace: checkpoints are not read" : ""}`);
+  return controller;
+}

@@ -1,0 +1,171 @@
+// Plain data the extension layer passes around, and the Host interface: everything the controller
+// needs from VS Code, as plain functions. host.ts implements it with the vscode API; tests implement
+// it with a fake. Nothing here imports `vscode`.
+import type { Finding, Severity } from "../engine/types";
+
+/** A URI as `vscode.Uri.toString()` spells it. */
+export type Uri = string;
+
+/** 0-based line and UTF-16 character, as VS Code counts them. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface RelatedInfo {
+  uri: Uri;
+  range: Range;
+  message: string;
+}
+
+/** A diagnostic as plain data; host.ts turns it into a vscode.Diagnostic. */
+export interface Diag {
+  range: Range;
+  message: string;
+  severity: Severity;
+  source: "normlint";
+  code: { value: string; target: string };
+  related: RelatedInfo[];
+  /** "unnecessary" fades the text (an unused suppression). */
+  tags: Array<"unnecessary">;
+  /** The finding it came from (code actions read its fixes). */
+  finding: Finding;
+}
+
+export interface Edit {
+  uri: Uri;
+  range: Range;
+  newText: string;
+}
+
+export interface WorkspaceEditSpec {
+  /** Files to create (empty) before the edits apply; an existing file is left alone. */
+  creates: Uri[];
+  edits: Edit[];
+}
+
+export type ActionKind = "quickfix" | "source.fixAll.normlint";
+
+/** A code action as plain data. `resolve` computes the edit only when the user picks it. */
+export interface Action {
+  title: string;
+  kind: ActionKind;
+  diagnostics: Diag[];
+  isPreferred?: boolean;
+  edit?: WorkspaceEditSpec;
+  command?: { command: string; title: string; arguments: unknown[] };
+  resolve?: () => Promise<WorkspaceEditSpec | undefined>;
+}
+
+/** An open text document. */
+export interface DocumentSnapshot {
+  uri: Uri;
+  version: number;
+  languageId: string;
+  text: string;
+}
+
+export interface CellSnapshot {
+  index: number;
+  uri: Uri;
+  /** The cell document's version. */
+  version: number;
+  kind: "code" | "markup";
+  languageId: string;
+  text: string;
+}
+
+export interface NotebookSnapshot {
+  uri: Uri;
+  version: number;
+  notebookType: string;
+  cells: CellSnapshot[];
+}
+
+export interface FileStat {
+  type: "file" | "directory" | "other";
+  size: number;
+  mtime: number;
+}
+
+/** Random access to a checkpoint's bytes; closed after use. */
+export interface ClosableSource {
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface ProgressReporter {
+  report(message: string, increment?: number): void;
+  readonly cancelled: boolean;
+}
+
+export interface QuickPickItem<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  value: T;
+}
+
+export interface StatusView {
+  text: string;
+  detail: string;
+  severity: "info" | "warning" | "error";
+  busy: boolean;
+}
+
+/** Everything the controller asks of VS Code. */
+export interface Host {
+  /** Raw `normlint.*` settings for a resource (a scope uri) or the window. */
+  settings(scope: Uri | undefined): (key: string) => unknown;
+  /** The workspace folder holding a uri, if any. */
+  workspaceFolder(uri: Uri): Uri | undefined;
+  workspaceFolders(): Uri[];
+  /** Path for messages: relative to the workspace folder (prefixed with its name when there are several). */
+  displayPath(uri: Uri): string;
+
+  openDocuments(): DocumentSnapshot[];
+  document(uri: Uri): DocumentSnapshot | undefined;
+  openNotebooks(): NotebookSnapshot[];
+  notebook(uri: Uri): NotebookSnapshot | undefined;
+  /** The document of the focused text editor (a cell's uri in a notebook editor). */
+  activeDocument(): Uri | undefined;
+
+  readFile(uri: Uri): Promise<Uint8Array | undefined>;
+  stat(uri: Uri): Promise<FileStat | undefined>;
+  readDirectory(uri: Uri): Promise<Array<[string, FileStat["type"]]>>;
+  /** Ranged reads (file: URIs only: VS Code's file system API has no ranged read). */
+  openSource(uri: Uri): Promise<ClosableSource | undefined>;
+  /** Workspace files matching a glob (files.exclude applies), at most `max`. */
+  findFiles(include: string, max: number): Promise<Uri[]>;
+
+  setDiagnostics(uri: Uri, diags: Diag[]): void;
+  applyEdit(edit: WorkspaceEditSpec): Promise<boolean>;
+
+  log: {
+    info(message: string): void;
+    warn(message: string): void;
+    error(message: string): void;
+    debug(message: string): void;
+  };
+  showWarning(message: string, ...actions: string[]): Promise<string | undefined>;
+  showInfo(message: string): void;
+  showOutput(): void;
+  setStatus(view: StatusView): void;
+  withProgress<T>(title: string, task: (progress: ProgressReporter) => Promise<T>): Promise<T>;
+  quickPick<T>(items: Array<QuickPickItem<T>>, placeholder: string): Promise<T | undefined>;
+  /** Shows a markdown page (a virtual document) in the markdown preview. */
+  showMarkdown(name: string, markdown: string): Promise<void>;
+  copyToClipboard(text: string): Promise<void>;
+  openSettings(query: string): void;
+
+  /** Where the bundle and its wasm files are. */
+  readonly extensionDir: string;
+  readonly versions: { extension: string; vscode: string };
+  readonly isVirtualWorkspace: boolean;
+}

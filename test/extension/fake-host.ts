@@ -1,0 +1,192 @@
+// An in-memory Host: open documents and notebooks, a file system of bytes, and everything the
+// controller publishes (diagnostics, messages, status, applied edits), for tests without VS Code.
+import picomatch from "picomatch";
+import { bytesSource } from "../../src/engine/io";
+import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
+import { Positions } from "../../src/extension/translate";
+import { decodedPath, isInside, relativePath } from "../../src/extension/uri";
+import { join } from "node:path";
+
+export const ROOT = "file:///ws";
+
+export class FakeHost implements Host {
+  readonly docs = new Map<Uri, DocumentSnapshot>();
+  readonly notebooks = new Map<Uri, NotebookSnapshot>();
+  readonly files = new Map<Uri, Uint8Array>();
+  readonly diagnostics = new Map<Uri, Diag[]>();
+  readonly logs: string[] = [];
+  readonly warnings: string[] = [];
+  readonly infos: string[] = [];
+  readonly edits: WorkspaceEditSpec[] = [];
+  readonly markdown: Array<{ name: string; markdown: string }> = [];
+  readonly clipboard: string[] = [];
+  readonly settingsByScope = new Map<string, Record<string, unknown>>();
+  status: StatusView | undefined;
+  folders: Uri[] = [ROOT];
+  active: Uri | undefined;
+  pick: ((items: Array<QuickPickItem<unknown>>) => unknown) | undefined;
+  cancelAfter = Infinity;
+  opened = 0;
+  totalOpened = 0;
+  readonly extensionDir = join(__dirname, "..", "..");
+  readonly versions = { extension: "0.1.0", vscode: "1.90.0" };
+  isVirtualWorkspace = false;
+
+  // Setup helpers ---------------------------------------------------------------------------------
+
+  file(path: string, content: string | Uint8Array): Uri {
+    const uri = `${ROOT}/${path}`;
+    this.files.set(uri, typeof content === "string" ? new TextEncoder().encode(content) : content);
+    return uri;
+  }
+
+  open(path: string, text: string, languageId = path.endsWith(".py") ? "python" : "json"): Uri {
+    const uri = path.includes(":") ? path : `${ROOT}/${path}`;
+    const prev = this.docs.get(uri);
+    this.docs.set(uri, { uri, version: (prev?.version ?? 0) + 1, languageId, text });
+    return uri;
+  }
+
+  edit(uri: Uri, text: string): void {
+    const prev = this.docs.get(uri)!;
+    this.docs.set(uri, { ...prev, version: prev.version + 1, text });
+  }
+
+  /** Applies a recorded edit to open documents (as VS Code would). */
+  applyToDocs(spec: WorkspaceEditSpec): void {
+    for (const uri of new Set(spec.edits.map((e) => e.uri))) {
+      const doc = this.docs.get(uri);
+      const base = doc?.text ?? new TextDecoder().decode(this.files.get(uri) ?? new Uint8Array());
+      const pos = new Positions(base);
+      const edits = spec.edits.filter((e) => e.uri === uri).map((e) => ({ start: pos.offset(e.range.start), end: pos.offset(e.range.end), text: e.newText }));
+      let out = base;
+      for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+      if (doc) this.edit(uri, out);
+      else this.files.set(uri, new TextEncoder().encode(out));
+    }
+  }
+
+  diags(uri: Uri): Diag[] {
+    return this.diagnostics.get(uri) ?? [];
+  }
+
+  codes(uri: Uri): string[] {
+    return this.diags(uri).map((d) => `${d.code.value}@${d.range.start.line}:${d.range.start.character}`);
+  }
+
+  // Host ------------------------------------------------------------------------------------------
+
+  settings(scope: Uri | undefined): (key: string) => unknown {
+    const merged: Record<string, unknown> = { ...this.settingsByScope.get("*") };
+    for (const [s, v] of this.settingsByScope) if (s !== "*" && scope && isInside(s, scope)) Object.assign(merged, v);
+    return (key) => merged[key];
+  }
+  workspaceFolder(uri: Uri): Uri | undefined {
+    return this.folders.filter((f) => isInside(f, uri)).sort((a, b) => b.length - a.length)[0];
+  }
+  workspaceFolders(): Uri[] {
+    return this.folders;
+  }
+  displayPath(uri: Uri): string {
+    const f = this.workspaceFolder(uri);
+    return f ? relativePath(f, uri) : decodedPath(uri);
+  }
+  openDocuments(): DocumentSnapshot[] {
+    return [...this.docs.values()];
+  }
+  document(uri: Uri): DocumentSnapshot | undefined {
+    if (this.docs.has(uri)) return this.docs.get(uri);
+    for (const nb of this.notebooks.values()) {
+      const c = nb.cells.find((x) => x.uri === uri);
+      if (c) return { uri: c.uri, version: c.version, languageId: c.languageId, text: c.text };
+    }
+    return undefined;
+  }
+  openNotebooks(): NotebookSnapshot[] {
+    return [...this.notebooks.values()];
+  }
+  notebook(uri: Uri): NotebookSnapshot | undefined {
+    return this.notebooks.get(uri);
+  }
+  activeDocument(): Uri | undefined {
+    return this.active;
+  }
+  async readFile(uri: Uri): Promise<Uint8Array | undefined> {
+    return this.files.get(uri);
+  }
+  async stat(uri: Uri): Promise<FileStat | undefined> {
+    const f = this.files.get(uri);
+    if (f) return { type: "file", size: f.length, mtime: 0 };
+    if ([...this.files.keys()].some((k) => k.startsWith(`${uri}/`))) return { type: "directory", size: 0, mtime: 0 };
+    return undefined;
+  }
+  async readDirectory(uri: Uri): Promise<Array<[string, FileStat["type"]]>> {
+    const out = new Map<string, FileStat["type"]>();
+    for (const k of this.files.keys()) {
+      if (!k.startsWith(`${uri}/`)) continue;
+      const rest = k.slice(uri.length + 1);
+      const i = rest.indexOf("/");
+      out.set(i < 0 ? rest : rest.slice(0, i), i < 0 ? "file" : "directory");
+    }
+    return [...out];
+  }
+  async openSource(uri: Uri): Promise<ClosableSource | undefined> {
+    const bytes = this.files.get(uri);
+    if (!bytes || !uri.startsWith("file:")) return undefined;
+    this.opened++;
+    this.totalOpened++;
+    const src = bytesSource(bytes);
+    return { size: src.size, read: src.read, close: async () => void this.opened-- };
+  }
+  async findFiles(include: string, max: number): Promise<Uri[]> {
+    const m = picomatch(include, { dot: true });
+    return [...this.files.keys()].filter((u) => m(relativePath(ROOT, u))).slice(0, max);
+  }
+  setDiagnostics(uri: Uri, diags: Diag[]): void {
+    if (diags.length) this.diagnostics.set(uri, diags);
+    else this.diagnostics.delete(uri);
+  }
+  async applyEdit(edit: WorkspaceEditSpec): Promise<boolean> {
+    this.edits.push(edit);
+    return true;
+  }
+  log = {
+    info: (m: string) => void this.logs.push(`info ${m}`),
+    warn: (m: string) => void this.logs.push(`warn ${m}`),
+    error: (m: string) => void this.logs.push(`error ${m}`),
+    debug: (m: string) => void this.logs.push(`debug ${m}`),
+  };
+  async showWarning(message: string): Promise<string | undefined> {
+    this.warnings.push(message);
+    return undefined;
+  }
+  showInfo(message: string): void {
+    this.infos.push(message);
+  }
+  showOutput(): void {
+    this.logs.push("shown");
+  }
+  setStatus(view: StatusView): void {
+    this.status = view;
+  }
+  async withProgress<T>(_title: string, task: (p: ProgressReporter) => Promise<T>): Promise<T> {
+    let reports = 0;
+    const host = this;
+    return task({
+      report: () => void reports++,
+      get cancelled() {
+        return reports >= host.cancelAfter;
+      },
+    });
+  }
+  async quickPick<T>(items: Array<QuickPickItem<T>>): Promise<T | undefined> {
+    return this.pick?.(items as Array<QuickPickItem<unknown>>) as T | undefined;
+  }
+  async showMarkdown(name: string, markdown: string): Promise<void> {
+    this.markdown.push({ name, markdown });
+  }
+  async copyToClipboard(text: string): Promise<void> {
+    this.clipboard.push(text);
+  }
+  openSettings(): void {}
+}

@@ -1,0 +1,100 @@
+// package.json as an extension manifest: the generated settings block, the command table,
+// activation, capabilities; and the layering (only host.ts touches vscode; activation loads no engine).
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configurationContribution } from "../../src/generate/settings";
+import { COMMANDS } from "../../src/extension/commands";
+import { RULES } from "../../src/engine/registry";
+
+const ROOT = join(__dirname, "..", "..");
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+
+describe("package.json", () => {
+  it("contributes.configuration is what src/generate/settings.ts generates", () => {
+    expect(pkg.contributes.configuration).toEqual(configurationContribution());
+  });
+
+  it("the customizations' rule completions list every rule by name and code", () => {
+    const rule = (configurationContribution().properties as Record<string, { items: { properties: { rule: { anyOf: Array<{ enum?: string[]; enumDescriptions?: string[] }> } } } }>)["normlint.rules.customizations"].items.properties.rule;
+    const { enum: values, enumDescriptions } = rule.anyOf[0];
+    for (const r of RULES) expect(values).toEqual(expect.arrayContaining([r.name, r.code]));
+    expect(enumDescriptions).toHaveLength(values!.length);
+  });
+
+  it("every setting is typed, documented and has a default", () => {
+    for (const [key, p] of Object.entries(pkg.contributes.configuration.properties as Record<string, Record<string, unknown>>)) {
+      expect(key).toMatch(/^normlint\./);
+      expect(p.type, key).toBeDefined();
+      expect(p.markdownDescription ?? p.description, key).toBeTruthy();
+      expect("default" in p, key).toBe(true);
+      expect(p.scope, key).toBe("resource");
+    }
+  });
+
+  it("contributes exactly the command table", () => {
+    expect(pkg.contributes.commands).toEqual(COMMANDS.map((c) => ({ ...c })));
+    expect(pkg.contributes.commands.map((c: { command: string }) => c.command)).not.toContain("normlint.openNormLab");
+  });
+
+  it("activates on model folders, Python, notebooks and its commands, and keeps the schema association", () => {
+    expect(pkg.main).toBe("./dist/extension.js");
+    expect(pkg.activationEvents).toEqual(
+      expect.arrayContaining(["workspaceContains:**/config.json", "workspaceContains:**/*.safetensors", "workspaceContains:**/*.gguf", "onLanguage:python", "onNotebook:jupyter-notebook", ...COMMANDS.map((c) => `onCommand:${c.command}`)]),
+    );
+    expect(pkg.contributes.jsonValidation).toEqual([{ fileMatch: ".normlint.json", url: "./schemas/normlint.schema.json" }]);
+  });
+
+  it("declares workspace trust and virtual workspace support", () => {
+    expect(pkg.capabilities.untrustedWorkspaces).toEqual({ supported: true });
+    expect(pkg.capabilities.virtualWorkspaces.supported).toBe("limited");
+    expect(pkg.capabilities.virtualWorkspaces.description).toMatch(/sampling is off/);
+  });
+
+  it("packages with vsce from an allow-list .vscodeignore that ships the wasm", () => {
+    expect(pkg.scripts.package).toBe("node esbuild.mjs && vsce package --no-dependencies");
+    const ignore = readFileSync(join(ROOT, ".vscodeignore"), "utf8").split("\n");
+    expect(ignore).toContain("**");
+    expect(ignore).toEqual(expect.arrayContaining(["!dist/extension.js", "!dist/*.wasm"]));
+  });
+});
+
+describe("layering", () => {
+  const dir = join(ROOT, "src", "extension");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  const imports = (f: string) =>
+    [...readFileSync(join(dir, f), "utf8").matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+"([^"]+)"/gm)].map((m) => ({ spec: m[3], typeOnly: !!m[2] }));
+
+  it("only host.ts imports vscode (extension.ts only its types)", () => {
+    for (const f of files) {
+      for (const i of imports(f)) {
+        if (i.spec !== "vscode") continue;
+        expect(f === "host.ts" || (f === "extension.ts" && i.typeOnly), `${f} imports vscode`).toBe(true);
+      }
+    }
+  });
+
+  it("the activation path imports the engine only as types; engine.ts is loaded with import()", () => {
+    // Modules evaluated at activation: extension.ts and what it reaches statically.
+    const lazy = new Set(["engine.ts", "hover.ts", "ignore.ts"]);
+    const seen = new Set<string>();
+    const visit = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const i of imports(f)) {
+        if (i.typeOnly) continue;
+        if (i.spec.startsWith("./")) {
+          const target = `${i.spec.slice(2)}.ts`;
+          expect(lazy.has(target), `${f} imports ${target} statically`).toBe(false);
+          visit(target);
+        } else {
+          // Allowed at activation: vscode and the small file-handle reader.
+          expect(["vscode", "../cli/bytes"], `${f} imports ${i.spec} statically`).toContain(i.spec);
+        }
+      }
+    };
+    visit("extension.ts");
+    expect(seen.has("controller.ts")).toBe(true);
+    expect(readFileSync(join(dir, "controller.ts"), "utf8")).toContain('await import("./engine")');
+  });
+});
