@@ -3,7 +3,7 @@
 // node, `vscode` external; its engine is imported lazily, so activation evaluates only the thin layer).
 // Later: dist/webview/.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import * as esbuild from "esbuild";
 
 // web-tree-sitter reads import.meta.url (for createRequire); CommonJS bundles supply it.
@@ -11,6 +11,15 @@ const importMeta = { define: { "import.meta.url": "__normlintImportMetaUrl" } };
 const cjsBanner = 'const __normlintImportMetaUrl = require("url").pathToFileURL(__filename).href;';
 const common = { bundle: true, platform: "node", target: "node20", sourcemap: "linked", logLevel: "warning", legalComments: "none", mainFields: ["module", "main"] };
 mkdirSync("dist", { recursive: true });
+
+// Bootstrap: the generator bundles code that imports its own outputs (validators, rule docs) through
+// the engine; on a clean checkout placeholders stand in until the generator writes the real files.
+const gen = "src/engine/generated";
+mkdirSync(gen, { recursive: true });
+if (!existsSync(`${gen}/validators.js`)) {
+  writeFileSync(`${gen}/validators.js`, "export const validators = { normlint: () => true, base: () => true, families: {} };\n");
+}
+if (!existsSync(`${gen}/rule-docs.json`)) writeFileSync(`${gen}/rule-docs.json`, "{}\n");
 
 await esbuild.build({ ...common, entryPoints: ["src/generate/main.ts"], outfile: "dist/generate.cjs", format: "cjs", sourcemap: false });
 execFileSync(process.execPath, ["dist/generate.cjs", process.cwd()], { stdio: "inherit" });
