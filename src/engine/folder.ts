@@ -11,7 +11,7 @@ import { readSafetensorsHeader, readTensor, type SafetensorsHeader, type Safeten
 import { checkShardIndex, type ShardIndexResult } from "./parsers/safetensors-index";
 import { RULES } from "./registry";
 import type { ModuleAnalysis } from "./analysis/types";
-import { type ConfigFile, type ConfigScope, format, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
+import { type ConfigFile, type ConfigScope, findingOf, internalError, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
 import { type FileSettings, selectorMatches } from "./settings";
 import { LineIndex } from "./util/text";
 import type { Finding, Severity } from "./types";
@@ -274,18 +274,10 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
       report(r) {
         const level = settingsFor(r.file).levels.get(rule.name) ?? rule.severity;
         if (level === "off") return;
-        const { start, end } = rangeOf(r.at);
+        const { start } = rangeOf(r.at);
         if (suppressed(rule, r.file, start)) return;
         findings.push({
-          file: r.file,
-          rule: rule.name,
-          code: rule.code,
-          severity: level !== rule.severity ? level : r.severity ?? rule.severity,
-          messageId: r.messageId,
-          message: format(rule.messages[r.messageId], r.data),
-          start,
-          end,
-          fixes: [],
+          ...findingOf(rule, r.file, level, r),
           related: r.related?.map((x) => ({ file: x.file, start: x.at?.start ?? 0, end: x.at?.end ?? 0, message: x.message })),
         });
       },
@@ -293,10 +285,7 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
     try {
       rule.check(ctx);
     } catch (err) {
-      findings.push({
-        file: folder.anchor.file, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
-        message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
-      });
+      findings.push(internalError(rule, folder.anchor.file, err));
     }
   }
   return { findings, folder };

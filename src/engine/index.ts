@@ -4,9 +4,9 @@ import { buildConfigFile, isModelConfig } from "./config-model";
 import { validators } from "./generated/validators.js";
 import { decodeText, nodeAtPointer, parseJson } from "./parsers/json";
 import { RULES } from "./registry";
-import { type ConfigFile, type ConfigRuleContext, format, rangeOf, type Report, type SchemaError } from "./rule";
+import { type ConfigFile, type ConfigRuleContext, findingOf, internalError, type Report, type SchemaError } from "./rule";
 import { type FileSettings, defaultSettings, selectorMatches } from "./settings";
-import type { Finding, Severity } from "./types";
+import type { Finding } from "./types";
 
 export type { Finding, Fix, Severity, TextEdit } from "./types";
 export { RULES, findRule, REDIRECTS } from "./registry";
@@ -80,7 +80,6 @@ export function lintConfig(input: LintInput, settings: FileSettings = defaultSet
     if (rule.input !== "config") continue;
     const level = settings.levels.get(rule.name) ?? rule.severity;
     if (level === "off") continue;
-    const userLevel = level !== rule.severity;
     const ctx: ConfigRuleContext<string> = {
       file: input.path,
       text,
@@ -89,29 +88,13 @@ export function lintConfig(input: LintInput, settings: FileSettings = defaultSet
       tooLarge,
       validateSchema,
       report(r: Report<string>) {
-        const { start, end } = rangeOf(r.at);
-        const severity: Severity = userLevel ? level : r.severity ?? rule.severity;
-        findings.push({
-          file: input.path,
-          rule: rule.name,
-          code: rule.code,
-          severity,
-          messageId: r.messageId,
-          message: format(rule.messages[r.messageId], r.data),
-          start,
-          end,
-          fixes: r.fixes ?? [],
-        });
+        findings.push(findingOf(rule, input.path, level, r));
       },
     };
     try {
       rule.check(ctx);
     } catch (err) {
-      // A rule bug must not hide the other rules' findings; it is reported where the file starts.
-      findings.push({
-        file: input.path, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
-        message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
-      });
+      findings.push(internalError(rule, input.path, err));
     }
   }
   const kept = settings.ignores.length && root ? findings.filter((f) => !isIgnored(f, settings, root)) : findings;

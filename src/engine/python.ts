@@ -7,7 +7,7 @@ import { applyEdits } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
 import { RULES } from "./registry";
-import { format, rangeOf, type Report } from "./rule";
+import { findingOf, internalError, type Report } from "./rule";
 import type { PythonRuleContext, SuppressionUse } from "./rules/modeling/shared";
 import { type FileSettings, isValidSelector, selectorMatches } from "./settings";
 import type { Finding, Fix, Severity } from "./types";
@@ -131,7 +131,6 @@ function runRules(path: string, text: string, module: ModuleAnalysis | null, pro
     for (const rule of rules) {
       const level = ruleLevel(settings, rule);
       if (level === "off") continue;
-      const userLevel = level !== rule.severity;
       const ctx: PythonRuleContext<string> = {
         file: path,
         text,
@@ -139,28 +138,13 @@ function runRules(path: string, text: string, module: ModuleAnalysis | null, pro
         ...problems,
         ...extra,
         report(r: Report<string>) {
-          const { start, end } = rangeOf(r.at);
-          out.push({
-            file: path,
-            rule: rule.name,
-            code: rule.code,
-            severity: userLevel ? level : (r.severity ?? rule.severity),
-            messageId: r.messageId,
-            message: format(rule.messages[r.messageId], r.data),
-            start,
-            end,
-            fixes: r.fixes ?? [],
-          });
+          out.push(findingOf(rule, path, level, r));
         },
       };
       try {
         rule.check(ctx);
       } catch (err) {
-        // A rule bug must not hide the other rules' findings; it is reported where the file starts.
-        out.push({
-          file: path, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
-          message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
-        });
+        out.push(internalError(rule, path, err));
       }
     }
     return out;

@@ -2,7 +2,7 @@
 import type { Node } from "jsonc-parser";
 import type { Family } from "./knowledge/index";
 import type { JsonDocument } from "./parsers/json";
-import type { Fix, InputKind, RuleMeta, Severity } from "./types";
+import type { Finding, Fix, InputKind, RuleMeta, Severity } from "./types";
 
 /** One model config object: the root, or a nested sub-config such as `text_config`. */
 export interface ConfigScope {
@@ -74,6 +74,33 @@ export interface Rule<M extends string = string, C extends RuleContextBase<M> = 
 /** Typed helper: a misspelt message id is a compile error. */
 export function defineRule<M extends string, C extends RuleContextBase<M> = ConfigRuleContext<M>>(rule: Rule<M, C> & { input: InputKind }): Rule<M, C> {
   return rule;
+}
+
+/**
+ * The finding a report becomes: the user's configured level wins over the report's own milder
+ * severity, which wins over the rule's default.
+ */
+export function findingOf(rule: RuleMeta, file: string, level: Severity, r: Report<string>): Finding {
+  const { start, end } = rangeOf(r.at);
+  return {
+    file,
+    rule: rule.name,
+    code: rule.code,
+    severity: level !== rule.severity ? level : r.severity ?? rule.severity,
+    messageId: r.messageId,
+    message: format(rule.messages[r.messageId], r.data),
+    start,
+    end,
+    fixes: r.fixes ?? [],
+  };
+}
+
+/** A rule that threw: reported where the file starts, so it never hides the other rules' findings. */
+export function internalError(rule: RuleMeta, file: string, err: unknown): Finding {
+  return {
+    file, rule: rule.name, code: rule.code, severity: "error", messageId: "internal",
+    message: `normlint internal error in ${rule.name}: ${(err as Error).message}`, start: 0, end: 0, fixes: [],
+  };
 }
 
 export function rangeOf(at: Node | ReportRange): ReportRange {
