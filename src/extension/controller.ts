@@ -13,7 +13,8 @@ import { Scheduler } from "./scheduler";
 import { type ExtensionSettings, parseSettings, toFileSettings } from "./settings";
 import { debugInfoText, type LastError, statusView } from "./status";
 import { fixToEdits, minimalEdit, Positions, rangesTouch, safeEdits, toDiag } from "./translate";
-import type { Action, Diag, Host, Position, Range, Uri, WorkspaceEditSpec } from "./types";
+import { NormLab } from "./norm-lab";
+import type { Action, Diag, Host, PanelHandle, Position, Range, Uri, WorkspaceEditSpec } from "./types";
 import { basename, decodedPath, dirname, isInside, joinUri, relativePath, schemeOf } from "./uri";
 
 type Engine = typeof import("./engine");
@@ -115,6 +116,7 @@ export class Controller {
   private warnedTooLarge = false;
   private warnedError = false;
   private disposed = false;
+  private lab?: NormLab;
   readonly commands: CommandHandlers;
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
@@ -133,6 +135,7 @@ export class Controller {
       "normlint.explainRule": (rule?: unknown) => this.explainRule(typeof rule === "string" ? rule : undefined),
       "normlint.showOutput": () => host.showOutput(),
       "normlint.copyDebugInfo": () => this.copyDebugInfo(),
+      "normlint.openNormLab": (folder?: unknown) => this.openNormLab(folder),
     };
   }
 
@@ -148,6 +151,7 @@ export class Controller {
   dispose(): void {
     this.disposed = true;
     this.scheduler.dispose();
+    this.lab?.dispose();
     this.parser = undefined;
     this.engineModule?.disposePythonParser();
   }
@@ -750,7 +754,7 @@ export class Controller {
       return { cancelled: false, total: uris.length, done };
     });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${tally.errors} errors, ${tally.warnings} warnings, ${tally.infos} infos.`;
+    const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}.`;
     this.host.log.info(summary);
     this.host.showInfo(summary);
   }
@@ -861,6 +865,39 @@ export class Controller {
     await this.host.showMarkdown(info.name, engine.rulePage(info.name, info.docs));
   }
 
+  /**
+   * Opens the Norm Lab on a model folder: the one given (the explorer's context menu passes a
+   * URI), else the active file's folder when it holds a config.json, else one picked from the
+   * workspace's folders with a config.json.
+   */
+  async openNormLab(arg?: unknown): Promise<void> {
+    const given = typeof arg === "string" ? arg : arg && typeof arg === "object" && "scheme" in arg ? String(arg) : undefined;
+    let folder = given && (await this.host.stat(given))?.type === "file" ? dirname(given) : given;
+    const active = this.host.activeDocument();
+    if (!folder && active) {
+      const dir = dirname(active);
+      if ((await this.host.stat(joinUri(dir, "config.json")))?.type === "file") folder = dir;
+    }
+    if (!folder) {
+      const configs = await this.host.findFiles("**/config.json", 200);
+      const dirs = [...new Set(configs.map((c) => dirname(c)))];
+      if (!dirs.length) {
+        this.host.showInfo("normlint: no model folder (a folder with config.json) in this workspace.");
+        return;
+      }
+      folder = dirs.length === 1 ? dirs[0] : await this.host.quickPick(dirs.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
+      if (!folder) return;
+    }
+    this.lab ??= new NormLab(this.host);
+    this.lab.createOrShow(folder);
+  }
+
+  /** The Norm Lab of a panel VS Code restored after a reload (the host's serializer calls this). */
+  reviveNormLab(panel: PanelHandle, state: unknown): void {
+    this.lab ??= new NormLab(this.host);
+    this.lab.revive(panel, state);
+  }
+
   async copyDebugInfo(): Promise<void> {
     const text = await this.debugInfo();
     await this.host.copyToClipboard(text);
@@ -930,3 +967,6 @@ function formatSize(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
