@@ -1,7 +1,7 @@
 // Builds everything: first the generator (schemas, rule docs, ajv validators, README table), then
 // the bundles: dist/cli.js (node), dist/bench.js (node), dist/extension.js (the VS Code extension,
 // node, `vscode` external; its engine is imported lazily, so activation evaluates only the thin layer).
-// Later: dist/webview/.
+// dist/webview/main.js + style.css: the Norm Lab page (browser, ESM; the panel's CSP admits only these).
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import * as esbuild from "esbuild";
@@ -28,9 +28,11 @@ await Promise.all([
   esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: true }),
   esbuild.build({ ...common, ...importMeta, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", format: "cjs", external: ["vscode"], banner: { js: cjsBanner }, minify: true }),
   esbuild.build({ ...common, ...importMeta, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs", banner: { js: cjsBanner } }),
+  esbuild.build({ bundle: true, platform: "browser", format: "esm", target: "es2022", entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", minify: true, logLevel: "warning", legalComments: "none" }),
   esbuild.build({ ...common, entryPoints: ["scripts/examples/build-weights.ts"], outfile: "dist/build-examples.js", format: "cjs", sourcemap: false }),
 ]);
 chmodSync("dist/cli.js", 0o755);
+copyFileSync("webview/style.css", "dist/webview/style.css");
 // The Python parser's wasm binaries travel next to the bundles (src/cli/wasm.ts looks there first).
 copyFileSync("node_modules/web-tree-sitter/web-tree-sitter.wasm", "dist/web-tree-sitter.wasm");
 copyFileSync("node_modules/tree-sitter-python/tree-sitter-python.wasm", "dist/tree-sitter-python.wasm");

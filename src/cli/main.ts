@@ -13,6 +13,7 @@ import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
 import { createPythonParser, fixPythonText, lintNotebook, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
+import { verifyCommand } from "./verify";
 import { loadPythonWasm } from "./wasm";
 import { readRegular, writeAtomic } from "./files";
 import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
@@ -28,6 +29,9 @@ Usage:
   normlint [paths...] [options]   lint files and folders (default: .)
   normlint rules [--format json]  list the rules
   normlint explain <rule>         show a rule's documentation (name or code)
+  normlint verify <model-folder>  run the norm kernels on the folder's own norm weights (WebGPU
+                                  through Dawn, else CPU) and compare the declared convention with
+                                  its alternative; [--json] [--rows N] [--seed S] [--cpu]
 
 Options:
   --format <text|json|sarif>  output format (default text)
@@ -90,6 +94,8 @@ function explainCommand(id: string | undefined): string {
 }
 
 export async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  // `verify` has flags of its own (--rows, --seed, --cpu...): it parses its arguments itself.
+  if (argv[0] === "verify") return verifyCommand(argv.slice(1), out, err);
   let args;
   try {
     args = parseArgs({

@@ -7,8 +7,12 @@ export const COMMANDS = [
   { command: "normlint.explainRule", title: "Explain Rule", category: "normlint" },
   { command: "normlint.showOutput", title: "Show Output", category: "normlint" },
   { command: "normlint.copyDebugInfo", title: "Copy Debug Info", category: "normlint" },
+  { command: "normlint.openNormLab", title: "Open Norm Lab", category: "normlint" },
 ] as const;
 
 export type CommandId = (typeof COMMANDS)[number]["command"];
 
 export type CommandHandlers = Record<CommandId, (...args: unknown[]) => unknown>;
+
+/** The Norm Lab panel's view type (the serializer and `onWebviewPanel` activation name it). */
+export const NORM_LAB_VIEW_TYPE = "normlint.normLab";

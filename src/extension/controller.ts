@@ -13,7 +13,6 @@ import { Scheduler } from "./scheduler";
 import { type ExtensionSettings, parseSettings, toFileSettings } from "./settings";
 import { debugInfoText, type LastError, statusView } from "./status";
 import { fixToEdits, minimalEdit, Positions, rangesTouch, safeEdits, toDiag } from "./translate";
-import { NormLab } from "./norm-lab";
 import type { Action, Diag, Host, PanelHandle, Position, Range, Uri, WorkspaceEditSpec } from "./types";
 import { basename, decodedPath, dirname, isInside, joinUri, relativePath, schemeOf } from "./uri";
 
@@ -116,7 +115,7 @@ export class Controller {
   private warnedTooLarge = false;
   private warnedError = false;
   private disposed = false;
-  private lab?: NormLab;
+  private lab?: import("./norm-lab").NormLab;
   readonly commands: CommandHandlers;
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
@@ -888,14 +887,21 @@ export class Controller {
       folder = dirs.length === 1 ? dirs[0] : await this.host.quickPick(dirs.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
       if (!folder) return;
     }
-    this.lab ??= new NormLab(this.host);
-    this.lab.createOrShow(folder);
+    (await this.normLab()).createOrShow(folder);
   }
 
   /** The Norm Lab of a panel VS Code restored after a reload (the host's serializer calls this). */
-  reviveNormLab(panel: PanelHandle, state: unknown): void {
-    this.lab ??= new NormLab(this.host);
-    this.lab.revive(panel, state);
+  async reviveNormLab(panel: PanelHandle, state: unknown): Promise<void> {
+    (await this.normLab()).revive(panel, state);
+  }
+
+  /** The panel module, imported on first use (like the engine). */
+  private async normLab(): Promise<import("./norm-lab").NormLab> {
+    if (!this.lab) {
+      const { NormLab } = await import("./norm-lab");
+      this.lab ??= new NormLab(this.host);
+    }
+    return this.lab;
   }
 
   async copyDebugInfo(): Promise<void> {

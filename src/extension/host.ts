@@ -3,9 +3,9 @@
 // providers and the command table. Everything else in src/extension is plain TypeScript.
 import * as vscode from "vscode";
 import { openFileSource } from "../cli/bytes";
-import { COMMANDS } from "./commands";
+import { COMMANDS, NORM_LAB_VIEW_TYPE } from "./commands";
 import { Controller } from "./controller";
-import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, Range, StatusView, WorkspaceEditSpec } from "./types";
+import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, PanelHandle, Range, StatusView, WorkspaceEditSpec } from "./types";
 
 /** The documents normlint lints, hovers and fixes: model configs, Python (files and notebook cells). */
 const SELECTOR: vscode.DocumentSelector = [
@@ -84,6 +84,32 @@ function notebookSnapshot(nb: vscode.NotebookDocument): NotebookSnapshot {
         },
       }),
     ),
+  };
+}
+
+/** Scripts on, and nothing loadable but the webview bundle (dist/webview). */
+function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, "dist", "webview")] };
+}
+
+function wrapPanel(panel: vscode.WebviewPanel, context: vscode.ExtensionContext): PanelHandle {
+  const root = vscode.Uri.joinPath(context.extensionUri, "dist", "webview");
+  const subs: vscode.Disposable[] = [];
+  panel.onDidDispose(() => subs.forEach((d) => d.dispose()));
+  return {
+    get html() {
+      return panel.webview.html;
+    },
+    set html(v: string) {
+      panel.webview.html = v;
+    },
+    cspSource: panel.webview.cspSource,
+    asWebviewUri: (relative) => panel.webview.asWebviewUri(vscode.Uri.joinPath(root, relative)).toString(),
+    postMessage: (m) => Promise.resolve(panel.webview.postMessage(m)),
+    onMessage: (cb) => void subs.push(panel.webview.onDidReceiveMessage(cb)),
+    onDispose: (cb) => void panel.onDidDispose(cb),
+    reveal: () => panel.reveal(),
+    dispose: () => panel.dispose(),
   };
 }
 
@@ -213,6 +239,10 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
     },
     copyToClipboard: (text) => Promise.resolve(vscode.env.clipboard.writeText(text)),
     openSettings: (query) => void vscode.commands.executeCommand("workbench.action.openSettings", query),
+    panels: {
+      create: (viewType, title) => wrapPanel(vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Beside, webviewOptions(context)), context),
+      showProblems: () => void vscode.commands.executeCommand("workbench.actions.view.problems"),
+    },
     extensionDir: vscode.Uri.joinPath(context.extensionUri, "dist").fsPath,
     versions: { extension: String((context.extension.packageJSON as { version?: string }).version ?? "?"), vscode: vscode.version },
     // Folders can be added and removed while the extension runs.
@@ -223,6 +253,16 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
 
   const controller = new Controller(host, {});
   subs.push({ dispose: () => controller.dispose() });
+
+  // Norm Lab panels kept across a reload come back through the serializer, with the page's state.
+  subs.push(
+    vscode.window.registerWebviewPanelSerializer(NORM_LAB_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel, state) {
+        panel.webview.options = webviewOptions(context);
+        await controller.reviveNormLab(wrapPanel(panel, context), state);
+      },
+    }),
+  );
 
   // The command table: one registration per entry, the handler from the controller.
   for (const c of COMMANDS) subs.push(vscode.commands.registerCommand(c.command, (...args: unknown[]) => controller.commands[c.command](...args)));

@@ -119,6 +119,26 @@ export interface StatusView {
   busy: boolean;
 }
 
+/** A webview panel as the Norm Lab uses it (host.ts wraps vscode.WebviewPanel). */
+export interface PanelHandle {
+  html: string;
+  readonly cspSource: string;
+  /** The webview URI of a file under the extension's dist/webview folder. */
+  asWebviewUri(relative: string): string;
+  postMessage(message: unknown): Promise<boolean>;
+  onMessage(cb: (message: unknown) => void): void;
+  onDispose(cb: () => void): void;
+  reveal(): void;
+  dispose(): void;
+}
+
+/** Webview panels: created with localResourceRoots limited to dist/webview, scripts enabled. */
+export interface PanelHost {
+  create(viewType: string, title: string): PanelHandle;
+  /** Focuses the Problems view (the Norm Lab's link back to the diagnostics). */
+  showProblems(): void;
+}
+
 /** Everything the controller asks of VS Code. */
 export interface Host {
   /** Raw `normlint.*` settings for a resource (a scope uri) or the window. */
@@ -168,4 +188,6 @@ export interface Host {
   readonly extensionDir: string;
   readonly versions: { extension: string; vscode: string };
   readonly isVirtualWorkspace: boolean;
+  /** Webview panels (absent in tests that do not need them). */
+  readonly panels?: PanelHost;
 }

@@ -122,6 +122,7 @@ const vscode = {
     withProgress: (o, task) => task({ report() {} }, { isCancellationRequested: false }),
     showQuickPick: async () => undefined,
     showTextDocument: async () => undefined,
+    registerWebviewPanelSerializer: () => disposable,
     activeTextEditor: undefined,
   },
   languages: {

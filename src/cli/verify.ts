@@ -1,0 +1,150 @@
+// `normlint verify <model-folder>`: the Norm Lab's comparison in the terminal. Reads config.json and
+// the safetensors norm tensors (ranged reads), runs the declared convention and the alternative on
+// the GPU through Dawn (the `webgpu` package), verifies every output against the float64
+// reference, and prints the verdict with the figures. Without an adapter (or with --cpu) it runs
+// the reference on CPU and says why, labelled "CPU (not GPU-verified)".
+//
+// Exit codes: 0 the weights fit the declared convention (or nothing decides), 1 a convention
+// mismatch or a GPU result that failed verification, 2 a usage error or an unreadable folder.
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type ModelFolderInput, readModelFolder } from "../engine/folder";
+import { cpuExec, type LabExec, type LabResult, percent, runComparison } from "../engine/lab";
+import { planComparison, readLabTensors } from "../engine/lab-plan";
+import { gpuExec } from "../gpu/lab-exec";
+import { acquireNodeGpu } from "../gpu/node";
+import { type FileByteSource, openFileSource } from "./bytes";
+
+const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--cpu]\n";
+
+export interface VerifyJson {
+  folder: string;
+  backend: { kind: "gpu"; adapter: string; fallbackAdapter: boolean } | { kind: "cpu"; reason: string };
+  label: string;
+  result: LabResult;
+  problems: string[];
+}
+
+function positiveInt(name: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65536) throw new Error(`--${name} must be an integer from 1 to 65536, not ${v}`);
+  return n;
+}
+
+/** Runs `normlint verify`; `args` are the arguments after `verify`. */
+export async function verifyCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let values: { json?: boolean; rows?: string; seed?: string; scale?: string; cpu?: boolean; help?: boolean };
+  let positionals: string[];
+  let rows: number;
+  let seed: number;
+  let scale: number;
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: "boolean" }, rows: { type: "string" }, seed: { type: "string" }, scale: { type: "string" }, cpu: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
+    if (values.help) return out(USAGE), 0;
+    if (positionals.length !== 1) throw new Error(positionals.length ? "verify takes one model folder" : "verify needs a model folder");
+    rows = positiveInt("rows", values.rows, 8);
+    seed = values.seed === undefined ? 0 : Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed must be an integer from 0 to 4294967295, not ${values.seed}`);
+    scale = values.scale === undefined ? 1 : Number(values.scale);
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--scale must be a positive number, not ${values.scale}`);
+  } catch (e) {
+    err(`normlint verify: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const dir = positionals[0];
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a folder`);
+    names = (await readdir(dir)).sort();
+  } catch (e) {
+    err(`normlint verify: cannot read ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return 2;
+  }
+
+  const opened: FileByteSource[] = [];
+  const release: Array<() => void> = [];
+  try {
+    const input: ModelFolderInput = { dir, safetensors: [], gguf: [], pickles: [] };
+    if (names.includes("config.json")) input.config = { path: join(dir, "config.json"), bytes: await readFile(join(dir, "config.json")) };
+    if (names.includes("model.safetensors.index.json")) input.index = { path: join(dir, "model.safetensors.index.json"), bytes: await readFile(join(dir, "model.safetensors.index.json")) };
+    for (const n of names.filter((n) => n.endsWith(".safetensors"))) {
+      const src = await openFileSource(join(dir, n));
+      opened.push(src);
+      input.safetensors.push({ path: src.path, source: src });
+    }
+    if (!input.config) {
+      err(`normlint verify: ${dir} has no config.json, so there is no declared convention to verify\n`);
+      return 2;
+    }
+    if (!input.safetensors.length) {
+      err(`normlint verify: ${dir} has no .safetensors files (GGUF and PyTorch files are not compared)\n`);
+      return 2;
+    }
+    const folder = await readModelFolder(input);
+    const { tensors, problems } = await readLabTensors(folder, (file) => opened.find((o) => o.path === file));
+    const plan = planComparison(folder, tensors, { rows, seed, scale });
+    problems.push(...plan.notes);
+
+    let exec: LabExec = cpuExec;
+    let backend: VerifyJson["backend"];
+    if (values.cpu) backend = { kind: "cpu", reason: "--cpu was given" };
+    else {
+      const gpu = await acquireNodeGpu();
+      release.push(() => gpu.release());
+      if (gpu.ok) {
+        exec = gpuExec(gpu.device);
+        backend = { kind: "gpu", adapter: gpu.info.label, fallbackAdapter: gpu.info.fallback };
+      } else backend = { kind: "cpu", reason: `no WebGPU device (${gpu.stage}): ${gpu.reason}` };
+    }
+    const result = await runComparison(plan, exec);
+    const label = result.backend === "gpu" ? (result.verified ? "GPU-verified" : "GPU, NOT verified") : "CPU (not GPU-verified)";
+    if (values.json) {
+      const json: VerifyJson = { folder: dir, backend, label, result, problems };
+      out(`${JSON.stringify(json, null, 2)}\n`);
+    } else out(formatText(dir, backend, label, result, problems));
+    const mismatch = result.verdict.kind === "offset-missing" || result.verdict.kind === "offset-twice";
+    const failed = result.backend === "gpu" && !result.verified;
+    return mismatch || failed ? 1 : result.verdict.kind === "no-tensors" ? 2 : 0;
+  } catch (e) {
+    err(`normlint verify: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    for (const r of release) r();
+    await Promise.all(opened.map((o) => o.close()));
+  }
+}
+
+function fmt(x: number, digits = 3): string {
+  return Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(digits) : x.toExponential(2)) : String(x);
+}
+
+function formatText(dir: string, backend: VerifyJson["backend"], label: string, r: LabResult, problems: string[]): string {
+  const p = r.plan;
+  const lines: string[] = [];
+  lines.push(`normlint verify ${dir}`);
+  lines.push(`  family: ${p.family ?? "unknown"} (${p.declaredText}); eps ${p.eps}; cast order ${p.precision.cast}; ${p.precision.dtype}`);
+  lines.push(`  stored weights: ${p.stored} (${p.storedReason})`);
+  lines.push(`  activations: ${p.rows} rows of N(0, ${p.scale}), seed ${p.seed}`);
+  lines.push(backend.kind === "gpu" ? `  backend: GPU ${backend.adapter}${backend.fallbackAdapter ? " (a CPU fallback adapter)" : ""}` : `  backend: CPU (not GPU-verified): ${backend.reason}`);
+  lines.push("");
+  for (const t of r.tensors) {
+    const base = t.baseline === "declared" ? "declared" : "the weights' convention";
+    lines.push(`  ${t.name} [${t.hidden}] ${t.declared} vs ${t.alternative} (${t.alternativeLabel}): rel L2 ${percent(t.relL2)} of ${base}, cosine ${fmt(t.cosine, 4)}, max diff ${fmt(t.maxAbsDiff)}; weights near 0: ${percent(t.histogram.fracNear0)}, near 1: ${percent(t.histogram.fracNear1)}`);
+    if (t.verification) {
+      lines.push(`    declared:    ${t.verification.declared.text}`);
+      lines.push(`    alternative: ${t.verification.alternative.text}`);
+    }
+  }
+  for (const pr of problems) lines.push(`  note: ${pr}`);
+  lines.push("");
+  if (r.worst) lines.push(`  ${label}: worst ${fmt(r.worst.maxUlp, 2)} ULP, max abs ${r.worst.maxAbs.toExponential(2)}, max rel ${r.worst.maxRel.toExponential(2)} over ${r.tensors.length * 2} runs in ${r.ms.toFixed(0)} ms`);
+  else lines.push(`  ${label}: ${r.tensors.length * 2} runs in ${r.ms.toFixed(0)} ms`);
+  lines.push(`  verdict: ${r.verdict.text}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,111 @@
+// Plans the Norm Lab's comparison from a model folder: the declared convention from the knowledge
+// base and config.json, the alternative, eps, and the norm tensors read with ranged reads. Kept
+// apart from lab.ts so the webview, which receives plans, does not bundle the knowledge base.
+import type { ModelFolder } from "./folder";
+import type { ByteSource } from "./io";
+import { describeNorm } from "./knowledge/index";
+import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";
+import { castOrderOf, NORM_VARIANTS } from "./numerics/norms";
+import { readTensor } from "./parsers/safetensors";
+
+function epsOf(folder: ModelFolder): number {
+  const f = folder.family;
+  for (const [key, def] of Object.entries(f?.eps ?? {})) {
+    const v = folder.textConfig[key];
+    if (typeof v === "number" && v >= 0) return v;
+    if (typeof def === "number") return def;
+  }
+  return f?.epsFixed ?? 1e-6;
+}
+
+/**
+ * The comparison to run over `tensors` (norm weights and, for LayerNorms, their `.bias`), read by
+ * the caller from the folder's checkpoints. Tensors that are not 1-D are left out with a note.
+ */
+export function planComparison(folder: ModelFolder, tensors: Array<{ name: string; data: Float32Array }>, opts: LabOptions = {}): LabPlan {
+  const fam = folder.family;
+  const notes: string[] = [];
+  const declared = declaredVariant(fam);
+  const rows = opts.rows ?? 8;
+  const seed = opts.seed ?? 0;
+  const scale = opts.scale ?? 1;
+  const cast = (fam && castOrderOf(fam.cast)) ?? "gemma";
+  // NL303 reads GGUF files of folding families as storing 1 + w; the lab compares safetensors only.
+  const familyOffset = !!fam?.offset && !(folder.fromGguf && fam.gguf?.foldsOffset);
+  const enc = folder.offset?.encoding ?? "unknown";
+  const plan: LabPlan = {
+    dir: folder.dir,
+    family: fam?.modelType,
+    declaredText: fam ? describeNorm(fam) : "unknown family",
+    precision: { dtype: opts.dtype ?? "f32", cast },
+    eps: epsOf(folder),
+    rows,
+    seed,
+    scale,
+    familyOffset,
+    stored: enc,
+    storedReason: folder.offset?.reason ?? "no norm tensors were read",
+    tensors: [],
+    notes,
+  };
+  if (!fam) notes.push("config.json names no model family normlint knows, so there is no declared convention to compare");
+  else if (!declared) notes.push(`${fam.modelType}'s main norm (${describeNorm(fam)}) is not one the kernels compute`);
+  if (!declared) return plan;
+  const alt = alternativeVariant(declared);
+  const biases = new Map(tensors.filter((t) => t.name.endsWith(".bias")).map((t) => [t.name.slice(0, -".bias".length), t.data]));
+  for (const t of tensors) {
+    if (!t.name.endsWith(".weight")) continue;
+    const hidden = t.data.length;
+    if (hidden < 1) {
+      notes.push(`${t.name} is empty`);
+      continue;
+    }
+    const bias = biases.get(t.name.slice(0, -".weight".length));
+    const needsBias = NORM_VARIANTS[declared].bias || NORM_VARIANTS[alt.variant].bias;
+    if (needsBias && bias && bias.length !== hidden) {
+      notes.push(`${t.name}: its bias has ${bias.length} values, not ${hidden}`);
+      continue;
+    }
+    plan.tensors.push({
+      name: t.name,
+      hidden,
+      weight: t.data,
+      // A LayerNorm whose checkpoint has no bias tensor adds zeros.
+      bias: needsBias ? bias ?? new Float32Array(hidden) : undefined,
+      declared,
+      alternative: alt.variant,
+      alternativeLabel: alt.label,
+    });
+  }
+  if (!plan.tensors.length) notes.push("no norm weight tensors to compare");
+  return plan;
+}
+
+/**
+ * Reads the norm tensors `readModelFolder` found (ranged reads of each tensor's bytes), with their
+ * `.bias` tensors when the checkpoint has them. `sourceOf` maps a checkpoint path to its bytes.
+ */
+export async function readLabTensors(folder: ModelFolder, sourceOf: (file: string) => ByteSource | undefined): Promise<{ tensors: Array<{ name: string; data: Float32Array }>; problems: string[] }> {
+  const tensors: Array<{ name: string; data: Float32Array }> = [];
+  const problems: string[] = [];
+  for (const t of folder.normTensors) {
+    const c = folder.checkpoints.find((k) => k.path === t.file);
+    const src = sourceOf(t.file);
+    if (!c?.safetensors || !src) {
+      problems.push(`${t.name}: ${t.file} is not a readable safetensors file`);
+      continue;
+    }
+    const names = [t.name];
+    if (t.name.endsWith(".weight")) {
+      const b = `${t.name.slice(0, -".weight".length)}.bias`;
+      if (c.safetensors.tensors.some((x) => x.name === b)) names.push(b);
+    }
+    for (const name of names) {
+      const r = await readTensor(src, c.safetensors, name);
+      if (r.ok) tensors.push({ name, data: r.data });
+      else problems.push(`${name}: ${r.message}`);
+    }
+  }
+  return { tensors, problems };
+}
+

@@ -1,0 +1,115 @@
+// The Norm Lab panel host with a fake panel: the command opens it on a model folder, the page's
+// "ready" brings the plan with the tensors as ArrayBuffers (validated as the page validates it),
+// the HTML has a nonce CSP and only bundle URIs, bad messages are refused, and revive restores.
+import { describe, expect, it } from "vitest";
+import { Controller } from "../../src/extension/controller";
+import type { PanelHandle, PanelHost } from "../../src/extension/types";
+import { cpuExec, runComparison } from "../../src/engine/lab";
+import { planFromWire, type ToWebview, validateFromWebview, validateToWebview } from "../../src/protocol";
+import { buildSafetensors } from "../harness/checkpoint-builder";
+import { folderDesc } from "../harness/model-folder";
+import { FakeHost, ROOT } from "./fake-host";
+
+class FakePanel implements PanelHandle {
+  html = "";
+  readonly cspSource = "vscode-resource:";
+  readonly sent: unknown[] = [];
+  disposed = false;
+  revealed = 0;
+  private listener?: (m: unknown) => void;
+  asWebviewUri = (rel: string) => `vscode-resource:/dist/webview/${rel}`;
+  postMessage = async (m: unknown) => (this.sent.push(m), true);
+  onMessage = (cb: (m: unknown) => void) => void (this.listener = cb);
+  onDispose = () => undefined;
+  reveal = () => void this.revealed++;
+  dispose = () => void (this.disposed = true);
+  send(m: unknown) {
+    this.listener!(m);
+  }
+}
+
+function setup() {
+  const host = new FakeHost();
+  const panels: FakePanel[] = [];
+  let problems = 0;
+  const panelHost: PanelHost = { create: () => (panels.push(new FakePanel()), panels.at(-1)!), showProblems: () => void problems++ };
+  Object.assign(host, { panels: panelHost });
+  const { config, desc } = folderDesc({ modelType: "llama", fill: "gemma-like", hidden: 64 });
+  host.file("m/config.json", JSON.stringify(config));
+  host.file("m/model.safetensors", buildSafetensors(desc).bytes);
+  return { host, panels, controller: new Controller(host), problems: () => problems };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+async function until<T>(f: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await settle();
+  }
+  throw new Error("timed out");
+}
+
+describe("Norm Lab panel", () => {
+  it("opens on a folder and sends a validated plan after the page is ready", async () => {
+    const { panels, controller, host, problems } = setup();
+    await controller.commands["normlint.openNormLab"](`${ROOT}/m`);
+    const panel = panels[0];
+    expect(panel.html).toMatch(/Content-Security-Policy" content="default-src 'none'; script-src 'nonce-([0-9a-f]{36})'; style-src vscode-resource:;/);
+    const nonce = /nonce-([0-9a-f]+)/.exec(panel.html)![1];
+    expect(panel.html).toContain(`<script type="module" nonce="${nonce}" src="vscode-resource:/dist/webview/main.js">`);
+    expect(panel.html).not.toMatch(/https?:/);
+    panel.send({ type: "ready" });
+    const msg = await until(() => panel.sent[0] as ToWebview | undefined);
+    const v = validateToWebview(msg);
+    expect(v.ok).toBe(true);
+    if (!v.ok || v.value.type !== "load") throw new Error("not a load");
+    expect(v.value.plan.tensors).toHaveLength(13);
+    expect(v.value.plan.tensors[0].weight).toBeInstanceOf(ArrayBuffer);
+    // What the page does with it, on its CPU path.
+    const result = await runComparison(planFromWire(v.value.plan), cpuExec);
+    expect(result.verdict.kind).toBe("offset-missing");
+    const back = { type: "result", folder: v.value.folder, backend: result.backend, verified: result.verified, verdict: result.verdict.text };
+    expect(validateFromWebview(back).ok).toBe(true);
+    panel.send(back);
+    expect(host.logs.some((l) => l.includes("CPU (not GPU-verified): the +1 offset is missing"))).toBe(true);
+    panel.send({ type: "showProblems" });
+    expect(problems()).toBe(1);
+    panel.send({ type: "result", verified: "yes" });
+    expect(host.logs.some((l) => /ignored a malformed message/.test(l))).toBe(true);
+    // A second open reuses the panel.
+    await controller.commands["normlint.openNormLab"](`${ROOT}/m/config.json`);
+    expect(panels).toHaveLength(1);
+    expect(panel.revealed).toBe(1);
+  });
+
+  it("reports a folder without config.json in the panel", async () => {
+    const { panels, controller, host } = setup();
+    host.file("empty/model.safetensors", new Uint8Array(8));
+    await controller.commands["normlint.openNormLab"](`${ROOT}/empty`);
+    panels[0].send({ type: "ready" });
+    const msg = (await until(() => panels[0].sent[0])) as ToWebview;
+    expect(msg).toMatchObject({ type: "error" });
+    expect((msg as { message: string }).message).toMatch(/no config.json/);
+  });
+
+  it("revives from the saved state, and refuses a bad one", async () => {
+    const { controller } = setup();
+    const panel = new FakePanel();
+    await controller.reviveNormLab(panel, { folder: `${ROOT}/m`, rows: 3, seed: 5, scale: 2 });
+    panel.send({ type: "ready" });
+    const msg = (await until(() => panel.sent[0])) as ToWebview;
+    expect(msg.type).toBe("load");
+    if (msg.type === "load") expect([msg.plan.rows, msg.plan.seed, msg.plan.scale]).toEqual([3, 5, 2]);
+    const bad = new FakePanel();
+    await controller.reviveNormLab(bad, { folder: 1 });
+    expect(bad.sent[0]).toMatchObject({ type: "error" });
+  });
+
+  it("validators refuse malformed messages", () => {
+    expect(validateToWebview({ type: "load", folder: "m", plan: { tensors: [] } }).ok).toBe(false);
+    expect(validateToWebview({ type: "nope" }).ok).toBe(false);
+    expect(validateFromWebview(null).ok).toBe(false);
+  });
+});

@@ -1,0 +1,96 @@
+// The Norm Lab's comparison on CPU (the float64 reference as executor): declared vs alternative
+// conventions, verdicts consistent with NL303, reproducible activations, and GPU-result checking
+// with a fake executor that returns wrong numbers.
+import { describe, expect, it } from "vitest";
+import { readModelFolder } from "../src/engine/folder";
+import { activations, alternativeVariant, cpuExec, declaredVariant, type LabExec, runComparison } from "../src/engine/lab";
+import { planComparison } from "../src/engine/lab-plan";
+import { family } from "../src/engine/knowledge/index";
+import { readTensor } from "../src/engine/parsers/safetensors";
+import { folderInput, type FolderSpec } from "./harness/model-folder";
+
+async function load(spec: FolderSpec) {
+  const input = folderInput(spec);
+  const folder = await readModelFolder(input);
+  const tensors = [];
+  for (const t of folder.normTensors) {
+    const c = folder.checkpoints.find((k) => k.path === t.file)!;
+    const r = await readTensor(input.safetensors[0].source, c.safetensors!, t.name);
+    if (r.ok) tensors.push({ name: t.name, data: r.data });
+  }
+  return { folder, tensors };
+}
+
+describe("declared and alternative conventions", () => {
+  it("maps families to variants", () => {
+    expect(declaredVariant(family("gemma2"))).toBe("rmsnorm-offset");
+    expect(declaredVariant(family("llama"))).toBe("rmsnorm");
+    expect(alternativeVariant("rmsnorm-offset").variant).toBe("rmsnorm");
+    expect(alternativeVariant("layernorm1p").variant).toBe("layernorm");
+  });
+});
+
+describe("runComparison on CPU", () => {
+  it("a correct Gemma 2 checkpoint is consistent", async () => {
+    const { folder, tensors } = await load({ modelType: "gemma2", fill: "gemma-like", hidden: 96 });
+    const plan = planComparison(folder, tensors, { rows: 4, seed: 7 });
+    expect(plan.tensors.length).toBe(tensors.length);
+    expect(plan.eps).toBe(1e-6);
+    const r = await runComparison(plan, cpuExec);
+    expect(r.verdict.kind).toBe("consistent");
+    expect(r.backend).toBe("cpu");
+    expect(r.verified).toBe(false);
+    expect(r.tensors[0].baseline).toBe("declared");
+    expect(r.tensors[0].channelRms.length).toBe(96);
+    expect(r.tensors[0].histogram.fracNear0).toBeGreaterThan(r.tensors[0].histogram.fracNear1);
+  });
+
+  it("Gemma weights in a Llama model: the +1 offset is missing", async () => {
+    const { folder, tensors } = await load({ modelType: "llama", fill: "gemma-like", hidden: 64 });
+    const r = await runComparison(planComparison(folder, tensors, { rows: 4 }), cpuExec);
+    expect(r.verdict.kind).toBe("offset-missing");
+    expect(r.verdict.text).toMatch(/^the \+1 offset is missing: .* outputs differ by \d+% relative L2/);
+    expect(r.tensors[0].baseline).toBe("alternative");
+    expect(r.medianRelL2).toBeGreaterThan(0.5);
+    expect(r.medianRelL2).toBeLessThan(1.5);
+  });
+
+  it("folded weights in a Gemma 2 model: the +1 offset is applied twice", async () => {
+    const { folder, tensors } = await load({ modelType: "gemma2", fill: "llama-like", hidden: 64 });
+    const r = await runComparison(planComparison(folder, tensors, { rows: 4 }), cpuExec);
+    expect(r.verdict.kind).toBe("offset-twice");
+    expect(r.minCosine).toBeLessThan(1);
+  });
+
+  it("activations are reproducible from the seed and scale", () => {
+    const a = activations({ rows: 2, seed: 3, scale: 2 }, 10);
+    expect(Array.from(a)).toEqual(Array.from(activations({ rows: 2, seed: 3, scale: 2 }, 10)));
+    expect(Array.from(a)).not.toEqual(Array.from(activations({ rows: 2, seed: 4, scale: 2 }, 10)));
+  });
+
+  it("verifies GPU-labelled outputs and refuses wrong ones", async () => {
+    const { folder, tensors } = await load({ modelType: "gemma2", fill: "gemma-like", hidden: 32, layers: 1 });
+    const plan = planComparison(folder, tensors, { rows: 2 });
+    const good: LabExec = async (run) => ({ ...(await cpuExec(run)), backend: "gpu" });
+    const ok = await runComparison(plan, good);
+    expect(ok.verified).toBe(true);
+    expect(ok.worst?.maxUlp).toBe(0);
+    expect(ok.tensors[0].verification?.declared.text).toMatch(/^GPU-verified/);
+    const bad: LabExec = async (run) => {
+      const r = await cpuExec(run);
+      r.out[0] += 0.5;
+      return { ...r, backend: "gpu" };
+    };
+    const wrong = await runComparison(plan, bad);
+    expect(wrong.verified).toBe(false);
+    expect(wrong.tensors[0].verification?.declared.text).toMatch(/^NOT verified/);
+  });
+
+  it("says why when the family is unknown", async () => {
+    const { folder, tensors } = await load({ modelType: "llama", fill: "llama-like", config: { model_type: "no-such-model" } });
+    const plan = planComparison(folder, tensors);
+    expect(plan.tensors).toEqual([]);
+    const r = await runComparison(plan, cpuExec);
+    expect(r.verdict.kind).toBe("no-tensors");
+  });
+});

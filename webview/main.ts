@@ -1,0 +1,123 @@
+// The Norm Lab page: receives a comparison plan from the extension (norm tensors as ArrayBuffers),
+// probes WebGPU in stages, runs the declared and alternative conventions on the GPU (every output
+// verified against the float64 reference) or on CPU, labelled "CPU (not GPU-verified)", and shows
+// the verdict, the figures and two charts. Every message in and out is validated (src/protocol.ts).
+import "@vscode-elements/elements/dist/vscode-badge/index.js";
+import "@vscode-elements/elements/dist/vscode-button/index.js";
+import "@vscode-elements/elements/dist/vscode-divider/index.js";
+import "@vscode-elements/elements/dist/vscode-option/index.js";
+import "@vscode-elements/elements/dist/vscode-progress-ring/index.js";
+import "@vscode-elements/elements/dist/vscode-single-select/index.js";
+import "@vscode-elements/elements/dist/vscode-textfield/index.js";
+import { cpuExec, type LabExec, type LabPlan, type LabResult, runComparison } from "../src/engine/lab";
+import { gpuExec } from "../src/gpu/lab-exec";
+import { acquireGpu, type GpuAcquisition } from "../src/gpu/runner";
+import { type FromWebview, type LabState, planFromWire, validateState, validateToWebview } from "../src/protocol";
+import { renderResult, renderStatus, type StatusView } from "./ui/render";
+
+interface VsCodeApi {
+  postMessage(m: FromWebview): void;
+  getState(): unknown;
+  setState(s: LabState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let plan: LabPlan | undefined;
+let folder = "";
+let gpu: Promise<GpuAcquisition> | undefined;
+
+function post(m: FromWebview): void {
+  vscode.postMessage(m);
+}
+
+function showError(message: string): void {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = false;
+  post({ type: "error", message });
+}
+
+function probe(): Promise<GpuAcquisition> {
+  gpu ??= acquireGpu((navigator as Navigator & { gpu?: GPU }).gpu).catch((e) => ({ ok: false as const, stage: "no-adapter" as const, reason: String(e) }));
+  return gpu;
+}
+
+function numberField(id: string, fallback: number): number {
+  const v = Number(($(id) as HTMLInputElement).value);
+  return Number.isFinite(v) ? v : fallback;
+}
+
+async function run(forceCpu: boolean): Promise<void> {
+  if (!plan) return;
+  $("error").hidden = true;
+  const rows = Math.trunc(numberField("rows", plan.rows));
+  const seed = Math.trunc(numberField("seed", plan.seed));
+  const scale = numberField("scale", plan.scale);
+  const state = { folder, rows, seed, scale };
+  const valid = validateState(state);
+  if (!valid.ok) return showError(`rows must be 1 to 65536, seed 0 to 4294967295 and scale above 0 (${valid.error})`);
+  plan = { ...plan, rows, seed, scale };
+  vscode.setState(state);
+  const a = await probe();
+  let exec: LabExec = cpuExec;
+  let status: StatusView;
+  if (a.ok && !forceCpu) {
+    exec = gpuExec(a.device);
+    status = { kind: "gpu", adapter: a.info.label, fallback: a.info.fallback };
+  } else status = a.ok ? { kind: "cpu", stage: "chosen", reason: "you chose the CPU path" } : { kind: "cpu", stage: a.stage, reason: a.reason };
+  renderStatus($("status"), status);
+  $("busy").hidden = false;
+  try {
+    const pick = ($("tensor") as HTMLSelectElement).value;
+    const p = pick && pick !== "*" ? { ...plan, tensors: plan.tensors.filter((t) => t.name === pick) } : plan;
+    const result: LabResult = await runComparison(p, exec);
+    renderResult($("result"), result, () => post({ type: "showProblems" }));
+    post({ type: "result", folder, backend: result.backend, verified: result.verified, verdict: result.verdict.text });
+  } catch (e) {
+    showError(`the comparison failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    $("busy").hidden = true;
+  }
+}
+
+function fillTensorPicker(p: LabPlan): void {
+  const select = $("tensor");
+  select.replaceChildren();
+  const all = document.createElement("vscode-option");
+  all.setAttribute("value", "*");
+  all.textContent = `All ${p.tensors.length} norm tensors`;
+  select.append(all);
+  for (const t of p.tensors) {
+    const o = document.createElement("vscode-option");
+    o.setAttribute("value", t.name);
+    o.textContent = `${t.name} [${t.hidden}]`;
+    select.append(o);
+  }
+  (select as HTMLSelectElement).value = "*";
+}
+
+window.addEventListener("message", (event: MessageEvent) => {
+  const v = validateToWebview(event.data);
+  if (!v.ok) return showError(`normlint: ignored a malformed message from the extension: ${v.error}`);
+  const m = v.value;
+  if (m.type === "error") return showError(m.message);
+  folder = m.folder;
+  plan = planFromWire(m.plan);
+  const saved = validateState(vscode.getState());
+  if (saved.ok && saved.value.folder === folder) plan = { ...plan, rows: saved.value.rows, seed: saved.value.seed, scale: saved.value.scale };
+  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"} (${plan.declaredText}), eps ${plan.eps}, ${plan.precision.dtype}, cast order ${plan.precision.cast}`;
+  ($("rows") as HTMLInputElement).value = String(plan.rows);
+  ($("seed") as HTMLInputElement).value = String(plan.seed);
+  ($("scale") as HTMLInputElement).value = String(plan.scale);
+  fillTensorPicker(plan);
+  void run(false);
+});
+
+$("run").addEventListener("click", () => void run(false));
+$("run-cpu").addEventListener("click", () => void run(true));
+window.addEventListener("error", (e) => showError(`normlint: ${e.message}`));
+window.addEventListener("unhandledrejection", (e) => showError(`normlint: ${String((e as PromiseRejectionEvent).reason)}`));
+post({ type: "ready" });
