@@ -1,17 +1,8 @@
 // A deterministic corpus of config.json files: real-looking configs of many families, a share of
 // them with the mistakes normlint looks for.
-import { modelTypes, family } from "../src/engine/knowledge/index";
+import { family, modelTypes } from "../src/engine/knowledge/index";
+import { mulberry32 as rng } from "../src/engine/numerics/random";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function generateConfig(i: number): string {
   const rand = rng(i + 1);

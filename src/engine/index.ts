@@ -129,19 +129,23 @@ export function applyEdits(text: string, edits: Array<{ start: number; end: numb
 
 /**
  * Applies every safe fix, re-linting between passes until nothing fixable is left (at most 10
- * passes). Returns the new text, or undefined when nothing changed.
+ * passes). Returns the new text, or undefined when nothing changed. `relint` lints a text.
  */
-export function fixConfigText(input: LintInput, settings: FileSettings): string | undefined {
-  let result = lintConfig(input, settings);
-  const original = result.text;
-  let text = original;
+export function applySafeFixes(first: { text: string; findings: Finding[] }, relint: (text: string) => { findings: Finding[] }): string | undefined {
+  let findings = first.findings;
+  let text = first.text;
   for (let pass = 0; pass < 10; pass++) {
-    const edits = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe).flatMap((x) => x.edits));
+    const edits = findings.flatMap((f) => f.fixes.filter((x) => x.safe).flatMap((x) => x.edits));
     if (edits.length === 0) break;
     const next = applyEdits(text, edits);
     if (next === text) break;
     text = next;
-    result = lintConfig({ ...input, bytes: undefined, text }, settings);
+    findings = relint(text).findings;
   }
-  return text === original ? undefined : text;
+  return text === first.text ? undefined : text;
+}
+
+/** Applies every safe fix to a config file (see applySafeFixes). */
+export function fixConfigText(input: LintInput, settings: FileSettings): string | undefined {
+  return applySafeFixes(lintConfig(input, settings), (text) => lintConfig({ ...input, bytes: undefined, text }, settings));
 }

@@ -3,7 +3,7 @@
 // findings carry `data.cell` and offsets relative to that cell's source.
 import { analyzeModule } from "./analysis/module";
 import type { ModuleAnalysis, Suppression } from "./analysis/types";
-import { applyEdits } from "./index";
+import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
 import { RULES } from "./registry";
@@ -201,18 +201,7 @@ function suppressFix(text: string, lines: LineIndex, f: Finding, suppressions: S
 
 /** Applies every safe fix (unused suppressions), re-linting until nothing fixable is left. */
 export function fixPythonText(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: Omit<PythonOptions, "tree"> = {}): string | undefined {
-  let result = lintPython(input, settings, parser, opts);
-  const original = result.text;
-  let text = original;
-  for (let pass = 0; pass < 10; pass++) {
-    const edits = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe).flatMap((x) => x.edits));
-    if (edits.length === 0) break;
-    const next = applyEdits(text, edits);
-    if (next === text) break;
-    text = next;
-    result = lintPython({ path: input.path, text }, settings, parser, opts);
-  }
-  return text === original ? undefined : text;
+  return applySafeFixes(lintPython(input, settings, parser, opts), (text) => lintPython({ path: input.path, text }, settings, parser, opts));
 }
 
 // Notebooks ------------------------------------------------------------------------------------

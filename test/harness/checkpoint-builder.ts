@@ -3,18 +3,10 @@
 import { GGML_TYPES, GGUF_VALUE_TYPES, type GgufValueType } from "../../src/engine/parsers/gguf";
 import { SAFETENSORS_DTYPE_BITS } from "../../src/engine/parsers/safetensors";
 import { numberToBf16Bits, numberToE4m3fnBits, numberToE5m2Bits, numberToF16Bits } from "../../src/engine/numerics/dtypes";
+import { mulberry32 } from "../../src/engine/numerics/random";
 
-/** mulberry32: small, fast, good enough for test data. Returns numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (shared with the Norm Lab): numbers in [0, 1). */
+export const rng = mulberry32;
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
