@@ -1,9 +1,10 @@
 // The messages between the extension host and the Norm Lab webview, and their runtime validators.
 // Both sides validate every message they receive: a webview is a separate page, and a message that
-// does not match is reported in the panel rather than half-used. The validators are hand-written
-// (the shapes are small and flat); see the report in issue 6 for the ajv-compiled follow-up.
-import type { Dtype, CastOrder, NormVariant } from "./engine/numerics/norms";
-import { NORM_VARIANTS } from "./engine/numerics/norms";
+// does not match is reported in the panel rather than half-used. The validators are compiled by ajv
+// at build time from src/generate/protocol-schema.ts (schemas/norm-lab-protocol.schema.json); the
+// types below must agree with that schema, which test/protocol.test.ts checks on real plans.
+import * as compiled from "./engine/generated/protocol-validators.js";
+import type { CastOrder, Dtype, NormVariant } from "./engine/numerics/norms";
 
 /** A norm tensor as sent: its values as a float32 ArrayBuffer (transferred, not copied as JSON). */
 export interface WireTensor {
@@ -14,12 +15,14 @@ export interface WireTensor {
   declared: NormVariant;
   alternative: NormVariant;
   alternativeLabel: string;
+  implemented?: NormVariant;
 }
 
 export interface WirePlan {
   dir: string;
   family?: string;
   declaredText: string;
+  implementedText?: string;
   precision: { dtype: Dtype; cast: CastOrder };
   eps: number;
   rows: number;
@@ -54,85 +57,59 @@ export interface LabState {
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === "string";
-const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const isInt = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const isBuffer = (v: unknown): v is ArrayBuffer => v instanceof ArrayBuffer || Object.prototype.toString.call(v) === "[object ArrayBuffer]";
-const VARIANTS = Object.keys(NORM_VARIANTS);
+type AjvError = { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> };
+type Compiled = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
-function fail<T>(error: string): Validation<T> {
-  return { ok: false, error };
+/** "/plan/tensors/0/hidden" -> "plan.tensors[0].hidden". */
+function pathText(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
 }
 
-function checkTensor(t: unknown, i: number): string | undefined {
-  const at = `plan.tensors[${i}]`;
-  if (!isObj(t)) return `${at} is not an object`;
-  if (!isStr(t.name)) return `${at}.name is not a string`;
-  if (!isInt(t.hidden, 1, 1 << 20)) return `${at}.hidden is not a positive integer`;
-  if (!isBuffer(t.weight)) return `${at}.weight is not an ArrayBuffer`;
-  if (t.weight.byteLength !== t.hidden * 4) return `${at}.weight holds ${t.weight.byteLength} bytes, not ${t.hidden} float32 values`;
-  if (t.bias !== undefined && (!isBuffer(t.bias) || t.bias.byteLength !== t.hidden * 4)) return `${at}.bias is not ${t.hidden} float32 values`;
-  if (!VARIANTS.includes(t.declared as string)) return `${at}.declared is not a norm variant`;
-  if (!VARIANTS.includes(t.alternative as string)) return `${at}.alternative is not a norm variant`;
-  if (!isStr(t.alternativeLabel)) return `${at}.alternativeLabel is not a string`;
-  return undefined;
+/** The first schema error as one sentence, e.g. "plan.tensors[0].hidden must be integer". */
+export function describeError(e: AjvError | undefined, what: string): string {
+  if (!e) return `${what} is not valid`;
+  const at = pathText(e.instancePath) || what;
+  if (e.keyword === "additionalProperties") return `${at} has an unexpected key ${JSON.stringify(e.params.additionalProperty)}`;
+  if (e.keyword === "required") return `${at} is missing ${JSON.stringify(e.params.missingProperty)}`;
+  if (e.keyword === "enum") return `${at} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+  return `${at} ${e.message ?? "is not valid"}`;
 }
 
-function checkPlan(p: unknown): string | undefined {
-  if (!isObj(p)) return "plan is not an object";
-  if (!isStr(p.dir) || !isStr(p.declaredText) || !isStr(p.storedReason)) return "plan.dir, declaredText and storedReason must be strings";
-  if (p.family !== undefined && !isStr(p.family)) return "plan.family is not a string";
-  const prec = p.precision;
-  if (!isObj(prec) || !["f32", "f16", "bf16"].includes(prec.dtype as string) || !["llama", "gemma", "torch"].includes(prec.cast as string)) return "plan.precision is not a dtype and cast order";
-  if (!isNum(p.eps) || p.eps < 0) return "plan.eps is not a number >= 0";
-  if (!isInt(p.rows, 1, 65536) || !isInt(p.seed, 0, 0xffffffff) || !isNum(p.scale) || p.scale <= 0) return "plan.rows, seed or scale is out of range";
-  if (typeof p.familyOffset !== "boolean") return "plan.familyOffset is not a boolean";
-  if (!["offset", "plain", "unknown"].includes(p.stored as string)) return "plan.stored is not offset, plain or unknown";
-  if (!Array.isArray(p.notes) || !p.notes.every(isStr)) return "plan.notes is not a list of strings";
-  if (!Array.isArray(p.tensors)) return "plan.tensors is not a list";
-  for (let i = 0; i < p.tensors.length; i++) {
-    const e = checkTensor(p.tensors[i], i);
-    if (e) return e;
+function check<T>(validate: Compiled, m: unknown, what: string): Validation<T> {
+  if (validate(m)) return { ok: true, value: m as T };
+  return { ok: false, error: describeError(validate.errors?.[0], what) };
+}
+
+/** What JSON Schema cannot say: each tensor's buffers hold exactly `hidden` float32 values. */
+function checkLengths(plan: WirePlan): string | undefined {
+  for (let i = 0; i < plan.tensors.length; i++) {
+    const t = plan.tensors[i];
+    if (t.weight.byteLength !== t.hidden * 4) return `plan.tensors[${i}].weight holds ${t.weight.byteLength} bytes, not ${t.hidden} float32 values`;
+    if (t.bias !== undefined && t.bias.byteLength !== t.hidden * 4) return `plan.tensors[${i}].bias holds ${t.bias.byteLength} bytes, not ${t.hidden} float32 values`;
   }
   return undefined;
 }
 
 export function validateToWebview(m: unknown): Validation<ToWebview> {
-  if (!isObj(m)) return fail("the message is not an object");
-  switch (m.type) {
-    case "load": {
-      if (!isStr(m.folder)) return fail("load.folder is not a string");
-      const e = checkPlan(m.plan);
-      return e ? fail(`load: ${e}`) : { ok: true, value: m as ToWebview };
-    }
-    case "error":
-      return isStr(m.message) ? { ok: true, value: m as ToWebview } : fail("error.message is not a string");
-    default:
-      return fail(`unknown message type ${JSON.stringify(m.type)}`);
+  const v = check<ToWebview>(compiled.toWebview, m, "the message");
+  if (v.ok && v.value.type === "load") {
+    const e = checkLengths(v.value.plan);
+    if (e) return { ok: false, error: e };
   }
+  return v;
 }
 
 export function validateFromWebview(m: unknown): Validation<FromWebview> {
-  if (!isObj(m)) return fail("the message is not an object");
-  switch (m.type) {
-    case "ready":
-    case "showProblems":
-      return { ok: true, value: m as FromWebview };
-    case "result":
-      if (!isStr(m.folder) || !["gpu", "cpu"].includes(m.backend as string) || typeof m.verified !== "boolean" || !isStr(m.verdict)) return fail("result needs folder, backend, verified and verdict");
-      return { ok: true, value: m as FromWebview };
-    case "error":
-      return isStr(m.message) ? { ok: true, value: m as FromWebview } : fail("error.message is not a string");
-    default:
-      return fail(`unknown message type ${JSON.stringify(m.type)}`);
-  }
+  return check<FromWebview>(compiled.fromWebview, m, "the message");
 }
 
 export function validateState(s: unknown): Validation<LabState> {
-  if (!isObj(s) || !isStr(s.folder) || !isInt(s.rows, 1, 65536) || !isInt(s.seed, 0, 0xffffffff) || !isNum(s.scale) || s.scale <= 0) return fail("the saved Norm Lab state is not valid");
-  return { ok: true, value: s as unknown as LabState };
+  const v = check<LabState>(compiled.state, s, "the saved state");
+  return v.ok ? v : { ok: false, error: `the saved Norm Lab state is not valid: ${v.error}` };
 }
 
 /** A plan's tensors as ArrayBuffers of their own (so the transfer moves exactly their bytes). */

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { readModelFolder } from "../src/engine/folder";
 import { activations, alternativeVariant, cpuExec, declaredVariant, type LabExec, runComparison } from "../src/engine/lab";
-import { planComparison } from "../src/engine/lab-plan";
+import { implementedVariant, planComparison } from "../src/engine/lab-plan";
+import type { ModuleAnalysis } from "../src/engine/python";
 import { family } from "../src/engine/knowledge/index";
 import { readTensor } from "../src/engine/parsers/safetensors";
 import { folderInput, type FolderSpec } from "./harness/model-folder";
@@ -92,5 +93,35 @@ describe("runComparison on CPU", () => {
     expect(plan.tensors).toEqual([]);
     const r = await runComparison(plan, cpuExec);
     expect(r.verdict.kind).toBe("no-tensors");
+  });
+});
+
+describe("the implemented convention (modeling code in the folder)", () => {
+  const norm = (name: string, kind: "rms" | "layer", offset: boolean, bias?: string) =>
+    ({ name, compute: { kind, via: "explicit", stats: { start: 0, end: 0 }, statsDtype: "fp32", ...(bias ? { bias } : {}), scale: { param: "weight", offset } } }) as unknown as ModuleAnalysis["norms"][number];
+  const mod = (path: string, ...norms: ModuleAnalysis["norms"]) => ({ path, norms }) as unknown as ModuleAnalysis;
+
+  it("reads the variant of the declared kind's classes, and notes classes that disagree", () => {
+    const notes: string[] = [];
+    expect(implementedVariant([mod("m/modeling.py", norm("GemmaRMSNorm", "rms", false), norm("SiglipLayerNorm", "layer", false, "bias"))], "rmsnorm-offset", notes)).toEqual({ variant: "rmsnorm", where: "GemmaRMSNorm in modeling.py" });
+    expect(implementedVariant([mod("a.py", norm("A", "rms", true)), mod("b.py", norm("B", "rms", false))], "rmsnorm-offset", notes)).toBeUndefined();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/A in a.py: rmsnorm-offset; B in b.py: rmsnorm/);
+    expect(implementedVariant([], "rmsnorm", notes)).toBeUndefined();
+  });
+
+  it("runs a third variant only when the code's is neither declared nor alternative, and says so in the verdict", async () => {
+    const { folder, tensors } = await load({ modelType: "gemma2", fill: "gemma-like", hidden: 64 });
+    const plan = planComparison(folder, tensors, { rows: 4 }, [mod("modeling.py", norm("Gemma2RMSNorm", "layer", false))]);
+    expect(plan.implementedText).toBe("Gemma2RMSNorm in modeling.py");
+    expect(plan.tensors[0].implemented).toBe("layernorm-nobias");
+    const variants: string[] = [];
+    const counting: LabExec = async (run) => (variants.push(run.variant), cpuExec(run));
+    const r = await runComparison(plan, counting);
+    expect(variants.filter((v) => v === "layernorm-nobias")).toHaveLength(plan.tensors.length);
+    expect(r.tensors[0].implemented!.relL2).toBeGreaterThan(0.1);
+    expect(r.verdict.kind).toBe("consistent");
+    expect(r.verdict.implementationDiffers).toBe(true);
+    expect(r.verdict.text).toMatch(/the code implements LayerNorm x \* w \(Gemma2RMSNorm in modeling\.py\), gemma2 declares RMSNorm x \* \(1 \+ w\): its outputs differ by/);
   });
 });

@@ -89,6 +89,110 @@ describe("normlint verify on CPU", () => {
   });
 });
 
+// A Gemma folder whose modeling code drops the +1 offset (x * w), and one whose code keeps it.
+const DROPPED = `import torch
+from torch import nn
+
+
+class GemmaRMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.zeros(dim))
+
+    def _norm(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+    def forward(self, x):
+        output = self._norm(x.float())
+        output = output * self.weight.float()
+        return output.type_as(x)
+`;
+const KEPT = DROPPED.replace("output * self.weight.float()", "output * (1.0 + self.weight.float())");
+const gemmaDropped = writeFolder("gemma-code-drops-offset", { modelType: "gemma", fill: "gemma-like", hidden: 128 });
+writeFileSync(join(gemmaDropped, "modeling_gemma.py"), DROPPED);
+const gemmaKept = writeFolder("gemma-code-keeps-offset", { modelType: "gemma", fill: "gemma-like", hidden: 128 });
+writeFileSync(join(gemmaKept, "modeling_gemma.py"), KEPT);
+
+describe("normlint verify with modeling code in the folder", () => {
+  it("code that drops the offset: the verdict names what the code implements, exit 1", async () => {
+    const r = await verify([gemmaDropped, "--cpu", "--json"]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout) as VerifyJson;
+    expect(j.result.plan.implementedText).toBe("GemmaRMSNorm in modeling_gemma.py");
+    expect(j.result.verdict.kind).toBe("consistent");
+    expect(j.result.verdict.implementationDiffers).toBe(true);
+    expect(j.result.verdict.text).toMatch(/; the code implements x \* w \(GemmaRMSNorm in modeling_gemma\.py\), gemma declares x \* \(1 \+ w\): its outputs differ by \d+% relative L2 from the declared one$/);
+    for (const t of j.result.tensors) {
+      expect(t.implemented!.variant).toBe("rmsnorm");
+      // The code computes the alternative: its output is the alternative's, reused.
+      expect(t.implemented!.relL2).toBe(t.relL2);
+    }
+    expect(r.code).toBe(1);
+    const text = await verify([gemmaDropped, "--cpu"]);
+    expect(text.stdout).toContain("modeling code: rmsnorm (GemmaRMSNorm in modeling_gemma.py)");
+    expect(text.stdout).toMatch(/implemented rmsnorm: rel L2 \d+% of declared/);
+  });
+
+  it("code that keeps the offset: implemented equals declared, nothing added, exit 0", async () => {
+    const r = await verify([gemmaKept, "--cpu", "--json"]);
+    const j = JSON.parse(r.stdout) as VerifyJson;
+    expect(j.result.tensors[0].implemented).toEqual({ variant: "rmsnorm-offset", relL2: 0 });
+    expect(j.result.verdict.kind).toBe("consistent");
+    expect(j.result.verdict.implementationDiffers).toBeUndefined();
+    expect(j.result.verdict.text).not.toMatch(/the code implements/);
+    expect(r.code).toBe(0);
+  });
+});
+
+// Activations the user picks: a tensor of a safetensors file whose last dimension is the hidden size.
+const acts = join(root, "acts.safetensors");
+const rowsOf = (n: number, hidden: number, f: (i: number) => number) => Array.from({ length: n * hidden }, (_, i) => f(i));
+writeFileSync(
+  acts,
+  buildSafetensors({
+    tensors: {
+      hidden_states: { dtype: "F32", shape: [2, 3, 128], values: rowsOf(6, 128, (i) => Math.sin(i * 0.37) * 3) },
+      narrow: { dtype: "F32", shape: [4, 32], values: rowsOf(4, 32, (i) => i % 5) },
+      broken: { dtype: "F32", shape: [1, 128], values: rowsOf(1, 128, (i) => (i === 7 ? Number.NaN : 1)) },
+    },
+  }).bytes,
+);
+
+describe("normlint verify --activations", () => {
+  it("runs the picked tensor's rows (at most --rows) instead of the Gaussian ones", async () => {
+    const gauss = JSON.parse((await verify([llamaWithGemma, "--cpu", "--json", "--rows", "4"])).stdout) as VerifyJson;
+    const r = await verify([llamaWithGemma, "--cpu", "--json", "--rows", "4", "--activations", `${acts}:hidden_states`]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as VerifyJson;
+    expect(j.result.activations).toBe(`4 rows of \`hidden_states\` in ${acts} (hidden 128)`);
+    expect(j.result.verdict.kind).toBe("offset-missing");
+    expect(j.result.tensors[0].relL2).not.toBe(gauss.result.tensors[0].relL2);
+    const text = await verify([llamaWithGemma, "--cpu", "--activations", `${acts}:hidden_states`]);
+    expect(text.stdout).toContain(`activations: 6 rows of \`hidden_states\` in ${acts} (hidden 128)`);
+  });
+
+  it("says when no norm tensor has the picked tensor's hidden size", async () => {
+    const j = JSON.parse((await verify([llamaWithGemma, "--cpu", "--json", "--activations", `${acts}:narrow`])).stdout) as VerifyJson;
+    expect(j.result.activations).toBe(`4 rows of \`narrow\` in ${acts} (hidden 32), which no norm tensor has; seeded Gaussian rows for hidden 128`);
+  });
+
+  it("refuses a missing tensor, a non-finite value, a missing file and a malformed argument (exit 2)", async () => {
+    const missing = await verify([llamaWithGemma, "--cpu", "--activations", `${acts}:nope`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--activations: .*no tensor `nope` in the header/);
+    const nan = await verify([llamaWithGemma, "--cpu", "--activations", `${acts}:broken`]);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toMatch(/`broken` in .* holds a non-finite value \(NaN\) at flat index 7/);
+    const absent = await verify([llamaWithGemma, "--cpu", "--activations", `${join(root, "none.safetensors")}:x`]);
+    expect(absent.stderr).toMatch(/cannot read .*none\.safetensors: ENOENT/);
+    const bad = await verify([llamaWithGemma, "--activations", "acts.bin"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--activations takes <file\.safetensors>:<tensor>/);
+  });
+});
+
 describe("normlint verify on the GPU", () => {
   gpuIt("runs on Dawn and says GPU-verified with the figures", async () => {
     const r = await verify([gemma, "--json"]);

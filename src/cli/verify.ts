@@ -10,13 +10,17 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ModelFolderInput, readModelFolder } from "../engine/folder";
-import { cpuExec, type LabExec, type LabResult, percent, runComparison } from "../engine/lab";
+import { cpuExec, type LabExec, type LabInput, labInput, type LabResult, percent, runComparison } from "../engine/lab";
+import { readSafetensorsHeader, readTensor } from "../engine/parsers/safetensors";
 import { planComparison, readLabTensors } from "../engine/lab-plan";
+import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser } from "../engine/python";
+import { defaultSettings } from "../engine/settings";
 import { gpuExec } from "../gpu/lab-exec";
 import { acquireNodeGpu } from "../gpu/node";
 import { type FileByteSource, openFileSource } from "./bytes";
+import { loadPythonWasm } from "./wasm";
 
-const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--cpu]\n";
+const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
 
 export interface VerifyJson {
   folder: string;
@@ -35,7 +39,7 @@ function positiveInt(name: string, v: string | undefined, def: number): number {
 
 /** Runs `normlint verify`; `args` are the arguments after `verify`. */
 export async function verifyCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let values: { json?: boolean; rows?: string; seed?: string; scale?: string; cpu?: boolean; help?: boolean };
+  let values: { json?: boolean; rows?: string; seed?: string; scale?: string; activations?: string; cpu?: boolean; help?: boolean };
   let positionals: string[];
   let rows: number;
   let seed: number;
@@ -44,7 +48,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     ({ values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: "boolean" }, rows: { type: "string" }, seed: { type: "string" }, scale: { type: "string" }, cpu: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: { json: { type: "boolean" }, rows: { type: "string" }, seed: { type: "string" }, scale: { type: "string" }, activations: { type: "string" }, cpu: { type: "boolean" }, help: { type: "boolean", short: "h" } },
     }));
     if (values.help) return out(USAGE), 0;
     if (positionals.length !== 1) throw new Error(positionals.length ? "verify takes one model folder" : "verify needs a model folder");
@@ -53,6 +57,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed must be an integer from 0 to 4294967295, not ${values.seed}`);
     scale = values.scale === undefined ? 1 : Number(values.scale);
     if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--scale must be a positive number, not ${values.scale}`);
+    if (values.activations !== undefined && !/^.+\.safetensors:.+$/.test(values.activations)) throw new Error(`--activations takes <file.safetensors>:<tensor>, not ${values.activations}`);
   } catch (e) {
     err(`normlint verify: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -88,7 +93,17 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     }
     const folder = await readModelFolder(input);
     const { tensors, problems } = await readLabTensors(folder, (file) => opened.find((o) => o.path === file));
-    const plan = planComparison(folder, tensors, { rows, seed, scale });
+    let picked: LabInput | undefined;
+    if (values.activations) {
+      const read = await readActivations(values.activations);
+      if (typeof read === "string") {
+        err(`normlint verify: --activations: ${read}\n`);
+        return 2;
+      }
+      picked = read;
+    }
+    const modules = await readModules(dir, names, problems);
+    const plan = planComparison(folder, tensors, { rows, seed, scale }, modules);
     problems.push(...plan.notes);
 
     let exec: LabExec = cpuExec;
@@ -102,13 +117,13 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
         backend = { kind: "gpu", adapter: gpu.info.label, fallbackAdapter: gpu.info.fallback };
       } else backend = { kind: "cpu", reason: `no WebGPU device (${gpu.stage}): ${gpu.reason}` };
     }
-    const result = await runComparison(plan, exec);
+    const result = await runComparison(plan, exec, picked);
     const label = result.backend === "gpu" ? (result.verified ? "GPU-verified" : "GPU, NOT verified") : "CPU (not GPU-verified)";
     if (values.json) {
       const json: VerifyJson = { folder: dir, backend, label, result, problems };
       out(`${JSON.stringify(json, null, 2)}\n`);
     } else out(formatText(dir, backend, label, result, problems));
-    const mismatch = result.verdict.kind === "offset-missing" || result.verdict.kind === "offset-twice";
+    const mismatch = result.verdict.kind === "offset-missing" || result.verdict.kind === "offset-twice" || !!result.verdict.implementationDiffers;
     const failed = result.backend === "gpu" && !result.verified;
     return mismatch || failed ? 1 : result.verdict.kind === "no-tensors" ? 2 : 0;
   } catch (e) {
@@ -118,6 +133,60 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     for (const r of release) r();
     await Promise.all(opened.map((o) => o.close()));
   }
+}
+
+/** `--activations <file.safetensors>:<tensor>`: the tensor as rows of activations, or an error sentence. */
+async function readActivations(arg: string): Promise<LabInput | string> {
+  const at = arg.lastIndexOf(".safetensors:") + ".safetensors".length;
+  const file = arg.slice(0, at);
+  const name = arg.slice(at + 1);
+  let src: FileByteSource;
+  try {
+    src = await openFileSource(file);
+  } catch (e) {
+    return `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+  }
+  try {
+    const h = await readSafetensorsHeader(src);
+    if (!h.ok) return `${file} is not a valid safetensors file: ${h.problems[0]?.message ?? "invalid header"}`;
+    const r = await readTensor(src, h.header, name);
+    if (!r.ok) return `${file}: ${r.message}`;
+    return labInput(`\`${name}\` in ${file}`, r.data, r.shape);
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * The analyses of the folder's modeling code (*.py), whose norm classes say which convention the
+ * code implements. The parser (tree-sitter wasm) is created only when there is Python to read; a
+ * file that cannot be read or parsed is a note, not a failure.
+ */
+async function readModules(dir: string, names: string[], problems: string[]): Promise<ModuleAnalysis[]> {
+  const py = names.filter((n) => n.endsWith(".py"));
+  if (!py.length) return [];
+  let parser: PythonParser;
+  try {
+    parser = await createPythonParser(loadPythonWasm([__dirname]));
+  } catch (e) {
+    problems.push(`the modeling code was not read: ${(e as Error).message}`);
+    return [];
+  }
+  const modules: ModuleAnalysis[] = [];
+  try {
+    for (const n of py) {
+      const path = join(dir, n);
+      try {
+        const r = lintPython({ path, bytes: await readFile(path) }, defaultSettings(), parser, { prefilter: true });
+        if (r.module) modules.push(r.module);
+      } catch (e) {
+        problems.push(`${n}: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    parser.dispose();
+  }
+  return modules;
 }
 
 function fmt(x: number, digits = 3): string {
@@ -130,12 +199,15 @@ function formatText(dir: string, backend: VerifyJson["backend"], label: string, 
   lines.push(`normlint verify ${dir}`);
   lines.push(`  family: ${p.family ?? "unknown"} (${p.declaredText}); eps ${p.eps}; cast order ${p.precision.cast}; ${p.precision.dtype}`);
   lines.push(`  stored weights: ${p.stored} (${p.storedReason})`);
-  lines.push(`  activations: ${p.rows} rows of N(0, ${p.scale}), seed ${p.seed}`);
+  const impl = r.tensors.find((t) => t.implemented)?.implemented;
+  if (impl) lines.push(`  modeling code: ${impl.variant}${p.implementedText ? ` (${p.implementedText})` : ""}`);
+  lines.push(r.activations ? `  activations: ${r.activations}` : `  activations: ${p.rows} rows of N(0, ${p.scale}), seed ${p.seed}`);
   lines.push(backend.kind === "gpu" ? `  backend: GPU ${backend.adapter}${backend.fallbackAdapter ? " (a CPU fallback adapter)" : ""}` : `  backend: CPU (not GPU-verified): ${backend.reason}`);
   lines.push("");
   for (const t of r.tensors) {
     const base = t.baseline === "declared" ? "declared" : "the weights' convention";
-    lines.push(`  ${t.name} [${t.hidden}] ${t.declared} vs ${t.alternative} (${t.alternativeLabel}): rel L2 ${percent(t.relL2)} of ${base}, cosine ${fmt(t.cosine, 4)}, max diff ${fmt(t.maxAbsDiff)}; weights near 0: ${percent(t.histogram.fracNear0)}, near 1: ${percent(t.histogram.fracNear1)}`);
+    const code = t.implemented && t.implemented.variant !== t.declared ? `; implemented ${t.implemented.variant}: rel L2 ${percent(t.implemented.relL2)} of ${base}` : "";
+    lines.push(`  ${t.name} [${t.hidden}] ${t.declared} vs ${t.alternative} (${t.alternativeLabel}): rel L2 ${percent(t.relL2)} of ${base}, cosine ${fmt(t.cosine, 4)}, max diff ${fmt(t.maxAbsDiff)}; weights near 0: ${percent(t.histogram.fracNear0)}, near 1: ${percent(t.histogram.fracNear1)}${code}`);
     if (t.verification) {
       lines.push(`    declared:    ${t.verification.declared.text}`);
       lines.push(`    alternative: ${t.verification.alternative.text}`);

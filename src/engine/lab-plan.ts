@@ -1,11 +1,12 @@
 // Plans the Norm Lab's comparison from a model folder: the declared convention from the knowledge
 // base and config.json, the alternative, eps, and the norm tensors read with ranged reads. Kept
 // apart from lab.ts so the webview, which receives plans, does not bundle the knowledge base.
+import type { ModuleAnalysis, NormCompute } from "./analysis/types";
 import type { ModelFolder } from "./folder";
 import type { ByteSource } from "./io";
 import { describeNorm } from "./knowledge/index";
 import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";
-import { castOrderOf, NORM_VARIANTS } from "./numerics/norms";
+import { castOrderOf, NORM_VARIANTS, type NormVariant } from "./numerics/norms";
 import { readTensor } from "./parsers/safetensors";
 
 function epsOf(folder: ModelFolder): number {
@@ -18,11 +19,58 @@ function epsOf(folder: ModelFolder): number {
   return f?.epsFixed ?? 1e-6;
 }
 
+/** The named variant a norm class's forward computes, or undefined when the kernels model none. */
+export function computeVariant(c: NormCompute): NormVariant | undefined {
+  if (c.gated) return undefined;
+  if (c.kind === "rms") return c.scale ? (c.scale.offset ? "rmsnorm-offset" : "rmsnorm") : undefined;
+  if (c.kind === "layer") {
+    if (!c.scale) return c.bias ? undefined : "layernorm-noweight";
+    if (c.scale.offset) return c.bias ? "layernorm1p" : undefined;
+    return c.bias ? "layernorm" : "layernorm-nobias";
+  }
+  return undefined;
+}
+
+export interface Implemented {
+  variant: NormVariant;
+  /** "GemmaRMSNorm in modeling_gemma.py". */
+  where: string;
+}
+
+/**
+ * The convention the folder's modeling code implements: the norm classes whose forward the
+ * analysis read, preferring those of the declared kind (RMS or Layer), since a model's other norm
+ * classes (a vision tower's LayerNorm) are not the one its checkpoint's main norms go through.
+ * Classes of that kind that disagree leave it undecided, with a note.
+ */
+export function implementedVariant(modules: ModuleAnalysis[], declared: NormVariant | undefined, notes: string[]): Implemented | undefined {
+  const found: Implemented[] = [];
+  for (const m of modules) {
+    const file = m.path.split(/[\\/]/).pop() ?? m.path;
+    for (const n of m.norms) {
+      const v = n.compute && computeVariant(n.compute);
+      if (v) found.push({ variant: v, where: `${n.name} in ${file}` });
+    }
+  }
+  if (!found.length) return undefined;
+  const center = declared ? NORM_VARIANTS[declared].center : undefined;
+  const same = found.filter((f) => NORM_VARIANTS[f.variant].center === center);
+  const pool = same.length ? same : found;
+  const kinds = [...new Set(pool.map((f) => f.variant))];
+  if (kinds.length > 1) {
+    notes.push(`the modeling code's norm classes compute different conventions (${pool.map((f) => `${f.where}: ${f.variant}`).join("; ")}), so the implemented one is not compared`);
+    return undefined;
+  }
+  return pool[0];
+}
+
 /**
  * The comparison to run over `tensors` (norm weights and, for LayerNorms, their `.bias`), read by
  * the caller from the folder's checkpoints. Tensors that are not 1-D are left out with a note.
+ * `modules` are the analyses of the folder's modeling code (*.py): the convention they implement
+ * joins the declared one and the alternative.
  */
-export function planComparison(folder: ModelFolder, tensors: Array<{ name: string; data: Float32Array }>, opts: LabOptions = {}): LabPlan {
+export function planComparison(folder: ModelFolder, tensors: Array<{ name: string; data: Float32Array }>, opts: LabOptions = {}, modules: ModuleAnalysis[] = []): LabPlan {
   const fam = folder.family;
   const notes: string[] = [];
   const declared = declaredVariant(fam);
@@ -52,6 +100,8 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
   else if (!declared) notes.push(`${fam.modelType}'s main norm (${describeNorm(fam)}) is not one the kernels compute`);
   if (!declared) return plan;
   const alt = alternativeVariant(declared);
+  const impl = implementedVariant(modules, declared, notes);
+  if (impl) plan.implementedText = impl.where;
   const biases = new Map(tensors.filter((t) => t.name.endsWith(".bias")).map((t) => [t.name.slice(0, -".bias".length), t.data]));
   for (const t of tensors) {
     if (!t.name.endsWith(".weight")) continue;
@@ -61,7 +111,7 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
       continue;
     }
     const bias = biases.get(t.name.slice(0, -".weight".length));
-    const needsBias = NORM_VARIANTS[declared].bias || NORM_VARIANTS[alt.variant].bias;
+    const needsBias = NORM_VARIANTS[declared].bias || NORM_VARIANTS[alt.variant].bias || (!!impl && NORM_VARIANTS[impl.variant].bias);
     if (needsBias && bias && bias.length !== hidden) {
       notes.push(`${t.name}: its bias has ${bias.length} values, not ${hidden}`);
       continue;
@@ -75,6 +125,7 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
       declared,
       alternative: alt.variant,
       alternativeLabel: alt.label,
+      ...(impl ? { implemented: impl.variant } : {}),
     });
   }
   if (!plan.tensors.length) notes.push("no norm weight tensors to compare");

@@ -7,7 +7,7 @@
 // the webview as transferable buffers), so the webview and `normlint verify` run the same code.
 import type { Family } from "./knowledge/index";
 import { compareOutputs, type Histogram, weightHistogram } from "./numerics/compare";
-import type { Dtype, NormVariant, Precision } from "./numerics/norms";
+import { type Dtype, NORM_VARIANTS, type NormVariant, type Precision } from "./numerics/norms";
 import { gaussian } from "./numerics/random";
 import { referenceNorm } from "./numerics/reference";
 import { describeVerification, type Verification, verifyNorm } from "./numerics/verify";
@@ -32,6 +32,8 @@ export interface LabTensorPlan {
   alternative: NormVariant;
   /** What the alternative changes, e.g. "without the +1 offset". */
   alternativeLabel: string;
+  /** What the folder's modeling code computes, when it has norm classes the analysis read. */
+  implemented?: NormVariant;
 }
 
 /** Whether the stored weights look offset-encoded (near 0) or plain (near 1), as NL303 reads them. */
@@ -42,6 +44,8 @@ export interface LabPlan {
   family?: string;
   /** "RMSNorm, x * (1 + weight), no bias". */
   declaredText: string;
+  /** Where the implemented convention was read: "GemmaRMSNorm in modeling_gemma.py". */
+  implementedText?: string;
   precision: Precision;
   eps: number;
   rows: number;
@@ -97,6 +101,8 @@ export interface LabTensorResult {
   backend: "gpu" | "cpu";
   /** Undefined on the CPU path, where the outputs are the reference. */
   verification?: { declared: VerificationFigures; alternative: VerificationFigures };
+  /** The modeling code's convention, its output against the baseline's (run only when it is neither). */
+  implemented?: { variant: NormVariant; relL2: number; verification?: VerificationFigures };
   ms: number;
 }
 
@@ -113,7 +119,10 @@ export interface LabResult {
   medianRelL2: number;
   minCosine: number;
   maxAbsDiff: number;
-  verdict: { kind: VerdictKind; text: string };
+  /** `implementationDiffers`: the modeling code computes another convention than the declared one. */
+  verdict: { kind: VerdictKind; text: string; implementationDiffers?: boolean };
+  /** Which activations ran, when the caller picked a tensor (else the plan's seeded Gaussian rows). */
+  activations?: string;
   ms: number;
 }
 
@@ -147,9 +156,39 @@ export function alternativeVariant(v: NormVariant): { variant: NormVariant; labe
   }
 }
 
+/** "x * (1 + w)", prefixed with the norm kind when `other` is of the other kind. */
+export function formulaOf(v: NormVariant, other?: NormVariant): string {
+  const s = NORM_VARIANTS[v];
+  const scale = s.weight === "none" ? "x (no weight)" : s.weight === "offset" ? "x * (1 + w)" : "x * w";
+  const f = s.bias ? `${scale} + b` : scale;
+  return other && NORM_VARIANTS[other].center !== s.center ? `${s.center ? "LayerNorm" : "RMSNorm"} ${f}` : f;
+}
+
 /** The seeded activations of a plan for one hidden size: the same seed gives the same rows everywhere. */
 export function activations(plan: Pick<LabPlan, "rows" | "seed" | "scale">, hidden: number): Float32Array {
   return gaussian(plan.seed, plan.rows * hidden, 0, plan.scale);
+}
+
+/** Activations the user picked (a tensor of a safetensors file): rows of `hidden` values. */
+export interface LabInput {
+  /** "`hidden_states` in acts.safetensors". */
+  label: string;
+  hidden: number;
+  data: Float32Array;
+}
+
+/**
+ * A tensor read as activations: its last dimension is the hidden size, every value finite. Returns
+ * an error sentence otherwise.
+ */
+export function labInput(label: string, data: Float32Array, shape: number[]): LabInput | string {
+  const hidden = shape[shape.length - 1];
+  if (!shape.length || !hidden) return `${label} has shape [${shape.join(", ")}]: activations need a last dimension of at least 1`;
+  if (!data.length) return `${label} is empty`;
+  if (data.length % hidden) return `${label} holds ${data.length} values, not whole rows of ${hidden}`;
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) return `${label} holds a non-finite value (${data[bad]}) at flat index ${bad}`;
+  return { label, hidden, data };
 }
 
 /** The CPU executor: the float64 reference (with the dtype's roundings), labelled as not GPU-verified. */
@@ -173,10 +212,20 @@ function median(xs: number[]): number {
 }
 
 /** Runs both conventions for every tensor of the plan through `exec`, verifying GPU outputs. */
-export async function runComparison(plan: LabPlan, exec: LabExec): Promise<LabResult> {
+export async function runComparison(plan: LabPlan, exec: LabExec, input?: LabInput): Promise<LabResult> {
   const t0 = performance.now();
   const results: LabTensorResult[] = [];
   const xs = new Map<number, Float32Array>();
+  // Picked activations stand in for the Gaussian rows at their hidden size (at most plan.rows rows).
+  let used: string | undefined;
+  if (input) {
+    const n = Math.min(plan.rows, input.data.length / input.hidden);
+    xs.set(input.hidden, input.data.subarray(0, n * input.hidden));
+    const others = [...new Set(plan.tensors.map((t) => t.hidden).filter((h) => h !== input.hidden))];
+    used = `${n} row${n === 1 ? "" : "s"} of ${input.label} (hidden ${input.hidden})`;
+    if (!plan.tensors.some((t) => t.hidden === input.hidden)) used += `, which no norm tensor has`;
+    if (others.length) used += `; seeded Gaussian rows for hidden ${others.join(", ")}`;
+  }
   // The baseline is the convention the stored weights fit, so "differ by 97%" is relative to the
   // outputs the checkpoint was trained to give.
   const weightsFitAlternative = plan.stored !== "unknown" && (plan.stored === "offset") !== plan.familyOffset;
@@ -195,6 +244,21 @@ export async function runComparison(plan: LabPlan, exec: LabExec): Promise<LabRe
       };
     }
     const cmp = weightsFitAlternative ? compareOutputs(a.out, d.out, t.hidden) : compareOutputs(d.out, a.out, t.hidden);
+    let implemented: LabTensorResult["implemented"];
+    let implMs = 0;
+    if (t.implemented) {
+      // The code's convention is most often the declared one or the alternative: reuse that output.
+      let out = t.implemented === t.declared ? d.out : t.implemented === t.alternative ? a.out : undefined;
+      let check: VerificationFigures | undefined;
+      if (!out) {
+        const r = await exec({ ...base, variant: t.implemented });
+        out = r.out;
+        implMs = r.ms;
+        if (backend === "gpu") check = r.backend === "gpu" ? figures(verifyNorm(r.out, t.implemented, plan.precision, base)) : undefined;
+      }
+      const rel = compareOutputs(weightsFitAlternative ? a.out : d.out, out, t.hidden).relL2;
+      implemented = { variant: t.implemented, relL2: rel, ...(check ? { verification: check } : {}) };
+    }
     const h: Histogram = weightHistogram(t.weight);
     results.push({
       name: t.name,
@@ -211,12 +275,13 @@ export async function runComparison(plan: LabPlan, exec: LabExec): Promise<LabRe
       histogram: { width: h.width, first: h.first, counts: Array.from(h.counts), below: h.below, above: h.above, min: h.min, max: h.max, fracNear0: h.fracNear0, fracNear1: h.fracNear1 },
       backend,
       verification,
-      ms: d.ms + a.ms,
+      ...(implemented ? { implemented } : {}),
+      ms: d.ms + a.ms + implMs,
     });
   }
   const { tensors: _tensors, ...planData } = plan;
   const backend = results.length && results.every((r) => r.backend === "gpu") ? "gpu" : "cpu";
-  const ver = results.flatMap((r) => (r.verification ? [r.verification.declared, r.verification.alternative] : []));
+  const ver = results.flatMap((r) => [...(r.verification ? [r.verification.declared, r.verification.alternative] : []), ...(r.implemented?.verification ? [r.implemented.verification] : [])]);
   const verified = backend === "gpu" && ver.length > 0 && ver.every((v) => v.verified);
   const worst = ver.length
     ? { maxUlp: Math.max(...ver.map((v) => v.maxUlp)), maxAbs: Math.max(...ver.map((v) => v.maxAbs)), maxRel: Math.max(...ver.map((v) => v.maxRel)) }
@@ -231,7 +296,8 @@ export async function runComparison(plan: LabPlan, exec: LabExec): Promise<LabRe
     medianRelL2,
     minCosine: results.length ? Math.min(...results.map((r) => r.cosine)) : NaN,
     maxAbsDiff: results.length ? Math.max(...results.map((r) => r.maxAbsDiff)) : NaN,
-    verdict: verdict(plan, medianRelL2, results.length),
+    verdict: verdict(plan, medianRelL2, results.length, median(results.flatMap((r) => (r.implemented ? [r.implemented.relL2] : [])))),
+    ...(used ? { activations: used } : {}),
     ms: performance.now() - t0,
   };
 }
@@ -247,7 +313,17 @@ export function percent(x: number): string {
  * does: weights near 1 in an offset family have the +1 folded in twice; weights near 0 in a plain
  * family are missing the +1.
  */
-export function verdict(plan: LabPlan, relL2: number, count: number): { kind: VerdictKind; text: string } {
+export function verdict(plan: LabPlan, relL2: number, count: number, implRelL2 = NaN): LabResult["verdict"] {
+  const v = weightsVerdict(plan, relL2, count);
+  const t = plan.tensors.find((x) => x.implemented);
+  if (!count || !t?.implemented || t.implemented === t.declared) return v;
+  const fam = plan.family ?? "the model";
+  const where = plan.implementedText ? ` (${plan.implementedText})` : "";
+  const diff = Number.isFinite(implRelL2) ? `: its outputs differ by ${percent(implRelL2)} relative L2 from the ${v.kind === "offset-missing" || v.kind === "offset-twice" ? "weights' convention" : "declared one"}` : "";
+  return { kind: v.kind, text: `${v.text}; the code implements ${formulaOf(t.implemented, t.declared)}${where}, ${fam} declares ${formulaOf(t.declared, t.implemented)}${diff}`, implementationDiffers: true };
+}
+
+function weightsVerdict(plan: LabPlan, relL2: number, count: number): { kind: VerdictKind; text: string } {
   const fam = plan.family ?? "this model";
   if (!count) return { kind: "no-tensors", text: `nothing to compare: ${plan.notes[0] ?? "no norm tensors"}` };
   const diff = percent(relL2);

@@ -1,0 +1,97 @@
+// The JSON Schema of the Norm Lab's messages (src/protocol.ts), both directions and the saved
+// state. This is its source of truth: the committed schemas/norm-lab-protocol.schema.json and the
+// ajv-compiled validators (src/engine/generated/protocol-validators.js) are generated from it.
+// Tensor values travel as ArrayBuffers, which JSON Schema cannot name: the `arrayBuffer` keyword
+// (compiled inline by protocolValidatorsModule) checks them; byte lengths against `hidden` are a
+// cross-field rule that src/protocol.ts checks after the schema passes.
+import { NORM_VARIANTS } from "../engine/numerics/norms";
+import { CAST_ORDERS, DTYPES } from "../engine/numerics/norms";
+
+/** Caps that keep a malformed or hostile message from costing time or memory. */
+export const PROTOCOL_LIMITS = { tensors: 4096, notes: 256, text: 65536, hidden: 1 << 20, rows: 65536 } as const;
+
+const text = { type: "string", maxLength: PROTOCOL_LIMITS.text };
+const variant = { enum: Object.keys(NORM_VARIANTS) };
+const u32 = { type: "integer", minimum: 0, maximum: 0xffffffff };
+const rows = { type: "integer", minimum: 1, maximum: PROTOCOL_LIMITS.rows };
+const scale = { type: "number", exclusiveMinimum: 0 };
+
+function message(type: string, properties: Record<string, unknown> = {}, optional: string[] = []): Record<string, unknown> {
+  const required = ["type", ...Object.keys(properties).filter((k) => !optional.includes(k))];
+  return { type: "object", additionalProperties: false, required, properties: { type: { const: type }, ...properties } };
+}
+
+export function protocolSchema(): Record<string, unknown> {
+  const tensor = {
+    type: "object",
+    additionalProperties: false,
+    required: ["name", "hidden", "weight", "declared", "alternative", "alternativeLabel"],
+    properties: {
+      name: text,
+      hidden: { type: "integer", minimum: 1, maximum: PROTOCOL_LIMITS.hidden },
+      weight: { arrayBuffer: true },
+      // planToWire spreads an absent bias as `undefined`, which structured clone keeps as a key.
+      bias: { anyOf: [{ arrayBuffer: true }, { not: {} }] },
+      declared: variant,
+      alternative: variant,
+      alternativeLabel: text,
+      implemented: variant,
+    },
+  };
+  const plan = {
+    type: "object",
+    additionalProperties: false,
+    required: ["dir", "declaredText", "precision", "eps", "rows", "seed", "scale", "familyOffset", "stored", "storedReason", "tensors", "notes"],
+    properties: {
+      dir: text,
+      family: text,
+      declaredText: text,
+      implementedText: text,
+      precision: {
+        type: "object",
+        additionalProperties: false,
+        required: ["dtype", "cast"],
+        properties: { dtype: { enum: [...DTYPES] }, cast: { enum: [...CAST_ORDERS] } },
+      },
+      eps: { type: "number", minimum: 0 },
+      rows,
+      seed: u32,
+      scale,
+      familyOffset: { type: "boolean" },
+      stored: { enum: ["offset", "plain", "unknown"] },
+      storedReason: text,
+      tensors: { type: "array", maxItems: PROTOCOL_LIMITS.tensors, items: { $ref: "#/$defs/tensor" } },
+      notes: { type: "array", maxItems: PROTOCOL_LIMITS.notes, items: text },
+    },
+  };
+  const byType = (variants: Record<string, unknown>[]) => ({
+    type: "object",
+    required: ["type"],
+    properties: { type: { enum: variants.map((v) => ((v.properties as Record<string, { const: string }>).type.const)) } },
+    // Dispatch on `type` so an error names the fields of the message it claims to be.
+    allOf: variants.map((v) => ({ if: { properties: { type: { const: (v.properties as Record<string, { const: string }>).type.const } } }, then: v })),
+  });
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: "https://normlint.dev/schemas/norm-lab-protocol.schema.json",
+    title: "Norm Lab messages between the extension host and the webview",
+    $comment: "`arrayBuffer: true` is a normlint keyword: the value is an ArrayBuffer (sent by structured clone, not JSON).",
+    $defs: {
+      tensor,
+      plan,
+      toWebview: byType([message("load", { folder: text, plan: { $ref: "#/$defs/plan" } }), message("error", { message: text })]),
+      fromWebview: byType([
+        message("ready"),
+        message("result", { folder: text, backend: { enum: ["gpu", "cpu"] }, verified: { type: "boolean" }, verdict: text }),
+        message("showProblems"),
+        message("error", { message: text }),
+      ]),
+      state: {
+        type: "object",
+        additionalProperties: false,
+        required: ["folder", "rows", "seed", "scale"],
+        properties: { folder: text, rows, seed: u32, scale },
+      },
+    },
+  };
+}
