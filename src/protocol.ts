@@ -35,14 +35,24 @@ export interface WirePlan {
   notes: string[];
 }
 
-/** Extension -> webview. */
+/** A tensor of the folder's safetensors files that can stand in for activations. */
+export interface WireCandidate {
+  file: string;
+  tensor: string;
+  shape: number[];
+  dtype: string;
+}
+
+/** Extension -> webview. `activations` answers `readActivations`: the leading rows, as float32. */
 export type ToWebview =
-  | { type: "load"; folder: string; plan: WirePlan }
+  | { type: "load"; folder: string; plan: WirePlan; candidates?: WireCandidate[] }
+  | { type: "activations"; file: string; tensor: string; label: string; shape: number[]; data: ArrayBuffer }
   | { type: "error"; message: string };
 
 /** Webview -> extension. */
 export type FromWebview =
   | { type: "ready" }
+  | { type: "readActivations"; file: string; tensor: string; rows: number }
   | { type: "result"; folder: string; backend: "gpu" | "cpu"; verified: boolean; verdict: string }
   | { type: "showProblems" }
   | { type: "error"; message: string };
@@ -53,6 +63,9 @@ export interface LabState {
   rows: number;
   seed: number;
   scale: number;
+  dtype?: Dtype;
+  /** The picked activation tensor; absent for the seeded Gaussian rows. */
+  activations?: { file: string; tensor: string };
 }
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -99,6 +112,10 @@ export function validateToWebview(m: unknown): Validation<ToWebview> {
   if (v.ok && v.value.type === "load") {
     const e = checkLengths(v.value.plan);
     if (e) return { ok: false, error: e };
+  }
+  if (v.ok && v.value.type === "activations") {
+    const n = v.value.shape.reduce((a, b) => a * b, 1);
+    if (v.value.data.byteLength !== n * 4) return { ok: false, error: `data holds ${v.value.data.byteLength} bytes, not the ${n} float32 values of shape [${v.value.shape.join(", ")}]` };
   }
   return v;
 }

@@ -4,10 +4,12 @@
 import { describe, expect, it } from "vitest";
 import { readModelFolder } from "../src/engine/folder";
 import { activations, alternativeVariant, cpuExec, declaredVariant, type LabExec, runComparison } from "../src/engine/lab";
-import { implementedVariant, planComparison } from "../src/engine/lab-plan";
+import { activationCandidates, implementedVariant, planComparison, readLabTensors } from "../src/engine/lab-plan";
 import type { ModuleAnalysis } from "../src/engine/python";
 import { family } from "../src/engine/knowledge/index";
-import { readTensor } from "../src/engine/parsers/safetensors";
+import { bytesSource, countingSource } from "../src/engine/io";
+import { readSafetensorsHeader, readTensor } from "../src/engine/parsers/safetensors";
+import { buildGguf, buildSafetensors, type GgufMeta } from "./harness/checkpoint-builder";
 import { folderInput, type FolderSpec } from "./harness/model-folder";
 
 async function load(spec: FolderSpec) {
@@ -123,5 +125,84 @@ describe("the implemented convention (modeling code in the folder)", () => {
     expect(r.verdict.kind).toBe("consistent");
     expect(r.verdict.implementationDiffers).toBe(true);
     expect(r.verdict.text).toMatch(/the code implements LayerNorm x \* w \(Gemma2RMSNorm in modeling\.py\), gemma2 declares RMSNorm x \* \(1 \+ w\): its outputs differ by/);
+  });
+});
+
+describe("GGUF folders", () => {
+  // llama.cpp's converter folds Gemma's +1 into the stored weights and computes x * w.
+  const gguf = (fill: "gemma-like" | "llama-like", eps?: number) => {
+    const tensors: Record<string, { type: string; dims: number[]; fill: typeof fill }> = { "output_norm.weight": { type: "F32", dims: [64], fill } };
+    for (let i = 0; i < 6; i++) {
+      tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [64], fill };
+      tensors[`blk.${i}.ffn_norm.weight`] = { type: "F32", dims: [64], fill };
+    }
+    const metadata: Record<string, GgufMeta> = { "general.architecture": "gemma2" };
+    if (eps !== undefined) metadata["gemma2.attention.layer_norm_rms_epsilon"] = { type: "f32", value: eps };
+    return buildGguf({ metadata, tensors });
+  };
+  async function plan(fill: "gemma-like" | "llama-like", eps?: number) {
+    const src = bytesSource(gguf(fill, eps));
+    const folder = await readModelFolder({ dir: "g", safetensors: [], gguf: [{ path: "g/m.gguf", source: src }], pickles: [] });
+    const { tensors, problems } = await readLabTensors(folder, () => src);
+    expect(problems).toEqual([]);
+    return planComparison(folder, tensors, { rows: 4 });
+  }
+
+  it("a folded Gemma GGUF is consistent with x * w, and adding the 1 again is the alternative", async () => {
+    const p = await plan("llama-like", 2 ** -20);
+    expect(p.family).toBe("gemma2");
+    expect(p.tensors).toHaveLength(13);
+    expect(p.tensors[0]).toMatchObject({ declared: "rmsnorm", alternative: "rmsnorm-offset", alternativeLabel: "with the +1 added again (x * (1 + w))" });
+    expect(p.declaredText).toMatch(/GGUF stores 1 \+ w, so llama\.cpp computes x \* w$/);
+    // No config.json: eps comes from the GGUF metadata (an f32, exactly representable here).
+    expect(p.eps).toBe(2 ** -20);
+    const r = await runComparison(p, cpuExec);
+    expect(r.verdict.kind).toBe("consistent");
+  });
+
+  it("an unfolded Gemma GGUF (weights near 0): the +1 is missing under llama.cpp", async () => {
+    const r = await runComparison(await plan("gemma-like"), cpuExec);
+    expect(r.verdict.kind).toBe("offset-missing");
+    expect(r.medianRelL2).toBeGreaterThan(0.5);
+  });
+});
+
+describe("activations from the folder", () => {
+  it("offers tensors of a norm's hidden size, activation names first, then embeddings; never norm weights", async () => {
+    const input = folderInput({
+      modelType: "llama",
+      fill: "llama-like",
+      hidden: 64,
+      edit: (t) => {
+        t["hidden_states"] = { dtype: "F32", shape: [3, 64], fill: "normal" };
+        t["lm_head.weight"] = { dtype: "BF16", shape: [32, 64], fill: "normal" };
+        t["model.layers.0.mlp.up_proj.weight"] = { dtype: "BF16", shape: [64, 48], fill: "normal" };
+        t["ids"] = { dtype: "I64", shape: [2, 64], fill: "normal" };
+      },
+    });
+    const folder = await readModelFolder(input);
+    const c = activationCandidates(folder, [64]);
+    expect(c.map((x) => x.tensor)).toEqual(["hidden_states", "model.embed_tokens.weight", "lm_head.weight"]);
+    expect(c[0]).toMatchObject({ shape: [3, 64], dtype: "F32" });
+    expect(activationCandidates(folder, [64], 1)).toHaveLength(1);
+    expect(activationCandidates(folder, [128])).toEqual([]);
+  });
+
+  it("readTensor's firstRows reads only the leading rows' bytes", async () => {
+    const values = Array.from({ length: 32 * 64 }, (_, i) => i);
+    const built = buildSafetensors({ tensors: { e: { dtype: "F32", shape: [2, 16, 64], values } } });
+    const src = countingSource(bytesSource(built.bytes));
+    const h = await readSafetensorsHeader(src);
+    if (!h.ok) throw new Error("bad header");
+    const before = src.bytesRead;
+    const r = await readTensor(src, h.header, "e", { firstRows: 3 });
+    expect(r).toMatchObject({ ok: true, shape: [3, 64] });
+    if (r.ok) expect(Array.from(r.data.subarray(0, 3))).toEqual([0, 1, 2]);
+    if (r.ok) expect(r.data.length).toBe(192);
+    expect(src.bytesRead - before).toBe(192 * 4);
+    // Asking for more rows than there are reads them all; a huge tensor is sampled under the cap.
+    expect(await readTensor(src, h.header, "e", { firstRows: 1000 })).toMatchObject({ ok: true, shape: [32, 64] });
+    expect(await readTensor(src, h.header, "e", { firstRows: 2, maxBytes: 1024 })).toMatchObject({ ok: true, shape: [2, 64] });
+    expect(await readTensor(src, h.header, "e", { maxBytes: 1024 })).toMatchObject({ ok: false, reason: "too-large" });
   });
 });

@@ -46,7 +46,12 @@ const buf = (a) => new Float32Array(a).buffer;
 window.acquireVsCodeApi = () => ({
   postMessage(m) {
     window.__posted.push(m);
-    if (m.type === "ready") window.postMessage({ type: "load", folder: "harness/m", plan: { ...PLAN, tensors: PLAN.tensors.map((t) => ({ ...t, weight: buf(t.weight), bias: t.bias && buf(t.bias) })) } }, "*");
+    if (m.type === "ready") window.postMessage({ type: "load", folder: "harness/m", plan: { ...PLAN, tensors: PLAN.tensors.map((t) => ({ ...t, weight: buf(t.weight), bias: t.bias && buf(t.bias) })) }, candidates: [{ file: "file:///harness/m/acts.safetensors", tensor: "hidden_states", shape: [16, 64], dtype: "F32" }] }, "*");
+    if (m.type === "readActivations") {
+      const rows = Math.min(m.rows, 16);
+      const data = new Float32Array(rows * 64).map((_, i) => Math.sin(i * 0.37) * 2);
+      window.postMessage({ type: "activations", file: m.file, tensor: m.tensor, label: "hidden_states in acts.safetensors", shape: [rows, 64], data: data.buffer }, "*");
+    }
   },
   getState() { return undefined; },
   setState(s) { window.__state = s; },
@@ -107,6 +112,30 @@ describe("the Norm Lab page in headless Chromium", () => {
       expect(p.result).toMatch(/GPU-verified: worst [\d.]+ ULP/);
       expect(p.charts).toBe(2);
       console.log(`[normlint] page on GPU: ${p.status.split("\n")[0]}; ${p.result.split("\n").find((l) => l.startsWith("GPU-verified"))}`);
+    } finally {
+      await p.browser.close();
+    }
+  });
+
+  pageIt("bf16 with picked activations: the page asks for the rows, runs them and verifies on the GPU", async () => {
+    const p = await openPage(["--enable-unsafe-webgpu"]);
+    try {
+      const page = p.browser.contexts()[0].pages()[0];
+      await page.evaluate(() => {
+        const w = window as unknown as { __posted: unknown[] };
+        w.__posted.length = 0;
+        (document.getElementById("dtype") as HTMLSelectElement).value = "bf16";
+        (document.getElementById("rows") as HTMLInputElement).value = "5";
+        (document.getElementById("activations") as HTMLSelectElement).value = "file:///harness/m/acts.safetensors\nhidden_states";
+      });
+      await page.locator("#run").click();
+      await page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.some((m) => m.type === "result" || m.type === "error"), undefined, { timeout: 60_000 });
+      const posted = (await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted)) as Array<Record<string, unknown>>;
+      expect(posted[0]).toEqual({ type: "readActivations", file: "file:///harness/m/acts.safetensors", tensor: "hidden_states", rows: 5 });
+      expect(posted.find((m) => m.type === "result"), JSON.stringify(posted)).toMatchObject({ backend: "gpu", verified: true });
+      const result = await page.locator("#result").innerText();
+      expect(result).toMatch(/tensors in bf16 \(cast order \w+\), 5 rows of hidden_states in acts\.safetensors \(hidden 64\)/);
+      expect(await page.evaluate(() => (window as unknown as { __state: unknown }).__state)).toMatchObject({ dtype: "bf16", rows: 5, activations: { file: "file:///harness/m/acts.safetensors", tensor: "hidden_states" } });
     } finally {
       await p.browser.close();
     }

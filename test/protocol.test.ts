@@ -46,10 +46,22 @@ describe("extension -> webview", () => {
     rejects(validateToWebview(load(plan({ rows: "8" as unknown as number }))), /^plan\.rows must be integer$/);
     rejects(validateToWebview(load({ ...plan(), extra: 1 })), /^plan has an unexpected key "extra"$/);
     rejects(validateToWebview({ type: "load", folder: "m", plan: plan(), x: 1 }), /unexpected key "x"/);
-    rejects(validateToWebview({ type: "nope" }), /^type must be one of "load", "error"$/);
+    rejects(validateToWebview({ type: "nope" }), /^type must be one of "load", "activations", "error"$/);
     rejects(validateToWebview({ type: "error" }), /is missing "message"/);
     rejects(validateToWebview(null), /must be object/);
     rejects(validateToWebview(load(plan({ precision: { dtype: "f64" as never, cast: "gemma" } }))), /^plan\.precision\.dtype must be one of "f32", "f16", "bf16"$/);
+  });
+
+  it("checks activation rows: candidates' shapes, and data holding exactly the shape's float32 values", () => {
+    const c = { file: "file:///m/acts.safetensors", tensor: "hidden_states", shape: [2, 4], dtype: "BF16" };
+    expect(validateToWebview({ type: "load", folder: "m", plan: plan(), candidates: [c] }).ok).toBe(true);
+    rejects(validateToWebview({ type: "load", folder: "m", plan: plan(), candidates: [{ ...c, shape: [-1] }] }), /^candidates\[0\]\.shape\[0\] must be >= 0$/);
+    rejects(validateToWebview({ type: "load", folder: "m", plan: plan(), candidates: Array(PROTOCOL_LIMITS.candidates + 1).fill(c) }), /^candidates must NOT have more than 256 items$/);
+    const acts = { type: "activations", file: c.file, tensor: c.tensor, label: "`hidden_states` in acts.safetensors", shape: [2, 4], data: buf(8) } as const;
+    expect(validateToWebview(acts).ok).toBe(true);
+    rejects(validateToWebview({ ...acts, data: buf(7) }), /^data holds 28 bytes, not the 8 float32 values of shape \[2, 4\]$/);
+    rejects(validateToWebview({ ...acts, data: [1, 2] }), /^data must be an ArrayBuffer$/);
+    rejects(validateToWebview({ ...acts, shape: [] }), /^shape must NOT have fewer than 1 items$/);
   });
 
   it("rejects NaN and infinities where numbers must be finite", () => {
@@ -86,6 +98,7 @@ describe("webview -> extension", () => {
       { type: "showProblems" },
       { type: "error", message: "device lost" },
       { type: "result", folder: "m", backend: "gpu", verified: true, verdict: "consistent" },
+      { type: "readActivations", file: "file:///m/acts.safetensors", tensor: "hidden_states", rows: 8 },
     ];
     for (const m of ok) expect(validateFromWebview(m)).toEqual({ ok: true, value: m });
   });
@@ -94,9 +107,11 @@ describe("webview -> extension", () => {
     rejects(validateFromWebview({ type: "result", folder: "m", backend: "gpu", verified: "yes", verdict: "v" }), /^verified must be boolean$/);
     rejects(validateFromWebview({ type: "result", folder: "m", backend: "tpu", verified: true, verdict: "v" }), /^backend must be one of "gpu", "cpu"$/);
     rejects(validateFromWebview({ type: "ready", folder: "m" }), /^the message has an unexpected key "folder"$/);
-    rejects(validateFromWebview({ type: "load" }), /^type must be one of "ready", "result", "showProblems", "error"$/);
+    rejects(validateFromWebview({ type: "load" }), /^type must be one of "ready", "readActivations", "result", "showProblems", "error"$/);
     rejects(validateFromWebview({ type: "result", folder: "m" }), /^the message is missing "backend"$/);
     rejects(validateFromWebview([{ type: "ready" }]), /must be object/);
+    rejects(validateFromWebview({ type: "readActivations", file: "f", tensor: "t", rows: 0 }), /^rows must be >= 1$/);
+    rejects(validateFromWebview({ type: "readActivations", file: "f", rows: 8 }), /is missing "tensor"/);
   });
 
   it("validates the saved state, refusing NaN and extra keys", () => {
@@ -104,13 +119,16 @@ describe("webview -> extension", () => {
     rejects(validateState({ folder: "m", rows: 8, seed: 0, scale: Number.NaN }), /state is not valid: scale must be/);
     rejects(validateState({ folder: "m", rows: 8, seed: 0, scale: 1, theme: "dark" }), /unexpected key "theme"/);
     rejects(validateState({ folder: 1 }), /state is not valid/);
+    expect(validateState({ folder: "m", rows: 8, seed: 0, scale: 1, dtype: "bf16", activations: { file: "f", tensor: "t" } }).ok).toBe(true);
+    rejects(validateState({ folder: "m", rows: 8, seed: 0, scale: 1, dtype: "f64" }), /dtype must be one of "f32", "f16", "bf16"/);
+    rejects(validateState({ folder: "m", rows: 8, seed: 0, scale: 1, activations: { file: "f" } }), /activations is missing "tensor"/);
   });
 });
 
 describe("the committed schema", () => {
   it("names every message type in both directions", () => {
     const schema = JSON.parse(readFileSync(join(__dirname, "..", "schemas", "norm-lab-protocol.schema.json"), "utf8"));
-    expect(schema.$defs.toWebview.properties.type.enum).toEqual(["load", "error"]);
-    expect(schema.$defs.fromWebview.properties.type.enum).toEqual(["ready", "result", "showProblems", "error"]);
+    expect(schema.$defs.toWebview.properties.type.enum).toEqual(["load", "activations", "error"]);
+    expect(schema.$defs.fromWebview.properties.type.enum).toEqual(["ready", "readActivations", "result", "showProblems", "error"]);
   });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it, type TestContext } from "vitest";
 import { verifyCommand, type VerifyJson } from "../src/cli/verify";
 import { acquireNodeGpu } from "../src/gpu/node";
-import { buildSafetensors } from "./harness/checkpoint-builder";
+import { buildGguf, buildSafetensors } from "./harness/checkpoint-builder";
 import { folderDesc, type FolderSpec } from "./harness/model-folder";
 
 const REQUIRE = process.env.NORMLINT_REQUIRE_GPU === "1";
@@ -86,6 +86,38 @@ describe("normlint verify on CPU", () => {
     const empty = join(root, "empty");
     mkdirSync(empty, { recursive: true });
     expect((await verify([empty])).stderr).toMatch(/no config.json/);
+    expect((await verify([gemma, "--dtype", "f64"])).stderr).toMatch(/--dtype must be one of f32, f16, bf16, not f64/);
+  });
+
+  it("--dtype bf16 runs the comparison in emulated bf16 and says so", async () => {
+    const f32 = JSON.parse((await verify([llamaWithGemma, "--cpu", "--json", "--rows", "2"])).stdout) as VerifyJson;
+    const r = await verify([llamaWithGemma, "--cpu", "--json", "--rows", "2", "--dtype", "bf16"]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout) as VerifyJson;
+    expect(j.result.plan.precision.dtype).toBe("bf16");
+    expect(j.result.verdict.kind).toBe("offset-missing");
+    // bf16 rounding moves the figures, but not the story.
+    expect(j.result.tensors[0].relL2).not.toBe(f32.result.tensors[0].relL2);
+    expect(Math.abs(j.result.tensors[0].relL2 - f32.result.tensors[0].relL2)).toBeLessThan(0.05);
+    expect((await verify([llamaWithGemma, "--cpu", "--dtype", "bf16"])).stdout).toMatch(/cast order \w+; bf16/);
+  });
+
+  it("a GGUF folder without config.json: the family and eps from its metadata, llama.cpp's folded convention", async () => {
+    const dir = join(root, "gguf-only");
+    mkdirSync(dir, { recursive: true });
+    const tensors: Record<string, { type: string; dims: number[]; fill: "gemma-like" }> = { "output_norm.weight": { type: "F32", dims: [64], fill: "gemma-like" } };
+    for (let i = 0; i < 4; i++) tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [64], fill: "gemma-like" };
+    writeFileSync(join(dir, "model.gguf"), buildGguf({ metadata: { "general.architecture": "gemma2", "gemma2.attention.layer_norm_rms_epsilon": { type: "f32", value: 2 ** -18 } }, tensors }));
+    const r = await verify([dir, "--cpu", "--json"]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout) as VerifyJson;
+    expect(j.result.plan.family).toBe("gemma2");
+    expect(j.result.plan.eps).toBe(2 ** -18);
+    expect(j.result.tensors).toHaveLength(5);
+    expect(j.result.tensors[0]).toMatchObject({ declared: "rmsnorm", alternative: "rmsnorm-offset" });
+    // Weights near 0 in a GGUF that llama.cpp reads as x * w: the converter did not fold the +1.
+    expect(j.result.verdict.kind).toBe("offset-missing");
+    expect(r.code).toBe(1);
   });
 });
 

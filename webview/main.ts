@@ -9,10 +9,11 @@ import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-ring/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
 import "@vscode-elements/elements/dist/vscode-textfield/index.js";
-import { cpuExec, type LabExec, type LabPlan, type LabResult, runComparison } from "../src/engine/lab";
+import { cpuExec, type LabExec, type LabInput, labInput, type LabPlan, type LabResult, runComparison } from "../src/engine/lab";
+import type { Dtype } from "../src/engine/numerics/norms";
 import { gpuExec } from "../src/gpu/lab-exec";
 import { acquireGpu, type GpuAcquisition } from "../src/gpu/runner";
-import { type FromWebview, type LabState, planFromWire, validateState, validateToWebview } from "../src/protocol";
+import { type FromWebview, type LabState, planFromWire, type ToWebview, validateState, validateToWebview, type WireCandidate } from "../src/protocol";
 import { renderResult, renderStatus, type StatusView } from "./ui/render";
 
 interface VsCodeApi {
@@ -28,6 +29,11 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 let plan: LabPlan | undefined;
 let folder = "";
 let gpu: Promise<GpuAcquisition> | undefined;
+let candidates: WireCandidate[] = [];
+/** The picked activation rows, once the extension has read them; keyed by "file\ntensor". */
+let picked: { key: string; rows: number; input: LabInput } | undefined;
+/** The run waiting for activation rows the extension is reading. */
+let waiting: { key: string; forceCpu: boolean } | undefined;
 
 function post(m: FromWebview): void {
   vscode.postMessage(m);
@@ -50,17 +56,36 @@ function numberField(id: string, fallback: number): number {
   return Number.isFinite(v) ? v : fallback;
 }
 
+function selectValue(id: string): string {
+  return ($(id) as HTMLSelectElement).value ?? "";
+}
+
+const keyOf = (c: { file: string; tensor: string }) => `${c.file}\n${c.tensor}`;
+
 async function run(forceCpu: boolean): Promise<void> {
   if (!plan) return;
   $("error").hidden = true;
   const rows = Math.trunc(numberField("rows", plan.rows));
   const seed = Math.trunc(numberField("seed", plan.seed));
   const scale = numberField("scale", plan.scale);
-  const state = { folder, rows, seed, scale };
+  const dtype = (selectValue("dtype") || plan.precision.dtype) as Dtype;
+  const act = candidates.find((c) => keyOf(c) === selectValue("activations"));
+  const state: LabState = { folder, rows, seed, scale, dtype, ...(act ? { activations: { file: act.file, tensor: act.tensor } } : {}) };
   const valid = validateState(state);
   if (!valid.ok) return showError(`rows must be 1 to 65536, seed 0 to 4294967295 and scale above 0 (${valid.error})`);
-  plan = { ...plan, rows, seed, scale };
+  plan = { ...plan, rows, seed, scale, precision: { ...plan.precision, dtype } };
   vscode.setState(state);
+  let input: LabInput | undefined;
+  if (act) {
+    // The extension reads the picked tensor's leading rows (ranged reads) and answers with them.
+    if (picked?.key !== keyOf(act) || picked.rows < rows) {
+      waiting = { key: keyOf(act), forceCpu };
+      post({ type: "readActivations", file: act.file, tensor: act.tensor, rows });
+      $("busy").hidden = false;
+      return;
+    }
+    input = picked.input;
+  }
   const a = await probe();
   let exec: LabExec = cpuExec;
   let status: StatusView;
@@ -73,7 +98,7 @@ async function run(forceCpu: boolean): Promise<void> {
   try {
     const pick = ($("tensor") as HTMLSelectElement).value;
     const p = pick && pick !== "*" ? { ...plan, tensors: plan.tensors.filter((t) => t.name === pick) } : plan;
-    const result: LabResult = await runComparison(p, exec);
+    const result: LabResult = await runComparison(p, exec, input);
     renderResult($("result"), result, () => post({ type: "showProblems" }));
     post({ type: "result", folder, backend: result.backend, verified: result.verified, verdict: result.verdict.text });
   } catch (e) {
@@ -99,20 +124,65 @@ function fillTensorPicker(p: LabPlan): void {
   (select as HTMLSelectElement).value = "*";
 }
 
+function fillActivationPicker(list: WireCandidate[], chosen: string): void {
+  const select = $("activations");
+  select.replaceChildren();
+  const gauss = document.createElement("vscode-option");
+  gauss.setAttribute("value", "");
+  gauss.textContent = "Seeded Gaussian rows";
+  select.append(gauss);
+  for (const c of list) {
+    const o = document.createElement("vscode-option");
+    o.setAttribute("value", keyOf(c));
+    o.textContent = `${c.tensor} [${c.shape.join(", ")}] ${c.dtype} (${decodeURIComponent(c.file.split("/").pop() ?? c.file)})`;
+    select.append(o);
+  }
+  (select as HTMLSelectElement).value = list.some((c) => keyOf(c) === chosen) ? chosen : "";
+}
+
+function receiveActivations(m: Extract<ToWebview, { type: "activations" }>): void {
+  const key = keyOf(m);
+  const input = labInput(m.label, new Float32Array(m.data), m.shape);
+  const w = waiting;
+  waiting = undefined;
+  if (typeof input === "string") {
+    $("busy").hidden = true;
+    return showError(input);
+  }
+  picked = { key, rows: m.shape.length > 1 ? m.shape[0] : 1, input };
+  // Fewer rows than asked means the tensor has no more: do not ask again.
+  picked.rows = Math.max(picked.rows, Math.trunc(numberField("rows", 1)));
+  if (w?.key === key) void run(w.forceCpu);
+}
+
 window.addEventListener("message", (event: MessageEvent) => {
   const v = validateToWebview(event.data);
   if (!v.ok) return showError(`normlint: ignored a malformed message from the extension: ${v.error}`);
   const m = v.value;
-  if (m.type === "error") return showError(m.message);
+  if (m.type === "error") {
+    waiting = undefined;
+    $("busy").hidden = true;
+    return showError(m.message);
+  }
+  if (m.type === "activations") return receiveActivations(m);
   folder = m.folder;
   plan = planFromWire(m.plan);
+  candidates = m.candidates ?? [];
+  picked = undefined;
   const saved = validateState(vscode.getState());
-  if (saved.ok && saved.value.folder === folder) plan = { ...plan, rows: saved.value.rows, seed: saved.value.seed, scale: saved.value.scale };
-  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"} (${plan.declaredText}), eps ${plan.eps}, ${plan.precision.dtype}, cast order ${plan.precision.cast}`;
+  let chosen = "";
+  if (saved.ok && saved.value.folder === folder) {
+    const s = saved.value;
+    plan = { ...plan, rows: s.rows, seed: s.seed, scale: s.scale, precision: { ...plan.precision, dtype: s.dtype ?? plan.precision.dtype } };
+    if (s.activations) chosen = keyOf(s.activations);
+  }
+  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"} (${plan.declaredText}), eps ${plan.eps}, cast order ${plan.precision.cast}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
   ($("rows") as HTMLInputElement).value = String(plan.rows);
   ($("seed") as HTMLInputElement).value = String(plan.seed);
   ($("scale") as HTMLInputElement).value = String(plan.scale);
+  ($("dtype") as HTMLSelectElement).value = plan.precision.dtype;
   fillTensorPicker(plan);
+  fillActivationPicker(candidates, chosen);
   void run(false);
 });
 

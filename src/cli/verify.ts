@@ -13,6 +13,7 @@ import { type ModelFolderInput, readModelFolder } from "../engine/folder";
 import { cpuExec, type LabExec, type LabInput, labInput, type LabResult, percent, runComparison } from "../engine/lab";
 import { readSafetensorsHeader, readTensor } from "../engine/parsers/safetensors";
 import { planComparison, readLabTensors } from "../engine/lab-plan";
+import { type Dtype, DTYPES } from "../engine/numerics/norms";
 import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser } from "../engine/python";
 import { defaultSettings } from "../engine/settings";
 import { gpuExec } from "../gpu/lab-exec";
@@ -20,7 +21,7 @@ import { acquireNodeGpu } from "../gpu/node";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { loadPythonWasm } from "./wasm";
 
-const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
+const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--dtype f32|bf16|f16] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
 
 export interface VerifyJson {
   folder: string;
@@ -39,7 +40,7 @@ function positiveInt(name: string, v: string | undefined, def: number): number {
 
 /** Runs `normlint verify`; `args` are the arguments after `verify`. */
 export async function verifyCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let values: { json?: boolean; rows?: string; seed?: string; scale?: string; activations?: string; cpu?: boolean; help?: boolean };
+  let values: { json?: boolean; rows?: string; seed?: string; scale?: string; dtype?: string; activations?: string; cpu?: boolean; help?: boolean };
   let positionals: string[];
   let rows: number;
   let seed: number;
@@ -48,7 +49,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     ({ values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: "boolean" }, rows: { type: "string" }, seed: { type: "string" }, scale: { type: "string" }, activations: { type: "string" }, cpu: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: { json: { type: "boolean" }, rows: { type: "string" }, seed: { type: "string" }, scale: { type: "string" }, dtype: { type: "string" }, activations: { type: "string" }, cpu: { type: "boolean" }, help: { type: "boolean", short: "h" } },
     }));
     if (values.help) return out(USAGE), 0;
     if (positionals.length !== 1) throw new Error(positionals.length ? "verify takes one model folder" : "verify needs a model folder");
@@ -57,6 +58,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed must be an integer from 0 to 4294967295, not ${values.seed}`);
     scale = values.scale === undefined ? 1 : Number(values.scale);
     if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--scale must be a positive number, not ${values.scale}`);
+    if (values.dtype !== undefined && !(DTYPES as readonly string[]).includes(values.dtype)) throw new Error(`--dtype must be one of ${DTYPES.join(", ")}, not ${values.dtype}`);
     if (values.activations !== undefined && !/^.+\.safetensors:.+$/.test(values.activations)) throw new Error(`--activations takes <file.safetensors>:<tensor>, not ${values.activations}`);
   } catch (e) {
     err(`normlint verify: ${(e as Error).message}\n${USAGE}`);
@@ -78,17 +80,17 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     const input: ModelFolderInput = { dir, safetensors: [], gguf: [], pickles: [] };
     if (names.includes("config.json")) input.config = { path: join(dir, "config.json"), bytes: await readFile(join(dir, "config.json")) };
     if (names.includes("model.safetensors.index.json")) input.index = { path: join(dir, "model.safetensors.index.json"), bytes: await readFile(join(dir, "model.safetensors.index.json")) };
-    for (const n of names.filter((n) => n.endsWith(".safetensors"))) {
+    for (const n of names.filter((n) => n.endsWith(".safetensors") || n.endsWith(".gguf"))) {
       const src = await openFileSource(join(dir, n));
       opened.push(src);
-      input.safetensors.push({ path: src.path, source: src });
+      (n.endsWith(".gguf") ? input.gguf : input.safetensors).push({ path: src.path, source: src });
     }
-    if (!input.config) {
-      err(`normlint verify: ${dir} has no config.json, so there is no declared convention to verify\n`);
+    if (!input.config && !input.gguf.length) {
+      err(`normlint verify: ${dir} has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to verify\n`);
       return 2;
     }
-    if (!input.safetensors.length) {
-      err(`normlint verify: ${dir} has no .safetensors files (GGUF and PyTorch files are not compared)\n`);
+    if (!input.safetensors.length && !input.gguf.length) {
+      err(`normlint verify: ${dir} has no .safetensors or .gguf files (PyTorch files are never unpickled)\n`);
       return 2;
     }
     const folder = await readModelFolder(input);
@@ -103,7 +105,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
       picked = read;
     }
     const modules = await readModules(dir, names, problems);
-    const plan = planComparison(folder, tensors, { rows, seed, scale }, modules);
+    const plan = planComparison(folder, tensors, { rows, seed, scale, dtype: values.dtype as Dtype | undefined }, modules);
     problems.push(...plan.notes);
 
     let exec: LabExec = cpuExec;

@@ -7,14 +7,24 @@ import type { ByteSource } from "./io";
 import { describeNorm } from "./knowledge/index";
 import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";
 import { castOrderOf, NORM_VARIANTS, type NormVariant } from "./numerics/norms";
-import { readTensor } from "./parsers/safetensors";
+import { readGgufTensor } from "./parsers/gguf";
+import { DECODED_DTYPES, readTensor } from "./parsers/safetensors";
 
 function epsOf(folder: ModelFolder): number {
   const f = folder.family;
   for (const [key, def] of Object.entries(f?.eps ?? {})) {
     const v = folder.textConfig[key];
     if (typeof v === "number" && v >= 0) return v;
+    if (!folder.config && folder.fromGguf) break;
     if (typeof def === "number") return def;
+  }
+  // A GGUF file without a config.json carries eps in its metadata ({arch}.attention.layer_norm_rms_epsilon).
+  if (!folder.config && folder.fromGguf) {
+    for (const c of folder.checkpoints) {
+      for (const [key, kv] of c.gguf?.metadata ?? []) {
+        if (/\.attention\.layer_norm(_rms)?_epsilon$/.test(key) && typeof kv.value === "number" && kv.value >= 0) return kv.value;
+      }
+    }
   }
   return f?.epsFixed ?? 1e-6;
 }
@@ -73,18 +83,22 @@ export function implementedVariant(modules: ModuleAnalysis[], declared: NormVari
 export function planComparison(folder: ModelFolder, tensors: Array<{ name: string; data: Float32Array }>, opts: LabOptions = {}, modules: ModuleAnalysis[] = []): LabPlan {
   const fam = folder.family;
   const notes: string[] = [];
-  const declared = declaredVariant(fam);
+  const family = declaredVariant(fam);
+  const declared = family && fam?.offset && folder.fromGguf && fam.gguf?.foldsOffset ? foldedVariant(family) : family;
   const rows = opts.rows ?? 8;
   const seed = opts.seed ?? 0;
   const scale = opts.scale ?? 1;
   const cast = (fam && castOrderOf(fam.cast)) ?? "gemma";
-  // NL303 reads GGUF files of folding families as storing 1 + w; the lab compares safetensors only.
-  const familyOffset = !!fam?.offset && !(folder.fromGguf && fam.gguf?.foldsOffset);
+  // llama.cpp's converter folds the +1 into GGUF norm weights of these families and its runtime
+  // computes x * w: that is the declared convention of a GGUF file, and adding the 1 again the
+  // mistake (NL303 reads GGUF files the same way).
+  const folded = !!fam?.offset && folder.fromGguf && !!fam.gguf?.foldsOffset;
+  const familyOffset = !!fam?.offset && !folded;
   const enc = folder.offset?.encoding ?? "unknown";
   const plan: LabPlan = {
     dir: folder.dir,
     family: fam?.modelType,
-    declaredText: fam ? describeNorm(fam) : "unknown family",
+    declaredText: fam ? (folded ? `${describeNorm(fam)}; GGUF stores 1 + w, so llama.cpp computes x * w` : describeNorm(fam)) : "unknown family",
     precision: { dtype: opts.dtype ?? "f32", cast },
     eps: epsOf(folder),
     rows,
@@ -99,7 +113,7 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
   if (!fam) notes.push("config.json names no model family normlint knows, so there is no declared convention to compare");
   else if (!declared) notes.push(`${fam.modelType}'s main norm (${describeNorm(fam)}) is not one the kernels compute`);
   if (!declared) return plan;
-  const alt = alternativeVariant(declared);
+  const alt = family && declared !== family ? { variant: family, label: "with the +1 added again (x * (1 + w))" } : alternativeVariant(declared);
   const impl = implementedVariant(modules, declared, notes);
   if (impl) plan.implementedText = impl.where;
   const biases = new Map(tensors.filter((t) => t.name.endsWith(".bias")).map((t) => [t.name.slice(0, -".bias".length), t.data]));
@@ -132,9 +146,45 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
   return plan;
 }
 
+/** What a folding GGUF converter leaves to compute: the offset variant without its +1. */
+function foldedVariant(v: NormVariant): NormVariant {
+  return v === "rmsnorm-offset" ? "rmsnorm" : v === "layernorm1p" ? "layernorm" : v;
+}
+
+/** A tensor that can stand in for activations: rows of a norm's hidden size. */
+export interface ActivationCandidate {
+  file: string;
+  tensor: string;
+  shape: number[];
+  dtype: string;
+}
+
+/**
+ * The safetensors tensors of the folder whose last dimension is one of the norms' hidden sizes and
+ * that are not norm tensors themselves: an activation dump placed beside the checkpoint, or the
+ * embedding matrix, whose rows are what the first layer's norm really sees. At most `limit`,
+ * activation-like names (hidden, act, input) first, then embeddings, then the rest by name.
+ */
+export function activationCandidates(folder: ModelFolder, hiddenSizes: Iterable<number>, limit = 200): ActivationCandidate[] {
+  const sizes = new Set(hiddenSizes);
+  const norms = new Set(folder.normTensors.map((t) => t.name));
+  const out: ActivationCandidate[] = [];
+  for (const c of folder.checkpoints) {
+    for (const t of c.safetensors?.tensors ?? []) {
+      const last = t.shape[t.shape.length - 1];
+      if (!sizes.has(last) || norms.has(t.name) || !(DECODED_DTYPES as readonly string[]).includes(t.dtype)) continue;
+      if (t.shape.length < 2 && !/hidden|act|input/i.test(t.name)) continue;
+      out.push({ file: c.path, tensor: t.name, shape: t.shape, dtype: t.dtype });
+    }
+  }
+  const rank = (c: ActivationCandidate) => (/hidden|activation|acts?\b|input/i.test(c.tensor) ? 0 : /embed|wte|tok_emb/i.test(c.tensor) ? 1 : 2);
+  return out.sort((a, b) => rank(a) - rank(b) || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0)).slice(0, limit);
+}
+
 /**
  * Reads the norm tensors `readModelFolder` found (ranged reads of each tensor's bytes), with their
- * `.bias` tensors when the checkpoint has them. `sourceOf` maps a checkpoint path to its bytes.
+ * `.bias` tensors when the checkpoint has them, from safetensors or GGUF files. `sourceOf` maps a
+ * checkpoint path to its bytes.
  */
 export async function readLabTensors(folder: ModelFolder, sourceOf: (file: string) => ByteSource | undefined): Promise<{ tensors: Array<{ name: string; data: Float32Array }>; problems: string[] }> {
   const tensors: Array<{ name: string; data: Float32Array }> = [];
@@ -142,17 +192,19 @@ export async function readLabTensors(folder: ModelFolder, sourceOf: (file: strin
   for (const t of folder.normTensors) {
     const c = folder.checkpoints.find((k) => k.path === t.file);
     const src = sourceOf(t.file);
-    if (!c?.safetensors || !src) {
-      problems.push(`${t.name}: ${t.file} is not a readable safetensors file`);
+    const st = c?.safetensors;
+    const gg = c?.gguf;
+    if ((!st && !gg) || !src) {
+      problems.push(`${t.name}: ${t.file} is not a readable checkpoint`);
       continue;
     }
     const names = [t.name];
     if (t.name.endsWith(".weight")) {
       const b = `${t.name.slice(0, -".weight".length)}.bias`;
-      if (c.safetensors.tensors.some((x) => x.name === b)) names.push(b);
+      if ((st?.tensors ?? gg?.tensors ?? []).some((x) => x.name === b)) names.push(b);
     }
     for (const name of names) {
-      const r = await readTensor(src, c.safetensors, name);
+      const r = st ? await readTensor(src, st, name) : await readGgufTensor(src, gg!, name);
       if (r.ok) tensors.push({ name, data: r.data });
       else problems.push(`${name}: ${r.message}`);
     }

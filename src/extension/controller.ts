@@ -899,7 +899,7 @@ export class Controller {
   private async normLab(): Promise<import("./norm-lab").NormLab> {
     if (!this.lab) {
       const { NormLab } = await import("./norm-lab");
-      this.lab ??= new NormLab(this.host);
+      this.lab ??= new NormLab(this.host, async () => this.pythonParser(await this.engine()));
     }
     return this.lab;
   }

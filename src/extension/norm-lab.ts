@@ -4,9 +4,11 @@
 // it with the tensors as ArrayBuffers; the page computes (GPU or CPU) and reports back. No vscode
 // import: the host supplies panels (types.ts PanelHost). The controller imports this module on
 // first use, and it imports the engine on first load, so activation evaluates neither.
-import { type FromWebview, type LabState, planToWire, type ToWebview, validateFromWebview, validateState } from "../protocol";
+import type { ModuleAnalysis, PythonParser } from "../engine/python";
+import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, validateFromWebview, validateState } from "../protocol";
 import type { ClosableSource, Host, PanelHandle, Uri } from "./types";
 import { joinUri } from "./uri";
+import { PROTOCOL_LIMITS } from "../generate/protocol-schema";
 
 import { NORM_LAB_VIEW_TYPE } from "./commands";
 
@@ -30,6 +32,8 @@ export function normLabHtml(o: { cspSource: string; nonce: string; scriptUri: st
   <label>Rows <vscode-textfield id="rows" type="number" min="1" value="8"></vscode-textfield></label>
   <label>Seed <vscode-textfield id="seed" type="number" min="0" value="0"></vscode-textfield></label>
   <label>Scale <vscode-textfield id="scale" type="number" value="1"></vscode-textfield></label>
+  <label>Precision <vscode-single-select id="dtype"><vscode-option value="f32">f32</vscode-option><vscode-option value="bf16">bf16 (emulated)</vscode-option><vscode-option value="f16">f16</vscode-option></vscode-single-select></label>
+  <label>Activations <vscode-single-select id="activations"><vscode-option value="">Seeded Gaussian rows</vscode-option></vscode-single-select></label>
   <vscode-button id="run">Run</vscode-button>
   <vscode-button id="run-cpu" secondary>Run on CPU</vscode-button>
   <vscode-progress-ring id="busy" hidden></vscode-progress-ring>
@@ -51,13 +55,22 @@ function nonce(): string {
 
 const DEFAULTS = { rows: 8, seed: 0, scale: 1 };
 
+/** Rows of a picked activation tensor read at most (the page uses `rows` of them). */
+const MAX_ACTIVATION_ROWS = 4096;
+
 export class NormLab {
   private panel?: PanelHandle;
   private folder?: Uri;
   private state: LabState | undefined;
   private ready = false;
+  /** The activation tensors last offered: the page may ask for these and no others. */
+  private candidates: WireCandidate[] = [];
 
-  constructor(private readonly host: Host) {}
+  /** `parser` gives the Python parser the controller shares, for the folder's modeling code. */
+  constructor(
+    private readonly host: Host,
+    private readonly parser?: () => Promise<PythonParser>,
+  ) {}
 
   /** Opens the panel on `folder` (a model folder's URI), or focuses it and loads the folder. */
   createOrShow(folder: Uri): void {
@@ -112,6 +125,9 @@ export class NormLab {
       case "result":
         this.host.log.info(`Norm Lab ${m.folder}: ${m.backend === "gpu" ? (m.verified ? "GPU-verified" : "GPU, NOT verified") : "CPU (not GPU-verified)"}: ${m.verdict}`);
         break;
+      case "readActivations":
+        void this.sendActivations(m.file, m.tensor, m.rows);
+        break;
       case "showProblems":
         this.host.panels?.showProblems();
         break;
@@ -130,37 +146,93 @@ export class NormLab {
     if (!this.ready || !this.folder) return;
     const folder = this.folder;
     try {
-      const plan = await this.plan(folder);
+      const { plan, candidates } = await this.plan(folder);
       if (folder !== this.folder) return;
-      await this.post({ type: "load", folder: this.host.displayPath(folder), plan: planToWire(plan) });
+      this.candidates = candidates;
+      await this.post({ type: "load", folder: this.host.displayPath(folder), plan: planToWire(plan), candidates });
     } catch (e) {
       await this.post({ type: "error", message: `Cannot read ${this.host.displayPath(folder)}: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 
   private async plan(folder: Uri) {
-    const [{ readModelFolder }, { planComparison, readLabTensors }] = await Promise.all([import("../engine/folder"), import("../engine/lab-plan")]);
+    const [{ readModelFolder }, { activationCandidates, planComparison, readLabTensors }] = await Promise.all([import("../engine/folder"), import("../engine/lab-plan")]);
     const entries = await this.host.readDirectory(folder);
     const child = (name: string) => joinUri(folder, name);
     const names = entries.filter(([, t]) => t === "file").map(([n]) => n).sort();
-    if (!names.includes("config.json")) throw new Error("the folder has no config.json, so there is no declared convention to compare");
-    const configBytes = await this.host.readFile(child("config.json"));
-    if (!configBytes) throw new Error("config.json could not be read");
-    const opened: Array<{ path: string; source: ClosableSource }> = [];
+    const hasGguf = names.some((n) => n.endsWith(".gguf"));
+    if (!names.includes("config.json") && !hasGguf) throw new Error("the folder has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to compare");
+    const configBytes = names.includes("config.json") ? await this.host.readFile(child("config.json")) : undefined;
+    if (names.includes("config.json") && !configBytes) throw new Error("config.json could not be read");
+    const safetensors: Array<{ path: string; source: ClosableSource }> = [];
+    const gguf: Array<{ path: string; source: ClosableSource }> = [];
     try {
-      for (const n of names.filter((n) => n.endsWith(".safetensors"))) {
-        const source = await this.host.openSource(child(n));
-        if (source) opened.push({ path: child(n), source });
+      for (const n of names) {
+        const list = n.endsWith(".safetensors") ? safetensors : n.endsWith(".gguf") ? gguf : undefined;
+        const source = list && (await this.host.openSource(child(n)));
+        if (list && source) list.push({ path: child(n), source });
       }
-      if (!opened.length) throw new Error("no .safetensors file could be read (checkpoints are read from disk only; GGUF and PyTorch files are not compared)");
-      const model = await readModelFolder({ dir: folder, config: { path: child("config.json"), bytes: configBytes }, safetensors: opened, gguf: [], pickles: [] });
+      if (!safetensors.length && !gguf.length) throw new Error("no .safetensors or .gguf file could be read (checkpoints are read from disk only; PyTorch files are never unpickled)");
+      const modules = await this.modules(names.filter((n) => n.endsWith(".py")).map(child));
+      const model = await readModelFolder({ dir: folder, ...(configBytes ? { config: { path: child("config.json"), bytes: configBytes } } : {}), safetensors, gguf, pickles: [] });
+      const opened = [...safetensors, ...gguf];
       const { tensors, problems } = await readLabTensors(model, (file) => opened.find((o) => o.path === file)?.source);
       const s = this.state ?? DEFAULTS;
-      const plan = planComparison(model, tensors, { rows: s.rows, seed: s.seed, scale: s.scale });
-      plan.notes.push(...problems);
-      return plan;
+      const plan = planComparison(model, tensors, { rows: s.rows, seed: s.seed, scale: s.scale, dtype: this.state?.dtype }, modules.analyses);
+      plan.notes.push(...problems, ...modules.notes);
+      const candidates = activationCandidates(model, new Set(plan.tensors.map((t) => t.hidden)), PROTOCOL_LIMITS.candidates);
+      return { plan, candidates };
     } finally {
-      await Promise.all(opened.map((o) => o.source.close()));
+      await Promise.all([...safetensors, ...gguf].map((o) => o.source.close()));
+    }
+  }
+
+  /** The analyses of the folder's modeling code (never run: parsed by tree-sitter). */
+  private async modules(files: Uri[]): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
+    const analyses: ModuleAnalysis[] = [];
+    const notes: string[] = [];
+    if (!files.length || !this.parser) return { analyses, notes };
+    let parser: PythonParser;
+    try {
+      parser = await this.parser();
+    } catch (e) {
+      notes.push(`the modeling code was not read: ${e instanceof Error ? e.message : String(e)}`);
+      return { analyses, notes };
+    }
+    const [{ lintPython }, { defaultSettings }] = await Promise.all([import("../engine/python"), import("../engine/settings")]);
+    for (const f of files) {
+      const bytes = await this.host.readFile(f);
+      if (!bytes) {
+        notes.push(`${this.host.displayPath(f)} could not be read`);
+        continue;
+      }
+      const r = lintPython({ path: this.host.displayPath(f), bytes }, defaultSettings(), parser, { prefilter: true });
+      if (r.module) analyses.push(r.module);
+    }
+    return { analyses, notes };
+  }
+
+  /** Reads the leading rows of an offered activation tensor and sends them; errors go to the panel. */
+  private async sendActivations(file: string, tensor: string, rows: number): Promise<void> {
+    if (!this.candidates.some((c) => c.file === file && c.tensor === tensor)) {
+      await this.post({ type: "error", message: `The Norm Lab did not offer \`${tensor}\` in ${file}; pick one of the listed activation tensors.` });
+      return;
+    }
+    const fail = (why: string) => this.post({ type: "error", message: `Cannot read activations \`${tensor}\` from ${this.host.displayPath(file)}: ${why}` });
+    const source = await this.host.openSource(file);
+    if (!source) return void (await fail("the file could not be opened"));
+    try {
+      const [{ readSafetensorsHeader, readTensor }] = await Promise.all([import("../engine/parsers/safetensors")]);
+      const h = await readSafetensorsHeader(source);
+      if (!h.ok) return void (await fail(h.problems[0]?.message ?? "invalid safetensors header"));
+      const r = await readTensor(source, h.header, tensor, { firstRows: Math.min(rows, MAX_ACTIVATION_ROWS) });
+      if (!r.ok) return void (await fail(r.message));
+      const data = r.data.slice().buffer as ArrayBuffer;
+      await this.post({ type: "activations", file, tensor, label: `\`${tensor}\` in ${this.host.displayPath(file)}`, shape: r.shape, data });
+    } catch (e) {
+      await fail(e instanceof Error ? e.message : String(e));
+    } finally {
+      await source.close();
     }
   }
 

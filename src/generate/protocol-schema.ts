@@ -8,13 +8,15 @@ import { NORM_VARIANTS } from "../engine/numerics/norms";
 import { CAST_ORDERS, DTYPES } from "../engine/numerics/norms";
 
 /** Caps that keep a malformed or hostile message from costing time or memory. */
-export const PROTOCOL_LIMITS = { tensors: 4096, notes: 256, text: 65536, hidden: 1 << 20, rows: 65536 } as const;
+export const PROTOCOL_LIMITS = { tensors: 4096, notes: 256, text: 65536, hidden: 1 << 20, rows: 65536, candidates: 256 } as const;
 
 const text = { type: "string", maxLength: PROTOCOL_LIMITS.text };
 const variant = { enum: Object.keys(NORM_VARIANTS) };
 const u32 = { type: "integer", minimum: 0, maximum: 0xffffffff };
 const rows = { type: "integer", minimum: 1, maximum: PROTOCOL_LIMITS.rows };
 const scale = { type: "number", exclusiveMinimum: 0 };
+/** An activation tensor the user picked: a file of the folder (as the candidates name it) and a tensor. */
+const activationRef = { type: "object", additionalProperties: false, required: ["file", "tensor"], properties: { file: text, tensor: text } };
 
 function message(type: string, properties: Record<string, unknown> = {}, optional: string[] = []): Record<string, unknown> {
   const required = ["type", ...Object.keys(properties).filter((k) => !optional.includes(k))];
@@ -79,9 +81,21 @@ export function protocolSchema(): Record<string, unknown> {
     $defs: {
       tensor,
       plan,
-      toWebview: byType([message("load", { folder: text, plan: { $ref: "#/$defs/plan" } }), message("error", { message: text })]),
+      candidate: {
+        type: "object",
+        additionalProperties: false,
+        required: ["file", "tensor", "shape", "dtype"],
+        properties: { file: text, tensor: text, shape: { type: "array", maxItems: 16, items: u32 }, dtype: text },
+      },
+      activationRef,
+      toWebview: byType([
+        message("load", { folder: text, plan: { $ref: "#/$defs/plan" }, candidates: { type: "array", maxItems: PROTOCOL_LIMITS.candidates, items: { $ref: "#/$defs/candidate" } } }, ["candidates"]),
+        message("activations", { file: text, tensor: text, label: text, shape: { type: "array", minItems: 1, maxItems: 16, items: u32 }, data: { arrayBuffer: true } }),
+        message("error", { message: text }),
+      ]),
       fromWebview: byType([
         message("ready"),
+        message("readActivations", { file: text, tensor: text, rows }),
         message("result", { folder: text, backend: { enum: ["gpu", "cpu"] }, verified: { type: "boolean" }, verdict: text }),
         message("showProblems"),
         message("error", { message: text }),
@@ -90,7 +104,7 @@ export function protocolSchema(): Record<string, unknown> {
         type: "object",
         additionalProperties: false,
         required: ["folder", "rows", "seed", "scale"],
-        properties: { folder: text, rows, seed: u32, scale },
+        properties: { folder: text, rows, seed: u32, scale, dtype: { enum: [...DTYPES] }, activations: activationRef },
       },
     },
   };

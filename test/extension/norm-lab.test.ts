@@ -1,12 +1,14 @@
 // The Norm Lab panel host with a fake panel: the command opens it on a model folder, the page's
 // "ready" brings the plan with the tensors as ArrayBuffers (validated as the page validates it),
 // the HTML has a nonce CSP and only bundle URIs, bad messages are refused, and revive restores.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Controller } from "../../src/extension/controller";
 import type { PanelHandle, PanelHost } from "../../src/extension/types";
 import { cpuExec, runComparison } from "../../src/engine/lab";
 import { planFromWire, type ToWebview, validateFromWebview, validateToWebview } from "../../src/protocol";
-import { buildSafetensors } from "../harness/checkpoint-builder";
+import { buildGguf, buildSafetensors } from "../harness/checkpoint-builder";
 import { folderDesc } from "../harness/model-folder";
 import { FakeHost, ROOT } from "./fake-host";
 
@@ -91,7 +93,7 @@ describe("Norm Lab panel", () => {
     panels[0].send({ type: "ready" });
     const msg = (await until(() => panels[0].sent[0])) as ToWebview;
     expect(msg).toMatchObject({ type: "error" });
-    expect((msg as { message: string }).message).toMatch(/no config.json/);
+    expect((msg as { message: string }).message).toMatch(/no config.json \(nor a GGUF file/);
   });
 
   it("revives from the saved state, and refuses a bad one", async () => {
@@ -105,6 +107,60 @@ describe("Norm Lab panel", () => {
     const bad = new FakePanel();
     await controller.reviveNormLab(bad, { folder: 1 });
     expect(bad.sent[0]).toMatchObject({ type: "error" });
+  });
+
+  it("reads the folder's modeling code (never run) and names the convention it implements", async () => {
+    const { panels, controller, host } = setup();
+    // A Llama-style RMSNorm fixture with Gemma's offset added: x * (1 + w).
+    const fixture = readFileSync(join(__dirname, "..", "fixtures", "norm-cast-order-mismatch", "clean.py"), "utf8");
+    host.file("m/modeling_llama.py", fixture.replace("Olmo2RMSNorm", "LlamaRMSNorm").replace("(self.weight * hidden_states)", "((1.0 + self.weight) * hidden_states)"));
+    await controller.commands["normlint.openNormLab"](`${ROOT}/m`);
+    panels[0].send({ type: "ready" });
+    const msg = (await until(() => panels[0].sent[0])) as ToWebview;
+    if (msg.type !== "load") throw new Error(JSON.stringify(msg));
+    expect(msg.plan.implementedText).toBe("LlamaRMSNorm in modeling_llama.py");
+    expect(msg.plan.tensors[0]).toMatchObject({ declared: "rmsnorm", implemented: "rmsnorm-offset" });
+    const r = await runComparison(planFromWire(msg.plan), cpuExec);
+    expect(r.verdict.implementationDiffers).toBe(true);
+  });
+
+  it("offers activation tensors and answers the page's request with their leading rows; refuses others", async () => {
+    const { panels, controller, host } = setup();
+    const acts = buildSafetensors({ tensors: { hidden_states: { dtype: "F32", shape: [5, 64], values: Array.from({ length: 320 }, (_, i) => i / 10) } } });
+    host.file("m/activations.safetensors", acts.bytes);
+    await controller.commands["normlint.openNormLab"](`${ROOT}/m`);
+    const panel = panels[0];
+    panel.send({ type: "ready" });
+    const msg = (await until(() => panel.sent[0])) as ToWebview;
+    if (msg.type !== "load") throw new Error(JSON.stringify(msg));
+    expect(msg.candidates!.map((c) => c.tensor)).toEqual(["hidden_states", "model.embed_tokens.weight"]);
+    const c = msg.candidates![0];
+    expect(c).toMatchObject({ file: `${ROOT}/m/activations.safetensors`, shape: [5, 64], dtype: "F32" });
+    panel.send({ type: "readActivations", file: c.file, tensor: c.tensor, rows: 3 });
+    const answer = (await until(() => panel.sent[1])) as ToWebview;
+    const v = validateToWebview(answer);
+    if (!v.ok || v.value.type !== "activations") throw new Error(JSON.stringify(answer));
+    expect(v.value.shape).toEqual([3, 64]);
+    expect(Array.from(new Float32Array(v.value.data).subarray(0, 3))).toEqual([0, 0.1, 0.2].map((x) => Math.fround(x)));
+    // A tensor the panel did not offer (a path outside the folder, or a norm weight) is refused.
+    panel.send({ type: "readActivations", file: `${ROOT}/other/secret.safetensors`, tensor: "x", rows: 3 });
+    const refused = (await until(() => panel.sent[2])) as ToWebview;
+    expect(refused).toMatchObject({ type: "error" });
+    expect((refused as { message: string }).message).toMatch(/did not offer `x`/);
+  });
+
+  it("opens a GGUF-only folder (family and eps from the GGUF metadata)", async () => {
+    const { panels, controller, host } = setup();
+    const tensors: Record<string, { type: string; dims: number[]; fill: "llama-like" }> = { "output_norm.weight": { type: "F32", dims: [32], fill: "llama-like" } };
+    for (let i = 0; i < 4; i++) tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [32], fill: "llama-like" };
+    host.file("g/model.gguf", buildGguf({ metadata: { "general.architecture": "gemma" }, tensors }));
+    await controller.commands["normlint.openNormLab"](`${ROOT}/g`);
+    panels[0].send({ type: "ready" });
+    const msg = (await until(() => panels[0].sent[0])) as ToWebview;
+    if (msg.type !== "load") throw new Error(JSON.stringify(msg));
+    expect(msg.plan.family).toBe("gemma");
+    expect(msg.plan.tensors).toHaveLength(5);
+    expect((await runComparison(planFromWire(msg.plan), cpuExec)).verdict.kind).toBe("consistent");
   });
 
   it("validators refuse malformed messages", () => {

@@ -61,7 +61,7 @@ export function renderResult(box: HTMLElement, r: LabResult, showProblems: () =>
   verdict.append(h("h2", undefined, r.verdict.text));
   const label = r.backend === "gpu" ? (r.verified ? "GPU-verified" : "GPU, NOT verified") : "CPU (not GPU-verified)";
   const sub = h("p", "figures");
-  sub.textContent = `${label}${r.worst ? `: worst ${fmt(r.worst.maxUlp, 2)} ULP, max abs ${r.worst.maxAbs.toExponential(2)}, max rel ${r.worst.maxRel.toExponential(2)}` : ""}; ${r.tensors.length} tensors, ${r.plan.rows} rows of N(0, ${r.plan.scale}) with seed ${r.plan.seed}, ${r.ms.toFixed(0)} ms. Stored weights: ${r.plan.stored} (${r.plan.storedReason}).`;
+  sub.textContent = `${label}${r.worst ? `: worst ${fmt(r.worst.maxUlp, 2)} ULP, max abs ${r.worst.maxAbs.toExponential(2)}, max rel ${r.worst.maxRel.toExponential(2)}` : ""}; ${r.tensors.length} tensors in ${r.plan.precision.dtype}${r.plan.precision.dtype === "f32" ? "" : ` (cast order ${r.plan.precision.cast})`}, ${r.activations ?? `${r.plan.rows} rows of N(0, ${r.plan.scale}) with seed ${r.plan.seed}`}, ${r.ms.toFixed(0)} ms. Stored weights: ${r.plan.stored} (${r.plan.storedReason}).`;
   verdict.append(sub);
   if (r.verdict.kind === "offset-missing" || r.verdict.kind === "offset-twice") {
     const link = h("vscode-button" as "button", undefined, "Show the diagnostics (NL303)");
@@ -74,7 +74,8 @@ export function renderResult(box: HTMLElement, r: LabResult, showProblems: () =>
 
   const table = h("table", "figures-table");
   const head = h("tr");
-  for (const c of ["tensor", "hidden", "declared", "alternative", "rel L2", "cosine", "max diff", "near 0 / near 1", "verification", "ms"]) head.append(h("th", undefined, c));
+  const code = r.tensors.some((t) => t.implemented);
+  for (const c of ["tensor", "hidden", "declared", "alternative", "rel L2", "cosine", "max diff", "near 0 / near 1", ...(code ? ["modeling code"] : []), "verification", "ms"]) head.append(h("th", undefined, c));
   table.append(h("thead"));
   table.tHead!.append(head);
   const body = h("tbody");
@@ -96,6 +97,7 @@ export function renderResult(box: HTMLElement, r: LabResult, showProblems: () =>
       h("td", "num", fmt(t.cosine, 4)),
       h("td", "num", fmt(t.maxAbsDiff)),
       h("td", "num", `${percent(t.histogram.fracNear0)} / ${percent(t.histogram.fracNear1)}`),
+      ...(code ? [h("td", undefined, t.implemented ? `${t.implemented.variant}${t.implemented.variant === t.declared ? "" : ` (rel L2 ${percent(t.implemented.relL2)})`}` : "")] : []),
       verificationCell(t),
       h("td", "num", t.ms.toFixed(1)),
     );

@@ -438,12 +438,22 @@ function findTensor(header: SafetensorsHeader, name: string): SafetensorsTensor 
 
 /**
  * Reads one tensor's bytes (only its range) and decodes a float dtype to float32. Tensors over
- * `maxBytes` (default 64 MiB) are not read; the result says so.
+ * `maxBytes` (default 64 MiB) are not read; the result says so. `firstRows` reads only the leading
+ * rows (of the last dimension's length), so activations can be sampled from a large tensor such as
+ * an embedding matrix; the result's shape is then `[rows, last]`.
  */
-export async function readTensor(src: ByteSource, header: SafetensorsHeader, name: string, opts: { maxBytes?: number } = {}): Promise<TensorRead> {
+export async function readTensor(src: ByteSource, header: SafetensorsHeader, name: string, opts: { maxBytes?: number; firstRows?: number } = {}): Promise<TensorRead> {
   const t = findTensor(header, name);
   if (!t) return { ok: false, reason: "not-found", message: `no tensor \`${name}\` in the header` };
-  const length = t.end - t.begin;
+  let length = t.end - t.begin;
+  let shape = t.shape;
+  const last = t.shape[t.shape.length - 1];
+  const bits = SAFETENSORS_DTYPE_BITS[t.dtype];
+  if (opts.firstRows !== undefined && last > 0 && bits && (last * bits) % 8 === 0) {
+    const rows = Math.min(Math.max(0, Math.floor(opts.firstRows)), Math.floor(length / ((last * bits) / 8)));
+    length = (rows * last * bits) / 8;
+    shape = [rows, last];
+  }
   const cap = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   if (length > cap) {
     return { ok: false, reason: "too-large", message: `tensor \`${name}\` is ${formatBytes(length)}, over the ${formatBytes(cap)} read cap; not read` };
@@ -459,7 +469,7 @@ export async function readTensor(src: ByteSource, header: SafetensorsHeader, nam
     return { ok: false, reason: "read-error", message: `could not read tensor \`${name}\`: ${(err as Error).message}` };
   }
   if (!bytes) return { ok: false, reason: "truncated", message: `the file ended while tensor \`${name}\` was read` };
-  return { ok: true, data: decode(bytes), dtype: t.dtype, shape: t.shape };
+  return { ok: true, data: decode(bytes), dtype: t.dtype, shape };
 }
 
 const DECODERS: Record<string, (b: Uint8Array) => Float32Array> = {
