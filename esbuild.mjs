@@ -1,6 +1,6 @@
 // Builds everything: first the generator (schemas, rule docs, ajv validators, README table), then
 // the bundles: dist/cli.js (node), dist/bench.js (node), dist/extension.js (the VS Code extension,
-// node, `vscode` external; its engine is imported lazily, so activation evaluates only the thin layer).
+// node, `vscode` external) with its lazily required dist/extension-engine.js and dist/extension-lab.js.
 // dist/webview/main.js + style.css: the Norm Lab page (browser, ESM; the panel's CSP admits only these).
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -24,9 +24,26 @@ if (!existsSync(`${gen}/rule-docs.json`)) writeFileSync(`${gen}/rule-docs.json`,
 await esbuild.build({ ...common, entryPoints: ["src/generate/main.ts"], outfile: "dist/generate.cjs", format: "cjs", sourcemap: false });
 execFileSync(process.execPath, ["dist/generate.cjs", process.cwd()], { stdio: "inherit" });
 
+// The extension is three bundles so activation parses only the thin layer: the controller's
+// `import("./engine")` and `import("./norm-lab")` become requires of dist/extension-engine.js and
+// dist/extension-lab.js, loaded on the first lint and the first Norm Lab. (CommonJS has no code
+// splitting in esbuild, hence the plugin; the bundles share no mutable state. In the two bundles
+// that load chunks, import() is lowered to require, the way every extension host loads CommonJS;
+// not in the engine's, where web-tree-sitter's own import("module") must stay as it is.)
+const LAZY = { "./engine": "./extension-engine.js", "./norm-lab": "./extension-lab.js" };
+const lazyExtensionChunks = {
+  name: "lazy-extension-chunks",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(engine|norm-lab)$/ }, (a) => (/src[\\/]extension[\\/]/.test(a.importer) ? { path: LAZY[a.path], external: true } : undefined));
+  },
+};
+const requireChunks = { supported: { "dynamic-import": false } };
+const extension = { ...common, ...importMeta, format: "cjs", external: ["vscode"], banner: { js: cjsBanner }, minify: true, plugins: [lazyExtensionChunks] };
 await Promise.all([
   esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: true }),
-  esbuild.build({ ...common, ...importMeta, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", format: "cjs", external: ["vscode"], banner: { js: cjsBanner }, minify: true }),
+  esbuild.build({ ...extension, ...requireChunks, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js" }),
+  esbuild.build({ ...extension, entryPoints: ["src/extension/engine.ts"], outfile: "dist/extension-engine.js" }),
+  esbuild.build({ ...extension, ...requireChunks, entryPoints: ["src/extension/norm-lab.ts"], outfile: "dist/extension-lab.js" }),
   esbuild.build({ ...common, ...importMeta, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs", banner: { js: cjsBanner } }),
   esbuild.build({ bundle: true, platform: "browser", format: "esm", target: "es2022", entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", minify: true, logLevel: "warning", legalComments: "none" }),
   esbuild.build({ ...common, entryPoints: ["scripts/examples/build-weights.ts"], outfile: "dist/build-examples.js", format: "cjs", sourcemap: false }),

@@ -1,5 +1,5 @@
-// Everything heavy, loaded on first use with `import("./engine")` (esbuild keeps it in the one bundle
-// but evaluates it lazily): the engine and its knowledge base, jsonc-parser edits, the hovers. The
+// Everything heavy, loaded on first use with `import("./engine")` (its own bundle,
+// dist/extension-engine.js, so activation does not even parse it): the engine and its knowledge base, jsonc-parser edits, the hovers. The
 // Python parser's wasm is read only when a Python file or notebook is linted.
 import type { PythonParser } from "../engine/python";
 import { createPythonParser } from "../engine/python";
@@ -7,7 +7,9 @@ import { loadPythonWasm } from "../cli/wasm";
 
 export { fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
 export { fixPythonText, lintNotebook, lintPython } from "../engine/python";
-export { lintFolder } from "../engine/folder";
+export { lintFolder, readModelFolder } from "../engine/folder";
+export { activationCandidates, planComparison, readLabTensors } from "../engine/lab-plan";
+export { readSafetensorsHeader, readTensor } from "../engine/parsers/safetensors";
 export { ruleDocsUrl, ruleInfo } from "../engine/docs";
 export { knowledgeMeta, modelTypes } from "../engine/knowledge/index";
 export { rulePage } from "../generate/docs";

@@ -156,7 +156,7 @@ export class NormLab {
   }
 
   private async plan(folder: Uri) {
-    const [{ readModelFolder }, { activationCandidates, planComparison, readLabTensors }] = await Promise.all([import("../engine/folder"), import("../engine/lab-plan")]);
+    const { readModelFolder, activationCandidates, planComparison, readLabTensors } = await import("./engine");
     const entries = await this.host.readDirectory(folder);
     const child = (name: string) => joinUri(folder, name);
     const names = entries.filter(([, t]) => t === "file").map(([n]) => n).sort();
@@ -199,7 +199,7 @@ export class NormLab {
       notes.push(`the modeling code was not read: ${e instanceof Error ? e.message : String(e)}`);
       return { analyses, notes };
     }
-    const [{ lintPython }, { defaultSettings }] = await Promise.all([import("../engine/python"), import("../engine/settings")]);
+    const { lintPython, defaultSettings } = await import("./engine");
     for (const f of files) {
       const bytes = await this.host.readFile(f);
       if (!bytes) {
@@ -222,7 +222,7 @@ export class NormLab {
     const source = await this.host.openSource(file);
     if (!source) return void (await fail("the file could not be opened"));
     try {
-      const [{ readSafetensorsHeader, readTensor }] = await Promise.all([import("../engine/parsers/safetensors")]);
+      const { readSafetensorsHeader, readTensor } = await import("./engine");
       const h = await readSafetensorsHeader(source);
       if (!h.ok) return void (await fail(h.problems[0]?.message ?? "invalid safetensors header"));
       const r = await readTensor(source, h.header, tensor, { firstRows: Math.min(rows, MAX_ACTIVATION_ROWS) });

@@ -1,6 +1,6 @@
 // package.json as an extension manifest: the generated settings block, the command table,
 // activation, capabilities; and the layering (only host.ts touches vscode; activation loads no engine).
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configurationContribution } from "../../src/generate/settings";
@@ -57,6 +57,20 @@ describe("package.json", () => {
     const ignore = readFileSync(join(ROOT, ".vscodeignore"), "utf8").split("\n");
     expect(ignore).toContain("**");
     expect(ignore).toEqual(expect.arrayContaining(["!dist/extension.js", "!dist/*.wasm"]));
+  });
+
+  it("ships every lazily required bundle, and activation's bundle stays the thin layer", () => {
+    const ignore = readFileSync(join(ROOT, ".vscodeignore"), "utf8").split("\n");
+    const chunks = (file: string) => [...readFileSync(join(ROOT, "dist", file), "utf8").matchAll(/require\("\.\/([\w.-]+\.js)"\)/g)].map((m) => m[1]);
+    const main = chunks("extension.js");
+    expect([...new Set(main)].sort()).toEqual(["extension-engine.js", "extension-lab.js"]);
+    for (const c of [...main, ...chunks("extension-lab.js")]) {
+      expect(existsSync(join(ROOT, "dist", c)), c).toBe(true);
+      expect(ignore).toContain(`!dist/${c}`);
+    }
+    // The knowledge base lives in the engine bundle, not in the one activation parses.
+    expect(readFileSync(join(ROOT, "dist", "extension.js"), "utf8")).not.toContain("gemma3n");
+    expect(readFileSync(join(ROOT, "dist", "extension-engine.js"), "utf8")).toContain("gemma3n");
   });
 });
 
