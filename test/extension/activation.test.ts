@@ -42,14 +42,13 @@ function probe(...files: string[]): Probe {
 }
 
 describe("dist/extension.js", () => {
-  it("activates without loading the engine, and fast", () => {
+  it("activates without loading the engine", () => {
+    // Speed is measured by `npm run bench`; the figure is only reported here. What can fail: the
+    // engine evaluated at activation, or its bundle required by the thin one before the first lint.
     const runs = [probe(), probe(), probe()];
     const best = Math.min(...runs.map((r) => r.totalMs));
     console.log(`activation (require + activate, best of 3): ${best.toFixed(1)} ms; activate alone: ${Math.min(...runs.map((r) => r.activateMs)).toFixed(1)} ms`);
     for (const r of runs) expect(r.engineLoadedAtActivation).toBe(false);
-    expect(Math.min(...runs.map((r) => r.activateMs))).toBeLessThan(50);
-    // Loose: the figure is reported above; this only catches the engine being evaluated eagerly.
-    expect(best).toBeLessThan(1000);
     expect(runs[0].subscriptions).toBeGreaterThan(15);
   });
 
