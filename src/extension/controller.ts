@@ -867,7 +867,7 @@ export class Controller {
   /**
    * Opens the Norm Lab on a model folder: the one given (the explorer's context menu passes a
    * URI), else the active file's folder when it holds a config.json, else one picked from the
-   * workspace's folders with a config.json.
+   * workspace's folders with a config.json or a GGUF file.
    */
   async openNormLab(arg?: unknown): Promise<void> {
     const given = typeof arg === "string" ? arg : arg && typeof arg === "object" && "scheme" in arg ? String(arg) : undefined;
@@ -878,10 +878,10 @@ export class Controller {
       if ((await this.host.stat(joinUri(dir, "config.json")))?.type === "file") folder = dir;
     }
     if (!folder) {
-      const configs = await this.host.findFiles("**/config.json", 200);
-      const dirs = [...new Set(configs.map((c) => dirname(c)))];
+      const found = [...(await this.host.findFiles("**/config.json", 200)), ...(await this.host.findFiles("**/*.gguf", 200))];
+      const dirs = [...new Set(found.map((c) => dirname(c)))].sort();
       if (!dirs.length) {
-        this.host.showInfo("normlint: no model folder (a folder with config.json) in this workspace.");
+        this.host.showInfo("normlint: no model folder (a folder with config.json or a GGUF file) in this workspace.");
         return;
       }
       folder = dirs.length === 1 ? dirs[0] : await this.host.quickPick(dirs.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");

@@ -35,6 +35,8 @@ describe("package.json", () => {
   it("contributes exactly the command table", () => {
     expect(pkg.contributes.commands).toEqual(COMMANDS.map((c) => ({ ...c })));
     expect(pkg.contributes.commands.map((c: { command: string }) => c.command)).toContain("normlint.openNormLab");
+    // The explorer's context menu opens the Norm Lab on a folder, its config.json or a checkpoint.
+    expect(pkg.contributes.menus["explorer/context"]).toEqual([expect.objectContaining({ command: "normlint.openNormLab", when: expect.stringMatching(/explorerResourceIsFolder.*\.safetensors.*\.gguf/) })]);
     expect(pkg.activationEvents).toContain("onWebviewPanel:normlint.normLab");
   });
 

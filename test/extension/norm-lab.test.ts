@@ -154,7 +154,11 @@ describe("Norm Lab panel", () => {
     const tensors: Record<string, { type: string; dims: number[]; fill: "llama-like" }> = { "output_norm.weight": { type: "F32", dims: [32], fill: "llama-like" } };
     for (let i = 0; i < 4; i++) tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [32], fill: "llama-like" };
     host.file("g/model.gguf", buildGguf({ metadata: { "general.architecture": "gemma" }, tensors }));
-    await controller.commands["normlint.openNormLab"](`${ROOT}/g`);
+    // From the palette, with no argument: the workspace's folders with a config.json or a GGUF.
+    const picks: string[][] = [];
+    Object.assign(host, { quickPick: async (items: Array<{ label: string; value: string }>) => (picks.push(items.map((i) => i.label)), items.find((i) => i.value.endsWith("/g"))?.value) });
+    await controller.commands["normlint.openNormLab"]();
+    expect(picks[0]).toEqual(["g", "m"]);
     panels[0].send({ type: "ready" });
     const msg = (await until(() => panels[0].sent[0])) as ToWebview;
     if (msg.type !== "load") throw new Error(JSON.stringify(msg));
