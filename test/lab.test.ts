@@ -203,6 +203,9 @@ describe("activations from the folder", () => {
     // Asking for more rows than there are reads them all; a huge tensor is sampled under the cap.
     expect(await readTensor(src, h.header, "e", { firstRows: 1000 })).toMatchObject({ ok: true, shape: [32, 64] });
     expect(await readTensor(src, h.header, "e", { firstRows: 2, maxBytes: 1024 })).toMatchObject({ ok: true, shape: [2, 64] });
+    expect(await readTensor(src, h.header, "e", { firstRows: 100, maxBytes: 1024 })).toMatchObject({ ok: true, shape: [4, 64] });
+    // A single row over the cap is not read.
+    expect(await readTensor(src, h.header, "e", { firstRows: 1, maxBytes: 100 })).toMatchObject({ ok: false, reason: "too-large" });
     expect(await readTensor(src, h.header, "e", { maxBytes: 1024 })).toMatchObject({ ok: false, reason: "too-large" });
   });
 });

@@ -449,14 +449,17 @@ export async function readTensor(src: ByteSource, header: SafetensorsHeader, nam
   let shape = t.shape;
   const last = t.shape[t.shape.length - 1];
   const bits = SAFETENSORS_DTYPE_BITS[t.dtype];
+  const cap = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   if (opts.firstRows !== undefined && last > 0 && bits && (last * bits) % 8 === 0) {
-    const rows = Math.min(Math.max(0, Math.floor(opts.firstRows)), Math.floor(length / ((last * bits) / 8)));
-    length = (rows * last * bits) / 8;
+    // Up to firstRows rows: fewer when the tensor has fewer, or when more would pass the cap.
+    const rowBytes = (last * bits) / 8;
+    const rows = Math.min(Math.max(0, Math.floor(opts.firstRows)), Math.floor(length / rowBytes), Math.max(1, Math.floor(cap / rowBytes)));
+    length = rows * rowBytes;
     shape = [rows, last];
   }
-  const cap = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   if (length > cap) {
-    return { ok: false, reason: "too-large", message: `tensor \`${name}\` is ${formatBytes(length)}, over the ${formatBytes(cap)} read cap; not read` };
+    const what = shape === t.shape ? `tensor \`${name}\` is` : `a row of tensor \`${name}\` is`;
+    return { ok: false, reason: "too-large", message: `${what} ${formatBytes(length)}, over the ${formatBytes(cap)} read cap; not read` };
   }
   const decode = DECODERS[t.dtype];
   if (!decode) return { ok: false, reason: "not-decoded", message: `tensor \`${name}\` is ${t.dtype}; only ${DECODED_DTYPES.join(", ")} are decoded` };
