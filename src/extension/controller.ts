@@ -798,7 +798,9 @@ export class Controller {
       if (!over) await this.lintModelFolder(engine, uri, text, ext, () => !this.disposed && !this.host.document(uri));
     } else {
       const parser = await this.pythonParser(engine);
-      const r = kind === "python" ? engine.lintPython(input, settings, parser) : engine.lintNotebook(input, settings, parser);
+      // In bulk, a closed Python file that mentions no norm is not parsed (as in the CLI): it could
+      // hold no norm finding, only a syntax-error note; opening it lints it in full.
+      const r = kind === "python" ? engine.lintPython(input, settings, parser, { prefilter: true }) : engine.lintNotebook(input, settings, parser);
       if (r.status === "skipped") return undefined;
       text = r.text;
       findings = kind === "notebook" ? r.findings.map(engine.notebookMapper(r.text)) : r.findings;

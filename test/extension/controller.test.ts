@@ -367,12 +367,18 @@ describe("commands", () => {
     host.file("b/gemma.py", GEMMA_PY);
     host.file("node_modules/x/config.json", '{"model_type": "llama", "layer_norm_eps": 1e-5}');
     host.file("n.ipynb", JSON.stringify({ cells: [{ cell_type: "code", source: GEMMA_PY.split(/(?<=\n)/) }], metadata: {}, nbformat: 4, nbformat_minor: 5 }, null, 1));
+    // Closed Python that mentions no norm is not parsed in bulk (its syntax error is not noted);
+    // with a norm in it, the same syntax error is.
+    host.file("tools/broken.py", "def f(:\n    return 1\n");
+    host.file("tools/broken_norm.py", "import torch\nx = torch.nn.LayerNorm(8)\ndef f(:\n    return 1\n");
     await c.commands["normlint.lintWorkspace"]();
+    expect(host.diagnostics.has(`${ROOT}/tools/broken.py`)).toBe(false);
+    expect(host.codes(`${ROOT}/tools/broken_norm.py`)[0]).toMatch(/^NL200@/);
     expect(host.codes(`${ROOT}/a/config.json`)).toEqual(["NL101@0:24"]);
     expect(host.diags(`${ROOT}/b/gemma.py`).some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
     expect(host.diags(`${ROOT}/n.ipynb`).some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
     expect(host.diagnostics.has(`${ROOT}/node_modules/x/config.json`)).toBe(false);
-    expect(host.infos.at(-1)).toMatch(/^normlint: 3 files linted in [\d.]+ s: 2 errors, 3 warnings, 0 infos\.$/);
+    expect(host.infos.at(-1)).toMatch(/^normlint: 4 files linted in [\d.]+ s: 2 errors, 3 warnings, 1 info\.$/);
   });
 
   it("Lint Workspace stops when cancelled", async () => {
