@@ -1,6 +1,9 @@
 // npm run bench, GPU part: norm kernel throughput on the WebGPU adapter Dawn finds (a real GPU, or
 // SwiftShader on the CPU with VK_ICD_FILENAMES set), against the float64 CPU reference on the same
 // data, for hidden sizes 2,048 to 16,384. Every kernel result is verified before it is timed.
+// Throughput is also given as a fraction of a memory bandwidth: the adapter reports none, so on
+// SwiftShader (which runs on these CPU cores) the reference is a memcpy measured in this process,
+// counted like the kernel's bytes (read + write). On a real GPU, compare with its datasheet figure.
 import type { NormVariant, Precision } from "../src/engine/numerics/norms";
 import { gaussian } from "../src/engine/numerics/random";
 import { referenceNorm } from "../src/engine/numerics/reference";
@@ -21,10 +24,28 @@ const CASES: Array<{ variant: NormVariant; precision: Precision }> = [
 
 const fmt = (n: number, digits = 2) => (n >= 100 ? n.toFixed(0) : n.toPrecision(digits + 1));
 
+/** Bytes moved per ms (read + written) by a 64 MiB typed-array copy, best of 10: about memcpy. */
+function memcpyBytesPerMs(): number {
+  const a = new Float32Array(16 * 1024 * 1024).fill(1);
+  const b = new Float32Array(a.length);
+  let bestMs = Infinity;
+  for (let r = 0; r < 10; r++) {
+    const t0 = performance.now();
+    b.set(a);
+    bestMs = Math.min(bestMs, performance.now() - t0);
+  }
+  return (2 * a.byteLength) / bestMs;
+}
+
 export async function runGpuBench(): Promise<string[]> {
   const gpu = await acquireNodeGpu();
   if (!gpu.ok) return [`GPU bench skipped: no WebGPU adapter (${gpu.stage}): ${gpu.reason}`];
-  const lines = [`adapter: ${gpu.info.label}; shader-f16: ${gpu.info.shaderF16}; ${ROWS} rows per run; CPU reference: float64 in this process`];
+  const memcpy = memcpyBytesPerMs();
+  const lines = [
+    `adapter: ${gpu.info.label}; shader-f16: ${gpu.info.shaderF16}; ${ROWS} rows per run; CPU reference: float64 in this process`,
+    `bandwidth reference: memcpy in this process (64 MiB typed-array copy, read + write) ${fmt(memcpy / 1e6)} GB/s`,
+  ];
+  const fractions: number[] = [];
   try {
     const runner = normRunner(gpu.device);
     for (const hidden of HIDDEN) {
@@ -49,14 +70,17 @@ export async function runGpuBench(): Promise<string[]> {
         // Bytes the kernel must move at least: the activations in and out, the weight and bias once.
         const params = (variant === "layernorm" ? 2 : 1) * hidden;
         const bytes = (2 * elements + params) * storageBytes(storage);
+        fractions.push(bytes / gpuMs / memcpy);
         const name = `${variant} ${precision.dtype === "f32" ? "f32" : `${precision.dtype}/${precision.cast}`}`;
         lines.push(
           `hidden ${String(hidden).padStart(5)} ${name.padEnd(27)} GPU (${workgroupSize} threads/row, ${storage} buffers) ${fmt(gpuMs)} ms (${fmt((gpuMs * 1000) / ROWS)} µs/row, ` +
-            `${fmt(elements / gpuMs / 1e6)} G elem/s, ${fmt(bytes / gpuMs / 1e6)} GB/s eff.) | CPU ref ${fmt(cpuMs)} ms ` +
+            `${fmt(elements / gpuMs / 1e6)} G elem/s, ${fmt(bytes / gpuMs / 1e6)} GB/s eff. = ${fmt((100 * bytes) / gpuMs / memcpy)}% of memcpy) | CPU ref ${fmt(cpuMs)} ms ` +
             `(${fmt((cpuMs * 1000) / ROWS)} µs/row) | GPU ${fmt(cpuMs / gpuMs)}x | ${v.verified ? "verified" : "NOT VERIFIED"}, max ${v.maxUlp.toFixed(2)} ULP`,
         );
       }
     }
+    fractions.sort((a, b) => a - b);
+    lines.push(`kernel throughput / memcpy bandwidth: ${fmt(100 * fractions[0])}% to ${fmt(100 * fractions[fractions.length - 1])}%, median ${fmt(100 * fractions[Math.floor(fractions.length / 2)])}%`);
   } finally {
     gpu.release();
   }

@@ -8,6 +8,7 @@ import { lintConfig } from "../src/engine/index";
 import { runCheckpointBench } from "./checkpoints";
 import { runGpuBench } from "./gpu";
 import { runPythonBench } from "./python";
+import { runWorkspaceBench } from "./workspace";
 import { generateConfig } from "./corpus";
 
 const N = Number(process.env.NORMLINT_BENCH_FILES ?? 10_000);
@@ -97,6 +98,11 @@ runCheckpointBench()
     for (const line of lines) console.log(line);
     console.log("\nGPU norm kernels:");
     return runGpuBench();
+  })
+  .then((lines) => {
+    for (const line of lines) console.log(line);
+    console.log("\nWhole workspace and the editor:");
+    return runWorkspaceBench();
   })
   .then((lines) => {
     for (const line of lines) console.log(line);

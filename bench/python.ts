@@ -37,7 +37,7 @@ function walkPy(dir: string, out: string[], skipSitePackages: boolean): void {
 }
 
 /** The corpus: the whole stdlib, then other sys.path folders until TARGET files. */
-function corpus(): { files: string[]; stdlib: number; where: string } | { error: string } {
+export function corpus(): { files: string[]; stdlib: number; where: string } | { error: string } {
   const r = python(["-c", "import sys, sysconfig; print(sysconfig.get_paths()['stdlib']); [print(p) for p in sys.path if p]"]);
   if (!r.ok) return { error: `python3 not usable: ${r.stderr.trim() || "not found"}` };
   const [stdlibDir, ...others] = r.stdout.trim().split("\n");
@@ -86,7 +86,7 @@ function ms(t: number): string {
 }
 
 /** A 3,000-line modeling file: norm classes of several kinds, blocks and a model, repeated. */
-function modelingFile(lines: number): string {
+export function modelingFile(lines: number): string {
   const head = "import math\nimport torch\nfrom torch import nn\nimport torch.nn.functional as F\n\n";
   const unit = (i: number) => `
 class RMSNorm${i}(nn.Module):

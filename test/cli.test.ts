@@ -16,7 +16,7 @@ beforeAll(() => ensureBuilt(), 120_000);
 beforeEach(() => {
   box = Sandbox.create();
 });
-afterEach(() => box.remove());
+afterEach(() => box.remove(), 60_000); // removing 10,000 folders takes seconds on a loaded machine
 
 /** `file line:column code severity` for compact, order-independent comparisons. */
 const brief = (f: JsonFinding) => `${f.file} ${f.line}:${f.column} ${f.code} ${f.severity}`;

@@ -1,6 +1,7 @@
 // normlint's command line: file discovery, configuration lookup, output, --fix and exit codes.
 // Exit 0: no error-level finding; 1: errors found; 2: usage or internal error, including a path
-// that does not exist (the other paths are still linted and reported).
+// that does not exist or a folder that cannot be read, and a --fix that could not be written (the
+// other paths are still linted and reported).
 import { writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,11 +12,11 @@ import { lintFolder, type ModelFolderInput } from "../engine/folder";
 import type { Finding } from "../engine/types";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
-import { createPythonParser, fixPythonText, lintNotebook, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
+import { createPythonParser, fixPythonText, lintNotebook, mentionsNorms, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
 import { verifyCommand } from "./verify";
 import { loadPythonWasm } from "./wasm";
-import { readRegular, writeAtomic } from "./files";
+import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "./files";
 import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
 import { displayPath, toPosix } from "./paths";
 import { type Candidate, collect } from "./walk";
@@ -48,7 +49,8 @@ Options:
   -v, --version               print the version
   -h, --help                  print this help
 
-Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
+Exit status: 0 no errors, 1 errors found, 2 usage or internal error, a path that cannot
+be read, or a fix that could not be written.
 `;
 
 function splitList(values: string[] | undefined): string[] | undefined {
@@ -177,6 +179,20 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   };
   let linted = 0;
   let fixed = 0;
+  // --fix replaces the version of a file that was read and nothing else; a file that cannot be
+  // written (or changed meanwhile) stays as it is, is reported as not fixed, and the run goes on.
+  let unwritten = 0;
+  const writeFix = (path: string, shown: string, read: ReadResult, text: string): boolean => {
+    try {
+      writeAtomic(path, text, read.stamp && read.bytes ? { stamp: read.stamp, bytes: read.bytes } : undefined);
+      return true;
+    } catch (e) {
+      unwritten++;
+      const why = e instanceof FileChangedError ? "it changed on disk after normlint read it (run again)" : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+      err(`normlint: ${shown} not fixed: ${why}; the file is unchanged\n`);
+      return false;
+    }
+  };
   const settingsOf = (path: string) => {
     const loaded = finder.forFile(path);
     const rel = loaded ? toPosix(relative(loaded.dir, toPosix(path))) : toPosix(relative(cwd, path));
@@ -206,16 +222,19 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       }
       const p = await pythonParser();
       let input = { path: shown, bytes: read.bytes, size: read.size };
-      if (c.kind === "python" && opts.fix && read.bytes) {
+      // A walked .py file that mentions no norm at all is skipped unparsed: it can hold no norm
+      // finding, and most Python in a workspace is not modeling code (a file named is always linted).
+      const prefilter = !c.explicit;
+      const relevant = !prefilter || (read.bytes !== undefined && mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")));
+      if (c.kind === "python" && opts.fix && read.bytes && relevant) {
         const fixedText = fixPythonText(input, settings, p);
-        if (fixedText !== undefined) {
+        if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
           const before = lintPython(input, settings, p).findings.length;
-          writeAtomic(c.path, fixedText);
           input = { path: shown, bytes: new TextEncoder().encode(fixedText), size: fixedText.length };
           fixed += Math.max(0, before - lintPython(input, settings, p).findings.length);
         }
       }
-      const result = c.kind === "python" ? lintPython(input, settings, p) : lintNotebook(input, settings, p);
+      const result = c.kind === "python" ? lintPython(input, settings, p, { prefilter }) : lintNotebook(input, settings, p);
       if (result.status === "skipped") continue;
       linted++;
       const findings = c.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings;
@@ -237,9 +256,8 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     }
     if (opts.fix && read.bytes) {
       const fixedText = fixConfigText(input, settings);
-      if (fixedText !== undefined) {
+      if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
         const before = lintConfig(input, settings).findings.length;
-        writeAtomic(c.path, fixedText);
         input = { ...input, bytes: undefined, text: fixedText };
         const after = lintConfig(input, settings).findings.length;
         fixed += Math.max(0, before - after);
@@ -316,7 +334,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       throw new UsageError(`cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   } else out(report);
-  if (missing) return 2;
+  if (missing || unwritten) return 2;
   if (summary.errors > 0) return 1;
   if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
   return 0;

@@ -1,10 +1,13 @@
 // File discovery: folders are walked respecting .gitignore files (those above the starting folder
 // up to the repository root too), .git and node_modules are skipped, symlinked folders are followed
-// once (a loop is cut by tracking real paths), and only regular files are returned.
+// once (a loop is cut by tracking real paths), and only regular files are returned. A folder that
+// cannot be listed is a problem reported to the caller; a dangling link with a name normlint lints
+// is returned, so that reading it reports why it cannot be read.
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { readTextFile } from "./files";
+import { displayPath } from "./paths";
 
 export type TargetKind = "config" | "safetensors" | "gguf" | "index" | "pickle" | "python" | "notebook";
 
@@ -97,13 +100,13 @@ export function collect(paths: string[], onProblem: (p: WalkProblem) => void, op
     }
     if (st.isDirectory()) {
       const visited = new Set<string>();
-      walk(abs, respect ? ancestorLayers(abs) : [], visited, (f, kind) => add(f, false, kind), respect);
+      walk(abs, respect ? ancestorLayers(abs) : [], visited, (f, kind) => add(f, false, kind), respect, onProblem);
     } else add(abs, true, targetKind(basename(abs), true)!);
   }
   return out;
 }
 
-function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: string, kind: TargetKind) => void, respect: boolean): void {
+function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: string, kind: TargetKind) => void, respect: boolean, onProblem: (p: WalkProblem) => void): void {
   let real: string;
   try {
     real = realpathSync(dir);
@@ -117,7 +120,8 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
+  } catch (e) {
+    onProblem({ path: dir, message: `cannot read folder ${displayPath(dir)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -131,15 +135,19 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
         isDir = st.isDirectory();
         isFile = st.isFile();
       } catch {
-        continue; // dangling link
+        // Dangling, looping or unreachable: a config.json or checkpoint behind it is reported when read.
+        const kind = targetKind(e.name);
+        if (kind && !ignored(here, full, false)) emit(full, kind);
+        continue;
       }
     }
     if (isDir) {
       if (SKIP_DIRS.has(e.name) || ignored(here, full, true)) continue;
-      walk(full, here, visited, emit, respect);
-    } else if (isFile && !ignored(here, full, false)) {
+      walk(full, here, visited, emit, respect, onProblem);
+    } else if (isFile) {
+      // The name first: most files in a large workspace are not normlint's, and need no .gitignore match.
       const kind = targetKind(e.name);
-      if (kind) emit(full, kind);
+      if (kind && !ignored(here, full, false)) emit(full, kind);
     }
   }
 }

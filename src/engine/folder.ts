@@ -193,7 +193,12 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
           continue;
         }
         const read = await readTensor(src, c.safetensors!, t.name);
-        if (!read.ok) continue;
+        if (!read.ok) {
+          // The header was valid when read, so a tensor that cannot be read now was cut off or
+          // replaced meanwhile (or the disk failed): say so (NL301) instead of computing without it.
+          if (read.reason === "truncated" || read.reason === "read-error") c.problems.push({ code: "read-error", message: read.message, offset: c.safetensors!.dataStart + t.begin });
+          continue;
+        }
         budget -= bytes;
         normTensors.push({ name: t.name, file: c.path, shape: t.shape, stats: tensorStats(t.name, read.data) });
       }
@@ -214,7 +219,10 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
           continue;
         }
         const read = await readGgufTensor(src, g.gguf, t.name);
-        if (!read.ok) continue;
+        if (!read.ok) {
+          if (read.reason === "truncated" || read.reason === "read-error") g.problems.push({ code: "truncated", message: read.message, offset: g.gguf.dataStart + t.offset });
+          continue;
+        }
         budget -= t.byteLength;
         normTensors.push({ name: t.name, file: g.path, shape: [...t.dims].reverse(), stats: tensorStats(t.name, read.data) });
       }

@@ -2,14 +2,24 @@
 // module, measures require + activate, then opens a config.json and a Python file through the
 // stub and reports what the extension published. Run: node activation-probe.cjs <folder> <files...>
 // Prints one JSON object. test/extension/activation.test.ts runs it; it is also the way to measure
-// activation by hand.
+// activation by hand. With --lint-workspace (first argument after the folder), it then runs the
+// Lint Workspace command over the folder (findFiles walks it) and reports the memory it took; the
+// benchmark uses that for the extension host's memory with a large workspace.
 "use strict";
 const Module = require("node:module");
 const fs = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL, fileURLToPath } = require("node:url");
 
-const [folder, ...open] = process.argv.slice(2);
+const memory = () => {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers };
+};
+const memStart = memory();
+const [folder, ...rest] = process.argv.slice(2);
+const lintWorkspace = rest[0] === "--lint-workspace";
+const open = lintWorkspace ? rest.slice(1) : rest;
+const commands = new Map();
 const listeners = new Map();
 const on = (name) => (fn) => {
   listeners.set(name, [...(listeners.get(name) ?? []), fn]);
@@ -146,7 +156,7 @@ const vscode = {
       },
       readDirectory: async (u) => fs.readdirSync(u.fsPath, { withFileTypes: true }).map((e) => [e.name, e.isDirectory() ? 2 : 1]),
     },
-    findFiles: async () => [],
+    findFiles: async (include, _exclude, max) => (lintWorkspace ? findFiles(include, max) : []),
     applyEdit: async () => true,
     registerTextDocumentContentProvider: () => disposable,
     createFileSystemWatcher: () => ({ onDidCreate: () => disposable, onDidChange: () => disposable, onDidDelete: () => disposable, dispose() {} }),
@@ -160,9 +170,27 @@ const vscode = {
     onDidCloseNotebookDocument: on("nbclose"),
     onDidChangeConfiguration: on("config"),
   },
-  commands: { registerCommand: () => disposable, executeCommand: async () => undefined },
+  commands: { registerCommand: (id, fn) => (commands.set(id, fn), disposable), executeCommand: async () => undefined },
   env: { clipboard: { writeText: async () => undefined } },
 };
+
+// The workspace's files matching "**/name" or "**/*.ext" (all Lint Workspace asks for), skipping
+// .git and node_modules.
+function findFiles(include, max) {
+  const m = /^\*\*\/(\*)?(.+)$/.exec(include);
+  const test = m[1] ? (n) => n.endsWith(m[2]) : (n) => n === m[2];
+  const out = [];
+  (function walk(dir) {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (out.length >= max) return;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== ".git" && e.name !== "node_modules") walk(p);
+      } else if (test(e.name)) out.push(Uri.file(p));
+    }
+  })(path.resolve(folder));
+  return out;
+}
 
 const load = Module._load;
 Module._load = function (request, ...rest) {
@@ -178,6 +206,7 @@ const t1 = performance.now();
 ext.activate(context);
 const t2 = performance.now();
 const engineLoadedAtActivation = logs.some((l) => l.startsWith("engine loaded"));
+const memActivated = memory();
 
 const wait = async (pred, ms = 20000) => {
   const end = Date.now() + ms;
@@ -214,8 +243,17 @@ const wait = async (pred, ms = 20000) => {
       hover: hover ? String(hover.args[0].args[0]).split("\n")[0] : undefined,
     };
   }
+  let workspace;
+  if (lintWorkspace) {
+    const t = performance.now();
+    await commands.get("normlint.lintWorkspace")();
+    workspace = { ms: Math.round(performance.now() - t), summary: logs.find((l) => /files? linted/.test(l)) };
+  }
+  global.gc?.();
   process.stdout.write(
     JSON.stringify({
+      memory: { start: memStart, activated: memActivated, end: memory(), maxRss: process.resourceUsage().maxRSS * 1024 },
+      workspace,
       requireMs: +(t1 - t0).toFixed(2),
       activateMs: +(t2 - t1).toFixed(2),
       totalMs: +(t2 - t0).toFixed(2),

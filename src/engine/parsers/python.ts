@@ -142,10 +142,19 @@ const RELEVANT = /norm|eps|weight|bias|scale|shift|gamma|beta|state_dict|setattr
 /** Copies the wasm tree into plain objects with one cursor walk (no recursion: deep input is fine). */
 function copy(tree: Tree, errors: PythonTree["errors"], text: string): PyNode {
   const c = tree.walk();
+  // Each cursor getter is a call into wasm; a tree without errors has no missing nodes to ask about.
+  const clean = !tree.rootNode.hasError;
+  // Whether a node is named depends on its symbol alone: asked once per type id.
+  const namedById = new Map<number, boolean>();
+  const types = tree.language.types;
   const make = (parent?: PyNode): PyNode => {
-    const n: PyNode = { type: c.nodeType, start: c.startIndex, end: c.endIndex, named: c.nodeIsNamed, children: [], parent };
+    const id = c.nodeTypeId;
+    let named = namedById.get(id);
+    if (named === undefined) namedById.set(id, (named = c.nodeIsNamed));
+    const n: PyNode = { type: types[id] || "ERROR", start: c.startIndex, end: c.endIndex, named, children: [], parent };
     const field = c.currentFieldName;
     if (field) n.field = field;
+    if (clean) return n;
     if (c.nodeIsMissing) {
       n.missing = true;
       errors.push({ start: n.start, end: n.end, missing: true });
@@ -155,7 +164,7 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string): PyNode {
   const root = make();
   let node = root;
   const skip = (n: PyNode) =>
-    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && !c.currentNode.hasError;
+    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.currentNode.hasError);
   for (;;) {
     if (!skip(node) && c.gotoFirstChild()) {
       const child = make(node);
