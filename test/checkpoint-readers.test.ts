@@ -18,6 +18,7 @@ import {
 } from "../src/engine/parsers/safetensors";
 import { checkShardIndex } from "../src/engine/parsers/safetensors-index";
 import { normStats } from "../src/engine/weights/norm-stats";
+import { byteMutations, mutateBytes } from "./harness/mutate";
 import {
   buildGguf,
   buildGgufHeader,
@@ -553,33 +554,12 @@ describe("fuzz", () => {
     return r;
   }
 
-  const mutation = fc.array(
-    fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), value: fc.constantFrom(0x22, 0x2c, 0x5b, 0x5d, 0x7b, 0x7d, 0x30, 0x39, 0x2d, 0x80, 0xff) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), value: fc.constant(0) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: fc.nat(), value: fc.constant(0) }) },
-    ),
-    { minLength: 1, maxLength: 4 },
-  );
-  function mutate(bytes: Uint8Array, ops: Array<{ kind: string; at: number; value: number }>, headerOnly: number): Uint8Array {
-    let b = Array.from(bytes);
-    for (const op of ops) {
-      const i = b.length ? op.at % Math.max(1, Math.min(b.length, headerOnly)) : 0;
-      if (op.kind === "set") b[i] = op.value;
-      else if (op.kind === "insert") b.splice(i, 0, op.value);
-      else if (op.kind === "delete") b.splice(i, 1);
-      else b = b.slice(0, op.at % (b.length + 1));
-    }
-    return Uint8Array.from(b);
-  }
-
   it("safetensors: mutated headers (byte sets, inserts, deletes, truncation)", async () => {
     await run(
-      fc.asyncProperty(stDesc, mutation, async (d, ops) => {
+      fc.asyncProperty(stDesc, byteMutations, async (d, ops) => {
         const bytes = buildSt(d);
         const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-        await checkSt(mutate(bytes, ops, 8 + n));
+        await checkSt(mutateBytes(bytes, ops, 8 + n));
       }),
       3000,
     );
@@ -762,7 +742,7 @@ describe("fuzz", () => {
   it("GGUF: mutated files", async () => {
     const bytes = ggufFile();
     const headerEnd = indexOfBytes(bytes, enc.encode("output_norm.weight")) + 40;
-    await run(fc.asyncProperty(mutation, async (ops) => void (await checkGguf(mutate(bytes, ops, headerEnd)))), 3000);
+    await run(fc.asyncProperty(byteMutations, async (ops) => void (await checkGguf(mutateBytes(bytes, ops, headerEnd)))), 3000);
   });
 
   it("GGUF: tensor and key/value counts anywhere in 0..2^64-1", async () => {

@@ -243,7 +243,8 @@ export function lintNotebook(input: PythonInput, settings: FileSettings, parser:
   const rawCells = obj && typeof obj === "object" ? (obj.cells ?? obj.worksheets?.[0]?.cells) : undefined;
   if (!Array.isArray(rawCells)) return broken("no `cells` list");
   const lang = obj.metadata?.kernelspec?.language ?? obj.metadata?.language_info?.name;
-  if (lang && lang.toLowerCase() !== "python") return { path: input.path, status: "skipped", reason: `a ${lang} notebook`, findings: [], text };
+  // The metadata is the notebook author's: a language that is not a string is no language.
+  if (typeof lang === "string" && lang && lang.toLowerCase() !== "python") return { path: input.path, status: "skipped", reason: `a ${lang} notebook`, findings: [], text };
 
   const cells: NotebookCell[] = [];
   const starts: number[] = [];

@@ -120,7 +120,8 @@ export function parseJson(text: string): JsonDocument {
     const length = scanner.getTokenLength();
     if (kind === SyntaxKind.Trivia || kind === SyntaxKind.LineBreakTrivia) continue;
     if (kind === SyntaxKind.LineCommentTrivia || kind === SyntaxKind.BlockCommentTrivia) {
-      problems.push({ kind: "comment", start: offset, end: offset + length, detail: "a comment" });
+      // jsonc-parser counts one character past the end of an unterminated block comment.
+      problems.push({ kind: "comment", start: offset, end: Math.min(offset + length, parseText.length), detail: "a comment" });
       continue;
     }
     if ((kind === SyntaxKind.CloseBraceToken || kind === SyntaxKind.CloseBracketToken) && prev?.kind === SyntaxKind.CommaToken) {
@@ -130,7 +131,8 @@ export function parseJson(text: string): JsonDocument {
       const word = scanner.getTokenValue();
       const negative = word === "Infinity" && prev?.kind === SyntaxKind.Unknown && prev.offset + prev.length === offset && parseText[prev.offset] === "-";
       const literal = negative ? "-Infinity" : word;
-      const placeholder = PLACEHOLDER[literal];
+      // Own keys only: a bare `valueOf` or `constructor` is a syntax error, not a placeholder.
+      const placeholder = Object.hasOwn(PLACEHOLDER, literal) ? PLACEHOLDER[literal] : undefined;
       if (placeholder) {
         const start = negative ? offset - 1 : offset;
         edits.push([start, placeholder[0]]);
@@ -150,7 +152,7 @@ export function parseJson(text: string): JsonDocument {
     // An error at the end of a truncated file is shown where the content stops, not after the last newline.
     const contentEnd = parseText.trimEnd().length;
     const start = first.offset >= contentEnd ? contentEnd : first.offset;
-    problems.push({ kind: "syntax", start, end: Math.max(start, first.offset + first.length), detail: describeError(first, parseText) });
+    problems.push({ kind: "syntax", start, end: Math.min(parseText.length, Math.max(start, first.offset + first.length)), detail: describeError(first, parseText) });
   }
   // After a syntax error the tree is a guess (jsonc-parser reads `1e-` as 1): rules see only what
   // ends before the first error.
