@@ -47,6 +47,14 @@ const FACTS: Record<string, Facts> = {
   t5gemma2_encoder: { config: "T5Gemma2EncoderConfig", norm: "rms", offset: true, bias: false, init: "zeros", eps: {}, sub: { text_config: "t5gemma2_text", vision_config: "siglip_vision_model" }, tensor: "multi_modal_projector.mm_soft_emb_norm.weight", gguf: { foldsOffset: true } },
   t5gemma2_text: { config: "T5Gemma2TextConfig", norm: "rms", offset: true, bias: false, init: "zeros", eps: { rms_norm_eps: 1e-6 }, tensor: "model.encoder.text_model.layers.{N}.pre_self_attn_layernorm.weight", gguf: { foldsOffset: true } },
   t5gemma2_decoder: { config: "T5Gemma2DecoderConfig", norm: "rms", offset: true, bias: false, init: "zeros", eps: { rms_norm_eps: 1e-6 }, tensor: "model.decoder.norm.weight", gguf: { foldsOffset: true } },
+  granite4_vision: { config: "Granite4VisionConfig", norm: "rms", offset: false, bias: false, init: "ones", eps: {}, sub: { text_config: "granite4_vision_text", vision_config: null, qformer_config: "blip_2_qformer" }, tensor: "model.spatial_projectors.{N}.norm.bias", arch: "Granite4VisionForConditionalGeneration" },
+  granite4_vision_text: { config: "Granite4VisionTextConfig", norm: "rms", offset: false, bias: false, init: "ones", eps: { rms_norm_eps: 1e-6 }, tensor: "model.language_model.layers.{N}.input_layernorm.weight" },
+  minicpmv4_6: { config: "MiniCPMV4_6Config", norm: "rms", offset: true, bias: false, init: "zeros", eps: {}, sub: { text_config: "qwen3_5_text", vision_config: null }, tensor: "model.vision_tower.vit_merger.pre_norm.weight", arch: "MiniCPMV4_6ForConditionalGeneration" },
+  minicpmv4_7: { config: "MiniCPMV4_7Config", norm: "rms", offset: true, bias: false, init: "zeros", eps: {}, sub: { text_config: "qwen3_5_text", vision_config: null }, tensor: "model.merger.mlp.{N}.pre_norm.bias", arch: "MiniCPMV4_7ForConditionalGeneration" },
+  jina_embeddings_v3: { config: "JinaEmbeddingsV3Config", norm: "layer", offset: false, bias: true, init: "ones", eps: { layer_norm_eps: 1e-5 }, tensor: "layers.{N}.post_mlp_layernorm.bias", arch: "JinaEmbeddingsV3Model" },
+  nomic_bert: { config: "NomicBertConfig", norm: "layer", offset: false, bias: true, init: "ones", eps: { layer_norm_eps: 1e-12 }, tensor: "cls.predictions.transform.layer_norm.weight", arch: "NomicBertModel" },
+  gte: { config: "GteConfig", norm: "layer", offset: false, bias: true, init: "ones", eps: { layer_norm_eps: 1e-12 }, tensor: "layers.{N}.post_attention_layernorm.weight", arch: "GteForMaskedLM" },
+  modernvbert: { config: "ModernVBertConfig", norm: "layer", offset: false, bias: false, init: "ones", eps: {}, sub: { text_config: "modernbert", vision_config: "siglip_vision_model" }, tensor: "model.text_model.final_norm.weight", arch: "ModernVBertForMaskedLM" },
 };
 
 const records = Object.keys(verified).filter((k) => !k.startsWith("_"));
@@ -118,6 +126,14 @@ describe("newer-mm.json facts in config.json linting", () => {
 
   it("accepts a flat HunYuanVL config, whose config class folds top-level text keys into text_config", () => {
     expect(nl101({ model_type: "hunyuan_vl", rms_norm_eps: 1e-5, hidden_size: 1024 })).toEqual([]);
+  });
+
+  it("flags BERT's layer_norm_eps in a ModernVBert text_config, whose ModernBERT LayerNorms read norm_eps", () => {
+    expect(nl101({ model_type: "modernvbert", text_config: { model_type: "modernbert", layer_norm_eps: 1e-12 } })).toEqual(["unused:layer_norm_eps"]);
+  });
+
+  it("accepts both spellings HunYuanVL's vision config reads (layer_norm_eps is an alias of rms_norm_eps)", () => {
+    expect(nl101({ model_type: "hunyuan_vl", text_config: { rms_norm_eps: 1e-5 }, vision_config: { model_type: "hunyuan_vl_vision", layer_norm_eps: 1e-5 } })).toEqual([]);
   });
 
   it("flags a T5Gemma2 decoder eps key the decoder config never reads", () => {
