@@ -62,6 +62,10 @@ describe("extension -> webview", () => {
     rejects(validateToWebview({ ...acts, data: buf(7) }), /^data holds 28 bytes, not the 8 float32 values of shape \[2, 4\]$/);
     rejects(validateToWebview({ ...acts, data: [1, 2] }), /^data must be an ArrayBuffer$/);
     rejects(validateToWebview({ ...acts, shape: [] }), /^shape must NOT have fewer than 1 items$/);
+    // Only a real ArrayBuffer: not an object faking the tag, not a SharedArrayBuffer, not a view.
+    rejects(validateToWebview({ ...acts, data: { [Symbol.toStringTag]: "ArrayBuffer", byteLength: 32 } }), /^data must be an ArrayBuffer$/);
+    rejects(validateToWebview({ ...acts, data: new SharedArrayBuffer(32) }), /^data must be an ArrayBuffer$/);
+    rejects(validateToWebview({ ...acts, data: new Float32Array(8) }), /^data must be an ArrayBuffer$/);
   });
 
   it("rejects NaN and infinities where numbers must be finite", () => {

@@ -57,7 +57,7 @@ function validatorsModule(hf: Record<string, unknown>, normlint: Record<string, 
 /**
  * The Norm Lab's message validators, a module of their own so the webview bundle does not pull in
  * the config validators. `arrayBuffer` compiles to an inline test (structured clone can hand over
- * an ArrayBuffer from another realm, so the tag is checked, not only instanceof).
+ * an ArrayBuffer from another realm, so it is a brand check, not instanceof nor the spoofable tag).
  */
 export function protocolValidatorsModule(schema: Record<string, unknown>): string {
   // unicode: false counts maxLength in UTF-16 units, so the module needs no runtime require (it
@@ -68,7 +68,9 @@ export function protocolValidatorsModule(schema: Record<string, unknown>): strin
     keyword: "arrayBuffer",
     schemaType: "boolean",
     code(cxt) {
-      cxt.fail(_`!(${cxt.data} instanceof ArrayBuffer || Object.prototype.toString.call(${cxt.data}) === "[object ArrayBuffer]")`);
+      // The byteLength getter's brand check: true for any realm's ArrayBuffer, a TypeError for
+      // anything else (a SharedArrayBuffer, or an object faking Symbol.toStringTag).
+      cxt.fail(_`!((d) => { try { Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get.call(d); return true; } catch { return false; } })(${cxt.data})`);
     },
     error: { message: "must be an ArrayBuffer" },
   });
