@@ -58,6 +58,28 @@ describe("checkpoint structure rules", () => {
     expect(f[0].message).toContain("layer(s) 7 of 12");
   });
 
+  it("NL305: layers the model builds without the norm are not missing (ModernBERT's layer 0, MoE-only norms)", async () => {
+    const modern = (drop: number[]) => folderInput({ modelType: "modernbert", fill: "llama-like", layers: 12, config: { norm_eps: 1e-5 }, edit: (t) => drop.forEach((l) => delete t[`model.layers.${l}.attn_norm.weight`]) });
+    expect(await codes(modern([0]))).toEqual([]);
+    const f = await lint(modern([0, 5]));
+    expect(f.map((x) => x.code)).toEqual(["NL305"]);
+    expect(f[0].message).toContain("layer(s) 5 of 12");
+    // A.X K1: post_mlp_layernorm exists only on MoE layers, from first_k_dense_replace on.
+    const axk1 = (dense: number) =>
+      folderInput({ modelType: "axk1", fill: "llama-like", layers: 12, config: { first_k_dense_replace: dense }, edit: (t) => [0, 1].forEach((l) => delete t[`model.layers.${l}.mlp.post_mlp_layernorm.weight`]) });
+    expect((await lint(axk1(2))).filter((x) => x.code === "NL305")).toEqual([]);
+    expect((await lint(axk1(1))).find((x) => x.code === "NL305")?.message).toContain("layer(s) 1 of 12");
+  });
+
+  it("NL307: a config switch for the norm bias decides (ModernBERT's norm_bias)", async () => {
+    const modern = (config: Record<string, unknown>) =>
+      folderInput({ modelType: "modernbert", fill: "llama-like", config: { norm_eps: 1e-5, ...config }, edit: (t) => void (t["model.final_norm.bias"] = { dtype: "BF16", shape: [64], fill: "zeros" }) });
+    expect(await codes(modern({}))).toEqual(["NL307/unexpected"]);
+    expect(await codes(modern({ norm_bias: false }))).toEqual(["NL307/unexpected"]);
+    // norm_bias true: the final norm's bias is expected, and the others' are missing.
+    expect(await codes(modern({ norm_bias: true }))).toEqual(["NL307/missing"]);
+  });
+
   it("NL306: a norm whose size is not hidden_size", async () => {
     const f = await lint(folderInput({ modelType: "llama", fill: "llama-like", config: { hidden_size: 128 } }));
     expect(f.map((x) => x.code)).toEqual(["NL306"]);

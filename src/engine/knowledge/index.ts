@@ -36,6 +36,12 @@ export interface Family {
   /** How llama.cpp's converter stores this family's norms in GGUF: with the +1 folded in or not. */
   gguf?: { foldsOffset: boolean; except?: string[] };
   arch?: string[];
+  /**
+   * Per-layer norms the model does not build on some layers, by module path (`at`): layer indices
+   * (ModernBERT's layer 0 has an nn.Identity attn_norm), or a config key whose value is the number
+   * of leading layers without it (MoE-only norms below `first_k_dense_replace`).
+   */
+  absent?: Record<string, number[] | string>;
   classes?: NormClass[];
   tensors?: string[];
   notes?: string[];

@@ -36,7 +36,11 @@ export default defineRule<"unexpected" | "missing", FolderRuleContext<"unexpecte
     // hand-verified families (the research table's per-class bias flags have known errors).
     if (!fam.via.startsWith("hand")) return;
     const names = [...tensorShapes.keys()];
-    for (const cls of mainNormClasses(fam)) {
+    // A config switch for the norms' bias (ModernBERT's norm_bias) decides over the default.
+    const biasKey = Object.keys(fam.normKeys ?? {}).find((k) => /norm.*bias|bias.*norm/.test(k));
+    const configBias = biasKey ? ctx.folder.textConfig[biasKey] : undefined;
+    for (const known of mainNormClasses(fam)) {
+      const cls = typeof configBias === "boolean" && known.kind === "layer" ? { ...known, bias: configBias } : known;
       const unexpected: string[] = [];
       const missing: string[] = [];
       for (const at of cls.at) {

@@ -1,11 +1,20 @@
 import { type FolderRuleContext, mainNormClasses, normPathRegex } from "../../folder";
 import { defineRule } from "../../rule";
 
+/** Which layers the model builds without this norm: listed indices, or those below a config value. */
+function absentLayers(rule: number[] | string | undefined, config: Record<string, unknown>): (layer: number) => boolean {
+  if (rule === undefined) return () => false;
+  if (typeof rule !== "string") return (l) => rule.includes(l);
+  const n = config[rule];
+  return typeof n === "number" ? (l) => l < n : () => false;
+}
+
 /**
  * ## What it does
  * For each per-layer norm of the family (`layers.{N}.input_layernorm.weight`...) that the checkpoint
  * holds for nearly every layer (at least 90%), lists the layers that lack it, and reports a missing
- * final norm when the layers' norms are present.
+ * final norm when the layers' norms are present. Layers the model builds without that norm (the
+ * knowledge base's `absent`: ModernBERT's layer 0, MoE-only norms on dense layers) are not missing.
  *
  * ## Why is this bad?
  * `from_pretrained` initialises a missing norm weight (ones, or zeros for offset families) and only
@@ -48,8 +57,10 @@ export default defineRule<"missingLayers", FolderRuleContext<"missingLayers">>({
           const m = re.exec(n);
           if (m) have.add(Number(m[2]));
         }
-        if (have.size === 0 || have.size / allLayers.size < 0.9) continue;
-        const missing = [...allLayers].filter((l) => !have.has(l)).sort((a, b) => a - b);
+        const byDesign = absentLayers(fam.absent?.[at], ctx.folder.textConfig);
+        const expected = [...allLayers].filter((l) => !byDesign(l));
+        if (have.size === 0 || have.size / expected.length < 0.9) continue;
+        const missing = expected.filter((l) => !have.has(l)).sort((a, b) => a - b);
         if (missing.length === 0) continue;
         ctx.report({
           messageId: "missingLayers",
