@@ -120,6 +120,14 @@ describe("newer-mm.json facts in config.json linting", () => {
     expect(nl101({ model_type: "qwen4_exp", rms_norm_eps: 1e-6, text_config: {} })).toEqual(["subConfig:rms_norm_eps"]);
   });
 
+  it("says a Kimi-K2.5 rms_norm_eps at the top level belongs in text_config, though the composite reads its own projector eps", () => {
+    // Not "rename it to projection_layer_norm_eps": that key sets the projector's LayerNorm, not the text model's norms.
+    const f = lint({ model_type: "kimi_k25", rms_norm_eps: 1e-6, text_config: { model_type: "deepseek_v3", rms_norm_eps: 1e-6 } }).filter((x) => x.code === "NL101");
+    expect(f.map((x) => x.messageId)).toEqual(["subConfig"]);
+    expect(f[0].message).toMatch(/the `text_config` sub-config reads it, where it is 1e-6\.$/);
+    expect(f[0].fixes ?? []).toEqual([]);
+  });
+
   it("accepts Muse Glimmer's second eps key, post_norm_eps, in its text_config", () => {
     expect(nl101({ model_type: "muse_glimmer", text_config: { rms_norm_eps: 1e-5, post_norm_eps: 1e-8 } })).toEqual([]);
   });

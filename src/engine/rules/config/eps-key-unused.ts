@@ -47,7 +47,7 @@ export default defineRule({
         const data: Record<string, string> = { config: fam.config, key: prop.key, family: familyLabel(fam) };
         // A composite config's sub-config may read this key: say where it belongs.
         const subEntry = Object.entries(fam.sub ?? {}).find(([, t]) => t && prop.key in (familyOf(t)?.eps ?? {}));
-        if (subEntry && readKeys.length === 0) {
+        if (subEntry) {
           const [subKey] = subEntry;
           // Flat composite configs feed top-level keys into text_config when it is absent.
           if (fam.flatSub === subKey && !property(scope.node, subKey)) continue;
