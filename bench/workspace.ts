@@ -34,7 +34,7 @@ interface Corpus {
   bytes: number;
 }
 
-function generate(): Corpus {
+export function generate(): Corpus {
   const dir = mkdtempSync(join(tmpdir(), "normlint-bench-ws-"));
   mkdirSync(join(dir, ".git"));
   const c: Corpus = { dir, py: [], modeling: [], json: [], safetensors: [], bytes: 0 };
