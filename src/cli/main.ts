@@ -14,6 +14,7 @@ import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
 import { createPythonParser, fixPythonText, lintNotebook, mentionsNorms, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
+import { type PythonJob, PythonPool, isPythonWorker, runPythonJob, workerCount } from "./pool";
 import { verifyCommand } from "./verify";
 import { loadPythonWasm } from "./wasm";
 import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "./files";
@@ -206,6 +207,14 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   let parser: PythonParser | undefined;
   const pythonParser = async () => (parser ??= await createPythonParser(loadPythonWasm([__dirname])));
 
+  // Many Python files outside model folders are linted on worker threads (src/cli/pool.ts); those
+  // in a model folder stay here, since the folder's rules read their analysis, and --fix runs here.
+  const modelDirs = new Set(candidates.filter((c) => c.kind !== "python" && c.kind !== "notebook").map((c) => dirname(c.path)));
+  const pooled = (c: Candidate) => (c.kind === "python" || c.kind === "notebook") && !modelDirs.has(dirname(c.path));
+  const workers = opts.fix || !__filename.endsWith(".js") ? 0 : workerCount(candidates.filter(pooled).length);
+  const pool = workers > 0 ? new PythonPool(__filename, workers, async (job) => runPythonJob(job, await pythonParser())) : undefined;
+  const pending: Array<Promise<void>> = [];
+
   for (const c of candidates) {
     const { loaded, rel, settings } = settingsOf(c.path);
     if (!c.explicit && isExcluded(loaded, rel)) continue;
@@ -220,12 +229,24 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         linted++;
         continue;
       }
-      const p = await pythonParser();
       let input = { path: shown, bytes: read.bytes, size: read.size };
       // A walked .py file that mentions no norm at all is skipped unparsed: it can hold no norm
       // finding, and most Python in a workspace is not modeling code (a file named is always linted).
       const prefilter = !c.explicit;
       const relevant = !prefilter || (read.bytes !== undefined && mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")));
+      if (pool && pooled(c)) {
+        if (c.kind === "python" && !relevant && read.bytes !== undefined) continue;
+        const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter };
+        pending.push(
+          pool.run(job).then((r) => {
+            if (r.skipped) return;
+            linted++;
+            addFindings(shown, r.text, r.findings);
+          }),
+        );
+        continue;
+      }
+      const p = await pythonParser();
       if (c.kind === "python" && opts.fix && read.bytes && relevant) {
         const fixedText = fixPythonText(input, settings, p);
         if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
@@ -272,6 +293,9 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     }
     addFindings(shown, result.text, result.findings);
   }
+
+  await Promise.all(pending);
+  await pool?.close();
 
   for (const [dir, folder] of folders) {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
@@ -348,7 +372,7 @@ function unreadable(file: string, error: string) {
   };
 }
 
-if (require.main === module) {
+if (require.main === module && !isPythonWorker) {
   run(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s)).then((code) => {
     process.exitCode = code;
   });

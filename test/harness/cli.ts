@@ -49,6 +49,8 @@ export interface RunOptions {
   timeout?: number;
   /** Run under this umask (through /bin/sh, so the test process keeps its own). */
   umask?: number;
+  /** Extra environment variables (NORMLINT_JOBS...). */
+  env?: Record<string, string>;
 }
 
 export function runCli(args: string[], cwd: string, opts: Omit<RunOptions, "cwd"> = {}): CliResult {
@@ -63,7 +65,7 @@ export function runCli(args: string[], cwd: string, opts: Omit<RunOptions, "cwd"
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
     // A terminal-independent run: no colour, and no inherited NODE_OPTIONS that could change startup.
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", NODE_OPTIONS: "" },
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", NODE_OPTIONS: "", ...opts.env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", ms: performance.now() - t0 };
 }
