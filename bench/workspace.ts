@@ -6,6 +6,7 @@
 // of dist/extension.js in a stub host against bare Node startup, and the memory the extension host
 // takes to lint that whole workspace (Lint Workspace) against the same process before activation.
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -66,9 +67,9 @@ export function generate(): Corpus {
   return c;
 }
 
-function wall(command: string, args: string[], input?: string): { ms: number; stdout: string } {
+function wall(command: string, args: string[], input?: string, env: Record<string, string> = {}): { ms: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(command, args, { input, encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NODE_OPTIONS: "" } });
+  const r = spawnSync(command, args, { input, encoding: "utf8", maxBuffer: 1 << 30, env: { ...process.env, NODE_OPTIONS: "", ...env } });
   const ms = performance.now() - t0;
   if (r.error || (r.status !== 0 && r.status !== 1)) throw new Error(`${command} ${args[0]}: ${r.error ?? r.stderr}`);
   return { ms, stdout: r.stdout };
@@ -118,6 +119,7 @@ export async function runWorkspaceBench(): Promise<string[]> {
     );
     const python = spawnSync("python3", ["-c", "pass"]).status === 0;
     const cliRuns: number[] = [];
+    const serialRuns: number[] = [];
     const astRuns: number[] = [];
     const jsonRuns: number[] = [];
     let summary = "";
@@ -127,10 +129,13 @@ export async function runWorkspaceBench(): Promise<string[]> {
       cliRuns.push(cli.ms);
       const s = (JSON.parse(cli.stdout) as { summary: Record<string, number> }).summary;
       summary = `${s.files} files, ${s.linted} linted, ${s.errors} errors, ${s.warnings} warnings, ${s.infos} infos`;
+      // The same run with every Python file on the main thread (no worker threads).
+      serialRuns.push(wall(process.execPath, [CLI, c.dir, "--format", "json"], undefined, { NORMLINT_JOBS: "1" }).ms);
       if (python) astRuns.push(wall("python3", ["-c", AST], c.py.join("\n")).ms);
       jsonRuns.push(wall(process.execPath, ["-e", JSON_SCRIPT], JSON.stringify([c.json, c.safetensors])).ms);
     }
     out.push(`normlint CLI, whole workspace (walk, read, parse, analyse, folder rules, JSON report): ${ms(best(cliRuns))} (${summary})`);
+    out.push(`  the same with NORMLINT_JOBS=1 (no worker threads): ${ms(best(serialRuns))}; worker threads: ${(best(serialRuns) / best(cliRuns)).toFixed(2)}x faster on ${availableParallelism()} cores`);
     if (python) out.push(`python3 ast.parse of the ${c.py.length} .py files (one process, wall): ${ms(best(astRuns))}`);
     if (python) {
       // The worst case: only the generated modeling files, every one dense with norm classes.

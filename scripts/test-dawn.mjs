@@ -1,9 +1,10 @@
 // The test files that drive Dawn (the `webgpu` package's native addon) in the test process:
 // run after the rest of `npm test`, on their own, so no other test file competes with SwiftShader
-// for the CPU. Dawn's process has crashed natively, rarely and only under heavy CPU load (a vitest
-// fork "exited unexpectedly" with no failed assertion: once in about ten loaded runs, never
-// unloaded); that crash, and only that, is rerun once and said so loudly. A failed assertion is
-// never rerun. Results go to test-results/vitest-dawn.json, which .ci/run counts with the rest.
+// for the CPU. Their process used to crash natively at random (a vitest fork "exited unexpectedly"
+// with no failed assertion): a Dawn GPU object garbage-collected after its device was destroyed;
+// src/gpu/node.ts now keeps them referenced. As a guard, that crash, and only that, is rerun once
+// and said so loudly; a failed assertion is never rerun. Results go to
+// test-results/vitest-dawn.json, which .ci/run counts with the rest.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 
