@@ -29,6 +29,8 @@ beforeAll(() => {
   writeFileSync(join(dir, "model", "modeling_olmo2.py"), FIXTURE);
   writeFileSync(join(dir, ".normlint.json"), JSON.stringify({ maxFileSize: 3000 }));
   writeFileSync(join(dir, "pkg1", "big_norm.py"), `# RMSNorm\n${"x = 1\n".repeat(1000)}`);
+  // Not UTF-8 and no norm in it: reported as unreadable, not skipped, on either path.
+  writeFileSync(join(dir, "pkg2", "latin1.py"), Buffer.from([0x23, 0x20, 0xe9, 0x74, 0xe9, 0x0a, 0x78, 0x20, 0x3d, 0x20, 0x31, 0x0a]));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,6 +52,7 @@ describe("Python on worker threads", () => {
     expect(report.findings.some((f: { file: string }) => f.file.endsWith("nb.ipynb"))).toBe(true);
     expect(report.findings.some((f: { file: string; code: string }) => f.file.endsWith("big_norm.py") && f.code === "NL200")).toBe(true);
     expect(report.summary.skipped).toBeGreaterThan(0);
+    expect(report.findings.find((f: { file: string }) => f.file.endsWith("latin1.py"))).toMatchObject({ code: "NL200" });
   });
 
   it("starts workers only for enough files, one per core up to 8, or as NORMLINT_JOBS says", () => {

@@ -235,7 +235,6 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       const prefilter = !c.explicit;
       const relevant = !prefilter || (read.bytes !== undefined && mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")));
       if (pool && pooled(c)) {
-        if (c.kind === "python" && !relevant && read.bytes !== undefined) continue;
         const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter };
         pending.push(
           pool.run(job).then((r) => {
@@ -294,9 +293,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     addFindings(shown, result.text, result.findings);
   }
 
-  await Promise.all(pending);
-  await pool?.close();
-
+  // Model folders are read here while the workers lint the other Python files.
   for (const [dir, folder] of folders) {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
@@ -343,6 +340,8 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       await Promise.all(opened.map((o) => o.close()));
     }
   }
+  await Promise.all(pending);
+  await pool?.close();
 
   const ordered = [...reports.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const r of ordered) r.findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
