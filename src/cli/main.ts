@@ -145,6 +145,14 @@ export async function run(argv: string[], out: (s: string) => void, err: (s: str
   }
 }
 
+/** A folder's files gathered by the walk: its config, checkpoints and the Python linted in it. */
+interface FolderWork {
+  configBytes?: Uint8Array;
+  configPath?: string;
+  files: Candidate[];
+  code: PythonLintResult[];
+}
+
 interface LintOptions {
   format: string;
   output?: string;
@@ -201,7 +209,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   };
   // Model folders: everything but config.json is read there, once per folder; the Python files and
   // notebooks linted in the loop join their folder's cross-file rules with their analysis.
-  const folders = new Map<string, { configBytes?: Uint8Array; configPath?: string; files: Candidate[]; code: PythonLintResult[] }>();
+  const folders = new Map<string, FolderWork>();
 
   // The Python parser (tree-sitter wasm) is created once, and only when there is Python to read.
   let parser: PythonParser | undefined;
@@ -294,10 +302,10 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   }
 
   // Model folders are read here while the workers lint the other Python files.
-  for (const [dir, folder] of folders) {
+  const lintModelFolder = async ([dir, folder]: [string, FolderWork]): Promise<void> => {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) continue;
+    if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) return;
     const opened: FileByteSource[] = [];
     try {
       const input: ModelFolderInput = {
@@ -339,7 +347,13 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     } finally {
       await Promise.all(opened.map((o) => o.close()));
     }
-  }
+  };
+  // A few folders at a time: a folder is mostly waiting on small ranged reads, and each folder's
+  // findings go to its own files, so the report does not depend on which finishes first.
+  const queue = [...folders];
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await lintModelFolder(next);
+  }));
   await Promise.all(pending);
   await pool?.close();
 
