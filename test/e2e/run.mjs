@@ -319,7 +319,10 @@ async function openNormLab(page, folder) {
   const how = await Promise.race([done.waitFor({ timeout: 120_000 }).then(() => "active editor"), picker.waitFor({ timeout: 120_000 }).then(() => "folder picker")]);
   if (how === "folder picker") {
     await picker.fill(folder);
-    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: new RegExp(`^\\s*${folder}\\s*$`) }).first().click();
+    // The filter leaves the folder as the first, focused row: wait for it, then accept it with
+    // Enter (a click on the row timed out once in CI while the list was re-rendering).
+    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: folder }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press("Enter");
     await done.waitFor({ timeout: 120_000 });
   }
   return { lab, how };
