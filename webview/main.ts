@@ -149,9 +149,8 @@ function receiveActivations(m: Extract<ToWebview, { type: "activations" }>): voi
     $("busy").hidden = true;
     return showError(input);
   }
-  picked = { key, rows: m.shape.length > 1 ? m.shape[0] : 1, input };
-  // Fewer rows than asked means the tensor has no more: do not ask again.
-  picked.rows = Math.max(picked.rows, Math.trunc(numberField("rows", 1)));
+  // Fewer rows than asked means the tensor has no more: the ask is answered, not to be repeated.
+  picked = { key, rows: Math.max(m.shape[0], Math.trunc(numberField("rows", 1))), input };
   if (w?.key === key) void run(w.forceCpu);
 }
 

@@ -12,9 +12,9 @@ import { lintFolder, type ModelFolderInput } from "../engine/folder";
 import type { Finding } from "../engine/types";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
-import { createPythonParser, fixPythonText, lintNotebook, mentionsNorms, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
+import { createPythonParser, fixPythonText, mentionsNorms, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
-import { type PythonJob, PythonPool, isPythonWorker, runPythonJob, workerCount } from "./pool";
+import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
 import { verifyCommand } from "./verify";
 import { loadPythonWasm } from "./wasm";
 import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "./files";
@@ -237,13 +237,10 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         linted++;
         continue;
       }
-      let input = { path: shown, bytes: read.bytes, size: read.size };
       // A walked .py file that mentions no norm at all is skipped unparsed: it can hold no norm
       // finding, and most Python in a workspace is not modeling code (a file named is always linted).
-      const prefilter = !c.explicit;
-      const relevant = !prefilter || (read.bytes !== undefined && mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")));
+      const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter: !c.explicit };
       if (pool && pooled(c)) {
-        const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter };
         pending.push(
           pool.run(job).then((r) => {
             if (r.skipped) return;
@@ -254,18 +251,18 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         continue;
       }
       const p = await pythonParser();
-      if (c.kind === "python" && opts.fix && read.bytes && relevant) {
-        const fixedText = fixPythonText(input, settings, p);
+      if (c.kind === "python" && opts.fix && read.bytes && (!job.prefilter || mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")))) {
+        const fixedText = fixPythonText(job, settings, p);
         if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
-          const before = lintPython(input, settings, p).findings.length;
-          input = { path: shown, bytes: new TextEncoder().encode(fixedText), size: fixedText.length };
-          fixed += Math.max(0, before - lintPython(input, settings, p).findings.length);
+          const before = lintPython(job, settings, p).findings.length;
+          job.bytes = new TextEncoder().encode(fixedText);
+          job.size = job.bytes.length;
+          fixed += Math.max(0, before - lintPython(job, settings, p).findings.length);
         }
       }
-      const result = c.kind === "python" ? lintPython(input, settings, p, { prefilter }) : lintNotebook(input, settings, p);
+      const { result, findings } = lintPythonJob(job, p);
       if (result.status === "skipped") continue;
       linted++;
-      const findings = c.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings;
       addFindings(shown, result.text, findings);
       if (result.module) folder.code.push(result);
       continue;

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
-import { createPythonParser, lintNotebook, lintPython, type PythonParser } from "../engine/python";
+import { createPythonParser, lintNotebook, lintPython, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
 import { loadPythonWasm } from "./wasm";
 
@@ -30,11 +30,15 @@ export interface PythonJobResult {
 
 const WORKER_TAG = "normlint-python-worker";
 
-/** Lints one job with `parser`: the same call the main thread makes. */
+/** Lints one file, on the main thread or a worker alike; notebook findings mapped into the .ipynb JSON. */
+export function lintPythonJob(job: PythonJob, parser: PythonParser): { result: PythonLintResult; findings: Finding[] } {
+  const result = job.kind === "python" ? lintPython(job, job.settings, parser, { prefilter: job.prefilter }) : lintNotebook(job, job.settings, parser);
+  return { result, findings: job.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings };
+}
+
+/** A job's result as a worker sends it: plain data, without the module analysis. */
 export function runPythonJob(job: PythonJob, parser: PythonParser): PythonJobResult {
-  const input = { path: job.path, bytes: job.bytes, size: job.size };
-  const result = job.kind === "python" ? lintPython(input, job.settings, parser, { prefilter: job.prefilter }) : lintNotebook(input, job.settings, parser);
-  const findings = job.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings;
+  const { result, findings } = lintPythonJob(job, parser);
   return { skipped: result.status === "skipped", text: result.text, findings };
 }
 

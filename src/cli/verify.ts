@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ModelFolderInput, readModelFolder } from "../engine/folder";
 import { cpuExec, type LabExec, type LabInput, labInput, type LabResult, percent, runComparison } from "../engine/lab";
-import { readSafetensorsHeader, readTensor } from "../engine/parsers/safetensors";
-import { planComparison, readLabTensors } from "../engine/lab-plan";
+import { planComparison, readActivationRows, readLabTensors } from "../engine/lab-plan";
 import { type Dtype, DTYPES } from "../engine/numerics/norms";
 import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser } from "../engine/python";
 import { defaultSettings } from "../engine/settings";
@@ -97,7 +96,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     const { tensors, problems } = await readLabTensors(folder, (file) => opened.find((o) => o.path === file));
     let picked: LabInput | undefined;
     if (values.activations) {
-      const read = await readActivations(values.activations);
+      const read = await readActivations(values.activations, rows);
       if (typeof read === "string") {
         err(`normlint verify: --activations: ${read}\n`);
         return 2;
@@ -137,8 +136,8 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
   }
 }
 
-/** `--activations <file.safetensors>:<tensor>`: the tensor as rows of activations, or an error sentence. */
-async function readActivations(arg: string): Promise<LabInput | string> {
+/** `--activations <file.safetensors>:<tensor>`: its first `rows` rows as activations, or an error sentence. */
+async function readActivations(arg: string, rows: number): Promise<LabInput | string> {
   const at = arg.lastIndexOf(".safetensors:") + ".safetensors".length;
   const file = arg.slice(0, at);
   const name = arg.slice(at + 1);
@@ -149,11 +148,8 @@ async function readActivations(arg: string): Promise<LabInput | string> {
     return `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
   try {
-    const h = await readSafetensorsHeader(src);
-    if (!h.ok) return `${file} is not a valid safetensors file: ${h.problems[0]?.message ?? "invalid header"}`;
-    const r = await readTensor(src, h.header, name);
-    if (!r.ok) return `${file}: ${r.message}`;
-    return labInput(`\`${name}\` in ${file}`, r.data, r.shape);
+    const r = await readActivationRows(src, name, rows);
+    return "error" in r ? `${file}: ${r.error}` : labInput(`\`${name}\` in ${file}`, r.data, r.shape);
   } finally {
     await src.close();
   }

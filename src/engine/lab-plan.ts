@@ -8,25 +8,28 @@ import { describeNorm } from "./knowledge/index";
 import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";
 import { castOrderOf, NORM_VARIANTS, type NormVariant } from "./numerics/norms";
 import { readGgufTensor } from "./parsers/gguf";
-import { DECODED_DTYPES, readTensor } from "./parsers/safetensors";
+import { DECODED_DTYPES, readSafetensorsHeader, readTensor } from "./parsers/safetensors";
 
 function epsOf(folder: ModelFolder): number {
   const f = folder.family;
+  // A GGUF file without a config.json carries eps in its metadata ({arch}.attention.layer_norm_rms_epsilon).
+  const gguf = folder.config ? undefined : ggufEps(folder);
   for (const [key, def] of Object.entries(f?.eps ?? {})) {
     const v = folder.textConfig[key];
     if (typeof v === "number" && v >= 0) return v;
-    if (!folder.config && folder.fromGguf) break;
+    if (gguf !== undefined) return gguf;
     if (typeof def === "number") return def;
   }
-  // A GGUF file without a config.json carries eps in its metadata ({arch}.attention.layer_norm_rms_epsilon).
-  if (!folder.config && folder.fromGguf) {
-    for (const c of folder.checkpoints) {
-      for (const [key, kv] of c.gguf?.metadata ?? []) {
-        if (/\.attention\.layer_norm(_rms)?_epsilon$/.test(key) && typeof kv.value === "number" && kv.value >= 0) return kv.value;
-      }
+  return gguf ?? f?.epsFixed ?? 1e-6;
+}
+
+function ggufEps(folder: ModelFolder): number | undefined {
+  for (const c of folder.checkpoints) {
+    for (const [key, kv] of c.gguf?.metadata ?? []) {
+      if (/\.attention\.layer_norm(_rms)?_epsilon$/.test(key) && typeof kv.value === "number" && kv.value >= 0) return kv.value;
     }
   }
-  return f?.epsFixed ?? 1e-6;
+  return undefined;
 }
 
 /** The named variant a norm class's forward computes, or undefined when the kernels model none. */
@@ -179,6 +182,17 @@ export function activationCandidates(folder: ModelFolder, hiddenSizes: Iterable<
   }
   const rank = (c: ActivationCandidate) => (/hidden|activation|acts?\b|input/i.test(c.tensor) ? 0 : /embed|wte|tok_emb/i.test(c.tensor) ? 1 : 2);
   return out.sort((a, b) => rank(a) - rank(b) || (a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0)).slice(0, limit);
+}
+
+/**
+ * The leading `rows` rows of a tensor of a safetensors file, to stand in for activations (one
+ * ranged read of just those rows), or why they cannot be read.
+ */
+export async function readActivationRows(src: ByteSource, tensor: string, rows: number): Promise<{ data: Float32Array; shape: number[] } | { error: string }> {
+  const h = await readSafetensorsHeader(src);
+  if (!h.ok) return { error: `not a valid safetensors file: ${h.problems[0]?.message ?? "invalid header"}` };
+  const r = await readTensor(src, h.header, tensor, { firstRows: rows });
+  return r.ok ? { data: r.data, shape: r.shape } : { error: r.message };
 }
 
 /**

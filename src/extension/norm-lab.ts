@@ -222,11 +222,9 @@ export class NormLab {
     const source = await this.host.openSource(file);
     if (!source) return void (await fail("the file could not be opened"));
     try {
-      const { readSafetensorsHeader, readTensor } = await import("./engine");
-      const h = await readSafetensorsHeader(source);
-      if (!h.ok) return void (await fail(h.problems[0]?.message ?? "invalid safetensors header"));
-      const r = await readTensor(source, h.header, tensor, { firstRows: Math.min(rows, MAX_ACTIVATION_ROWS) });
-      if (!r.ok) return void (await fail(r.message));
+      const { readActivationRows } = await import("./engine");
+      const r = await readActivationRows(source, tensor, Math.min(rows, MAX_ACTIVATION_ROWS));
+      if ("error" in r) return void (await fail(r.error));
       const data = r.data.slice().buffer as ArrayBuffer;
       await this.post({ type: "activations", file, tensor, label: `\`${tensor}\` in ${this.host.displayPath(file)}`, shape: r.shape, data });
     } catch (e) {
