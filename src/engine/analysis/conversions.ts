@@ -365,7 +365,7 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
     const s = stringsOf(field(n, "right"), { text, tuples: new Map() });
     if (s && field(n, "right")!.type !== "string") tuples.set(text.slice(field(n, "left")!.start, field(n, "left")!.end), s);
   }
-  const classes = [...walk(root)].filter((n) => n.type === "class_definition");
+  const classes = walk(root).filter((n) => n.type === "class_definition");
   const byName = new Map(classes.map((c) => [nameOf(c, text), c]));
   const bases = (c: PyNode) => namedChildren(field(c, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => text.slice(b.start, b.end).split(".").pop()!);
   /** The class, then its ancestors in this module (breadth first), and the bases from elsewhere. */

@@ -208,7 +208,7 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
  */
 function collectInherited(root: PyNode, text: string, idx: ScopeIndex, declarations: Declaration[], defs: Map<string, PyNode>): InheritedFlag[] {
   const out: InheritedFlag[] = [];
-  const classes = [...walk(root)].filter((n) => n.type === "class_definition");
+  const classes = walk(root).filter((n) => n.type === "class_definition");
   const byName = new Map(classes.map((c) => [nameOf(c, text), c]));
   const inClass = (d: Declaration, cls: PyNode) => d.range.start >= cls.start && d.range.end <= cls.end;
   for (const holder of FLAG_HOLDERS) {

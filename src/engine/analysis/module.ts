@@ -30,7 +30,7 @@ interface Ctx {
 export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptions = {}): ModuleAnalysis {
   const text = tree.text;
   const root = tree.root;
-  const all = [...walk(root)];
+  const all = walk(root);
   const imports = collectImports(all, text);
   const functions = new Map<string, PyNode>();
   for (const st of namedChildren(root)) {
@@ -67,7 +67,7 @@ function textOf(text: string, n: PyNode | undefined): string {
   return n ? text.slice(n.start, n.end) : "";
 }
 
-function collectImports(all: PyNode[], text: string): Map<string, string> {
+function collectImports(all: readonly PyNode[], text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const n of all) {
     if (n.type === "import_statement") {
@@ -123,7 +123,7 @@ export function resolveDotted(n: PyNode, ctx: Ctx): string | undefined {
   return [mapped, ...parts].join(".");
 }
 
-function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[], all: PyNode[], ctx: Ctx): FamilyRef | undefined {
+function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[], all: readonly PyNode[], ctx: Ctx): FamilyRef | undefined {
   if (opts.modelType) {
     const f = familyByLooseName(opts.modelType);
     if (f) return { family: f, via: "option" };
@@ -378,7 +378,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     compute = { kind: torchBase, via: "parent", stats: range(nameNode), statsDtype: "unknown", eps: epsAttrs.get("eps") };
   }
   if (!compute && !(looksNorm && params.length)) return undefined;
-  const loadHook = methods.has("_load_from_state_dict") || [...walk(body!)].some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
+  const loadHook = methods.has("_load_from_state_dict") || walk(body!).some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
   return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, node: c };
 }
 
@@ -420,7 +420,7 @@ const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; 
   "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
 };
 
-function collectUses(all: PyNode[], ctx: Ctx, norms: NormImpl[], file: FamilyRef | undefined): NormUse[] {
+function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: FamilyRef | undefined): NormUse[] {
   const { text } = ctx;
   const byName = new Map(norms.map((n) => [n.name, n]));
   const instantiated = new Set<string>();
@@ -545,7 +545,7 @@ function useFacts(use: NormUse, ref: FamilyRef, local: NormImpl | undefined, rea
   return {};
 }
 
-function collectPatches(all: PyNode[], ctx: Ctx, norms: NormImpl[]): NormPatch[] {
+function collectPatches(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): NormPatch[] {
   const { text } = ctx;
   const out: NormPatch[] = [];
   const add = (modulePath: string, target: string, targetNode: PyNode, valueNode: PyNode) => {
@@ -623,7 +623,7 @@ function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {
 
 const PARAM_TARGET = /^[A-Za-z_]\w*$/;
 
-function collectLoading(all: PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoading[] {
+function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoading[] {
   const { text } = ctx;
   const out: WeightLoading[] = [];
   const lastSeg = (s: string) => s.split(/[.\[\]"']/).filter(Boolean).pop() ?? s;

@@ -4,6 +4,7 @@
 // are analysed; ERROR and MISSING nodes mark the broken places. Offsets are UTF-16 units, as in the
 // rest of the engine (web-tree-sitter parses JavaScript strings as UTF-16).
 import { Edit, Language, Parser, type Tree } from "web-tree-sitter";
+import { type DirectCalls, directCalls, directWalker, fastMarshalling, publicWalker, type Walker } from "./python-cursor";
 
 /** One node of the syntax tree, copied out of wasm memory so analysis never calls into it. */
 export interface PyNode {
@@ -14,8 +15,14 @@ export interface PyNode {
   /** The field this node fills in its parent (`left`, `function`, `body`...). */
   field?: string;
   missing?: boolean;
+  /** Children in order; leaves share one frozen empty list. */
   children: PyNode[];
   parent?: PyNode;
+  /** This node's place in `order`, and the place after its last descendant. */
+  index: number;
+  after: number;
+  /** Every node of the tree in document order (shared by all its nodes); `walk` slices it. */
+  order?: PyNode[];
 }
 
 export interface PythonTree {
@@ -46,6 +53,8 @@ export interface PythonParser {
   edit(tree: PythonTree, change: TextChange): string;
   /** Frees the parser. Trees it made stay valid until deleted. */
   dispose(): void;
+  /** How trees are copied out of wasm (see python-cursor.ts): "direct" unless that check failed. */
+  readonly cursor: "direct" | "public";
 }
 
 export interface PythonWasm {
@@ -55,16 +64,32 @@ export interface PythonWasm {
   python: Uint8Array;
 }
 
-let runtimeReady: Promise<void> | undefined;
+let runtimeReady: Promise<DirectCalls | undefined> | undefined;
 const languages = new WeakMap<Uint8Array, Promise<Language>>();
 
+export interface ParserOptions {
+  /** Walk trees through web-tree-sitter's public cursor only (tests compare the two walkers). */
+  publicCursor?: boolean;
+}
+
 /** Creates a parser. The wasm runtime initialises once per process; later calls reuse it. */
-export async function createPythonParser(wasm: PythonWasm): Promise<PythonParser> {
-  runtimeReady ??= Parser.init({ wasmBinary: wasm.runtime }).catch((err: unknown) => {
-    runtimeReady = undefined;
-    throw err;
-  });
-  await runtimeReady;
+export async function createPythonParser(wasm: PythonWasm, opts: ParserOptions = {}): Promise<PythonParser> {
+  if (!runtimeReady) {
+    // Emscripten fills in the very object passed to init as its module: the marshalling helpers below
+    // are replaced there.
+    const module: Record<string, unknown> = { wasmBinary: wasm.runtime };
+    runtimeReady = Parser.init(module).then(
+      () => {
+        fastMarshalling(module);
+        return directCalls(module);
+      },
+      (err: unknown) => {
+        runtimeReady = undefined;
+        throw err;
+      },
+    );
+  }
+  const calls = await runtimeReady;
   let langP = languages.get(wasm.python);
   if (!langP) {
     langP = Language.load(wasm.python);
@@ -73,13 +98,16 @@ export async function createPythonParser(wasm: PythonWasm): Promise<PythonParser
   const language = await langP;
   const parser = new Parser();
   parser.setLanguage(language);
+  const direct = !opts.publicCursor && calls && walkersAgree(parser, calls) ? calls : undefined;
+  const walker = (tree: Tree): Walker => (direct ? directWalker(tree, direct) : publicWalker(tree));
 
   return {
+    cursor: direct ? "direct" : "public",
     parse(text, previous) {
       const old = previous?.native ?? null;
       const tree = parser.parse(text, old);
       if (!tree) throw new Error("tree-sitter returned no tree");
-      return wrap(text, tree);
+      return wrap(text, tree, walker);
     },
     edit(tree, change) {
       const before = tree.text;
@@ -114,9 +142,32 @@ function pointAt(text: string, offset: number): { row: number; column: number } 
   return { row, column: offset - lineStart };
 }
 
-function wrap(text: string, tree: Tree): PythonTree {
+/** Whether the direct walker copies a sample with syntax errors exactly as the public cursor does. */
+const agreed = new WeakMap<DirectCalls, boolean>();
+function walkersAgree(parser: Parser, calls: DirectCalls): boolean {
+  let ok = agreed.get(calls);
+  if (ok !== undefined) return ok;
+  const sample = "import torch\nclass N(nn.Module):\n    def forward(self, x):\n        return self.weight * (x + 1 if a else b)[0]\nx = (1,\ndef f(:\n  pass\n";
+  const tree = parser.parse(sample);
+  if (!tree) return false;
+  try {
+    const shape = (w: (tree: Tree) => Walker) => {
+      const errors: PythonTree["errors"] = [];
+      return JSON.stringify(walk(copy(tree, errors, sample, w)).map((n) => [n.type, n.start, n.end, n.field, n.missing, n.children.length, n.after])) + JSON.stringify(errors);
+    };
+    ok = shape((t) => directWalker(t, calls)) === shape(publicWalker);
+  } catch {
+    ok = false;
+  } finally {
+    tree.delete();
+  }
+  agreed.set(calls, ok);
+  return ok;
+}
+
+function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker): PythonTree {
   const errors: PythonTree["errors"] = [];
-  const root = copy(tree, errors, text);
+  const root = copy(tree, errors, text, walker);
   let native: Tree | null = tree;
   return {
     text,
@@ -139,48 +190,65 @@ function wrap(text: string, tree: Tree): PythonTree {
  */
 const RELEVANT = /norm|eps|weight|bias|scale|shift|gamma|beta|state_dict|setattr|partial|patch|ln_|rename|map|key|load|convert|modeling|offset|torch|nn\./i;
 
-/** Copies the wasm tree into plain objects with one cursor walk (no recursion: deep input is fine). */
-function copy(tree: Tree, errors: PythonTree["errors"], text: string): PyNode {
-  const c = tree.walk();
-  // Each cursor getter is a call into wasm; a tree without errors has no missing nodes to ask about.
+/** Leaves share one empty, frozen children list (most nodes are leaves). */
+const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
+
+/**
+ * Copies the wasm tree into plain objects with one cursor walk (no recursion: deep input is fine),
+ * numbering the nodes in document order so `walk` is a slice of one list.
+ */
+function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (tree: Tree) => Walker): PyNode {
+  // A tree without errors has no missing nodes to ask about.
   const clean = !tree.rootNode.hasError;
+  // After that public call: the direct walker's state must not be overwritten before its first use.
+  const c = walker(tree);
+  const language = tree.language;
+  const types = language.types;
+  const fields = language.fields;
   // Whether a node is named depends on its symbol alone: asked once per type id.
-  const namedById = new Map<number, boolean>();
-  const types = tree.language.types;
-  const make = (parent?: PyNode): PyNode => {
-    const id = c.nodeTypeId;
-    let named = namedById.get(id);
-    if (named === undefined) namedById.set(id, (named = c.nodeIsNamed));
-    const n: PyNode = { type: types[id] || "ERROR", start: c.startIndex, end: c.endIndex, named, children: [], parent };
-    const field = c.currentFieldName;
-    if (field) n.field = field;
+  const namedById: boolean[] = [];
+  const order: PyNode[] = [];
+  const make = (parent: PyNode | undefined): PyNode => {
+    const id = c.typeId();
+    let named = namedById[id];
+    if (named === undefined) namedById[id] = named = language.nodeTypeIsNamed(id);
+    const fieldId = c.fieldId();
+    // Every node has every property, in one order: one object shape for the whole analysis.
+    const n: PyNode = { type: types[id] || "ERROR", start: c.start(), end: c.end(), named, field: fieldId ? (fields[fieldId] ?? undefined) : undefined, missing: undefined, children: NO_CHILDREN, parent, index: order.length, after: 0, order };
+    order.push(n);
     if (clean) return n;
-    if (c.nodeIsMissing) {
+    if (c.missing()) {
       n.missing = true;
       errors.push({ start: n.start, end: n.end, missing: true });
     } else if (n.type === "ERROR") errors.push({ start: n.start, end: n.end, missing: false });
     return n;
   };
-  const root = make();
+  const adopt = (parent: PyNode, child: PyNode) => {
+    if (parent.children === NO_CHILDREN) parent.children = [child];
+    else parent.children.push(child);
+  };
+  const root = make(undefined);
   let node = root;
   const skip = (n: PyNode) =>
-    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.currentNode.hasError);
+    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.hasError());
   for (;;) {
-    if (!skip(node) && c.gotoFirstChild()) {
+    if (!skip(node) && c.firstChild()) {
       const child = make(node);
-      node.children.push(child);
+      adopt(node, child);
       node = child;
       continue;
     }
-    while (!c.gotoNextSibling()) {
-      if (!c.gotoParent()) {
-        c.delete();
+    node.after = order.length;
+    while (!c.nextSibling()) {
+      if (!c.parent()) {
+        c.done();
         return root;
       }
       node = node.parent!;
+      node.after = order.length;
     }
     const sib = make(node.parent);
-    node.parent!.children.push(sib);
+    adopt(node.parent!, sib);
     node = sib;
   }
 }
@@ -188,7 +256,10 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string): PyNode {
 // Small helpers over PyNode, shared by the analysis.
 
 export function field(n: PyNode | undefined, name: string): PyNode | undefined {
-  return n?.children.find((c) => c.field === name);
+  if (!n) return undefined;
+  const children = n.children;
+  for (let i = 0; i < children.length; i++) if (children[i].field === name) return children[i];
+  return undefined;
 }
 
 export function fields(n: PyNode | undefined, name: string): PyNode[] {
@@ -203,12 +274,16 @@ export function textOf(text: string, n: PyNode): string {
   return text.slice(n.start, n.end);
 }
 
-/** Every node under `n` (itself included), depth first, without recursion. */
-export function* walk(n: PyNode): Generator<PyNode> {
+/** Every node under `n` (itself included), in document order (depth first). */
+export function walk(n: PyNode): readonly PyNode[] {
+  if (n.order && n.after > n.index) return n.index === 0 && n.after === n.order.length ? n.order : n.order.slice(n.index, n.after);
+  // A tree built by hand (tests): without recursion.
+  const out: PyNode[] = [];
   const stack = [n];
   while (stack.length) {
     const cur = stack.pop()!;
-    yield cur;
+    out.push(cur);
     for (let i = cur.children.length - 1; i >= 0; i--) stack.push(cur.children[i]);
   }
+  return out;
 }
