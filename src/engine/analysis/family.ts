@@ -60,15 +60,27 @@ export function familiesDefiningClass(name: string): string[] {
   return getIndex().classes.get(name) ?? [];
 }
 
+/** Class name -> prefix family (null: none); a scan of every prefix per class was a hot spot. */
+const byPrefixMemo = new Map<string, Family | null>();
+
 /** The family whose config-class prefix starts this class name at a word boundary, longest first. */
 export function familyByClassPrefix(name: string): Family | undefined {
+  const known = byPrefixMemo.get(name);
+  if (known !== undefined) return known ?? undefined;
+  let found: Family | undefined;
   for (const [p, t] of getIndex().prefixes) {
     if (!name.startsWith(p) || name.length === p.length) continue;
     const next = name[p.length];
     // Gemma2RMSNorm matches Gemma2, not Gemma; Qwen2_5_Omni... is not Qwen2.
-    if (/[A-Z]/.test(next)) return family(t);
+    if (/[A-Z]/.test(next)) {
+      found = family(t);
+      break;
+    }
   }
-  return undefined;
+  // Bounded: a long-lived extension host sees many files.
+  if (byPrefixMemo.size >= 20_000) byPrefixMemo.clear();
+  byPrefixMemo.set(name, found ?? null);
+  return found;
 }
 
 /**
