@@ -227,29 +227,31 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
     if (parent.children === NO_CHILDREN) parent.children = [child];
     else parent.children.push(child);
   };
-  const root = make(undefined);
-  let node = root;
-  const skip = (n: PyNode) =>
-    n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.hasError());
-  for (;;) {
-    if (!skip(node) && c.firstChild()) {
-      const child = make(node);
-      adopt(node, child);
-      node = child;
-      continue;
-    }
-    node.after = order.length;
-    while (!c.nextSibling()) {
-      if (!c.parent()) {
-        c.done();
-        return root;
+  // The cursor is freed however the walk ends (a wasm trap included).
+  try {
+    const root = make(undefined);
+    let node = root;
+    const skip = (n: PyNode) =>
+      n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.hasError());
+    for (;;) {
+      if (!skip(node) && c.firstChild()) {
+        const child = make(node);
+        adopt(node, child);
+        node = child;
+        continue;
       }
-      node = node.parent!;
       node.after = order.length;
+      while (!c.nextSibling()) {
+        if (!c.parent()) return root;
+        node = node.parent!;
+        node.after = order.length;
+      }
+      const sib = make(node.parent);
+      adopt(node.parent!, sib);
+      node = sib;
     }
-    const sib = make(node.parent);
-    adopt(node.parent!, sib);
-    node = sib;
+  } finally {
+    c.done();
   }
 }
 
