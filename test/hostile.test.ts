@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openFileSource } from "../src/cli/bytes";
+import { type OpenOptions, openFileSource, WHOLE_FILE_BELOW } from "../src/cli/bytes";
 import { lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { type ByteSource, countingSource } from "../src/engine/io";
@@ -253,12 +253,16 @@ describe("a 100,000-file workspace", () => {
 });
 
 describe("checkpoints that change between reads", () => {
-  /** A real Llama folder on disk; its checkpoint goes through `wrap` after the CLI's file source opens it. */
-  async function lintChanging(change: (path: string, headerLength: number) => void) {
+  /**
+   * A real Llama folder on disk, its checkpoint opened as the CLI opens it. The file is small, so by
+   * default it is read whole by the first read; `wholeFileBelow: 0` gives the ranged reads every
+   * real-sized checkpoint gets.
+   */
+  async function lintChanging(change: (path: string, headerLength: number) => void, opts: OpenOptions = { wholeFileBelow: 0 }) {
     const { config, desc } = folderDesc({ modelType: "llama", layers: 4, hidden: 256, fill: "llama-like" });
     const built = buildSafetensors(desc);
     const path = box.write("m/model.safetensors", built.bytes);
-    const src = await openFileSource(path);
+    const src = await openFileSource(path, opts);
     let reads = 0;
     // After the first read (the header), the file is changed under the open handle.
     const changing: ByteSource = {
@@ -278,7 +282,7 @@ describe("checkpoints that change between reads", () => {
         pickles: [],
       };
       const { findings } = await lintFolder(input, () => defaultSettings());
-      return { findings, reads, size: src.size };
+      return { findings, reads, size: src.size, built };
     } finally {
       await src.close();
     }
@@ -295,6 +299,21 @@ describe("checkpoints that change between reads", () => {
     const cut = r.findings.filter((f) => f.code === "NL301");
     expect(cut.length).toBeGreaterThan(0);
     expect(cut[0].message).toMatch(/^Invalid safetensors file at byte \d+: the file ended while tensor `model\.[\w.]+norm\.weight` was read$/);
+  });
+
+  it("a small checkpoint is one snapshot: cut after its first read, every later read still sees the bytes read first", async () => {
+    expect(WHOLE_FILE_BELOW).toBeGreaterThan(64 * 1024);
+    const changed = await lintChanging((path, header) => {
+      const fd = openSync(path, "r+");
+      ftruncateSync(fd, header + 16);
+      closeSync(fd);
+    }, {});
+    expect(changed.size).toBeLessThan(WHOLE_FILE_BELOW);
+    expect(changed.reads).toBeGreaterThan(1);
+    expect(changed.findings.filter((f) => f.code === "NL301" || f.code === "NL302")).toEqual([]);
+    // The same findings as the untouched file's.
+    const untouched = await lintChanging(() => undefined, {});
+    expect(changed.findings).toEqual(untouched.findings);
   });
 
   it("rewritten with other bytes after the header was read (NaN everywhere): statistics on what was read, no exception", async () => {

@@ -50,6 +50,12 @@ export function readRegular(path: string, cap = Infinity): ReadResult {
 
 /** A regular file's text, or undefined when it is missing, not a regular file, or unreadable. */
 export function readTextFile(path: string): string | undefined {
+  // Asked in every folder of a walk (.normlint.json): a missing file must not cost a thrown error.
+  try {
+    if (!statSync(path, { throwIfNoEntry: false })) return undefined;
+  } catch {
+    return undefined;
+  }
   const r = readRegular(path);
   return r.bytes ? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength).toString("utf8") : undefined;
 }

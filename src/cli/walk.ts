@@ -115,8 +115,6 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
   }
   if (visited.has(real)) return; // a symlink loop or a second link to the same folder
   visited.add(real);
-  const own = respect ? loadGitignore(dir) : undefined;
-  const here = own ? [...layers, own] : layers;
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -124,6 +122,9 @@ function walk(dir: string, layers: Layer[], visited: Set<string>, emit: (file: s
     onProblem({ path: dir, message: `cannot read folder ${displayPath(dir)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
     return;
   }
+  // Only a folder that lists a .gitignore is asked for one (a failed open per folder was costly).
+  const own = respect && entries.some((e) => e.name === ".gitignore") ? loadGitignore(dir) : undefined;
+  const here = own ? [...layers, own] : layers;
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const full = join(dir, e.name);
