@@ -117,9 +117,7 @@ describe.skipIf(!present)("transformers corpus", () => {
       const idx = new LineIndex(text);
       for (const x of r.findings) {
         if (x.severity === "info") info++;
-        // Known gap of the knowledge base (it records no parameter names): Moonshine Streaming's
-        // LayerNorm stores its scale as `gamma`, and the knowledge base assumes `weight`.
-        else if (!(f.model === "moonshine_streaming" && x.rule === "norm-param-name-mismatch")) above.push(`${f.path}:${idx.position(x.start).line} ${x.rule}: ${x.message}`);
+        else above.push(`${f.path}:${idx.position(x.start).line} ${x.rule}: ${x.message}`);
       }
     }
     console.log(`transformers corpus: ${all.length} files, ${families.size} families, ${above.length} findings above info, ${info} info`);

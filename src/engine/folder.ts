@@ -4,7 +4,7 @@
 import type { Node } from "jsonc-parser";
 import { buildConfigFile } from "./config-model";
 import type { ByteSource } from "./io";
-import { type Family, family as familyOf } from "./knowledge/index";
+import { type Family, family as familyOf, type NormClass } from "./knowledge/index";
 import { decodeText, nodeValue, parseJson, property } from "./parsers/json";
 import { readGgufHeader, readGgufTensor, type GgufHeader, type GgufProblem } from "./parsers/gguf";
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader, type SafetensorsProblem } from "./parsers/safetensors";
@@ -105,8 +105,13 @@ export interface FolderRuleContext<M extends string> extends Omit<RuleContextBas
   report(r: FolderReport<M>): void;
 }
 
+/** The name of a norm class's scale in checkpoints: `weight`, unless the knowledge base says otherwise. */
+export function scaleParam(c: NormClass): string {
+  return c.scale ?? "weight";
+}
+
 /** Module paths ("model.layers.{N}.input_layernorm") as tensor-name regexes tolerant of prefixes. */
-export function normPathRegex(at: string, param: "weight" | "bias"): RegExp {
+export function normPathRegex(at: string, param: string): RegExp {
   const i = at.indexOf("layers.{N}.");
   const tail = i >= 0 ? at.slice(i) : at.split(".").slice(-1)[0];
   const body = tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("\\{N\\}", "(\\d+)");
@@ -181,7 +186,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
   let statsFamily = fam;
   const st = checkpoints.filter((c) => c.safetensors);
   if (st.length && fam) {
-    const patterns = mainNormClasses(fam).flatMap((c) => c.at.map((a) => normPathRegex(a, "weight")));
+    const patterns = mainNormClasses(fam).flatMap((c) => c.at.map((a) => normPathRegex(a, scaleParam(c))));
     const except = fam.gguf?.except ?? [];
     for (const c of st) {
       const src = input.safetensors.find((f) => f.path === c.path)!.source;

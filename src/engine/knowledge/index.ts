@@ -16,6 +16,8 @@ export interface NormClass {
   cast: Cast;
   eps: string[];
   at: string[];
+  /** The scale parameter's name, in the module and in its checkpoints, when it is not `weight`. */
+  scale?: string;
 }
 
 export interface Family {

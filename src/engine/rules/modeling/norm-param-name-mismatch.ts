@@ -11,7 +11,9 @@ type M = "weight" | "bias";
  * store (`scale`/`shift`, `gamma`/`beta`, `g`/`b`, `w`/`b` where the checkpoint has `weight` and
  * `bias`), unless the module renames them while loading: a key-renaming dict or `.replace()`,
  * assignments such as `model.norm1.scale = assign(...)` (the LLMs-from-scratch style), or a
- * `_load_from_state_dict` hook.
+ * `_load_from_state_dict` hook. Where a family's checkpoints really use another name (Moonshine
+ * Streaming's encoder norm stores `gamma`, as transformers writes it), the knowledge base records it
+ * and that name is the expected one.
  *
  * ## Why is this bad?
  * `load_state_dict(strict=False)` and many loaders skip keys they cannot match, so the norm keeps
@@ -50,18 +52,19 @@ export default defineRule<M, PythonRuleContext<M>>({
       const weight = impl.compute?.scale && !impl.compute.scale.implicit ? impl.compute.scale.param : params.find((p) => p.init === "ones" || p.init === "zeros")?.name;
       const path = f.cls?.at[0]?.replace(/\.\{N\}/g, ".0");
       const key = (suffix: string) => (path ? `${path}.${suffix}` : `<norm>.${suffix}`);
-      const check = (name: string | undefined, expected: "weight" | "bias") => {
+      // The checkpoint's name for the scale: `weight`, or the knowledge base's (Moonshine Streaming's `gamma`).
+      const check = (name: string | undefined, messageId: M, expected: string) => {
         const p = params.find((x) => x.name === name);
         if (!p || p.name === expected || mapped(p.name)) return;
         ctx.report({
-          messageId: expected,
+          messageId,
           at: p.nameRange,
           data: { cls: impl.name, name: p.name, family: factsLabel(f), key: key(expected) },
           fixes: renameFix(ctx.text, impl, p.name, expected),
         });
       };
-      check(weight, "weight");
-      if (f.bias) check(impl.compute?.bias ?? params.find((p) => p.name !== weight && p.init === "zeros")?.name, "bias");
+      check(weight, "weight", f.cls?.scale ?? "weight");
+      if (f.bias) check(impl.compute?.bias ?? params.find((p) => p.name !== weight && p.init === "zeros")?.name, "bias", "bias");
     }
   },
 });

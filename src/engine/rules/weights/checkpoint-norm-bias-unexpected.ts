@@ -1,4 +1,4 @@
-import { type FolderRuleContext, mainNormClasses, normPathRegex } from "../../folder";
+import { type FolderRuleContext, mainNormClasses, normPathRegex, scaleParam } from "../../folder";
 import { defineRule } from "../../rule";
 
 /**
@@ -44,11 +44,12 @@ export default defineRule<"unexpected" | "missing", FolderRuleContext<"unexpecte
       const unexpected: string[] = [];
       const missing: string[] = [];
       for (const at of cls.at) {
-        const w = normPathRegex(at, "weight");
+        const scale = scaleParam(cls);
+        const w = normPathRegex(at, scale);
         const b = normPathRegex(at, "bias");
         for (const n of names) {
           if (!cls.bias && b.test(n)) unexpected.push(n);
-          if (cls.bias && w.test(n) && !tensorShapes.has(n.replace(/weight$/, "bias"))) missing.push(n);
+          if (cls.bias && w.test(n) && !tensorShapes.has(`${n.slice(0, -scale.length)}bias`)) missing.push(n);
         }
       }
       const data = { cls: cls.name, family: fam.modelType };

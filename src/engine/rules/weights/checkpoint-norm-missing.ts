@@ -1,4 +1,4 @@
-import { type FolderRuleContext, mainNormClasses, normPathRegex } from "../../folder";
+import { type FolderRuleContext, mainNormClasses, normPathRegex, scaleParam } from "../../folder";
 import { defineRule } from "../../rule";
 
 /** Which layers the model builds without this norm: listed indices, or those below a config value. */
@@ -51,7 +51,7 @@ export default defineRule<"missingLayers", FolderRuleContext<"missingLayers">>({
     for (const cls of mainNormClasses(fam)) {
       for (const at of cls.at) {
         if (!at.includes("{N}")) continue;
-        const re = normPathRegex(at, "weight");
+        const re = normPathRegex(at, scaleParam(cls));
         const have = new Set<number>();
         for (const n of names) {
           const m = re.exec(n);
@@ -66,7 +66,7 @@ export default defineRule<"missingLayers", FolderRuleContext<"missingLayers">>({
           messageId: "missingLayers",
           file: anchor.file,
           at: anchor.range,
-          data: { pattern: `${at.slice(at.indexOf("layers."))}.weight`, layers: missing.slice(0, 10).join(", ") + (missing.length > 10 ? ", ..." : ""), total: allLayers.size, family: fam.modelType },
+          data: { pattern: `${at.slice(at.indexOf("layers."))}.${scaleParam(cls)}`, layers: missing.slice(0, 10).join(", ") + (missing.length > 10 ? ", ..." : ""), total: allLayers.size, family: fam.modelType },
         });
       }
     }

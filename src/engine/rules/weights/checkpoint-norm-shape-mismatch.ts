@@ -1,4 +1,4 @@
-import { type FolderRuleContext, intValue, mainNormClasses, normPathRegex } from "../../folder";
+import { type FolderRuleContext, intValue, mainNormClasses, normPathRegex, scaleParam } from "../../folder";
 import { defineRule } from "../../rule";
 
 /**
@@ -41,7 +41,7 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
     for (const cls of mainNormClasses(fam)) {
       for (const at of cls.at) {
         const qk = /(^|\.)(q|k|query|key)_(norm|layernorm)$/.test(at);
-        const re = normPathRegex(at, "weight");
+        const re = normPathRegex(at, scaleParam(cls));
         for (const [name, { shape }] of tensorShapes) {
           if (!re.test(name)) continue;
           const size = shape.reduce((a, b) => a * b, 1);
