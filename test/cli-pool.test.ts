@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workerCount } from "../src/cli/pool";
+import { PythonPool, workerCount } from "../src/cli/pool";
+import { defaultSettings } from "../src/engine/index";
 import { ensureBuilt, runCli } from "./harness/cli";
 
 const FIXTURE = readFileSync(join(__dirname, "fixtures", "norm-cast-order-mismatch", "clean.py"), "utf8");
@@ -66,5 +67,19 @@ describe("Python on worker threads", () => {
     expect(workerCount(2, { NORMLINT_JOBS: "3" })).toBe(2);
     // Not a count: the default rule.
     expect(workerCount(31, { NORMLINT_JOBS: "many" })).toBe(0);
+  });
+
+  it("lets its workers exit on their own when closed, after linting on them", async () => {
+    let local = 0;
+    const pool = new PythonPool(join(__dirname, "..", "dist", "cli.js"), 2, async () => {
+      local++;
+      return { skipped: true, text: "", findings: [] } as never;
+    });
+    const bytes = new TextEncoder().encode(FIXTURE.replace("Olmo2RMSNorm", "GemmaRMSNorm").replace("olmo2", "gemma").replace("torch.ones", "torch.zeros"));
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run({ kind: "python", path: `m${i}.py`, bytes, size: bytes.length, settings: defaultSettings(), prefilter: true })));
+    expect(local).toBe(0);
+    expect(results.every((r) => !r.skipped && r.findings.some((f) => f.code === "NL201"))).toBe(true);
+    // Exit code 0: each worker closed its port and ended; a terminated one would say 1.
+    expect(await pool.close()).toEqual([0, 0]);
   });
 });

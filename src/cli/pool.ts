@@ -112,13 +112,30 @@ export class PythonPool {
     this.pump();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Lets every worker finish and exit on its own (a `null` job closes its port), so no worker is
+   * stopped in the middle of freeing wasm memory; one that has not exited after 5 s is terminated.
+   */
+  async close(): Promise<number[]> {
     const all = this.workers.splice(0);
-    await Promise.all(all.map((w) => w.terminate()));
+    // Each worker's exit code: 0 when it exited on its own, 1 when it had to be terminated.
+    return Promise.all(
+      all.map(
+        (w) =>
+          new Promise<number>((resolve) => {
+            const timer = setTimeout(() => void w.terminate(), 5000);
+            w.once("exit", (code) => {
+              clearTimeout(timer);
+              resolve(code);
+            });
+            w.postMessage(null);
+          }),
+      ),
+    );
   }
 }
 
-/** In a worker started by PythonPool: lint the jobs posted to it until terminated. */
+/** In a worker started by PythonPool: lint the jobs posted to it until a `null` job says the run is over. */
 async function serve(): Promise<void> {
   let parser: PythonParser;
   try {
@@ -127,7 +144,13 @@ async function serve(): Promise<void> {
     // Without a parser this worker is useless: exiting hands its jobs back to the main thread.
     process.exit(1);
   }
-  parentPort!.on("message", (job: PythonJob) => {
+  parentPort!.on("message", (job: PythonJob | null) => {
+    if (job === null) {
+      // The run is over: nothing is left to keep this thread alive once its port is closed.
+      parser.dispose();
+      parentPort!.close();
+      return;
+    }
     parentPort!.postMessage(runPythonJob(job, parser));
   });
 }
