@@ -12,7 +12,7 @@ import { lintFolder, type ModelFolderInput } from "../engine/folder";
 import type { Finding } from "../engine/types";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
-import { createPythonParser, fixPythonText, mentionsNorms, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
+import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
 import { notebookMapper } from "./notebook-map";
 import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
 import { verifyCommand } from "./verify";
@@ -251,8 +251,8 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         continue;
       }
       const p = await pythonParser();
-      if (c.kind === "python" && opts.fix && read.bytes && (!job.prefilter || mentionsNorms(Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString("utf8")))) {
-        const fixedText = fixPythonText(job, settings, p);
+      if (c.kind === "python" && opts.fix && read.bytes) {
+        const fixedText = fixPythonText(job, settings, p, { prefilter: job.prefilter });
         if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
           const before = lintPython(job, settings, p).findings.length;
           job.bytes = new TextEncoder().encode(fixedText);

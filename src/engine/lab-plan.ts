@@ -14,13 +14,13 @@ function epsOf(folder: ModelFolder): number {
   const f = folder.family;
   // A GGUF file without a config.json carries eps in its metadata ({arch}.attention.layer_norm_rms_epsilon).
   const gguf = folder.config ? undefined : ggufEps(folder);
+  if (gguf !== undefined) return gguf;
   for (const [key, def] of Object.entries(f?.eps ?? {})) {
     const v = folder.textConfig[key];
     if (typeof v === "number" && v >= 0) return v;
-    if (gguf !== undefined) return gguf;
     if (typeof def === "number") return def;
   }
-  return gguf ?? f?.epsFixed ?? 1e-6;
+  return f?.epsFixed ?? 1e-6;
 }
 
 function ggufEps(folder: ModelFolder): number | undefined {

@@ -125,32 +125,3 @@ export function directWalker(tree: Tree, d: DirectCalls): Walker {
 function littleEndian(): boolean {
   return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 }
-
-/**
- * The module's generic `setValue`/`getValue` test a type string and go through a DataView (so that
- * big-endian hosts work). On a little-endian host an aligned i32 is one typed-array access; every
- * other type, and any address past the current heap view (the memory grew and the module has not yet
- * handed out the new view), goes to the original helper. Every other call into web-tree-sitter (the
- * parse, incremental edits, public cursors) gets faster with it.
- */
-export function fastMarshalling(module: Record<string, unknown>): void {
-  const set = module.setValue;
-  const get = module.getValue;
-  if (!littleEndian()) return;
-  if (typeof set !== "function" || typeof get !== "function" || !(module.HEAP32 instanceof Int32Array)) return;
-  let heap = module.HEAP32;
-  const view = (i: number): Int32Array | undefined => {
-    if (i < heap.length) return heap;
-    heap = module.HEAP32 as Int32Array;
-    return i < heap.length ? heap : undefined;
-  };
-  module.setValue = (ptr: number, value: number, type?: string) => {
-    const h = type === "i32" && (ptr & 3) === 0 ? view(ptr >> 2) : undefined;
-    if (h) h[ptr >> 2] = value;
-    else set(ptr, value, type);
-  };
-  module.getValue = (ptr: number, type?: string) => {
-    const h = type === "i32" && (ptr & 3) === 0 ? view(ptr >> 2) : undefined;
-    return h ? h[ptr >> 2] : get(ptr, type);
-  };
-}

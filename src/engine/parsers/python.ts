@@ -4,7 +4,7 @@
 // are analysed; ERROR and MISSING nodes mark the broken places. Offsets are UTF-16 units, as in the
 // rest of the engine (web-tree-sitter parses JavaScript strings as UTF-16).
 import { Edit, Language, Parser, type Tree } from "web-tree-sitter";
-import { type DirectCalls, directCalls, directWalker, fastMarshalling, publicWalker, type Walker } from "./python-cursor";
+import { type DirectCalls, directCalls, directWalker, publicWalker, type Walker } from "./python-cursor";
 
 /** One node of the syntax tree, copied out of wasm memory so analysis never calls into it. */
 export interface PyNode {
@@ -75,14 +75,11 @@ export interface ParserOptions {
 /** Creates a parser. The wasm runtime initialises once per process; later calls reuse it. */
 export async function createPythonParser(wasm: PythonWasm, opts: ParserOptions = {}): Promise<PythonParser> {
   if (!runtimeReady) {
-    // Emscripten fills in the very object passed to init as its module: the marshalling helpers below
-    // are replaced there.
+    // Emscripten fills in the very object passed to init as its module: the direct tree walker
+    // finds its entry points there.
     const module: Record<string, unknown> = { wasmBinary: wasm.runtime };
     runtimeReady = Parser.init(module).then(
-      () => {
-        fastMarshalling(module);
-        return directCalls(module);
-      },
+      () => directCalls(module),
       (err: unknown) => {
         runtimeReady = undefined;
         throw err;
