@@ -33,7 +33,7 @@ let candidates: WireCandidate[] = [];
 /** The picked activation rows, once the extension has read them; keyed by "file\ntensor". */
 let picked: { key: string; rows: number; input: LabInput } | undefined;
 /** The run waiting for activation rows the extension is reading. */
-let waiting: { key: string; forceCpu: boolean } | undefined;
+let waiting: { key: string; rows: number; forceCpu: boolean } | undefined;
 
 function post(m: FromWebview): void {
   vscode.postMessage(m);
@@ -79,7 +79,7 @@ async function run(forceCpu: boolean): Promise<void> {
   if (act) {
     // The extension reads the picked tensor's leading rows (ranged reads) and answers with them.
     if (picked?.key !== keyOf(act) || picked.rows < rows) {
-      waiting = { key: keyOf(act), forceCpu };
+      waiting = { key: keyOf(act), rows, forceCpu };
       post({ type: "readActivations", file: act.file, tensor: act.tensor, rows });
       $("busy").hidden = false;
       return;
@@ -143,15 +143,17 @@ function fillActivationPicker(list: WireCandidate[], chosen: string): void {
 function receiveActivations(m: Extract<ToWebview, { type: "activations" }>): void {
   const key = keyOf(m);
   const input = labInput(m.label, new Float32Array(m.data), m.shape);
-  const w = waiting;
-  waiting = undefined;
+  // A late answer for a tensor no longer waited for (the pick changed meanwhile) leaves the
+  // pending run waiting for its own answer.
+  const w = waiting?.key === key ? waiting : undefined;
+  if (w) waiting = undefined;
   if (typeof input === "string") {
-    $("busy").hidden = true;
+    if (w) $("busy").hidden = true;
     return showError(input);
   }
   // Fewer rows than asked means the tensor has no more: the ask is answered, not to be repeated.
-  picked = { key, rows: Math.max(m.shape[0], Math.trunc(numberField("rows", 1))), input };
-  if (w?.key === key) void run(w.forceCpu);
+  picked = { key, rows: Math.max(m.shape[0], w?.rows ?? m.shape[0]), input };
+  if (w) void run(w.forceCpu);
 }
 
 window.addEventListener("message", (event: MessageEvent) => {
