@@ -6,6 +6,7 @@ import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
+import { judgeFindings, Project, type ModuleSummary, summarizeModule } from "./project/index";
 import { RULES } from "./registry";
 import { findingOf, internalError, type Report } from "./rule";
 import type { PythonRuleContext, SuppressionUse } from "./rules/modeling/shared";
@@ -36,6 +37,14 @@ export interface PythonOptions {
    * modeling code; such a file comes back `skipped`.
    */
   prefilter?: boolean;
+  /** The `model_type` of the config.json governing the file's folder (family evidence). */
+  configModelType?: string;
+  /**
+   * The project the file belongs to (src/engine/project): findings that depend on other files are
+   * settled against it. Default: the file alone. "defer": returned unsettled with the summary, for
+   * a caller that judges them once every file of the project is summarised (the CLI).
+   */
+  project?: Project | "defer";
 }
 
 /**
@@ -71,6 +80,8 @@ export interface PythonLintResult {
   cells?: NotebookCell[];
   /** The module analysis, for callers that check across files (a checkpoint rule). */
   module?: ModuleAnalysis;
+  /** What the file contributes to its project (plain data). */
+  summary?: ModuleSummary;
 }
 
 type Problems = Pick<PythonRuleContext<string>, "decodeProblem" | "tooLarge" | "notebookProblem">;
@@ -106,18 +117,28 @@ function lintText(path: string, text: string, settings: FileSettings, parser: Py
   try {
     let module: ModuleAnalysis;
     try {
-      module = analyzeModule(tree, path, { modelType: opts.modelType });
+      module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType });
     } catch (err) {
       // An analysis bug must not crash the caller; the file is reported as not analysed.
       const findings = runRules(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);
       return { path, status: "python", findings, text };
     }
     module.text = text;
-    const findings = runRules(path, text, module, {}, settings);
-    return { path, status: "python", findings, text, module };
+    const raw = runRules(path, text, module, {}, settings);
+    const summary = summarizeModule(module);
+    const findings = opts.project === "defer" ? raw : judgeFindings(raw, summary, opts.project ?? new Project([summary]), userLevels(settings));
+    return { path, status: "python", findings, text, module, summary };
   } finally {
     if (own) tree.delete();
   }
+}
+
+/** The levels the user configured (those that differ from the rule's default), for the project pass. */
+export function userLevels(settings: FileSettings): (rule: string) => string | undefined {
+  return (name) => {
+    const level = settings.levels.get(name);
+    return level !== undefined && level !== RULES.find((r) => r.name === name)?.severity ? level : undefined;
+  };
 }
 
 function ruleLevel(settings: FileSettings, rule: { name: string; severity: Severity }) {
@@ -263,7 +284,7 @@ export function lintNotebook(input: PythonInput, settings: FileSettings, parser:
   });
   const result = lintText(input.path, moduleText, settings, parser, opts);
   const findings = result.findings.map((f) => toCell(cells, starts, f)).filter((f): f is Finding => f !== undefined);
-  return { path: input.path, status: "notebook", findings, text, cells, module: result.module };
+  return { path: input.path, status: "notebook", findings, text, cells, module: result.module, summary: result.summary };
 }
 
 /** A finding with offsets into the module text a notebook's cells make, moved into its cell (`data.cell`). */

@@ -44,6 +44,8 @@ export interface Report<M extends string> {
   fixes?: Fix[];
   /** A milder severity for this report than the rule's default; a level the user configures wins. */
   severity?: Severity;
+  /** Plain data for the project pass (src/engine/project), kept in the finding's `data`. */
+  meta?: Record<string, string>;
 }
 
 /** What every rule context has: the file, its text, and a way to report. */
@@ -92,6 +94,7 @@ export function findingOf(rule: RuleMeta, file: string, level: Severity, r: Repo
     start,
     end,
     fixes: r.fixes ?? [],
+    ...(r.meta ? { data: { ...r.meta } } : {}),
   };
 }
 

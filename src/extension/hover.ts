@@ -2,6 +2,7 @@
 // the family's config class does with it; on a norm class, what normlint understood it computes.
 import { buildConfigFile } from "../engine/config-model";
 import type { EpsSource, ModuleAnalysis, NormFacts, NormImpl, NormUse } from "../engine/analysis/types";
+import { VIA_LABEL } from "../engine/analysis/family";
 import { describeNorm, type Family, family as familyOf, isKnownEpsKey, knowledgeMeta } from "../engine/knowledge/index";
 import { parseJson, properties } from "../engine/parsers/json";
 import type { ConfigScope } from "../engine/rule";
@@ -17,14 +18,7 @@ const CAST: Record<Family["cast"], string> = {
   other: "its own casting",
 };
 
-const VIA: Record<NormFacts["via"], string> = {
-  option: "the model type given to normlint",
-  comment: "a `# normlint: model_type=` comment",
-  "class-name": "the class name",
-  "class-prefix": "the class name's prefix",
-  "config-class": "the config class it uses",
-  "file-name": "the file name",
-};
+const VIA: Record<NormFacts["via"], string> = VIA_LABEL;
 
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 

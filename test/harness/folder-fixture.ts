@@ -35,6 +35,15 @@ export interface FolderFixture {
   codeFindings: Finding[];
 }
 
+function modelTypeOf(bytes: Uint8Array | undefined): string | undefined {
+  try {
+    const v = bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as { model_type?: unknown }).model_type : undefined;
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFixture {
   const input: ModelFolderInput = { dir: "m", safetensors: [], gguf: [], pickles: [], code: [] };
   const codeFindings: Finding[] = [];
@@ -64,7 +73,8 @@ export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFix
       texts.set(f, text);
       const path = `m/${f}`;
       specFor.set(path, f);
-      const result = lintPython({ path, text }, defaultSettings(), parser);
+      // The config.json beside the code governs its family, as the CLI and the editor pass it.
+      const result = lintPython({ path, text }, defaultSettings(), parser, { configModelType: modelTypeOf(input.config?.bytes) });
       codeFindings.push(...result.findings);
       if (result.module) input.code!.push({ path, text: result.text, module: result.module });
       continue;

@@ -4,7 +4,7 @@
 // table of the module, the name of the enclosing function or class, then the file itself.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { allFamilies, family, familiesForArchitecture, type Family } from "../knowledge/index";
-import { familyByLooseName } from "./family";
+import { familyByLooseName, VIA_LABEL } from "./family";
 import type { Serves } from "./declared-types";
 import type { FamilyRef, Range } from "./types";
 
@@ -263,7 +263,8 @@ export function servesAt(node: PyNode, idx: ScopeIndex): Serves | undefined {
 
 /** The module's own family, or one its file or folder name spells (`gemma3n.py`, `gemma/model.py`). */
 export function fileServes(idx: ScopeIndex): Serves | undefined {
-  if (idx.file) return { families: [idx.file.family], via: "file", detail: idx.file.via === "file-name" ? "the file name" : idx.file.via === "comment" ? "the `model_type` comment" : idx.file.via === "option" ? "the model type given" : "the module's config class" };
+  // One imported family is evidence for the module's own norms, not for what a patch module declares.
+  if (idx.file && idx.file.via !== "import") return { families: [idx.file.family], via: "file", detail: VIA_LABEL[idx.file.via] };
   const parts = idx.path.split(/[\\/]/).filter(Boolean);
   const base = (parts.pop() ?? "").replace(/\.(py|ipynb)$/, "");
   const dir = parts.pop() ?? "";

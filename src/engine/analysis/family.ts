@@ -63,7 +63,38 @@ export function familiesDefiningClass(name: string): string[] {
 /** Class name -> prefix family (null: none); a scan of every prefix per class was a hot spot. */
 const byPrefixMemo = new Map<string, Family | null>();
 
-/** The family whose config-class prefix starts this class name at a word boundary, longest first. */
+/**
+ * Words that may follow a family's prefix in a class name and still name that family's own module
+ * (Gemma3TextRMSNorm, Qwen2VLVisionBlock, LlamaDecoderLayer). Any other word makes it another
+ * model: Phi3SmallRMSNorm is Phi-3-small (remote code), not phi3; LlamaEmbedNemotron... is not llama.
+ */
+const STRUCTURAL_WORDS = new Set(
+  ("Text Vision Visual Audio Speech Image Video Language Decoder Encoder Model Pre Post For Attention Attn Self Cross " +
+    "MLP Mlp Moe MoE Sparse Dense Expert Experts Layer Layers Block Blocks Embeddings Embedding Rotary Head Heads Output " +
+    "Input Final Shared Patch Pooler Projector Multi Q K V Kv KV Gated Residual Conv Feed Ffn FFN Norm RMS Rms Layernorm " +
+    "Group L2 Backbone Transformer Causal Lm LM Main Hybrid Linear Pretrained PreTrained Mixer Intermediate Scaled Gate " +
+    "Thinker Talker Code Sequence Token Prediction Mtp MTP Next Up Down Sinusoidal Position Positional Segment Global Local").split(" "),
+);
+
+/** The norm suffix of a class name (RMSNorm, LayerNorm, RMSNormGated, L2Norm, LayerNorm1P...). */
+const NORM_SUFFIX = /(RMS|Rms|Layer|Group|Batch|L2|Instance)?Norm(alization)?[A-Za-z0-9]*$/;
+
+/** Does the rest of a class name after a family prefix keep it that family's (see STRUCTURAL_WORDS)? */
+function structuralRest(rest: string): boolean {
+  const head = rest.replace(NORM_SUFFIX, "");
+  const words = head.match(/[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+/g) ?? [];
+  // A norm class may name any sub-module on the way to its suffix; another class names its role
+  // first (LlamaDecoderLayer): only the first word is checked there.
+  const checked = head.length < rest.length ? words : words.slice(0, 1);
+  return checked.every((w) => STRUCTURAL_WORDS.has(w) || /^\d+$/.test(w));
+}
+
+/**
+ * The family whose config-class prefix starts this class name at a word boundary, longest first,
+ * when the rest of the name keeps it that family's own class (see STRUCTURAL_WORDS). This is the
+ * only way a class name alone is evidence of a family: a generic name (`LayerNorm`, `RMSNorm`,
+ * `Norm`, `LayerNorm2d`) has no family prefix and names none.
+ */
 export function familyByClassPrefix(name: string): Family | undefined {
   const known = byPrefixMemo.get(name);
   if (known !== undefined) return known ?? undefined;
@@ -73,7 +104,7 @@ export function familyByClassPrefix(name: string): Family | undefined {
     const next = name[p.length];
     // Gemma2RMSNorm matches Gemma2, not Gemma; Qwen2_5_Omni... is not Qwen2.
     if (/[A-Z]/.test(next)) {
-      found = family(t);
+      if (structuralRest(name.slice(p.length))) found = family(t);
       break;
     }
   }
@@ -83,29 +114,45 @@ export function familyByClassPrefix(name: string): Family | undefined {
   return found;
 }
 
+/** A class name that names one family by itself (its prefix), as opposed to a generic `LayerNorm`. */
+export function isFamilySpecific(name: string): boolean {
+  return familyByClassPrefix(name) !== undefined;
+}
+
 /**
- * The family a class serves: an explicit file family first (the user said so), then the exact
- * class name, then the class-name prefix, then what the file says about itself.
+ * The family a class serves: an explicit file family first (the user said so), then a
+ * family-specific class name (a knowledge-base class, else the prefix), then what the file and its
+ * project say about themselves. A generic class name is never evidence on its own.
  */
 export function familyForClass(name: string | undefined, file: FamilyRef | undefined): FamilyRef | undefined {
   if (file && (file.via === "option" || file.via === "comment")) return file;
-  if (name) {
+  const byPrefix = name ? familyByClassPrefix(name) : undefined;
+  if (name && byPrefix) {
     const exact = familiesDefiningClass(name);
     if (exact.length) {
-      const pick = file && exact.includes(file.family.modelType) ? file.family.modelType : (exact.find((t) => familyByClassPrefix(name)?.modelType === t) ?? exact[0]);
+      const pick = file && exact.includes(file.family.modelType) ? file.family.modelType : (exact.find((t) => byPrefix.modelType === t) ?? exact[0]);
       const f = family(pick);
       if (f) return { family: f, via: "class-name" };
     }
-    const byPrefix = familyByClassPrefix(name);
-    if (byPrefix) {
-      // A prefix naming the file's own family or one of its sub-configs agrees with the file; any
-      // other prefix wins (a vision class inside a composite model's file).
-      if (file && (byPrefix.modelType === file.family.modelType || Object.values(file.family.sub ?? {}).includes(byPrefix.modelType))) return file.family.modelType === byPrefix.modelType ? file : { family: byPrefix, via: "class-prefix" };
-      return { family: byPrefix, via: "class-prefix" };
-    }
+    // A prefix naming the file's own family or one of its sub-configs agrees with the file; any
+    // other prefix wins (a vision class inside a composite model's file).
+    if (file && (byPrefix.modelType === file.family.modelType || Object.values(file.family.sub ?? {}).includes(byPrefix.modelType))) return file.family.modelType === byPrefix.modelType ? file : { family: byPrefix, via: "class-prefix" };
+    return { family: byPrefix, via: "class-prefix" };
   }
   return file;
 }
+
+/** How a family was identified, for messages and hovers ("the config.json beside it"). */
+export const VIA_LABEL: Record<FamilyVia, string> = {
+  option: "the model type given to normlint",
+  comment: "a `# normlint: model_type=` comment",
+  "config-json": "the config.json governing its folder",
+  import: "its imports from transformers.models",
+  "class-name": "the class name",
+  "class-prefix": "the class name's prefix",
+  "config-class": "the config class it uses",
+  "file-name": "the file name",
+};
 
 type Kind = "rms" | "layer" | "other";
 
@@ -169,7 +216,7 @@ export function factsFor(ref: FamilyRef, className: string | undefined, kind: Ki
   const classes = f.classes ?? [];
   const own = className ? classes.find((c) => c.name === className) : undefined;
   if (own) return factsFromClass(f, ref.via, own);
-  if (className && familiesDefiningClass(className).length && ref.via !== "option" && ref.via !== "comment") {
+  if (className && isFamilySpecific(className) && familiesDefiningClass(className).length && ref.via !== "option" && ref.via !== "comment") {
     // Named after another family's class but attributed here: that family's record applies.
     const other = family(familiesDefiningClass(className)[0]);
     const rec = other?.classes?.find((c) => c.name === className);

@@ -18,7 +18,10 @@ const EPS_NAME = /^(eps|epsilon|variance_epsilon|.*_eps|.*_epsilon|norm_eps)$/i;
 const NORM_NAME = /(Norm|Normalization|LayerNorm1P|Norm2d|NormGated)$/;
 
 export interface AnalyzeOptions {
+  /** The family the caller names (`--model-type`, a test): trusted like a comment. */
   modelType?: string;
+  /** The `model_type` of the config.json that governs the file's folder. */
+  configModelType?: string;
 }
 
 interface Ctx {
@@ -134,8 +137,23 @@ function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[
     const f = familyByLooseName(m[1]);
     if (f) return { family: f, via: "comment", at: range(c) };
   }
+  if (opts.configModelType) {
+    const f = familyByLooseName(opts.configModelType);
+    if (f) return { family: f, via: "config-json" };
+  }
   const byPath = familyFromPath(path);
   if (byPath) return { family: byPath, via: "file-name" };
+  // `from transformers.models.gemma.modeling_gemma import ...`: evidence when one family only is
+  // imported (a patch module importing many families' modeling files names none of them).
+  const imported = new Set<string>();
+  for (const from of ctx.imports.values()) {
+    const m = /^transformers\.models\.([a-z0-9_]+)(\.|$)/.exec(from);
+    if (m && m[1] !== "auto") imported.add(m[1]);
+  }
+  if (imported.size === 1) {
+    const f = familyByLooseName([...imported][0]);
+    if (f) return { family: f, via: "import" };
+  }
   for (const n of all) {
     if (n.type !== "assignment") continue;
     const left = field(n, "left");
@@ -623,6 +641,12 @@ function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {
 
 const PARAM_TARGET = /^[A-Za-z_]\w*$/;
 
+/**
+ * Calls that read trained weights: torch and numpy/MLX loads, safetensors, the Hub, TensorFlow
+ * checkpoints (GPT-2's original release), GGUF readers, and `from_pretrained` of any library.
+ */
+const CHECKPOINT_READ = /(^|\.)((torch|np|numpy|mx|jnp)\.load|load_file|safe_open|load_safetensors|from_pretrained|hf_hub_download|snapshot_download|load_variable|load_checkpoint|load_weights|load_pretrained|load_tf_weights\w*|GGUFReader|load_model|get_tensor)$/;
+
 function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): WeightLoading[] {
   const { text } = ctx;
   const out: WeightLoading[] = [];
@@ -634,6 +658,7 @@ function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): We
       const fn = textOf(text, fnNode);
       const args = namedChildren(field(n, "arguments"));
       if (/\.load_state_dict$/.test(fn)) out.push({ kind: "load_state_dict", range: range(n), targets: [] });
+      else if (CHECKPOINT_READ.test(fn)) out.push({ kind: "read", range: range(n), targets: [] });
       else if (/register_load_state_dict_(pre_|post_)?hook$/.test(fn)) out.push({ kind: "hook", range: range(n), targets: [] });
       else if (/\.replace$/.test(fn) && args.length >= 2) {
         const a = stringValue(args[0], text);

@@ -14,6 +14,8 @@ export interface Range {
 export type FamilyVia =
   | "option" // the caller said so (--model-type, a config.json beside the file)
   | "comment" // `# normlint: model_type=...` (or the harness's `# normlint-test: model_type=...`)
+  | "config-json" // the model config.json that governs the file's folder
+  | "import" // imports from `transformers.models.<family>` (one family only)
   | "class-name" // the class is named exactly as one of the family's norm classes
   | "class-prefix" // the class name starts with the family's config-class prefix (Gemma2RMSNorm)
   | "config-class" // `config_class = Gemma2Config`, or `from .configuration_gemma2 import ...`
@@ -174,7 +176,8 @@ export interface NormPatch {
 }
 
 export interface WeightLoading {
-  kind: "load_state_dict" | "rename-map" | "rename-call" | "assign" | "hook";
+  /** `read`: a call that reads a checkpoint or pretrained weights (torch.load, safetensors, from_pretrained...). */
+  kind: "load_state_dict" | "rename-map" | "rename-call" | "assign" | "hook" | "read";
   range: Range;
   /** Key fragments read and written, as far as they are literal: "ln_1.g" -> "norm1.scale". */
   from?: string;

@@ -61,6 +61,9 @@ export default defineRule<M, PythonRuleContext<M>>({
           at: p.nameRange,
           data: { cls: impl.name, name: p.name, family: factsLabel(f), key: key(expected) },
           fixes: renameFix(ctx.text, impl, p.name, expected),
+          // The project settles the verdict (src/engine/project): whether anything maps this name
+          // or the class's other parameters while loading.
+          meta: { param: p.name, siblings: params.filter((x) => x.name !== p.name).map((x) => x.name).join(",") },
         });
       };
       check(weight, "weight", f.cls?.scale ?? "weight");

@@ -1,6 +1,7 @@
 // The context modeling rules get, and helpers they share. Rules read the module analysis (plain
 // data) and ask knowledge/ for facts through it; none names a family.
 import type { ModuleAnalysis, NormFacts, NormImpl, Range, Suppression } from "../../analysis/types";
+import { VIA_LABEL } from "../../analysis/family";
 import { describeNorm, type Family } from "../../knowledge/index";
 import type { RuleContextBase } from "../../rule";
 import type { Fix } from "../../types";
@@ -31,8 +32,10 @@ export function familyLabel(f: Family): string {
   return `${f.modelType} (${describeNorm(f)})`;
 }
 
+/** "gemma (`GemmaRMSNorm`; family from the class name's prefix)": the facts and how the family was found. */
 export function factsLabel(facts: NormFacts): string {
-  return facts.cls && /^[A-Z]/.test(facts.cls.name) ? `${facts.family.modelType} (\`${facts.cls.name}\`)` : facts.family.modelType;
+  const how = `family from ${VIA_LABEL[facts.via]}`;
+  return facts.cls && /^[A-Z]/.test(facts.cls.name) ? `${facts.family.modelType} (\`${facts.cls.name}\`; ${how})` : `${facts.family.modelType} (${how})`;
 }
 
 export function slice(text: string, r: Range): string {

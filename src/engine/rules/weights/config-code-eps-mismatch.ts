@@ -54,7 +54,9 @@ export default defineRule<M, FolderRuleContext<M>>({
     for (const c of code) {
       // Facts from the folder's config apply only to code that says nothing about its model; where
       // the analysis found a family and still gave a norm no facts, it had a reason.
-      const anonymous = !c.module.fileFamily && !c.module.norms.some((n) => n.facts) && !c.module.uses.some((u) => u.facts);
+      // A family known only from this very config.json is no other evidence.
+      const fromConfig = c.module.fileFamily?.via === "config-json";
+      const anonymous = fromConfig || (!c.module.fileFamily && !c.module.norms.some((n) => n.facts) && !c.module.uses.some((u) => u.facts));
       const seen = new Set<number>();
       const check = (eps: EpsSource | undefined, at: Range | undefined, f: NormFacts, callee: string | undefined, nl206: boolean) => {
         if (!eps || !at || seen.has(at.start) || (eps.kind !== "literal" && eps.kind !== "default")) return;

@@ -1,0 +1,158 @@
+// The project model: what the files of one project say about each other. Each Python file is
+// analysed once (lintPython/lintNotebook); its analysis is summarised here as plain data (it
+// crosses worker threads), and the summaries of a whole project answer the questions a finding in
+// one file cannot answer alone: does any file rename or assign this parameter while loading, does
+// the project load checkpoints at all, which config.json governs a folder. `judgeProject` then
+// settles the findings that depend on those answers.
+import type { ModuleAnalysis } from "../analysis/types";
+import type { Finding, Severity } from "../types";
+
+/** What one module contributes to its project, as plain data. */
+export interface ModuleSummary {
+  path: string;
+  /** Test code (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`): judged as what it is. */
+  test: boolean;
+  /** Parameter names loading code writes or maps (`norm1.scale = assign(...)`, `{"ln_1.g": "norm1.scale"}`). */
+  loadTargets: string[];
+  /** Lines of code that read checkpoints or load state dicts (the evidence that the project loads weights). */
+  loads: Array<{ start: number; end: number; kind: string }>;
+  /** A `_load_from_state_dict` or load hook that renames keys outside any norm class. */
+  hook: boolean;
+  /** Classes defined here. */
+  classes: string[];
+  /** Attribute names read or written on anything but `self` (`gpt.final_norm.scale`): uses a rename would break. */
+  attrs: string[];
+}
+
+const TEST_PATH = /(^|[\\/])(tests|testing)[\\/]|(^|[\\/])(test_[^\\/]*|[^\\/]*_test|conftest)\.(py|ipynb)$/;
+
+/** Is this path test code? */
+export function isTestPath(path: string): boolean {
+  return TEST_PATH.test(path);
+}
+
+function lastSegment(s: string): string | undefined {
+  return s.split(/[.[\]"']/).filter(Boolean).pop();
+}
+
+/** `.name` accesses not on `self`, from the text (comments and strings included: a rename would miss them too). */
+function foreignAttributes(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/(\bself\s*)?\.\s*([A-Za-z_]\w*)/g)) if (!m[1]) out.add(m[2]);
+  return [...out].sort();
+}
+
+export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
+  const loadTargets = new Set<string>();
+  const loads: ModuleSummary["loads"] = [];
+  for (const l of m.loading) {
+    if (l.kind === "load_state_dict" || l.kind === "read") {
+      loads.push({ start: l.range.start, end: l.range.end, kind: l.kind });
+      continue;
+    }
+    if (l.kind === "hook") continue;
+    for (const t of l.targets) loadTargets.add(t);
+    for (const s of [l.from, l.to]) {
+      const t = s && lastSegment(s);
+      if (t) loadTargets.add(t);
+    }
+  }
+  const inNorm = (at: number) => m.norms.some((n) => n.loadHook && at >= n.range.start && at < n.range.end);
+  const hook = m.loading.some((l) => l.kind === "hook" && !inNorm(l.range.start));
+  return {
+    path: m.path,
+    test: isTestPath(m.path),
+    loadTargets: [...loadTargets].sort(),
+    loads,
+    hook,
+    classes: [...new Set([...m.norms.map((n) => n.name), ...m.submodules.map((s) => s.owner)])].sort(),
+    attrs: foreignAttributes(m.text),
+  };
+}
+
+/** The questions a project answers, built once from its modules' summaries. */
+export class Project {
+  private readonly targets = new Map<string, string[]>();
+  /** Modules outside test code that read checkpoints or load state dicts. */
+  readonly loaders: ModuleSummary[];
+  readonly modules: ReadonlyMap<string, ModuleSummary>;
+
+  constructor(summaries: Iterable<ModuleSummary>) {
+    const modules = new Map<string, ModuleSummary>();
+    for (const s of summaries) modules.set(s.path, s);
+    this.modules = modules;
+    for (const s of modules.values()) {
+      for (const t of s.loadTargets) {
+        const list = this.targets.get(t) ?? [];
+        list.push(s.path);
+        this.targets.set(t, list);
+      }
+    }
+    this.loaders = [...modules.values()].filter((s) => !s.test && (s.loads.length > 0 || s.loadTargets.length > 0 || s.hook));
+  }
+
+  /** Does any module use `.name` on something other than `self` (a rename inside the class would break it)? */
+  usedOutsideClass(name: string): boolean {
+    for (const s of this.modules.values()) if (s.attrs.includes(name)) return true;
+    return false;
+  }
+
+  /** The modules whose loading code writes or maps a parameter of this name. */
+  mappedIn(name: string): string[] {
+    return this.targets.get(name) ?? [];
+  }
+
+  /** Does any module outside test code load weights (read a checkpoint, load a state dict, map keys)? */
+  get loadsWeights(): boolean {
+    return this.loaders.length > 0;
+  }
+}
+
+/** Rules whose verdict needs the whole project: the parameter names a checkpoint loads into. */
+const LOADS_INTO = new Set(["norm-param-name-mismatch"]);
+
+/** Rules about normlint itself or the file as such: never softened for test code. */
+const ABOUT_THE_FILE = new Set(["source-unreadable", "unused-suppression"]);
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+function atMost(f: Finding, level: Severity): Finding {
+  return RANK[f.severity] > RANK[level] ? { ...f, severity: level } : f;
+}
+
+/**
+ * Settles a file's findings against its project. A parameter named differently from the
+ * checkpoint's key (NL205) is dropped when any module maps that name while loading, or when the
+ * project loads no weights at all; it stays an error only when some loader maps the class's other
+ * parameters and not this one, and is otherwise a warning that says the checkpoint's keys were not
+ * seen. Findings in test code are at most info. `userLevel` says whether the user configured the
+ * rule's level (then it is kept as configured).
+ */
+export function judgeFindings(findings: Finding[], summary: ModuleSummary | undefined, project: Project, userLevel: (rule: string) => string | undefined = () => undefined): Finding[] {
+  const out: Finding[] = [];
+  for (const f of findings) {
+    let g: Finding | undefined = f;
+    if (LOADS_INTO.has(f.rule)) g = judgeLoad(f, project, userLevel(f.rule) !== undefined);
+    if (g && summary?.test && !ABOUT_THE_FILE.has(g.rule) && userLevel(g.rule) === undefined) g = atMost(g, "info");
+    if (g) out.push(g);
+  }
+  return out;
+}
+
+function judgeLoad(f: Finding, project: Project, configured: boolean): Finding | undefined {
+  const name = f.data?.param;
+  if (typeof name !== "string") return f;
+  if (project.mappedIn(name).length || !project.loadsWeights) return undefined;
+  // A rename inside the class is safe only where nothing else in the project uses the old name.
+  const fixes = project.usedOutsideClass(name) ? f.fixes.filter((x) => !x.title.startsWith("Rename")) : f.fixes;
+  // Error only when a loader maps a sibling parameter of the same class and skips this one.
+  const siblings = typeof f.data?.siblings === "string" ? f.data.siblings.split(",").filter(Boolean) : [];
+  if (configured || siblings.some((s) => project.mappedIn(s).length > 0)) return { ...f, fixes };
+  const where = project.loaders.map((l) => l.path).slice(0, 2).join(", ");
+  return {
+    ...f,
+    fixes,
+    severity: atMost(f, "warning").severity,
+    message: `${f.message} (normlint did not see the checkpoint's keys; the project loads weights in ${where}${project.loaders.length > 2 ? " and more" : ""} without renaming \`${name}\`)`,
+  };
+}
