@@ -2,8 +2,8 @@
 // Exit 0: no error-level finding; 1: errors found; 2: usage or internal error, including a path
 // that does not exist or a folder that cannot be read, and a --fix that could not be written (the
 // other paths are still linted and reported).
-import { writeFileSync } from "node:fs";
-import { basename, dirname, relative, resolve } from "node:path";
+import { existsSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
 import { format } from "../engine/rule";
@@ -12,7 +12,9 @@ import { lintFolder, type ModelFolderInput } from "../engine/folder";
 import type { Finding } from "../engine/types";
 import { type FileByteSource, openFileSource } from "./bytes";
 import { ConfigFinder, UsageError } from "./configs";
-import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser } from "../engine/python";
+import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser, userLevels } from "../engine/python";
+import { judgeFindings, type ModuleSummary, Project } from "../engine/project/index";
+import type { FileSettings } from "../engine/settings";
 import { notebookMapper } from "./notebook-map";
 import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
 import { verifyCommand } from "./verify";
@@ -223,7 +225,14 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   const pool = workers > 0 ? new PythonPool(__filename, workers, async (job) => runPythonJob(job, await pythonParser())) : undefined;
   const pending: Array<Promise<void>> = [];
 
-  for (const c of candidates) {
+  // Python results wait for the whole project: a finding in one file can depend on another
+  // (a loader renaming a norm's parameters elsewhere). They are judged after the loop.
+  const pythonResults: Array<{ file: string; text: string; findings: Finding[]; summary?: ModuleSummary; settings: FileSettings }> = [];
+  // The config.json of a folder governs the family of the code beside it: configs go first.
+  const configTypes = new Map<string, string>();
+  const ordered0 = [...candidates.filter((c) => c.kind === "config"), ...candidates.filter((c) => c.kind !== "config")];
+
+  for (const c of ordered0) {
     const { loaded, rel, settings } = settingsOf(c.path);
     if (!c.explicit && isExcluded(loaded, rel)) continue;
     const dir = dirname(c.path);
@@ -239,20 +248,20 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       }
       // A walked .py file that mentions no norm at all is skipped unparsed: it can hold no norm
       // finding, and most Python in a workspace is not modeling code (a file named is always linted).
-      const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter: !c.explicit };
+      const job: PythonJob = { kind: c.kind, path: shown, bytes: read.bytes, size: read.size, settings, prefilter: !c.explicit, configModelType: configTypes.get(dir) };
       if (pool && pooled(c)) {
         pending.push(
           pool.run(job).then((r) => {
             if (r.skipped) return;
             linted++;
-            addFindings(shown, r.text, r.findings);
+            pythonResults.push({ file: shown, text: r.text, findings: r.findings, summary: r.summary, settings });
           }),
         );
         continue;
       }
       const p = await pythonParser();
       if (c.kind === "python" && opts.fix && read.bytes) {
-        const fixedText = fixPythonText(job, settings, p, { prefilter: job.prefilter });
+        const fixedText = fixPythonText(job, settings, p, { prefilter: job.prefilter, configModelType: job.configModelType });
         if (fixedText !== undefined && writeFix(c.path, shown, read, fixedText)) {
           const before = lintPython(job, settings, p).findings.length;
           job.bytes = new TextEncoder().encode(fixedText);
@@ -263,7 +272,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       const { result, findings } = lintPythonJob(job, p);
       if (result.status === "skipped") continue;
       linted++;
-      addFindings(shown, result.text, findings);
+      pythonResults.push({ file: shown, text: result.text, findings, summary: result.summary, settings });
       if (result.module) folder.code.push(result);
       continue;
     }
@@ -292,6 +301,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     if (result.status === "skipped") continue;
     linted++;
     if (basename(c.path) === "config.json") {
+      if (result.modelType) configTypes.set(dir, result.modelType);
       folder.configPath = shown;
       folder.configBytes = input.text !== undefined ? new TextEncoder().encode(input.text) : read.bytes;
     }
@@ -353,6 +363,20 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   }));
   await Promise.all(pending);
   await pool?.close();
+  // Every summarised module answers for the others of its project (src/engine/project).
+  const roots = projectRoots(new Set([...folders].filter(([, f]) => f.configPath || f.files.length).map(([d]) => resolve(cwd, d))));
+  const groups = new Map<string, typeof pythonResults>();
+  for (const r of pythonResults) {
+    const root = roots(dirname(resolve(cwd, r.file)));
+    groups.set(root, [...(groups.get(root) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    const project = new Project(group.flatMap((r) => (r.summary ? [r.summary] : [])));
+    for (const r of group) {
+      const beside = folders.get(dirname(resolve(cwd, r.file)))?.files.some((f) => f.kind !== "pickle" && f.kind !== "index") ?? false;
+      addFindings(r.file, r.text, judgeFindings(r.findings, r.summary, project, userLevels(r.settings), { checkpointBeside: beside }));
+    }
+  }
 
   const ordered = [...reports.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const r of ordered) r.findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
@@ -372,6 +396,25 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   if (summary.errors > 0) return 1;
   if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
   return 0;
+}
+
+/**
+ * The project a folder's code belongs to: the nearest folder, from it upwards, that is a model
+ * folder (a config.json or checkpoints: the code beside the weights is that model's), or a
+ * repository or package root (.git, pyproject.toml, setup.py, setup.cfg); else the file system root.
+ */
+function projectRoots(modelDirs: Set<string>): (dir: string) => string {
+  const memo = new Map<string, string>();
+  const marked = (d: string) => modelDirs.has(d) || ["pyproject.toml", "setup.py", "setup.cfg", ".git"].some((m) => existsSync(join(d, m)));
+  const find = (dir: string): string => {
+    const known = memo.get(dir);
+    if (known !== undefined) return known;
+    const parent = dirname(dir);
+    const root = marked(dir) || parent === dir ? dir : find(parent);
+    memo.set(dir, root);
+    return root;
+  };
+  return find;
 }
 
 function unreadable(file: string, error: string) {

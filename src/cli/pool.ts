@@ -8,6 +8,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
 import { createPythonParser, lintNotebook, lintPython, type PythonLintResult, type PythonParser } from "../engine/python";
+import type { ModuleSummary } from "../engine/project/index";
 import { notebookMapper } from "./notebook-map";
 import { loadPythonWasm } from "./wasm";
 
@@ -19,27 +20,33 @@ export interface PythonJob {
   size: number;
   settings: FileSettings;
   prefilter: boolean;
+  /** The model type of the config.json governing the file's folder. */
+  configModelType?: string;
 }
 
 export interface PythonJobResult {
   skipped: boolean;
   text: string;
-  /** Notebook findings already mapped to the cell's position in the notebook JSON. */
+  /** Notebook findings already mapped to the cell's position in the notebook JSON; not yet judged against the project. */
   findings: Finding[];
+  /** What the file contributes to its project (src/engine/project). */
+  summary?: ModuleSummary;
 }
 
 const WORKER_TAG = "normlint-python-worker";
 
 /** Lints one file, on the main thread or a worker alike; notebook findings mapped into the .ipynb JSON. */
 export function lintPythonJob(job: PythonJob, parser: PythonParser): { result: PythonLintResult; findings: Finding[] } {
-  const result = job.kind === "python" ? lintPython(job, job.settings, parser, { prefilter: job.prefilter }) : lintNotebook(job, job.settings, parser);
+  // Findings that depend on other files are judged once the whole run is summarised (main.ts).
+  const opts = { configModelType: job.configModelType, project: "defer" as const };
+  const result = job.kind === "python" ? lintPython(job, job.settings, parser, { ...opts, prefilter: job.prefilter }) : lintNotebook(job, job.settings, parser, opts);
   return { result, findings: job.kind === "notebook" ? result.findings.map(notebookMapper(result.text)) : result.findings };
 }
 
 /** A job's result as a worker sends it: plain data, without the module analysis. */
 export function runPythonJob(job: PythonJob, parser: PythonParser): PythonJobResult {
   const { result, findings } = lintPythonJob(job, parser);
-  return { skipped: result.status === "skipped", text: result.text, findings };
+  return { skipped: result.status === "skipped", text: result.text, findings, summary: result.summary };
 }
 
 /**

@@ -32,6 +32,8 @@ export interface LintResult {
   findings: Finding[];
   /** The decoded text the offsets refer to ("" when the bytes did not decode). */
   text: string;
+  /** The model type the config names (its family's, when architectures name it): family evidence for the folder's code. */
+  modelType?: string;
 }
 
 function validateSchema(modelType: string | undefined, value: unknown): SchemaError[] {
@@ -99,7 +101,8 @@ export function lintConfig(input: LintInput, settings: FileSettings = defaultSet
   }
   const kept = settings.ignores.length && root ? findings.filter((f) => !isIgnored(f, settings, root)) : findings;
   kept.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
-  return { path: input.path, status: "config", findings: kept, text };
+  const top = config?.scopes[0];
+  return { path: input.path, status: "config", findings: kept, text, modelType: top?.family?.modelType ?? top?.modelType };
 }
 
 function isIgnored(f: Finding, settings: FileSettings, root: import("jsonc-parser").Node): boolean {

@@ -125,14 +125,22 @@ function atMost(f: Finding, level: Severity): Finding {
  * checkpoint's key (NL205) is dropped when any module maps that name while loading, or when the
  * project loads no weights at all; it stays an error only when some loader maps the class's other
  * parameters and not this one, and is otherwise a warning that says the checkpoint's keys were not
- * seen. Findings in test code are at most info. `userLevel` says whether the user configured the
+ * seen; beside a checkpoint it is left to the folder rules, which compare the real keys. Findings
+ * in test code are at most info. `userLevel` says whether the user configured the
  * rule's level (then it is kept as configured).
  */
-export function judgeFindings(findings: Finding[], summary: ModuleSummary | undefined, project: Project, userLevel: (rule: string) => string | undefined = () => undefined): Finding[] {
+export function judgeFindings(
+  findings: Finding[],
+  summary: ModuleSummary | undefined,
+  project: Project,
+  userLevel: (rule: string) => string | undefined = () => undefined,
+  opts: { checkpointBeside?: boolean } = {},
+): Finding[] {
   const out: Finding[] = [];
   for (const f of findings) {
     let g: Finding | undefined = f;
-    if (LOADS_INTO.has(f.rule)) g = judgeLoad(f, project, userLevel(f.rule) !== undefined);
+    // Beside a checkpoint, the folder rules compare the real keys (NL304): no guess is needed.
+    if (LOADS_INTO.has(f.rule)) g = opts.checkpointBeside ? undefined : judgeLoad(f, project, userLevel(f.rule) !== undefined);
     if (g && summary?.test && !ABOUT_THE_FILE.has(g.rule) && userLevel(g.rule) === undefined) g = atMost(g, "info");
     if (g) out.push(g);
   }
