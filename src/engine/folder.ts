@@ -10,11 +10,13 @@ import { readGgufHeader, readGgufTensor } from "./parsers/gguf";
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from "./parsers/safetensors";
 import { checkShardIndex } from "./parsers/safetensors-index";
 import { RULES } from "./registry";
-import { findingOf, type FolderRuleContext, internalError, rangeOf } from "./rule";
-import { type FileSettings, selectorMatches } from "./settings";
+import type { FolderRuleContext } from "./rule";
+import { runRules } from "./runner";
+import type { FileSettings } from "./settings";
 import type { Finding } from "./types";
-import { LineIndex } from "./util/text";
 import { classifyOffsetEncoding, tensorStats } from "./weights/norm-stats";
+
+const FOLDER_RULES = RULES.filter((r) => r.input === "folder");
 
 export interface FolderFile {
   path: string;
@@ -179,43 +181,25 @@ export interface FolderLintResult {
 
 /**
  * Lints a model folder: the folder rules only (config.json's own rules run through lintConfig, the
- * code's through lintPython). A finding on a code line honours that file's suppression comments.
+ * code's through lintPython). A finding on a code line honours that file's suppression comments, one
+ * on config.json the `ignore` pointers of its settings (see runRules).
  */
 export async function lintFolder(input: ModelFolderInput, settingsFor: (file: string) => FileSettings): Promise<FolderLintResult> {
   const folder = await readModelFolder(input);
-  const findings: Finding[] = [];
-  const lines = new Map<string, LineIndex>();
-  // A finding on a code line honours that file's `# normlint: ignore[...]` comments.
-  const suppressed = (rule: (typeof RULES)[number], file: string, start: number): boolean => {
-    const code = folder.code.find((c) => c.path === file);
-    if (!code) return false;
-    let idx = lines.get(file);
-    if (!idx) lines.set(file, (idx = new LineIndex(code.text)));
-    const line = idx.position(start).line;
-    return code.module.suppressions.some((s) => (s.kind === "file-ignore" || s.line === line) && s.selectors.some((sel) => selectorMatches(sel, rule) > 0));
-  };
-  for (const rule of RULES) {
-    if (rule.input !== "folder") continue;
-    const ctx: FolderRuleContext<string> = {
-      file: folder.anchor.file,
-      text: folder.configText,
-      folder,
-      report(r) {
-        const level = settingsFor(r.file).levels.get(rule.name) ?? rule.severity;
-        if (level === "off") return;
-        const { start } = rangeOf(r.at);
-        if (suppressed(rule, r.file, start)) return;
-        findings.push({
-          ...findingOf(rule, r.file, level, r),
-          related: r.related?.map((x) => ({ file: x.file, start: x.at?.start ?? 0, end: x.at?.end ?? 0, message: x.message })),
-        });
-      },
-    };
-    try {
-      rule.check(ctx);
-    } catch (err) {
-      findings.push(internalError(rule, folder.anchor.file, err));
-    }
-  }
+  const code = new Map(folder.code.map((c) => [c.path, c]));
+  // Every file a folder rule can report into: a rule off in all of them does not run.
+  const files = [folder.anchor.file, folder.configPath, folder.index?.path, ...folder.checkpoints.map((c) => c.path), ...code.keys()].filter((f): f is string => f !== undefined);
+  const findings = runRules<FolderRuleContext<string>>({
+    rules: FOLDER_RULES,
+    file: folder.anchor.file,
+    files,
+    settingsFor,
+    suppressionsOf(file) {
+      if (file === folder.configPath) return { kind: "pointers", root: folder.config?.doc.root };
+      const c = code.get(file);
+      return c ? { kind: "comments", text: c.text, suppressions: c.module.suppressions } : undefined;
+    },
+    context: (_rule, report) => ({ file: folder.anchor.file, text: folder.configText, folder, report }),
+  });
   return { findings, folder };
 }
