@@ -3,7 +3,26 @@
 import type { Node } from "jsonc-parser";
 import { type Family, family, familiesForArchitecture } from "./knowledge/index";
 import { escapePointerSegment, type JsonDocument, properties, property } from "./parsers/json";
-import type { ConfigFile, ConfigScope } from "./rule";
+
+/** One model config object: the root, or a nested sub-config such as `text_config`. */
+export interface ConfigScope {
+  /** JSON pointer of the object ("" for the root). */
+  pointer: string;
+  node: Node;
+  /** Dotted path for messages ("text_config"), "" for the root. */
+  path: string;
+  modelType?: string;
+  modelTypeNode?: Node;
+  family?: Family;
+  /** How the family was found when the object does not name it. */
+  inferredFrom?: "architectures" | "parent";
+  parent?: ConfigScope;
+}
+
+export interface ConfigFile {
+  doc: JsonDocument;
+  scopes: ConfigScope[];
+}
 
 const MAX_SUB_DEPTH = 4;
 

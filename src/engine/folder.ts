@@ -1,21 +1,22 @@
-// A model folder held together: config.json, safetensors (single or sharded), GGUF and PyTorch
-// pickles (never read). The async part reads headers and the norm tensors (ranged reads only); the
-// rules then run synchronously over what was read, so each rule stays a plain check.
-import type { Node } from "jsonc-parser";
-import { buildConfigFile } from "./config-model";
+// Reads a model folder: config.json, safetensors (single or sharded), GGUF and PyTorch pickles
+// (never read). The async part reads headers and the norm tensors (ranged reads only) into a
+// ModelFolder (folder-model.ts); the rules then run synchronously over it, each a plain check.
+import { buildConfigFile, type ConfigFile, type ConfigScope } from "./config-model";
+import { type CheckpointFile, type CodeModule, mainNormClasses, type ModelFolder, normPathRegex, type NormTensor, scaleParam } from "./folder-model";
 import type { ByteSource } from "./io";
-import { type Family, family as familyOf, type NormClass } from "./knowledge/index";
-import { decodeText, nodeValue, parseJson, property } from "./parsers/json";
-import { readGgufHeader, readGgufTensor, type GgufHeader, type GgufProblem } from "./parsers/gguf";
-import { readSafetensorsHeader, readTensor, type SafetensorsHeader, type SafetensorsProblem } from "./parsers/safetensors";
-import { checkShardIndex, type ShardIndexResult } from "./parsers/safetensors-index";
+import { type Family, family as familyOf } from "./knowledge/index";
+import { decodeText, nodeValue, parseJson } from "./parsers/json";
+import { readGgufHeader, readGgufTensor } from "./parsers/gguf";
+import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from "./parsers/safetensors";
+import { checkShardIndex } from "./parsers/safetensors-index";
 import { RULES } from "./registry";
-import type { ModuleAnalysis } from "./analysis/types";
-import { type ConfigFile, type ConfigScope, findingOf, internalError, rangeOf, type ReportRange, type RuleContextBase } from "./rule";
-import { type FileSettings, selectorMatches } from "./settings";
-import { LineIndex } from "./util/text";
-import type { Finding, Severity } from "./types";
-import { classifyOffsetEncoding, type OffsetClassification, tensorStats, type TensorStats } from "./weights/norm-stats";
+import type { FolderRuleContext } from "./rule";
+import { runRules } from "./runner";
+import type { FileSettings } from "./settings";
+import type { Finding } from "./types";
+import { classifyOffsetEncoding, tensorStats } from "./weights/norm-stats";
+
+const FOLDER_RULES = RULES.filter((r) => r.input === "folder");
 
 export interface FolderFile {
   path: string;
@@ -38,89 +39,6 @@ export interface ModelFolderInput {
    * notebook `text` is the module text its cells make (the analysis's offsets refer to it).
    */
   code?: CodeModule[];
-}
-
-export interface CodeModule {
-  path: string;
-  text: string;
-  module: ModuleAnalysis;
-}
-
-export interface CheckpointFile {
-  path: string;
-  kind: "safetensors" | "gguf";
-  problems: Array<SafetensorsProblem | GgufProblem>;
-  safetensors?: SafetensorsHeader;
-  gguf?: GgufHeader;
-}
-
-/** A norm tensor as read: where it came from, its shape, and its statistics. */
-export interface NormTensor {
-  name: string;
-  file: string;
-  shape: number[];
-  stats: TensorStats;
-}
-
-export interface ModelFolder {
-  dir: string;
-  configPath?: string;
-  configText: string;
-  config: ConfigFile | null;
-  /** The family the checkpoint's main norms follow (the text model of a composite). */
-  family?: Family;
-  /** Where to anchor model-wide findings: the config's `model_type` value, else the file start. */
-  anchor: { file: string; range: ReportRange };
-  /** Config values of the text model (hidden_size, num_attention_heads...). */
-  textConfig: Record<string, unknown>;
-  /** The config object those values come from (the root, or `text_config`). */
-  textScope?: ConfigScope;
-  /** The folder's modeling code. */
-  code: CodeModule[];
-  checkpoints: CheckpointFile[];
-  /** Every tensor name -> shape, across shards and files. */
-  tensorShapes: Map<string, { shape: number[]; file: string }>;
-  index?: { path: string; text: string; result: ShardIndexResult };
-  pickles: string[];
-  /** Main-norm weight tensors that were read (capped), and the classification over them. */
-  normTensors: NormTensor[];
-  offset?: OffsetClassification;
-  /** GGUF files store llama.cpp's convention: true when the main norm tensors came from one. */
-  fromGguf: boolean;
-  normBytesCapped: boolean;
-}
-
-export interface FolderReport<M extends string> {
-  messageId: M;
-  file: string;
-  at: Node | ReportRange;
-  data?: Record<string, string | number>;
-  severity?: Severity;
-  /** Other places the finding concerns (a checkpoint, the config key); `at` when known. */
-  related?: Array<{ file: string; message: string; at?: ReportRange }>;
-}
-
-export interface FolderRuleContext<M extends string> extends Omit<RuleContextBase<M>, "report"> {
-  folder: ModelFolder;
-  report(r: FolderReport<M>): void;
-}
-
-/** The name of a norm class's scale in checkpoints: `weight`, unless the knowledge base says otherwise. */
-export function scaleParam(c: NormClass): string {
-  return c.scale ?? "weight";
-}
-
-/** Module paths ("model.layers.{N}.input_layernorm") as tensor-name regexes tolerant of prefixes. */
-export function normPathRegex(at: string, param: string): RegExp {
-  const i = at.indexOf("layers.{N}.");
-  const tail = i >= 0 ? at.slice(i) : at.split(".").slice(-1)[0];
-  const body = tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("\\{N\\}", "(\\d+)");
-  return new RegExp(`(^|\\.)${body}\\.${param}$`);
-}
-
-/** The classes of a family that implement its main norm (same kind and offset), with their paths. */
-export function mainNormClasses(f: Family) {
-  return (f.classes ?? []).filter((c) => c.offset === f.offset && (c.kind === "rms" || c.kind === "layer") && c.init !== "none");
 }
 
 /** Text-model family: for a composite, the family of its text sub-config. */
@@ -263,51 +181,25 @@ export interface FolderLintResult {
 
 /**
  * Lints a model folder: the folder rules only (config.json's own rules run through lintConfig, the
- * code's through lintPython). A finding on a code line honours that file's suppression comments.
+ * code's through lintPython). A finding on a code line honours that file's suppression comments, one
+ * on config.json the `ignore` pointers of its settings (see runRules).
  */
 export async function lintFolder(input: ModelFolderInput, settingsFor: (file: string) => FileSettings): Promise<FolderLintResult> {
   const folder = await readModelFolder(input);
-  const findings: Finding[] = [];
-  const lines = new Map<string, LineIndex>();
-  // A finding on a code line honours that file's `# normlint: ignore[...]` comments.
-  const suppressed = (rule: (typeof RULES)[number], file: string, start: number): boolean => {
-    const code = folder.code.find((c) => c.path === file);
-    if (!code) return false;
-    let idx = lines.get(file);
-    if (!idx) lines.set(file, (idx = new LineIndex(code.text)));
-    const line = idx.position(start).line;
-    return code.module.suppressions.some((s) => (s.kind === "file-ignore" || s.line === line) && s.selectors.some((sel) => selectorMatches(sel, rule) > 0));
-  };
-  for (const rule of RULES) {
-    if (rule.input !== "folder") continue;
-    const ctx: FolderRuleContext<string> = {
-      file: folder.anchor.file,
-      text: folder.configText,
-      folder,
-      report(r) {
-        const level = settingsFor(r.file).levels.get(rule.name) ?? rule.severity;
-        if (level === "off") return;
-        const { start } = rangeOf(r.at);
-        if (suppressed(rule, r.file, start)) return;
-        findings.push({
-          ...findingOf(rule, r.file, level, r),
-          related: r.related?.map((x) => ({ file: x.file, start: x.at?.start ?? 0, end: x.at?.end ?? 0, message: x.message })),
-        });
-      },
-    };
-    try {
-      rule.check(ctx);
-    } catch (err) {
-      findings.push(internalError(rule, folder.anchor.file, err));
-    }
-  }
+  const code = new Map(folder.code.map((c) => [c.path, c]));
+  // Every file a folder rule can report into: a rule off in all of them does not run.
+  const files = [folder.anchor.file, folder.configPath, folder.index?.path, ...folder.checkpoints.map((c) => c.path), ...code.keys()].filter((f): f is string => f !== undefined);
+  const findings = runRules<FolderRuleContext<string>>({
+    rules: FOLDER_RULES,
+    file: folder.anchor.file,
+    files,
+    settingsFor,
+    suppressionsOf(file) {
+      if (file === folder.configPath) return { kind: "pointers", root: folder.config?.doc.root };
+      const c = code.get(file);
+      return c ? { kind: "comments", text: c.text, suppressions: c.module.suppressions } : undefined;
+    },
+    context: (_rule, report) => ({ file: folder.anchor.file, text: folder.configText, folder, report }),
+  });
   return { findings, folder };
 }
-
-/** A config value as a positive integer, if it is one. */
-export function intValue(values: Record<string, unknown>, key: string): number | undefined {
-  const v = values[key];
-  return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined;
-}
-
-export { property };

@@ -2,10 +2,11 @@
 // no I/O, so the CLI, the extension host and a browser share it.
 import { buildConfigFile, isModelConfig } from "./config-model";
 import { validators } from "./generated/validators.js";
-import { decodeText, nodeAtPointer, parseJson } from "./parsers/json";
+import { decodeText, parseJson } from "./parsers/json";
 import { RULES } from "./registry";
-import { type ConfigFile, type ConfigRuleContext, findingOf, internalError, type Report, type SchemaError } from "./rule";
-import { type FileSettings, defaultSettings, selectorMatches } from "./settings";
+import type { ConfigFile, ConfigRuleContext, SchemaError } from "./rule";
+import { runRules } from "./runner";
+import { type FileSettings, defaultSettings } from "./settings";
 import type { Finding } from "./types";
 
 export type { Finding, Fix, Severity, TextEdit } from "./types";
@@ -36,6 +37,8 @@ export interface LintResult {
   modelType?: string;
 }
 
+const CONFIG_RULES = RULES.filter((r) => r.input === "config");
+
 function validateSchema(modelType: string | undefined, value: unknown): SchemaError[] {
   const errors: SchemaError[] = [];
   const run = (fn: ((v: unknown) => boolean) & { errors?: unknown }) => {
@@ -53,7 +56,6 @@ function formatSize(n: number): string {
 
 /** Lints one config.json-like file. */
 export function lintConfig(input: LintInput, settings: FileSettings = defaultSettings()): LintResult {
-  const findings: Finding[] = [];
   let text = "";
   let config: ConfigFile | null = null;
   let decodeProblem: ConfigRuleContext<string>["decodeProblem"];
@@ -78,43 +80,16 @@ export function lintConfig(input: LintInput, settings: FileSettings = defaultSet
     return { path: input.path, status: "skipped", reason, findings: [], text };
   }
 
-  for (const rule of RULES) {
-    if (rule.input !== "config") continue;
-    const level = settings.levels.get(rule.name) ?? rule.severity;
-    if (level === "off") continue;
-    const ctx: ConfigRuleContext<string> = {
-      file: input.path,
-      text,
-      config,
-      decodeProblem,
-      tooLarge,
-      validateSchema,
-      report(r: Report<string>) {
-        findings.push(findingOf(rule, input.path, level, r));
-      },
-    };
-    try {
-      rule.check(ctx);
-    } catch (err) {
-      findings.push(internalError(rule, input.path, err));
-    }
-  }
-  const kept = settings.ignores.length && root ? findings.filter((f) => !isIgnored(f, settings, root)) : findings;
-  kept.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
-  const top = config?.scopes[0];
-  return { path: input.path, status: "config", findings: kept, text, modelType: top?.family?.modelType ?? top?.modelType };
-}
-
-function isIgnored(f: Finding, settings: FileSettings, root: import("jsonc-parser").Node): boolean {
-  return settings.ignores.some((ig) => {
-    if (ig.rules.length && !ig.rules.some((s) => selectorMatches(s, { name: f.rule, code: f.code, tags: RULES.find((r) => r.name === f.rule)?.tags ?? [] }) > 0)) return false;
-    if (ig.pointer === "" || ig.pointer === "/") return true;
-    const node = nodeAtPointer(root, ig.pointer);
-    if (!node) return false;
-    // The property node spans `"key": value`, so a finding on the key is covered too.
-    const span = node.parent?.type === "property" ? node.parent : node;
-    return f.start >= span.offset && f.end <= span.offset + span.length;
+  const findings = runRules<ConfigRuleContext<string>>({
+    rules: CONFIG_RULES,
+    file: input.path,
+    settingsFor: () => settings,
+    suppressionsOf: () => ({ kind: "pointers", root }),
+    context: (_rule, report) => ({ file: input.path, text, config, decodeProblem, tooLarge, validateSchema, report }),
   });
+  findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+  const top = config?.scopes[0];
+  return { path: input.path, status: "config", findings, text, modelType: top?.family?.modelType ?? top?.modelType };
 }
 
 /** Applies non-overlapping edits (sorted by position) to a text. */

@@ -2,7 +2,7 @@
 // base and config.json, the alternative, eps, and the norm tensors read with ranged reads. Kept
 // apart from lab.ts so the webview, which receives plans, does not bundle the knowledge base.
 import type { ModuleAnalysis, NormCompute } from "./analysis/types";
-import type { ModelFolder } from "./folder";
+import type { ModelFolder } from "./folder-model";
 import type { ByteSource } from "./io";
 import { describeNorm } from "./knowledge/index";
 import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";

@@ -8,10 +8,10 @@ import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
 import { judgeFindings, Project, type ModuleSummary, summarizeModule } from "./project/index";
 import { RULES } from "./registry";
-import { findingOf, internalError, type Report } from "./rule";
-import type { PythonRuleContext, SuppressionUse } from "./rules/modeling/shared";
-import { type FileSettings, isValidSelector, selectorMatches } from "./settings";
-import type { Finding, Fix, Severity } from "./types";
+import type { PythonRuleContext } from "./rule";
+import { runRules } from "./runner";
+import type { FileSettings } from "./settings";
+import type { Finding, Fix } from "./types";
 import { LineIndex } from "./util/text";
 
 export type { PythonParser, PythonTree, PythonWasm } from "./parsers/python";
@@ -104,7 +104,7 @@ function readInput(input: PythonInput, settings: FileSettings): { text: string }
 /** Lints one Python source file. */
 export function lintPython(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: PythonOptions = {}): PythonLintResult {
   const read = readInput(input, settings);
-  if ("problems" in read) return { path: input.path, status: "python", findings: runRules(input.path, "", null, read.problems, settings), text: "" };
+  if ("problems" in read) return { path: input.path, status: "python", findings: lintModule(input.path, "", null, read.problems, settings), text: "" };
   if (opts.prefilter && !opts.tree && !mentionsNorms(read.text)) return { path: input.path, status: "skipped", reason: "no norm-related text", findings: [], text: read.text };
   return lintText(input.path, read.text, settings, parser, opts);
 }
@@ -120,11 +120,11 @@ function lintText(path: string, text: string, settings: FileSettings, parser: Py
       module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType });
     } catch (err) {
       // An analysis bug must not crash the caller; the file is reported as not analysed.
-      const findings = runRules(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);
+      const findings = lintModule(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);
       return { path, status: "python", findings, text };
     }
     module.text = text;
-    const raw = runRules(path, text, module, {}, settings);
+    const raw = lintModule(path, text, module, {}, settings);
     const summary = summarizeModule(module);
     const findings = opts.project === "defer" ? raw : judgeFindings(raw, summary, opts.project ?? new Project([summary]), userLevels(settings));
     return { path, status: "python", findings, text, module, summary };
@@ -141,69 +141,22 @@ export function userLevels(settings: FileSettings): (rule: string) => string | u
   };
 }
 
-function ruleLevel(settings: FileSettings, rule: { name: string; severity: Severity }) {
-  return settings.levels.get(rule.name) ?? rule.severity;
-}
+const PYTHON_RULES = RULES.filter((r) => r.input === "python");
 
-/** Runs the python rules, applies suppressions, then runs the rules about suppressions. */
-function runRules(path: string, text: string, module: ModuleAnalysis | null, problems: Problems, settings: FileSettings): Finding[] {
-  const pythonRules = RULES.filter((r) => r.input === "python");
-  const regular = pythonRules.filter((r) => !r.tags.includes("meta"));
-  const meta = pythonRules.filter((r) => r.tags.includes("meta"));
-  const run = (rules: typeof RULES, extra: Partial<PythonRuleContext<string>>): Finding[] => {
-    const out: Finding[] = [];
-    for (const rule of rules) {
-      const level = ruleLevel(settings, rule);
-      if (level === "off") continue;
-      const ctx: PythonRuleContext<string> = {
-        file: path,
-        text,
-        module,
-        ...problems,
-        ...extra,
-        report(r: Report<string>) {
-          out.push(findingOf(rule, path, level, r));
-        },
-      };
-      try {
-        rule.check(ctx);
-      } catch (err) {
-        out.push(internalError(rule, path, err));
-      }
-    }
-    return out;
-  };
-
-  const raw = run(regular, {});
+/** Runs the python rules (see runRules for levels and suppressions) and offers a suppression fix for each finding. */
+function lintModule(path: string, text: string, module: ModuleAnalysis | null, problems: Problems, settings: FileSettings): Finding[] {
   const suppressions = module?.suppressions ?? [];
-  const lines = new LineIndex(text);
-  const uses: SuppressionUse[] = suppressions.map((s) => ({
-    suppression: s,
-    used: s.selectors.map(() => false),
-    unknown: s.selectors.map((sel) => !isValidSelector(sel)),
-    active: s.selectors.map((sel) => RULES.some((r) => r.input === "python" && !r.tags.includes("meta") && selectorMatches(sel, r) > 0 && ruleLevel(settings, r) !== "off")),
-  }));
-  const silenced = (f: Finding, mark: boolean): boolean => {
-    const rule = RULES.find((r) => r.name === f.rule);
-    if (!rule) return false;
-    const line = lines.position(f.start).line;
-    let hit = false;
-    for (const u of uses) {
-      const s = u.suppression;
-      if (s.kind === "ignore" && s.line !== line) continue;
-      s.selectors.forEach((sel, i) => {
-        if (selectorMatches(sel, rule) > 0) {
-          hit = true;
-          if (mark) u.used[i] = true;
-        }
-      });
-    }
-    return hit;
-  };
-  const kept = raw.filter((f) => !silenced(f, true));
-  const metaFindings = run(meta, { suppressionUses: uses }).filter((f) => !silenced(f, false));
-  const all = [...kept, ...metaFindings];
-  if (module) for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
+  const all = runRules<PythonRuleContext<string>>({
+    rules: PYTHON_RULES,
+    file: path,
+    settingsFor: () => settings,
+    suppressionsOf: () => ({ kind: "comments", text, suppressions }),
+    context: (_rule, report, uses) => ({ file: path, text, module, ...problems, ...(uses ? { suppressionUses: uses } : {}), report }),
+  });
+  if (module) {
+    const lines = new LineIndex(text);
+    for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
+  }
   all.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
   return all;
 }
@@ -246,12 +199,12 @@ function sanitizeCell(src: string): string {
  */
 export function lintNotebook(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: Omit<PythonOptions, "tree"> = {}): PythonLintResult {
   const read = readInput(input, settings);
-  if ("problems" in read) return { path: input.path, status: "notebook", findings: runRules(input.path, "", null, read.problems, settings), text: "" };
+  if ("problems" in read) return { path: input.path, status: "notebook", findings: lintModule(input.path, "", null, read.problems, settings), text: "" };
   const text = read.text;
   const broken = (detail: string, start = 0, end = 0): PythonLintResult => ({
     path: input.path,
     status: "notebook",
-    findings: runRules(input.path, text, null, { notebookProblem: { detail, start, end } }, settings),
+    findings: lintModule(input.path, text, null, { notebookProblem: { detail, start, end } }, settings),
     text,
   });
   const doc = parseJson(text);

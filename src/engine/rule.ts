@@ -1,28 +1,12 @@
 // The rule contract: metadata (the single source for docs, schemas and tables) plus a check function.
 import type { Node } from "jsonc-parser";
-import type { Family } from "./knowledge/index";
-import type { JsonDocument } from "./parsers/json";
+import type { ModuleAnalysis, Suppression } from "./analysis/types";
+import type { ConfigFile } from "./config-model";
+import type { ModelFolder } from "./folder-model";
 import type { Finding, Fix, InputKind, RuleMeta, Severity } from "./types";
 
-/** One model config object: the root, or a nested sub-config such as `text_config`. */
-export interface ConfigScope {
-  /** JSON pointer of the object ("" for the root). */
-  pointer: string;
-  node: Node;
-  /** Dotted path for messages ("text_config"), "" for the root. */
-  path: string;
-  modelType?: string;
-  modelTypeNode?: Node;
-  family?: Family;
-  /** How the family was found when the object does not name it. */
-  inferredFrom?: "architectures" | "parent";
-  parent?: ConfigScope;
-}
-
-export interface ConfigFile {
-  doc: JsonDocument;
-  scopes: ConfigScope[];
-}
+// The config model's types belong to config rules' API; rules import them from here.
+export type { ConfigFile, ConfigScope } from "./config-model";
 
 export interface SchemaError {
   /** JSON pointer relative to the validated object. */
@@ -65,9 +49,47 @@ export interface ConfigRuleContext<M extends string> extends RuleContextBase<M> 
   validateSchema(modelType: string | undefined, value: unknown): SchemaError[];
 }
 
+export interface SuppressionUse {
+  suppression: Suppression;
+  /** Per selector: did it silence a finding? */
+  used: boolean[];
+  /** Per selector: the rule(s) it names exist and at least one is enabled for this file. */
+  active: boolean[];
+  /** Per selector: it names no rule, code, tag or prefix. */
+  unknown: boolean[];
+}
+
+export interface PythonRuleContext<M extends string> extends RuleContextBase<M> {
+  /** Null when the file could not be read or parsed at all (then only source-unreadable reports). */
+  module: ModuleAnalysis | null;
+  decodeProblem?: { detail: string; kind: string };
+  tooLarge?: { size: string; cap: string };
+  /** A notebook whose JSON does not load, or that has no cells list. */
+  notebookProblem?: { detail: string; start: number; end: number };
+  /** Only for rules tagged "meta", run after every other rule: how each suppression was used. */
+  suppressionUses?: SuppressionUse[];
+}
+
+/** A folder rule's report names its file: config.json, a checkpoint, the index or a code file. */
+export interface FolderReport<M extends string> {
+  messageId: M;
+  file: string;
+  at: Node | ReportRange;
+  data?: Record<string, string | number>;
+  severity?: Severity;
+  /** Other places the finding concerns (a checkpoint, the config key); `at` when known. */
+  related?: Array<{ file: string; message: string; at?: ReportRange }>;
+}
+
+/** `file` and `text` are the folder's anchor file (config.json when there is one) and its text. */
+export interface FolderRuleContext<M extends string> extends Omit<RuleContextBase<M>, "report"> {
+  folder: ModelFolder;
+  report(r: FolderReport<M>): void;
+}
+
 /**
- * A rule: metadata plus a check over the context of its input kind (`config` rules get a
- * ConfigRuleContext; other inputs define their own context extending RuleContextBase).
+ * A rule: metadata plus a check over the context of its input kind: ConfigRuleContext,
+ * PythonRuleContext or FolderRuleContext.
  */
 export interface Rule<M extends string = string, C extends RuleContextBase<M> = ConfigRuleContext<M>> extends RuleMeta<M> {
   check(ctx: C): void;

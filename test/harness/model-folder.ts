@@ -1,7 +1,8 @@
 // Builds model folders in memory: a config.json and a safetensors file whose norm tensors follow a
 // family's checkpoint names (from the knowledge base), filled Gemma-like (near 0) or Llama-like
 // (near 1). Tests lint them with lintFolder over in-memory ByteSources; no binaries are committed.
-import { mainNormClasses, type ModelFolderInput } from "../../src/engine/folder";
+import type { ModelFolderInput } from "../../src/engine/folder";
+import { mainNormClasses } from "../../src/engine/folder-model";
 import { bytesSource } from "../../src/engine/io";
 import { family } from "../../src/engine/knowledge/index";
 import { buildSafetensors, type CheckpointDesc, type Fill, type TensorDesc } from "./checkpoint-builder";

@@ -1,9 +1,8 @@
 import { admits, guardStrings } from "../../analysis/conversions";
 import type { OffsetConversion } from "../../analysis/declared-types";
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import { type Family, normTensors } from "../../knowledge/index";
 import { factSource, servedLabel } from "./declared-shared";
-import type { PythonRuleContext } from "./shared";
 
 type M = "plain" | "gated" | "missing";
 

@@ -1,7 +1,7 @@
 import { CAST_WITHOUT_ORDER, CASTING_MODES } from "../../analysis/declared-vocab";
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import { factSource, quoted, servedFacts, servedLabel } from "./declared-shared";
-import { fix, type PythonRuleContext, replace } from "./shared";
+import { fix, replace } from "./shared";
 
 type M = "argument" | "default" | "patch";
 

@@ -1,6 +1,6 @@
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import { factSource, quoted, servedFacts, servedLabel } from "./declared-shared";
-import { fix, type PythonRuleContext, replace } from "./shared";
+import { fix, replace } from "./shared";
 
 type M = "flag" | "patch";
 

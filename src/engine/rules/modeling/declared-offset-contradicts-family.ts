@@ -1,8 +1,8 @@
 import type { Declaration } from "../../analysis/declared-types";
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { type Expected, factSource, offsetFact, scaleWords, servedFacts, servedLabel } from "./declared-shared";
-import { fix, type PythonRuleContext, replace } from "./shared";
+import { fix, replace } from "./shared";
 
 type M = "flag" | "argument" | "default" | "inherited" | "init";
 

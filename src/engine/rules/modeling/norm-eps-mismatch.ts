@@ -1,7 +1,7 @@
 import type { EpsSource, NormFacts, Range } from "../../analysis/types";
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import { formatNumber } from "../../util/text";
-import { checkedNorms, factsLabel, type PythonRuleContext, sameNumber } from "./shared";
+import { checkedNorms, factsLabel, sameNumber } from "./shared";
 
 type M = "literal" | "default";
 

@@ -1,5 +1,5 @@
-import { defineRule } from "../../rule";
-import { checkedNorms, factsLabel, type PythonRuleContext } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { checkedNorms, factsLabel } from "./shared";
 
 type M = "impl" | "use";
 

@@ -1,5 +1,5 @@
-import { defineRule } from "../../rule";
-import { fix, type PythonRuleContext, slice } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { fix, slice } from "./shared";
 
 type M = "missing";
 

@@ -1,7 +1,7 @@
 import { EXTERNAL_NORMS } from "../../analysis/external";
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
-import { checkedNorms, factsLabel, fix, type PythonRuleContext, replace, slice } from "./shared";
+import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
 type M = "missing" | "missingParent" | "slot" | "patch";
 

@@ -1,5 +1,5 @@
-import { defineRule } from "../../rule";
-import { factsLabel, type PythonRuleContext } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { factsLabel } from "./shared";
 
 type M = "zerosPlain" | "onesOffset";
 

@@ -1,7 +1,7 @@
 import type { NormImpl } from "../../analysis/types";
 import { walk } from "../../parsers/python";
-import { defineRule } from "../../rule";
-import { checkedNorms, factsLabel, fix, type PythonRuleContext } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { checkedNorms, factsLabel, fix } from "./shared";
 
 type M = "weight" | "bias";
 

@@ -1,6 +1,5 @@
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext } from "../../rule";
 import { closest } from "../../util/text";
-import type { PythonRuleContext } from "./shared";
 
 type M = "missing";
 

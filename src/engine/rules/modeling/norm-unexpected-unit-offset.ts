@@ -1,5 +1,5 @@
-import { defineRule } from "../../rule";
-import { checkedNorms, factsLabel, fix, type PythonRuleContext, replace, slice } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
 type M = "unexpected" | "patch";
 

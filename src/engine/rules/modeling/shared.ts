@@ -1,31 +1,10 @@
-// The context modeling rules get, and helpers they share. Rules read the module analysis (plain
+// Helpers modeling rules share (their context, PythonRuleContext, is in rule.ts). Rules read the module analysis (plain
 // data) and ask knowledge/ for facts through it; none names a family.
-import type { ModuleAnalysis, NormFacts, NormImpl, Range, Suppression } from "../../analysis/types";
+import type { NormFacts, NormImpl, Range } from "../../analysis/types";
 import { VIA_LABEL } from "../../analysis/family";
 import { describeNorm, type Family } from "../../knowledge/index";
-import type { RuleContextBase } from "../../rule";
+import type { PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
-
-export interface SuppressionUse {
-  suppression: Suppression;
-  /** Per selector: did it silence a finding? */
-  used: boolean[];
-  /** Per selector: the rule(s) it names exist and at least one is enabled for this file. */
-  active: boolean[];
-  /** Per selector: it names no rule, code, tag or prefix. */
-  unknown: boolean[];
-}
-
-export interface PythonRuleContext<M extends string> extends RuleContextBase<M> {
-  /** Null when the file could not be read or parsed at all (then only source-unreadable reports). */
-  module: ModuleAnalysis | null;
-  decodeProblem?: { detail: string; kind: string };
-  tooLarge?: { size: string; cap: string };
-  /** A notebook whose JSON does not load, or that has no cells list. */
-  notebookProblem?: { detail: string; start: number; end: number };
-  /** Only for rules tagged "meta", run after every other rule: how each suppression was used. */
-  suppressionUses?: SuppressionUse[];
-}
 
 /** "gemma2 (RMSNorm, x * (1 + weight), no bias)". */
 export function familyLabel(f: Family): string {

@@ -1,5 +1,4 @@
-import { defineRule } from "../../rule";
-import type { PythonRuleContext } from "./shared";
+import { defineRule, type PythonRuleContext } from "../../rule";
 
 type M = "undecodable" | "tooLarge" | "notebook" | "syntax" | "internal";
 

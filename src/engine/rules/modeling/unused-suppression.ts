@@ -1,6 +1,5 @@
-import { defineRule } from "../../rule";
+import { defineRule, type PythonRuleContext, type SuppressionUse } from "../../rule";
 import type { TextEdit } from "../../types";
-import type { PythonRuleContext } from "./shared";
 
 type M = "unused" | "unknown";
 
@@ -52,7 +51,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   },
 });
 
-function removeDirective(text: string, s: PythonRuleContext<M>["suppressionUses"] extends Array<infer U> | undefined ? U extends { suppression: infer S } ? S : never : never): TextEdit[] {
+function removeDirective(text: string, s: SuppressionUse["suppression"]): TextEdit[] {
   const commentText = text.slice(s.comment.start, s.comment.end);
   const rest = (commentText.slice(0, s.directive.start - s.comment.start) + commentText.slice(s.directive.end - s.comment.start)).replace(/^#\s*/, "").trim();
   if (rest) return [{ start: s.directive.start, end: s.directive.end, text: "" }];

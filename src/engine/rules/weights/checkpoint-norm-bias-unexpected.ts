@@ -1,5 +1,5 @@
-import { type FolderRuleContext, mainNormClasses, normPathRegex, scaleParam } from "../../folder";
-import { defineRule } from "../../rule";
+import { mainNormClasses, normPathRegex, scaleParam } from "../../folder-model";
+import { defineRule, type FolderRuleContext } from "../../rule";
 
 /**
  * ## What it does

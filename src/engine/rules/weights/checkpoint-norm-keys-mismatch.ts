@@ -1,6 +1,6 @@
 import type { NormImpl, Range, Submodule } from "../../analysis/types";
-import type { CodeModule, FolderRuleContext } from "../../folder";
-import { defineRule } from "../../rule";
+import type { CodeModule } from "../../folder-model";
+import { defineRule, type FolderRuleContext } from "../../rule";
 
 type M = "mismatch" | "missing" | "unexpected";
 

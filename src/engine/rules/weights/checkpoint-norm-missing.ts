@@ -1,5 +1,5 @@
-import { type FolderRuleContext, mainNormClasses, normPathRegex, scaleParam } from "../../folder";
-import { defineRule } from "../../rule";
+import { mainNormClasses, normPathRegex, scaleParam } from "../../folder-model";
+import { defineRule, type FolderRuleContext } from "../../rule";
 
 /** Which layers the model builds without this norm: listed indices, or those below a config value. */
 function absentLayers(rule: number[] | string | undefined, config: Record<string, unknown>): (layer: number) => boolean {

@@ -1,5 +1,4 @@
-import type { FolderRuleContext } from "../../folder";
-import { defineRule } from "../../rule";
+import { defineRule, type FolderRuleContext } from "../../rule";
 
 /**
  * ## What it does

@@ -1,8 +1,8 @@
 import { classForSlot, factsFromClass } from "../../analysis/family";
 import type { EpsSource, NormFacts, Range } from "../../analysis/types";
-import { type FolderRuleContext, property } from "../../folder";
 import type { Family } from "../../knowledge/index";
-import { defineRule } from "../../rule";
+import { property } from "../../parsers/json";
+import { defineRule, type FolderRuleContext } from "../../rule";
 import { formatNumber } from "../../util/text";
 import { sameNumber } from "../modeling/shared";
 
