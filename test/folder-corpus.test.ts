@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { type CodeModule, lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { bytesSource } from "../src/engine/io";

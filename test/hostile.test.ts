@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type OpenOptions, openFileSource, WHOLE_FILE_BELOW } from "../src/cli/bytes";
+import { type OpenOptions, openFileSource, WHOLE_FILE_BELOW } from "../src/node/bytes";
 import { lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { type ByteSource, countingSource } from "../src/engine/io";

@@ -8,8 +8,8 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
 import { createPythonParser, lintNotebook, lintPython, type PythonLintResult, type PythonParser } from "../engine/python";
-import { notebookMapper } from "./notebook-map";
-import { loadPythonWasm } from "./wasm";
+import { notebookMapper } from "../node/notebook-map";
+import { loadPythonWasm } from "../node/wasm";
 
 export interface PythonJob {
   kind: "python" | "notebook";

@@ -17,8 +17,8 @@ import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser 
 import { defaultSettings } from "../engine/settings";
 import { gpuExec } from "../gpu/lab-exec";
 import { acquireNodeGpu } from "../gpu/node";
-import { type FileByteSource, openFileSource } from "./bytes";
-import { loadPythonWasm } from "./wasm";
+import { type FileByteSource, openFileSource } from "../node/bytes";
+import { loadPythonWasm } from "../node/wasm";
 
 const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--dtype f32|bf16|f16] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
 

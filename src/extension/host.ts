@@ -2,7 +2,7 @@
 // converts plain data (Diag, Action, WorkspaceEditSpec) into vscode objects, and wires events,
 // providers and the command table. Everything else in src/extension is plain TypeScript.
 import * as vscode from "vscode";
-import { openFileSource } from "../cli/bytes";
+import { openFileSource } from "../node/bytes";
 import { COMMANDS, NORM_LAB_VIEW_TYPE } from "./commands";
 import { Controller } from "./controller";
 import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, PanelHandle, Range, StatusView, WorkspaceEditSpec } from "./types";

@@ -8,7 +8,7 @@ import type { ModuleAnalysis, PythonParser } from "../engine/python";
 import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, validateFromWebview, validateState } from "../protocol";
 import type { ClosableSource, Host, PanelHandle, Uri } from "./types";
 import { joinUri } from "./uri";
-import { PROTOCOL_LIMITS } from "../generate/protocol-schema";
+import { PROTOCOL_LIMITS } from "../protocol-limits";
 
 import { NORM_LAB_VIEW_TYPE } from "./commands";
 
