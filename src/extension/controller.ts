@@ -484,45 +484,21 @@ export class Controller {
     const dir = dirname(configUri);
     // VS Code's file system API has no ranged reads: checkpoints are read only from disk.
     if (schemeOf(dir) !== "file") return this.clearFolder(dir);
-    const entries = await this.host.readDirectory(dir);
-    const files = entries.filter(([, t]) => t === "file").map(([name]) => ({ name, kind: engine.targetKind(name), uri: joinUri(dir, name) }));
-    const weights = files.filter((f) => f.kind === "safetensors" || f.kind === "gguf" || f.kind === "index");
-    const pickles = files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && pickles.length === 0) return this.clearFolder(dir);
-
-    const byDisplay = new Map<string, Uri>();
-    const display = (uri: Uri) => {
-      const d = this.host.displayPath(uri);
-      byDisplay.set(d, uri);
-      return d;
-    };
-    const configPath = display(configUri);
-    const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
-    const opened: Array<{ close(): Promise<void> }> = [];
-    const input: import("../engine/folder").ModelFolderInput = {
-      dir: display(dir),
-      config: { path: configPath, bytes: new TextEncoder().encode(configText) },
-      safetensors: [],
-      gguf: [],
-      pickles: pickles.map((p) => display(p.uri)),
+    // The reader the CLI and `verify` use, with the open document's text as config.json.
+    const read = await engine.readModelFolderInput(dir, this.host.access, {
+      display: (uri) => this.host.displayPath(uri),
+      config: new TextEncoder().encode(configText),
       maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
-    };
+    });
     try {
-      for (const f of weights) {
-        if (f.kind === "index") {
-          const stat = await this.host.stat(f.uri);
-          if (!stat || stat.size > 64 * 1024 * 1024) continue;
-          const bytes = await this.host.readFile(f.uri);
-          if (!bytes) continue;
-          input.index = { path: display(f.uri), bytes };
-          texts.set(f.uri, new Positions(new TextDecoder().decode(bytes)));
-          continue;
-        }
-        const src = await this.host.openSource(f.uri);
-        if (!src) continue;
-        opened.push(src);
-        (f.kind === "gguf" ? input.gguf : input.safetensors).push({ path: display(f.uri), source: src });
-      }
+      const { input } = read;
+      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
+      if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
+      for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
+      const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
+      const configPath = input.config!.path;
+      const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
+      if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
       // Every file here shares config.json's .normlint.json; only their relative paths differ.
       const perFile = new Map<string, FileSettings>();
       for (const [d, uri] of byDisplay) perFile.set(d, (await this.fileSettings(engine, uri, ext)).settings);
@@ -549,9 +525,9 @@ export class Controller {
       this.folders.set(dir, entry);
       // Anchored on the text as it is now: the user may have typed while the checkpoints were read.
       this.publishFolder(entry, this.host.document(configUri)?.text ?? configText);
-      this.host.log.debug(`${input.dir}: ${findings.length} checkpoint findings (${weights.length + pickles.length} files; sampling ${ext.weights.sampling})`);
+      this.host.log.debug(`${input.dir}: ${findings.length} checkpoint findings (${named.length - 1} files; sampling ${ext.weights.sampling})`);
     } finally {
-      await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
+      await read.close();
     }
   }
 

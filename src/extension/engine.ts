@@ -14,6 +14,7 @@ export { knowledgeMeta, modelTypes } from "../engine/knowledge/index";
 export { rulePage } from "../rule-page";
 export { notebookMapper } from "../node/notebook-map";
 export { targetKind } from "../node/walk";
+export { FOLDER_CAPS, overCap, readModelFolderInput } from "../node/folder";
 export { configHover, pythonHover } from "./hover";
 export { addIgnoreEdits, literalGlob, newConfigText, pointerAt, rangeAtPointer } from "./ignore";
 

@@ -2,6 +2,7 @@
 // needs from VS Code, as plain functions. host.ts implements it with the vscode API; tests implement
 // it with a fake. Nothing here imports `vscode`.
 import type { Finding, Severity } from "../engine/types";
+import type { FileAccess } from "../node/access";
 
 /** A URI as `vscode.Uri.toString()` spells it. */
 export type Uri = string;
@@ -156,6 +157,12 @@ export interface Host {
   /** The document of the focused text editor (a cell's uri in a notebook editor). */
   activeDocument(): Uri | undefined;
 
+  /**
+   * Files by URI for the model-folder reader and closed-file lints (src/node/folder.ts): on disk
+   * (file: URIs) the Node reader's guarantees (regular files only, caps, no blocking open), in a
+   * virtual workspace the editor's file system (no ranged reads there).
+   */
+  readonly access: FileAccess;
   readFile(uri: Uri): Promise<Uint8Array | undefined>;
   stat(uri: Uri): Promise<FileStat | undefined>;
   readDirectory(uri: Uri): Promise<Array<[string, FileStat["type"]]>>;

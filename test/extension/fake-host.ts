@@ -4,7 +4,8 @@ import picomatch from "picomatch";
 import { bytesSource } from "../../src/engine/io";
 import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
 import { Positions } from "../../src/extension/translate";
-import { decodedPath, isInside, relativePath } from "../../src/extension/uri";
+import { decodedPath, isInside, joinUri, relativePath } from "../../src/extension/uri";
+import type { FileAccess } from "../../src/node/access";
 import { join } from "node:path";
 
 export const ROOT = "file:///ws";
@@ -111,6 +112,23 @@ export class FakeHost implements Host {
   activeDocument(): Uri | undefined {
     return this.active;
   }
+  /** Files by URI, as host.ts gives them; `stamps` counts writes so a changed file has a new stamp. */
+  readonly stamps = new Map<Uri, number>();
+  readonly access: FileAccess = {
+    list: async (dir) => (await this.readDirectory(dir)).map(([name, type]) => ({ name, type })),
+    read: async (uri, cap) => {
+      const bytes = this.files.get(uri);
+      if (!bytes) return { size: 0, error: "ENOENT" };
+      if (bytes.length > cap) return { size: bytes.length };
+      return { bytes, size: bytes.length, stamp: { dev: 0, ino: 0, size: bytes.length, mtimeMs: this.stamps.get(uri) ?? 0 } };
+    },
+    open: async (uri) => {
+      const src = await this.openSource(uri);
+      if (!src) throw new Error(`cannot open ${uri}`);
+      return src;
+    },
+    join: joinUri,
+  };
   async readFile(uri: Uri): Promise<Uint8Array | undefined> {
     return this.files.get(uri);
   }
