@@ -184,6 +184,14 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
       const nb = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === key);
       return nb && notebookSnapshot(nb);
     },
+    async openNotebook(uri) {
+      try {
+        return notebookSnapshot(await vscode.workspace.openNotebookDocument(parse(uri)));
+      } catch (err) {
+        log.warn(`cannot load notebook ${parse(uri).fsPath}: ${(err as Error).message}`);
+        return undefined;
+      }
+    },
     activeDocument: () => vscode.window.activeTextEditor?.document.uri.toString(),
     access,
     async readFile(uri) {

@@ -154,6 +154,12 @@ export interface Host {
   document(uri: Uri): DocumentSnapshot | undefined;
   openNotebooks(): NotebookSnapshot[];
   notebook(uri: Uri): NotebookSnapshot | undefined;
+  /**
+   * Loads a notebook without showing it (vscode.workspace.openNotebookDocument), so that findings in a
+   * closed notebook can go on its cells; undefined when it cannot be loaded. The editor may close it
+   * again at any time (an onNotebookClose follows).
+   */
+  openNotebook(uri: Uri): Promise<NotebookSnapshot | undefined>;
   /** The document of the focused text editor (a cell's uri in a notebook editor). */
   activeDocument(): Uri | undefined;
 
