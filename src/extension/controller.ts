@@ -507,11 +507,18 @@ export class Controller {
     // VS Code's file system API has no ranged reads: checkpoints are read only from disk.
     if (schemeOf(dir) !== "file") return this.clearFolder(dir);
     // The reader the CLI and `verify` use, with the open document's text as config.json.
-    const read = await engine.readModelFolderInput(dir, this.host.access, {
-      display: (uri) => this.host.displayPath(uri),
-      config: new TextEncoder().encode(configText),
-      maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
-    });
+    let read: Awaited<ReturnType<Engine["readModelFolderInput"]>>;
+    try {
+      read = await engine.readModelFolderInput(dir, this.host.access, {
+        display: (uri) => this.host.displayPath(uri),
+        config: new TextEncoder().encode(configText),
+        maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
+      });
+    } catch (e) {
+      // The folder went away or cannot be listed: no checkpoint to check against.
+      this.host.log.warn(`${this.host.displayPath(dir)} was not listed: ${(e as Error).message}`);
+      return this.clearFolder(dir);
+    }
     try {
       const { input } = read;
       const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
