@@ -40,7 +40,7 @@ export class FakeHost implements Host {
 
   /** Writes a file on disk; each write is a new version (its stamp changes, as an mtime would). */
   file(path: string, content: string | Uint8Array): Uri {
-    const uri = `${ROOT}/${path}`;
+    const uri = path.includes(":") ? path : `${ROOT}/${path}`;
     this.files.set(uri, typeof content === "string" ? new TextEncoder().encode(content) : content);
     this.stamps.set(uri, (this.stamps.get(uri) ?? 0) + 1);
     return uri;
@@ -189,7 +189,7 @@ export class FakeHost implements Host {
   }
   async findFiles(include: string, max: number): Promise<Uri[]> {
     const m = picomatch(include, { dot: true });
-    return [...this.files.keys()].filter((u) => m(relativePath(ROOT, u))).slice(0, max);
+    return [...this.files.keys()].filter((u) => this.folders.some((f) => isInside(f, u) && m(relativePath(f, u)))).slice(0, max);
   }
   setDiagnostics(uri: Uri, diags: Diag[]): void {
     if (diags.length) this.diagnostics.set(uri, diags);

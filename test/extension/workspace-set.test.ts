@@ -195,3 +195,32 @@ describe("notebooks in the one set", () => {
     expect(norm(host).filter((p) => !p.startsWith(`${ROOT}/b/`))).toEqual(fileLevel);
   });
 });
+
+describe("a virtual workspace (not file:)", () => {
+  it("lints through the editor's file system, reads no checkpoint, and keeps the one set across open and close", async () => {
+    const V = "vscode-vfs://github/o/r";
+    const host = new FakeHost();
+    host.folders = [V];
+    host.isVirtualWorkspace = true;
+    const input = folderInput({ modelType: "gemma2", fill: "ones" });
+    const st = input.safetensors[0].source;
+    host.file(`${V}/m/model.safetensors`, await st.read(0, st.size));
+    host.file(`${V}/m/config.json`, new TextDecoder().decode(input.config!.bytes));
+    host.file(`${V}/a/config.json`, LLAMA_UNUSED_EPS);
+    host.file(`${V}/b/gemma.py`, GEMMA_PY);
+    host.file(`${V}/nb.ipynb`, NOTEBOOK);
+    controller = new Controller(host, { typeDelay: 10 });
+    const c = controller;
+    await c.commands["normlint.lintWorkspace"]();
+    const found = problems(host);
+    expect(found).toContain(`${V}/a/config.json NL101 0:24`);
+    expect(found.some((p) => p.startsWith(`${V}/b/gemma.py NL201`))).toBe(true);
+    expect(found.some((p) => p.startsWith("vscode-notebook-cell:/o/r/nb.ipynb#cell2 NL201"))).toBe(true);
+    // No ranged reads there: the checkpoint beside m/config.json is never opened.
+    expect(host.totalOpened).toBe(0);
+    await openAndClose(host, c, `${V}/m/config.json`, "json");
+    await openAndClose(host, c, `${V}/a/config.json`, "json");
+    await openAndClose(host, c, `${V}/b/gemma.py`, "python");
+    expect(problems(host)).toEqual(found);
+  });
+});
