@@ -7,7 +7,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ByteSource } from "../engine/io";
 import { openFileSource } from "./bytes";
-import { type ReadResult, readRegular } from "./files";
+import { type ReadResult, readRegularAsync } from "./files";
 
 export type { FileStamp, ReadResult } from "./files";
 
@@ -53,7 +53,7 @@ export const nodeAccess: FileAccess = {
       }),
     );
   },
-  read: async (file, cap) => readRegular(file, cap),
+  read: readRegularAsync,
   open: (file) => openFileSource(file),
   join,
 };
