@@ -50,6 +50,6 @@ await Promise.all([
 ]);
 chmodSync("dist/cli.js", 0o755);
 copyFileSync("webview/style.css", "dist/webview/style.css");
-// The Python parser's wasm binaries travel next to the bundles (src/cli/wasm.ts looks there first).
+// The Python parser's wasm binaries travel next to the bundles (src/node/wasm.ts looks there first).
 copyFileSync("node_modules/web-tree-sitter/web-tree-sitter.wasm", "dist/web-tree-sitter.wasm");
 copyFileSync("node_modules/tree-sitter-python/tree-sitter-python.wasm", "dist/tree-sitter-python.wasm");

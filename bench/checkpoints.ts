@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openFileSource } from "../src/cli/bytes";
+import { openFileSource } from "../src/node/bytes";
 import { type ByteSource, bytesSource, countingSource, formatBytes } from "../src/engine/io";
 import { readGgufHeader } from "../src/engine/parsers/gguf";
 import { readSafetensorsHeader, readTensor } from "../src/engine/parsers/safetensors";

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings } from "../src/engine/index";
 import { createPythonParser, lintPython, type PythonParser, type PythonTree } from "../src/engine/python";
 

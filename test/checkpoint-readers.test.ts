@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { openFileSource } from "../src/cli/bytes";
+import { openFileSource } from "../src/node/bytes";
 import { type ByteSource, bytesSource, countingSource } from "../src/engine/io";
 import { decodeBF16, decodeF16, decodeF8E4M3, decodeF8E5M2 } from "../src/engine/numerics/dtypes";
 import { type GgufArray, type GgufResult, readGgufHeader, readGgufTensor } from "../src/engine/parsers/gguf";

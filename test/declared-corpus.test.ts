@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { admits } from "../src/engine/analysis/conversions";
 import type { DeclaredConventions } from "../src/engine/analysis/declared-types";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings, type Finding } from "../src/engine/index";
 import { createPythonParser, lintPython, type PythonParser } from "../src/engine/python";
 import { LineIndex } from "../src/engine/util/text";

@@ -1,7 +1,7 @@
 // Unit tests of the declared-convention analysis: which family a name serves, and the tensor-name
 // guards of weight conversions.
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { admits } from "../src/engine/analysis/conversions";
 import { familyFromRepoName, familyInIdentifier } from "../src/engine/analysis/declared-scope";
 import { defaultSettings } from "../src/engine/index";

@@ -1,4 +1,4 @@
-// --fix never loses data: writeAtomic (src/cli/files.ts) with a failing writer and with a file
+// --fix never loses data: writeAtomic (src/node/files.ts) with a failing writer and with a file
 // changed after it was read, the CLI's --fix when an editor saves during the run (in process, the
 // read hooked), a real full file system (a 1 MiB tmpfs, where mount is allowed), files with only
 // unsafe fixes left untouched, modes kept, and all safe fixes applied twice equal to once.
@@ -31,8 +31,8 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-vi.mock("../src/cli/files", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../src/cli/files")>();
+vi.mock("../src/node/files", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../src/node/files")>();
   return {
     ...real,
     readRegular: (path: string, cap?: number) => {
@@ -43,7 +43,7 @@ vi.mock("../src/cli/files", async (importOriginal) => {
   };
 });
 
-const { FileChangedError, readRegular, writeAtomic } = await import("../src/cli/files");
+const { FileChangedError, readRegular, writeAtomic } = await import("../src/node/files");
 const { run } = await import("../src/cli/main");
 
 const BROKEN = '\uFEFF{\n  "model_type": "llama",\n  "rms_norm_eps": 1e-06,\n}\n';

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { findNodeAtLocation, parseTree, stripComments } from "jsonc-parser";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings, type Finding, fixConfigText, lintConfig, loadConfig, RULES } from "../src/engine/index";
 import { createPythonParser, fixPythonText, lintNotebook, lintPython, type PythonParser } from "../src/engine/python";
 import { LineIndex } from "../src/engine/util/text";

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import type { CodeModule } from "../src/engine/folder-model";
 import { defaultSettings } from "../src/engine/index";

@@ -3,7 +3,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { lintFolder } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { createPythonParser, type PythonParser } from "../src/engine/python";

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type OpenOptions, openFileSource, WHOLE_FILE_BELOW } from "../src/cli/bytes";
+import { type OpenOptions, openFileSource, WHOLE_FILE_BELOW } from "../src/node/bytes";
 import { lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { type ByteSource, countingSource } from "../src/engine/io";
@@ -167,6 +167,32 @@ describe("file system objects that are not what their names say", () => {
     const named = box.json(["p/model.safetensors", "p/modeling.py", "good"]);
     expect(named.result.signal).toBeNull();
     expect(brief(named.report)).toEqual(["good/config.json 3:3 NL101", "p/model.safetensors 1:1 NL001", "p/modeling.py 1:1 NL001"]);
+  });
+
+  it("verify does not wait on a FIFO named config.json, and says which file it could not read", () => {
+    box.fifo("m/config.json");
+    box.write("m/model.safetensors", buildSafetensors(folderDesc({ modelType: "llama", fill: "llama-like" }).desc).bytes);
+    const r = box.run(["verify", "m", "--cpu"], { timeout: 15_000 });
+    expect(r.signal, "verify hung on the FIFO").toBeNull();
+    expect(r.stderr).toBe(`normlint verify: cannot read ${join("m", "config.json")}: not a regular file\n`);
+    expect(r.status).toBe(2);
+  });
+
+  it("verify does not wait on FIFOs named like checkpoints, an index or modeling code", () => {
+    const { config, desc } = folderDesc({ modelType: "llama", fill: "llama-like" });
+    box.write("m/config.json", JSON.stringify(config));
+    box.write("m/model.safetensors", buildSafetensors(desc).bytes);
+    box.fifo("m/modeling_llama.py");
+    const code = box.run(["verify", "m", "--cpu"], { timeout: 15_000 });
+    expect(code.signal, "verify hung on the .py FIFO").toBeNull();
+    expect(code.stdout).toContain("note: modeling_llama.py was not read: not a regular file");
+    expect(code.status).toBe(0);
+    for (const f of ["m/model.safetensors.index.json", "m/extra.safetensors"]) box.fifo(f);
+    const r = box.run(["verify", "m", "--cpu"], { timeout: 15_000 });
+    expect(r.signal, "verify hung on a checkpoint FIFO").toBeNull();
+    expect(r.stderr).toContain(`cannot read ${join("m", "model.safetensors.index.json")}: not a regular file`);
+    expect(r.stderr).toContain(`cannot read ${join("m", "extra.safetensors")}:`);
+    expect(r.status).toBe(2);
   });
 });
 

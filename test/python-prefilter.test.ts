@@ -2,7 +2,7 @@
 // hold a norm finding (a norm class, a torch norm, a patch, a suppression) is linted.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings } from "../src/engine/index";
 import { createPythonParser, lintPython, mentionsNorms, type PythonParser } from "../src/engine/python";
 

@@ -2,7 +2,7 @@
 // mostly syntax errors must each end in findings, not a crash, with the real problems still found.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings } from "../src/engine/index";
 import { createPythonParser, lintPython, type PythonParser } from "../src/engine/python";
 

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { modelingFile } from "../bench/python";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { createPythonParser, type PythonParser, type PythonTree } from "../src/engine/python";
 import { walk } from "../src/engine/parsers/python";
 

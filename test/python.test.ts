@@ -3,7 +3,7 @@
 // records for later cross-file rules (patches, weight loading).
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { applyEdits, defaultSettings } from "../src/engine/index";
 import { createPythonParser, lintNotebook, lintPython, type PythonParser } from "../src/engine/python";
 

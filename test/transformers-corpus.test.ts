@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings } from "../src/engine/index";
 import { createPythonParser, lintPython, type PythonParser } from "../src/engine/python";
 import { LineIndex } from "../src/engine/util/text";

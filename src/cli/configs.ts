@@ -2,8 +2,8 @@
 // findings of broken ones so they are reported once.
 import { dirname, join, resolve } from "node:path";
 import { CONFIG_FILE, type Finding, type LoadedConfig, loadConfig } from "../engine/index";
-import { readRegular, readTextFile } from "./files";
-import { toPosix } from "./paths";
+import { readRegular, readTextFile } from "../node/files";
+import { toPosix } from "../node/paths";
 
 export class ConfigFinder {
   private readonly byDir = new Map<string, LoadedConfig | undefined>();

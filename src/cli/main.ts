@@ -8,21 +8,22 @@ import { parseArgs } from "node:util";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
 import { format } from "../engine/rule";
 import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES, selectorMatches } from "../engine/index";
-import { lintFolder, type ModelFolderInput } from "../engine/folder";
+import { lintFolder } from "../engine/folder";
 import type { Finding } from "../engine/types";
-import { type FileByteSource, openFileSource } from "./bytes";
+import { nodeAccess } from "../node/access";
 import { ConfigFinder, UsageError } from "./configs";
 import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser, userLevels } from "../engine/python";
 import { judgeFindings, type ModuleSummary, Project } from "../engine/project/index";
 import type { FileSettings } from "../engine/settings";
-import { notebookMapper } from "./notebook-map";
+import { notebookMapper } from "../node/notebook-map";
 import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
 import { verifyCommand } from "./verify";
-import { loadPythonWasm } from "./wasm";
-import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "./files";
+import { loadPythonWasm } from "../node/wasm";
+import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "../node/files";
 import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
-import { displayPath, toPosix } from "./paths";
-import { type Candidate, collect } from "./walk";
+import { readModelFolderInput } from "../node/folder";
+import { displayPath, toPosix } from "../node/paths";
+import { type Candidate, collect } from "../node/walk";
 
 declare const NORMLINT_VERSION: string;
 const VERSION = typeof NORMLINT_VERSION === "string" ? NORMLINT_VERSION : "0.0.0-dev";
@@ -150,7 +151,6 @@ export async function run(argv: string[], out: (s: string) => void, err: (s: str
 /** A folder's files gathered by the walk: its config, checkpoints and the Python linted in it. */
 interface FolderWork {
   configBytes?: Uint8Array;
-  configPath?: string;
   files: Candidate[];
   code: PythonLintResult[];
 }
@@ -302,44 +302,27 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     linted++;
     if (basename(c.path) === "config.json") {
       if (result.modelType) configTypes.set(dir, result.modelType);
-      folder.configPath = shown;
       folder.configBytes = input.text !== undefined ? new TextEncoder().encode(input.text) : read.bytes;
     }
     addFindings(shown, result.text, result.findings);
   }
 
-  // Model folders are read here while the workers lint the other Python files.
+  // Model folders are read here while the workers lint the other Python files, by the reader the
+  // editor and `verify` share (src/node/folder.ts), limited to the files the walk kept.
   const lintModelFolder = async ([dir, folder]: [string, FolderWork]): Promise<void> => {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
     if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) return;
-    const opened: FileByteSource[] = [];
+    const read = await readModelFolderInput(dir, nodeAccess, {
+      display: (p) => displayPath(p, cwd),
+      names: new Set(folder.files.map((f) => basename(f.path))),
+      config: folder.configBytes ?? null,
+      code: folder.code.map((r) => ({ path: r.path, text: r.module!.text, module: r.module! })),
+    });
     try {
-      const input: ModelFolderInput = {
-        dir: displayPath(dir, cwd),
-        config: folder.configBytes && folder.configPath ? { path: folder.configPath, bytes: folder.configBytes } : undefined,
-        safetensors: [],
-        gguf: [],
-        pickles: pickles.map((p) => displayPath(p.path, cwd)),
-        code: folder.code.map((r) => ({ path: r.path, text: r.module!.text, module: r.module! })),
-      };
-      for (const f of weights) {
-        const shown = displayPath(f.path, cwd);
-        if (f.kind === "index") {
-          const read = readRegular(f.path, 64 * 1024 * 1024);
-          if (read.bytes) input.index = { path: shown, bytes: read.bytes };
-          else addFindings(shown, "", [unreadable(shown, read.error ?? "too large")]);
-          continue;
-        }
-        try {
-          const src = await openFileSource(f.path);
-          opened.push(src);
-          (f.kind === "gguf" ? input.gguf : input.safetensors).push({ path: shown, source: src });
-        } catch (e) {
-          addFindings(shown, "", [unreadable(shown, (e as NodeJS.ErrnoException).code ?? (e as Error).message)]);
-        }
-        linted++;
-      }
+      const input = read.input;
+      linted += weights.filter((f) => f.kind !== "index").length;
+      for (const p of read.problems) addFindings(p.path, "", [unreadable(p.path, p.error)]);
       const { findings } = await lintFolder(input, (file) => settingsOf(resolve(cwd, file)).settings);
       for (const f of findings) {
         const code = folder.code.find((r) => r.path === f.file);
@@ -352,7 +335,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         addFindings(f.file, text, [f]);
       }
     } finally {
-      await Promise.all(opened.map((o) => o.close()));
+      await read.close();
     }
   };
   // A few folders at a time: a folder is mostly waiting on small ranged reads, and each folder's
@@ -364,7 +347,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   await Promise.all(pending);
   await pool?.close();
   // Every summarised module answers for the others of its project (src/engine/project).
-  const roots = projectRoots(new Set([...folders].filter(([, f]) => f.configPath || f.files.length).map(([d]) => resolve(cwd, d))));
+  const roots = projectRoots(new Set([...folders].filter(([, f]) => f.configBytes || f.files.length).map(([d]) => resolve(cwd, d))));
   const groups = new Map<string, typeof pythonResults>();
   for (const r of pythonResults) {
     const root = roots(dirname(resolve(cwd, r.file)));

@@ -9,8 +9,8 @@ import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
 import { createPythonParser, lintNotebook, lintPython, type PythonLintResult, type PythonParser } from "../engine/python";
 import type { ModuleSummary } from "../engine/project/index";
-import { notebookMapper } from "./notebook-map";
-import { loadPythonWasm } from "./wasm";
+import { notebookMapper } from "../node/notebook-map";
+import { loadPythonWasm } from "../node/wasm";
 
 export interface PythonJob {
   kind: "python" | "notebook";

@@ -6,10 +6,9 @@
 //
 // Exit codes: 0 the weights fit the declared convention (or nothing decides), 1 a convention
 // mismatch or a GPU result that failed verification, 2 a usage error or an unreadable folder.
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { type ModelFolderInput, readModelFolder } from "../engine/folder";
+import { readModelFolder } from "../engine/folder";
 import { cpuExec, type LabExec, type LabInput, labInput, type LabResult, percent, runComparison } from "../engine/lab";
 import { planComparison, readActivationRows, readLabTensors } from "../engine/lab-plan";
 import { type Dtype, DTYPES } from "../engine/numerics/norms";
@@ -17,8 +16,10 @@ import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser 
 import { defaultSettings } from "../engine/settings";
 import { gpuExec } from "../gpu/lab-exec";
 import { acquireNodeGpu } from "../gpu/node";
-import { type FileByteSource, openFileSource } from "./bytes";
-import { loadPythonWasm } from "./wasm";
+import { nodeAccess } from "../node/access";
+import { type FileByteSource, openFileSource } from "../node/bytes";
+import { FOLDER_CAPS, type ModelFolderRead, overCap, readModelFolderInput } from "../node/folder";
+import { loadPythonWasm } from "../node/wasm";
 
 const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--dtype f32|bf16|f16] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
 
@@ -64,25 +65,23 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     return 2;
   }
   const dir = positionals[0];
-  let names: string[];
+  // The reader every face shares (src/node/folder.ts): regular files only, the same caps, no open
+  // that waits, so a FIFO named config.json is a message, not a hang.
+  let read: ModelFolderRead;
   try {
-    if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a folder`);
-    names = (await readdir(dir)).sort();
+    read = await readModelFolderInput(dir, nodeAccess);
   } catch (e) {
-    err(`normlint verify: cannot read ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    const code = (e as NodeJS.ErrnoException).code;
+    err(`normlint verify: cannot read ${dir}: ${code === "ENOTDIR" ? "not a folder" : (code ?? (e as Error).message)}\n`);
     return 2;
   }
 
-  const opened: FileByteSource[] = [];
   const release: Array<() => void> = [];
   try {
-    const input: ModelFolderInput = { dir, safetensors: [], gguf: [], pickles: [] };
-    if (names.includes("config.json")) input.config = { path: join(dir, "config.json"), bytes: await readFile(join(dir, "config.json")) };
-    if (names.includes("model.safetensors.index.json")) input.index = { path: join(dir, "model.safetensors.index.json"), bytes: await readFile(join(dir, "model.safetensors.index.json")) };
-    for (const n of names.filter((n) => n.endsWith(".safetensors") || n.endsWith(".gguf"))) {
-      const src = await openFileSource(join(dir, n));
-      opened.push(src);
-      (n.endsWith(".gguf") ? input.gguf : input.safetensors).push({ path: src.path, source: src });
+    const input = read.input;
+    if (read.problems.length) {
+      for (const p of read.problems) err(`normlint verify: cannot read ${p.path}: ${p.error}\n`);
+      return 2;
     }
     if (!input.config && !input.gguf.length) {
       err(`normlint verify: ${dir} has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to verify\n`);
@@ -93,17 +92,18 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
       return 2;
     }
     const folder = await readModelFolder(input);
-    const { tensors, problems } = await readLabTensors(folder, (file) => opened.find((o) => o.path === file));
+    const opened = [...input.safetensors, ...input.gguf];
+    const { tensors, problems } = await readLabTensors(folder, (file) => opened.find((o) => o.path === file)?.source);
     let picked: LabInput | undefined;
     if (values.activations) {
-      const read = await readActivations(values.activations, rows);
-      if (typeof read === "string") {
-        err(`normlint verify: --activations: ${read}\n`);
+      const acts = await readActivations(values.activations, rows);
+      if (typeof acts === "string") {
+        err(`normlint verify: --activations: ${acts}\n`);
         return 2;
       }
-      picked = read;
+      picked = acts;
     }
-    const modules = await readModules(dir, names, problems);
+    const modules = await readModules(read.code, problems);
     const plan = planComparison(folder, tensors, { rows, seed, scale, dtype: values.dtype as Dtype | undefined }, modules);
     problems.push(...plan.notes);
 
@@ -132,7 +132,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     return 2;
   } finally {
     for (const r of release) r();
-    await Promise.all(opened.map((o) => o.close()));
+    await read.close();
   }
 }
 
@@ -160,8 +160,8 @@ async function readActivations(arg: string, rows: number): Promise<LabInput | st
  * code implements. The parser (tree-sitter wasm) is created only when there is Python to read; a
  * file that cannot be read or parsed is a note, not a failure.
  */
-async function readModules(dir: string, names: string[], problems: string[]): Promise<ModuleAnalysis[]> {
-  const py = names.filter((n) => n.endsWith(".py"));
+async function readModules(code: ModelFolderRead["code"], problems: string[]): Promise<ModuleAnalysis[]> {
+  const py = code.filter((c) => c.kind === "python");
   if (!py.length) return [];
   let parser: PythonParser;
   try {
@@ -172,13 +172,18 @@ async function readModules(dir: string, names: string[], problems: string[]): Pr
   }
   const modules: ModuleAnalysis[] = [];
   try {
-    for (const n of py) {
-      const path = join(dir, n);
+    for (const f of py) {
+      const name = basename(f.path);
+      const read = await nodeAccess.read(f.location, FOLDER_CAPS.file);
+      if (!read.bytes) {
+        problems.push(`${name} was not read: ${read.error ?? overCap(read.size, FOLDER_CAPS.file)}`);
+        continue;
+      }
       try {
-        const r = lintPython({ path, bytes: await readFile(path) }, defaultSettings(), parser, { prefilter: true });
+        const r = lintPython({ path: f.path, bytes: read.bytes }, defaultSettings(), parser, { prefilter: true });
         if (r.module) modules.push(r.module);
       } catch (e) {
-        problems.push(`${n}: ${(e as Error).message}`);
+        problems.push(`${name}: ${(e as Error).message}`);
       }
     }
   } finally {

@@ -78,6 +78,18 @@ interface AnchoredFinding {
   key: boolean;
 }
 
+/**
+ * A file Lint Workspace covered. Whenever the file is not open, its diagnostics are what its bytes
+ * on disk give; opening it shows its own text's instead, and closing it brings the disk's back.
+ * A notebook's result is kept (its cells' URIs are only known while it is loaded) with the version
+ * of the file it came from; a config.json or Python file is simply linted from disk again.
+ */
+interface DiskEntry {
+  stamp?: string;
+  perUri?: Map<Uri, Diag[]>;
+  findings?: Finding[];
+}
+
 interface FolderEntry {
   dir: Uri;
   configUri: Uri;
@@ -102,6 +114,7 @@ export class Controller {
   private readonly cellOwner = new Map<Uri, Uri>();
   private readonly folders = new Map<Uri, FolderEntry>();
   private readonly linted = new Set<Uri>();
+  private readonly disk = new Map<Uri, DiskEntry>();
   private readonly tooLarge = new Map<Uri, string>();
   private readonly configProblems = new Map<Uri, string>();
   private readonly loggedProblems = new Set<string>();
@@ -210,10 +223,15 @@ export class Controller {
   onClose(uri: Uri): void {
     this.scheduler.cancel(`doc:${uri}`);
     this.docs.delete(uri);
-    this.book.clear(`doc:${uri}`);
-    if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
     this.tooLarge.delete(uri);
     if (basename(uri) === CONFIG_FILE) this.configChanged();
+    if (this.disk.has(uri)) {
+      // Lint Workspace covered it: the disk's findings replace the open text's, in one step.
+      this.scheduler.schedule(`doc:${uri}`, 0, async () => void (await this.lintFromDisk(await this.engine(), uri)));
+    } else {
+      this.book.clear(`doc:${uri}`);
+      if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
+    }
     this.updateStatus();
   }
 
@@ -235,8 +253,9 @@ export class Controller {
     const entry = this.notebooks.get(uri);
     for (const cell of entry?.cells.keys() ?? []) this.cellOwner.delete(cell);
     this.notebooks.delete(uri);
-    this.book.clear(`nb:${uri}`);
     this.tooLarge.delete(uri);
+    if (this.disk.has(uri)) this.scheduler.schedule(`nb:${uri}`, 0, async () => void (await this.lintFromDisk(await this.engine(), uri)));
+    else this.book.clear(`doc:${uri}`);
     this.updateStatus();
   }
 
@@ -246,22 +265,22 @@ export class Controller {
     if (name === CONFIG_FILE) return this.configChanged();
     if (type === "deleted") {
       this.book.clear(`doc:${uri}`);
-      this.book.clear(`nb:${uri}`);
       this.docs.delete(uri);
       this.linted.delete(uri);
       this.tooLarge.delete(uri);
       if (name === "config.json") this.clearFolder(dirname(uri));
       // A deleted folder: everything under it goes.
       this.book.clearWhere((owner) => isInside(uri, owner.replace(/^\w+:/, "")));
+      for (const f of [...this.disk.keys()]) if (isInside(uri, f)) this.disk.delete(f);
     }
     if (WEIGHT_EXTENSIONS.test(name)) {
       const configUri = joinUri(dirname(uri), "config.json");
       const open = this.docs.get(configUri);
       if (open) this.scheduler.schedule(`doc:${configUri}`, 500, () => this.lintDocument(configUri, "files"));
       else if (type === "deleted") this.clearFolder(dirname(uri));
-    } else if (type === "changed" && !this.host.document(uri) && this.book.merged(uri).length) {
+    } else if (type === "changed" && this.disk.has(uri) && !this.host.document(uri) && !this.host.notebook(uri)) {
       // Diagnostics of a closed file (from Lint Workspace) follow its changes on disk.
-      this.scheduler.schedule(`doc:${uri}`, 500, async () => void (await this.lintClosedFile(await this.engine(), uri)));
+      this.scheduler.schedule(`${name.endsWith(".ipynb") ? "nb" : "doc"}:${uri}`, 500, async () => void (await this.lintFromDisk(await this.engine(), uri)));
     }
     this.updateStatus();
   }
@@ -412,8 +431,11 @@ export class Controller {
     const ext = this.settings(uri);
     const clear = () => {
       this.notebooks.delete(uri);
-      this.book.clear(`nb:${uri}`);
+      this.book.clear(`doc:${uri}`);
     };
+    // Loaded by Lint Workspace a moment ago (host.openNotebook), which lints it itself.
+    const known = this.notebooks.get(uri);
+    if (trigger === "open" && known && first.cells.every((c) => !isPythonCell(c) || known.cells.get(c.uri)?.version === c.version)) return;
     if (!ext.enable || !first.cells.some(isPythonCell)) return clear();
     await this.track(async () => {
       const engine = await this.engine();
@@ -442,7 +464,7 @@ export class Controller {
         perUri.set(cell.uri, diags);
       }
       this.notebooks.set(uri, entry);
-      this.book.set(`nb:${uri}`, perUri);
+      this.book.set(`doc:${uri}`, perUri);
       this.linted.add(uri);
       this.host.log.debug(`${display}: ${result.findings.length} findings in ${entry.cells.size} cells (${trigger})`);
     });
@@ -484,45 +506,28 @@ export class Controller {
     const dir = dirname(configUri);
     // VS Code's file system API has no ranged reads: checkpoints are read only from disk.
     if (schemeOf(dir) !== "file") return this.clearFolder(dir);
-    const entries = await this.host.readDirectory(dir);
-    const files = entries.filter(([, t]) => t === "file").map(([name]) => ({ name, kind: engine.targetKind(name), uri: joinUri(dir, name) }));
-    const weights = files.filter((f) => f.kind === "safetensors" || f.kind === "gguf" || f.kind === "index");
-    const pickles = files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && pickles.length === 0) return this.clearFolder(dir);
-
-    const byDisplay = new Map<string, Uri>();
-    const display = (uri: Uri) => {
-      const d = this.host.displayPath(uri);
-      byDisplay.set(d, uri);
-      return d;
-    };
-    const configPath = display(configUri);
-    const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
-    const opened: Array<{ close(): Promise<void> }> = [];
-    const input: import("../engine/folder").ModelFolderInput = {
-      dir: display(dir),
-      config: { path: configPath, bytes: new TextEncoder().encode(configText) },
-      safetensors: [],
-      gguf: [],
-      pickles: pickles.map((p) => display(p.uri)),
-      maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
-    };
+    // The reader the CLI and `verify` use, with the open document's text as config.json.
+    let read: Awaited<ReturnType<Engine["readModelFolderInput"]>>;
     try {
-      for (const f of weights) {
-        if (f.kind === "index") {
-          const stat = await this.host.stat(f.uri);
-          if (!stat || stat.size > 64 * 1024 * 1024) continue;
-          const bytes = await this.host.readFile(f.uri);
-          if (!bytes) continue;
-          input.index = { path: display(f.uri), bytes };
-          texts.set(f.uri, new Positions(new TextDecoder().decode(bytes)));
-          continue;
-        }
-        const src = await this.host.openSource(f.uri);
-        if (!src) continue;
-        opened.push(src);
-        (f.kind === "gguf" ? input.gguf : input.safetensors).push({ path: display(f.uri), source: src });
-      }
+      read = await engine.readModelFolderInput(dir, this.host.access, {
+        display: (uri) => this.host.displayPath(uri),
+        config: new TextEncoder().encode(configText),
+        maxNormBytes: ext.weights.sampling === "off" ? 0 : ext.weights.maxBytes,
+      });
+    } catch (e) {
+      // The folder went away or cannot be listed: no checkpoint to check against.
+      this.host.log.warn(`${this.host.displayPath(dir)} was not listed: ${(e as Error).message}`);
+      return this.clearFolder(dir);
+    }
+    try {
+      const { input } = read;
+      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
+      if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
+      for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
+      const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
+      const configPath = input.config!.path;
+      const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
+      if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
       // Every file here shares config.json's .normlint.json; only their relative paths differ.
       const perFile = new Map<string, FileSettings>();
       for (const [d, uri] of byDisplay) perFile.set(d, (await this.fileSettings(engine, uri, ext)).settings);
@@ -549,9 +554,9 @@ export class Controller {
       this.folders.set(dir, entry);
       // Anchored on the text as it is now: the user may have typed while the checkpoints were read.
       this.publishFolder(entry, this.host.document(configUri)?.text ?? configText);
-      this.host.log.debug(`${input.dir}: ${findings.length} checkpoint findings (${weights.length + pickles.length} files; sampling ${ext.weights.sampling})`);
+      this.host.log.debug(`${input.dir}: ${findings.length} checkpoint findings (${named.length - 1} files; sampling ${ext.weights.sampling})`);
     } finally {
-      await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
+      await read.close();
     }
   }
 
@@ -758,8 +763,12 @@ export class Controller {
     this.host.showInfo(summary);
   }
 
-  /** Lints one file for Lint Workspace: through its editor when open, from disk otherwise. Returns its findings. */
+  /**
+   * Lints one file for Lint Workspace: through its editor when open, from disk otherwise; either way
+   * the file joins the set whose disk findings come back when it is closed. Returns its findings.
+   */
   private async lintAny(engine: Engine, uri: Uri): Promise<Finding[] | undefined> {
+    if (!this.disk.has(uri)) this.disk.set(uri, {});
     const nb = this.host.notebook(uri);
     if (nb) {
       await this.scheduler.run(`nb:${uri}`, () => this.lintNotebook(uri, "command"));
@@ -771,43 +780,99 @@ export class Controller {
       const entry = this.docs.get(uri);
       return entry ? [...entry.findings, ...this.book.merged(uri).filter((d) => !entry.diags.includes(d)).map((d) => d.finding)] : undefined;
     }
-    return this.lintClosedFile(engine, uri);
+    let findings: Finding[] | undefined;
+    const key = `${uri.endsWith(".ipynb") ? "nb" : "doc"}:${uri}`;
+    await this.scheduler.run(key, async () => void (findings = await this.lintFromDisk(engine, uri)));
+    return findings;
   }
 
-  /** Lints a file that is not open, from its bytes on disk; its diagnostics stay until it is opened, changed or deleted. */
-  private async lintClosedFile(engine: Engine, uri: Uri): Promise<Finding[] | undefined> {
+  /**
+   * Lints a file from its bytes on disk and publishes the result as the file's diagnostics (replacing
+   * what its open editor showed, if it just closed). A file that is open (again) keeps its own.
+   */
+  private async lintFromDisk(engine: Engine, uri: Uri): Promise<Finding[] | undefined> {
     const name = basename(uri);
     const kind = name === "config.json" ? "config" : name.endsWith(".ipynb") ? "notebook" : name.endsWith(".py") ? "python" : undefined;
-    if (!kind) return undefined;
+    if (!kind || this.disposed) return undefined;
+    const owner = `doc:${uri}`;
+    // Opened meanwhile (its own text wins), or the extension is going away.
+    const superseded = () => this.disposed || !!this.host.document(uri) || !!this.host.notebook(uri);
+    const drop = () => {
+      if (superseded()) return undefined;
+      this.book.clear(owner);
+      if (kind === "config") this.clearFolder(dirname(uri));
+      return undefined;
+    };
     const ext = this.settings(uri);
-    if (!ext.enable) return undefined;
+    if (!ext.enable) return drop();
     const { settings, excluded } = await this.fileSettings(engine, uri, ext);
-    if (excluded) return undefined;
-    const stat = await this.host.stat(uri);
-    if (!stat || stat.type !== "file") return undefined;
-    const display = this.host.displayPath(uri);
-    const over = stat.size > settings.maxFileSize;
-    const bytes = over ? undefined : await this.host.readFile(uri);
-    const input = { path: display, bytes, size: stat.size };
-    let findings: Finding[];
-    let text: string;
-    if (kind === "config") {
-      const r = engine.lintConfig(input, settings);
-      if (r.status === "skipped") return undefined;
-      ({ findings, text } = r);
-      if (!over) await this.lintModelFolder(engine, uri, text, ext, () => !this.disposed && !this.host.document(uri));
-    } else {
-      const parser = await this.pythonParser(engine);
-      // In bulk, a closed Python file that mentions no norm is not parsed (as in the CLI): it could
-      // hold no norm finding, only a syntax-error note; opening it lints it in full.
-      const r = kind === "python" ? engine.lintPython(input, settings, parser, { prefilter: true }) : engine.lintNotebook(input, settings, parser);
-      if (r.status === "skipped") return undefined;
-      text = r.text;
-      findings = kind === "notebook" ? r.findings.map(engine.notebookMapper(r.text)) : r.findings;
+    if (excluded) return drop();
+    if (kind === "notebook") return this.notebookFromDisk(engine, uri, settings);
+    const read = await this.host.access.read(uri, settings.maxFileSize);
+    if (read.error) {
+      this.host.log.warn(`${this.host.displayPath(uri)} was not read: ${read.error}`);
+      return drop();
     }
-    const pos = new Positions(text);
-    this.book.set(`doc:${uri}`, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+    const input = { path: this.host.displayPath(uri), bytes: read.bytes, size: read.size };
+    // In bulk, a closed Python file that mentions no norm is not parsed (as in the CLI): it could
+    // hold no norm finding, only a syntax-error note; opening it lints it in full.
+    const r = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true });
+    if (superseded()) return undefined;
+    if (r.status === "skipped") return drop();
+    const pos = new Positions(r.text);
+    this.book.set(owner, new Map([[uri, r.findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
     this.linted.add(uri);
+    if (kind === "config" && read.bytes) {
+      // The checkpoints are read again only when the config's text differs from what they were checked against.
+      const folder = this.folders.get(dirname(uri));
+      if (folder?.configText === r.text) this.publishFolder(folder, r.text);
+      else await this.lintModelFolder(engine, uri, r.text, ext, () => !superseded());
+    }
+    return r.findings;
+  }
+
+  /**
+   * A closed notebook from disk: loaded through the host so its findings go on its cells (and the
+   * Problems entry opens the cell), or, when it cannot be loaded, mapped into the .ipynb text. The
+   * result is kept with the file's version, so a notebook that closes unchanged gets it back as is.
+   */
+  private async notebookFromDisk(engine: Engine, uri: Uri, settings: FileSettings): Promise<Finding[] | undefined> {
+    const owner = `doc:${uri}`;
+    const st = await this.host.stat(uri);
+    if (!st || st.type !== "file") {
+      this.book.clear(owner);
+      return undefined;
+    }
+    const stamp = `${st.size}:${st.mtime}`;
+    const known = this.disk.get(uri);
+    if (known?.perUri && known.stamp === stamp) {
+      this.book.set(owner, known.perUri);
+      return known.findings;
+    }
+    let findings: Finding[] | undefined;
+    if (await this.host.openNotebook(uri)) {
+      await this.lintNotebook(uri, "files");
+      const entry = this.notebooks.get(uri);
+      findings = entry && [...entry.cells.values()].flatMap((c) => c.findings);
+    } else {
+      const read = await this.host.access.read(uri, settings.maxFileSize);
+      if (read.error) {
+        this.host.log.warn(`${this.host.displayPath(uri)} was not read: ${read.error}`);
+        this.book.clear(owner);
+        return undefined;
+      }
+      const r = engine.lintNotebook({ path: this.host.displayPath(uri), bytes: read.bytes, size: read.size }, settings, await this.pythonParser(engine));
+      if (this.host.notebook(uri)) return undefined;
+      if (r.status === "skipped") {
+        this.book.clear(owner);
+        return undefined;
+      }
+      findings = r.findings.map(engine.notebookMapper(r.text));
+      const pos = new Positions(r.text);
+      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+      this.linted.add(uri);
+    }
+    this.disk.set(uri, { stamp, perUri: this.book.share(owner), findings });
     return findings;
   }
 

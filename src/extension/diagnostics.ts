@@ -32,6 +32,11 @@ export class DiagnosticsBook {
     for (const owner of [...this.byOwner.keys()]) this.clear(owner);
   }
 
+  /** Everything one owner said, by uri (a copy). */
+  share(owner: string): Map<Uri, Diag[]> {
+    return new Map(this.byOwner.get(owner) ?? []);
+  }
+
   /** What one owner said about one uri. */
   get(owner: string, uri: Uri): Diag[] {
     return this.byOwner.get(owner)?.get(uri) ?? [];

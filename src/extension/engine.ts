@@ -3,7 +3,7 @@
 // Python parser's wasm is read only when a Python file or notebook is linted.
 import type { PythonParser } from "../engine/python";
 import { createPythonParser } from "../engine/python";
-import { loadPythonWasm } from "../cli/wasm";
+import { loadPythonWasm } from "../node/wasm";
 
 export { fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
 export { fixPythonText, lintNotebook, lintPython } from "../engine/python";
@@ -11,9 +11,10 @@ export { lintFolder, readModelFolder } from "../engine/folder";
 export { activationCandidates, planComparison, readActivationRows, readLabTensors } from "../engine/lab-plan";
 export { ruleDocsUrl, ruleInfo } from "../engine/docs";
 export { knowledgeMeta, modelTypes } from "../engine/knowledge/index";
-export { rulePage } from "../generate/docs";
-export { notebookMapper } from "../cli/notebook-map";
-export { targetKind } from "../cli/walk";
+export { rulePage } from "../rule-page";
+export { notebookMapper } from "../node/notebook-map";
+export { targetKind } from "../node/walk";
+export { FOLDER_CAPS, overCap, readModelFolderInput } from "../node/folder";
 export { configHover, pythonHover } from "./hover";
 export { addIgnoreEdits, literalGlob, newConfigText, pointerAt, rangeAtPointer } from "./ignore";
 

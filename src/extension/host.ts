@@ -2,10 +2,11 @@
 // converts plain data (Diag, Action, WorkspaceEditSpec) into vscode objects, and wires events,
 // providers and the command table. Everything else in src/extension is plain TypeScript.
 import * as vscode from "vscode";
-import { openFileSource } from "../cli/bytes";
+import { type FileAccess, nodeAccess } from "../node/access";
 import { COMMANDS, NORM_LAB_VIEW_TYPE } from "./commands";
 import { Controller } from "./controller";
 import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, PanelHandle, Range, StatusView, WorkspaceEditSpec } from "./types";
+import { joinUri } from "./uri";
 
 /** The documents normlint lints, hovers and fixes: model configs, Python (files and notebook cells). */
 const SELECTOR: vscode.DocumentSelector = [
@@ -115,6 +116,37 @@ function wrapPanel(panel: vscode.WebviewPanel, context: vscode.ExtensionContext)
 
 const isCell = (uri: vscode.Uri) => uri.scheme === "vscode-notebook-cell";
 
+/**
+ * Files by URI: file: URIs through the Node reader the CLI uses (a FIFO or device is an error, not a
+ * wait), others (virtual workspaces) through vscode.workspace.fs, which has no ranged reads.
+ */
+const access: FileAccess = {
+  async list(dir) {
+    const u = parse(dir);
+    if (u.scheme === "file") return nodeAccess.list(u.fsPath);
+    return (await vscode.workspace.fs.readDirectory(u)).map(([name, t]) => ({ name, type: fileType(t) }));
+  },
+  async read(uri, cap) {
+    const u = parse(uri);
+    if (u.scheme === "file") return nodeAccess.read(u.fsPath, cap);
+    try {
+      const st = await vscode.workspace.fs.stat(u);
+      if (fileType(st.type) !== "file") return { size: 0, error: "not a regular file" };
+      if (st.size > cap) return { size: st.size };
+      const bytes = await vscode.workspace.fs.readFile(u);
+      return { bytes, size: bytes.length, stamp: { dev: 0, ino: 0, size: bytes.length, mtimeMs: st.mtime } };
+    } catch (e) {
+      return { size: 0, error: (e as { code?: string }).code ?? (e as Error).message };
+    }
+  },
+  async open(uri) {
+    const u = parse(uri);
+    if (u.scheme !== "file") throw new Error("checkpoints are read from disk only (VS Code's file system API has no ranged reads)");
+    return nodeAccess.open(u.fsPath);
+  },
+  join: joinUri,
+};
+
 export function activateHost(context: vscode.ExtensionContext, activationStart: number): Controller {
   const subs = context.subscriptions;
   const log = vscode.window.createOutputChannel("normlint", { log: true });
@@ -152,13 +184,18 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
       const nb = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === key);
       return nb && notebookSnapshot(nb);
     },
-    activeDocument: () => vscode.window.activeTextEditor?.document.uri.toString(),
-    async readFile(uri) {
+    async openNotebook(uri) {
       try {
-        return await vscode.workspace.fs.readFile(parse(uri));
-      } catch {
+        return notebookSnapshot(await vscode.workspace.openNotebookDocument(parse(uri)));
+      } catch (err) {
+        log.warn(`cannot load notebook ${parse(uri).fsPath}: ${(err as Error).message}`);
         return undefined;
       }
+    },
+    activeDocument: () => vscode.window.activeTextEditor?.document.uri.toString(),
+    access,
+    async readFile(uri) {
+      return (await access.read(uri, Infinity)).bytes;
     },
     async stat(uri) {
       try {
@@ -176,12 +213,11 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
       }
     },
     async openSource(uri) {
-      const u = parse(uri);
-      if (u.scheme !== "file") return undefined;
+      if (parse(uri).scheme !== "file") return undefined;
       try {
-        return await openFileSource(u.fsPath);
+        return await access.open(uri);
       } catch (err) {
-        log.warn(`cannot open ${u.fsPath}: ${(err as Error).message}`);
+        log.warn(`cannot open ${parse(uri).fsPath}: ${(err as Error).message}`);
         return undefined;
       }
     },

@@ -6,9 +6,9 @@
 // first use, and it imports the engine on first load, so activation evaluates neither.
 import type { ModuleAnalysis, PythonParser } from "../engine/python";
 import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, validateFromWebview, validateState } from "../protocol";
-import type { ClosableSource, Host, PanelHandle, Uri } from "./types";
-import { joinUri } from "./uri";
-import { PROTOCOL_LIMITS } from "../generate/protocol-schema";
+import type { Host, PanelHandle, Uri } from "./types";
+import { basename } from "./uri";
+import { PROTOCOL_LIMITS } from "../protocol-limits";
 
 import { NORM_LAB_VIEW_TYPE } from "./commands";
 
@@ -156,39 +156,36 @@ export class NormLab {
   }
 
   private async plan(folder: Uri) {
-    const { readModelFolder, activationCandidates, planComparison, readLabTensors } = await import("./engine");
-    const entries = await this.host.readDirectory(folder);
-    const child = (name: string) => joinUri(folder, name);
-    const names = entries.filter(([, t]) => t === "file").map(([n]) => n).sort();
-    const hasGguf = names.some((n) => n.endsWith(".gguf"));
-    if (!names.includes("config.json") && !hasGguf) throw new Error("the folder has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to compare");
-    const configBytes = names.includes("config.json") ? await this.host.readFile(child("config.json")) : undefined;
-    if (names.includes("config.json") && !configBytes) throw new Error("config.json could not be read");
-    const safetensors: Array<{ path: string; source: ClosableSource }> = [];
-    const gguf: Array<{ path: string; source: ClosableSource }> = [];
+    const engine = await import("./engine");
+    // The reader the CLI, `verify` and the editor's lint use (URIs as names: the page asks for
+    // activation files by them).
+    const read = await engine.readModelFolderInput(folder, this.host.access);
     try {
-      for (const n of names) {
-        const list = n.endsWith(".safetensors") ? safetensors : n.endsWith(".gguf") ? gguf : undefined;
-        const source = list && (await this.host.openSource(child(n)));
-        if (list && source) list.push({ path: child(n), source });
+      const { input } = read;
+      const isConfig = (p: { location: Uri }) => basename(p.location) === "config.json";
+      const configProblem = read.problems.find(isConfig);
+      if (configProblem) throw new Error(`config.json could not be read: ${configProblem.error}`);
+      const unopened = read.problems.filter((p) => !isConfig(p));
+      if (!input.config && !input.gguf.length && !unopened.some((p) => p.location.endsWith(".gguf"))) {
+        throw new Error("the folder has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to compare");
       }
-      if (!safetensors.length && !gguf.length) throw new Error("no .safetensors or .gguf file could be read (checkpoints are read from disk only; PyTorch files are never unpickled)");
-      const modules = await this.modules(names.filter((n) => n.endsWith(".py")).map(child));
-      const model = await readModelFolder({ dir: folder, ...(configBytes ? { config: { path: child("config.json"), bytes: configBytes } } : {}), safetensors, gguf, pickles: [] });
-      const opened = [...safetensors, ...gguf];
-      const { tensors, problems } = await readLabTensors(model, (file) => opened.find((o) => o.path === file)?.source);
+      if (!input.safetensors.length && !input.gguf.length) throw new Error("no .safetensors or .gguf file could be read (checkpoints are read from disk only; PyTorch files are never unpickled)");
+      const modules = await this.modules(read.code.filter((c) => c.kind === "python").map((c) => c.location), engine.FOLDER_CAPS.file);
+      const model = await engine.readModelFolder(input);
+      const opened = [...input.safetensors, ...input.gguf];
+      const { tensors, problems } = await engine.readLabTensors(model, (file) => opened.find((o) => o.path === file)?.source);
       const s = this.state ?? DEFAULTS;
-      const plan = planComparison(model, tensors, { rows: s.rows, seed: s.seed, scale: s.scale, dtype: this.state?.dtype }, modules.analyses);
-      plan.notes.push(...problems, ...modules.notes);
-      const candidates = activationCandidates(model, new Set(plan.tensors.map((t) => t.hidden)), PROTOCOL_LIMITS.candidates);
+      const plan = engine.planComparison(model, tensors, { rows: s.rows, seed: s.seed, scale: s.scale, dtype: this.state?.dtype }, modules.analyses);
+      plan.notes.push(...unopened.map((p) => `${this.host.displayPath(p.location)} was not read: ${p.error}`), ...problems, ...modules.notes);
+      const candidates = engine.activationCandidates(model, new Set(plan.tensors.map((t) => t.hidden)), PROTOCOL_LIMITS.candidates);
       return { plan, candidates };
     } finally {
-      await Promise.all([...safetensors, ...gguf].map((o) => o.source.close()));
+      await read.close();
     }
   }
 
   /** The analyses of the folder's modeling code (never run: parsed by tree-sitter). */
-  private async modules(files: Uri[]): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
+  private async modules(files: Uri[], cap: number): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
     const analyses: ModuleAnalysis[] = [];
     const notes: string[] = [];
     if (!files.length || !this.parser) return { analyses, notes };
@@ -199,15 +196,15 @@ export class NormLab {
       notes.push(`the modeling code was not read: ${e instanceof Error ? e.message : String(e)}`);
       return { analyses, notes };
     }
-    const { lintPython, defaultSettings } = await import("./engine");
+    const { lintPython, defaultSettings, overCap } = await import("./engine");
     for (const f of files) {
-      const bytes = await this.host.readFile(f);
-      if (!bytes) {
-        notes.push(`${this.host.displayPath(f)} could not be read`);
+      const r = await this.host.access.read(f, cap);
+      if (!r.bytes) {
+        notes.push(`${this.host.displayPath(f)} could not be read: ${r.error ?? overCap(r.size, cap)}`);
         continue;
       }
-      const r = lintPython({ path: this.host.displayPath(f), bytes }, defaultSettings(), parser, { prefilter: true });
-      if (r.module) analyses.push(r.module);
+      const lint = lintPython({ path: this.host.displayPath(f), bytes: r.bytes }, defaultSettings(), parser, { prefilter: true });
+      if (lint.module) analyses.push(lint.module);
     }
     return { analyses, notes };
   }

@@ -2,6 +2,7 @@
 // needs from VS Code, as plain functions. host.ts implements it with the vscode API; tests implement
 // it with a fake. Nothing here imports `vscode`.
 import type { Finding, Severity } from "../engine/types";
+import type { FileAccess } from "../node/access";
 
 /** A URI as `vscode.Uri.toString()` spells it. */
 export type Uri = string;
@@ -153,9 +154,21 @@ export interface Host {
   document(uri: Uri): DocumentSnapshot | undefined;
   openNotebooks(): NotebookSnapshot[];
   notebook(uri: Uri): NotebookSnapshot | undefined;
+  /**
+   * Loads a notebook without showing it (vscode.workspace.openNotebookDocument), so that findings in a
+   * closed notebook can go on its cells; undefined when it cannot be loaded. The editor may close it
+   * again at any time (an onNotebookClose follows).
+   */
+  openNotebook(uri: Uri): Promise<NotebookSnapshot | undefined>;
   /** The document of the focused text editor (a cell's uri in a notebook editor). */
   activeDocument(): Uri | undefined;
 
+  /**
+   * Files by URI for the model-folder reader and closed-file lints (src/node/folder.ts): on disk
+   * (file: URIs) the Node reader's guarantees (regular files only, caps, no blocking open), in a
+   * virtual workspace the editor's file system (no ranged reads there).
+   */
+  readonly access: FileAccess;
   readFile(uri: Uri): Promise<Uint8Array | undefined>;
   stat(uri: Uri): Promise<FileStat | undefined>;
   readDirectory(uri: Uri): Promise<Array<[string, FileStat["type"]]>>;

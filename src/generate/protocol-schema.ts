@@ -7,8 +7,9 @@
 import { NORM_VARIANTS } from "../engine/numerics/norms";
 import { CAST_ORDERS, DTYPES } from "../engine/numerics/norms";
 
-/** Caps that keep a malformed or hostile message from costing time or memory. */
-export const PROTOCOL_LIMITS = { tensors: 4096, notes: 256, text: 65536, hidden: 1 << 20, rows: 65536, candidates: 256 } as const;
+import { PROTOCOL_LIMITS } from "../protocol-limits";
+
+export { PROTOCOL_LIMITS };
 
 const text = { type: "string", maxLength: PROTOCOL_LIMITS.text };
 const variant = { enum: Object.keys(NORM_VARIANTS) };

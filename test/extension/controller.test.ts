@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { folderInput } from "../harness/model-folder";
 import { Controller, documentKind } from "../../src/extension/controller";
 import { FakeHost, ROOT } from "./fake-host";
+import { GEMMA_PY } from "./samples";
 
 const LLAMA_UNUSED_EPS = `{
   "architectures": ["LlamaForCausalLM"],
@@ -11,23 +12,6 @@ const LLAMA_UNUSED_EPS = `{
   "layer_norm_eps": 1e-05,
   "model_type": "llama"
 }
-`;
-
-const GEMMA_PY = `# normlint: model_type=gemma
-import torch
-from torch import nn
-
-
-class GemmaRMSNorm(nn.Module):
-    def __init__(self, dim, eps=1e-6):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.zeros(dim))
-
-    def forward(self, x):
-        y = x.float()
-        y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps)
-        return (y * self.weight.float()).type_as(x)
 `;
 
 let controller: Controller | undefined;
@@ -361,7 +345,7 @@ describe("model folders", () => {
 });
 
 describe("commands", () => {
-  it("Lint Workspace lints closed files from disk, maps closed notebooks, and summarises", async () => {
+  it("Lint Workspace lints closed files from disk, puts closed notebooks' findings on their cells, and summarises", async () => {
     const { host, c } = setup();
     host.file("a/config.json", '{"model_type": "llama", "layer_norm_eps": 1e-5}');
     host.file("b/gemma.py", GEMMA_PY);
@@ -376,7 +360,9 @@ describe("commands", () => {
     expect(host.codes(`${ROOT}/tools/broken_norm.py`)[0]).toMatch(/^NL200@/);
     expect(host.codes(`${ROOT}/a/config.json`)).toEqual(["NL101@0:24"]);
     expect(host.diags(`${ROOT}/b/gemma.py`).some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
-    expect(host.diags(`${ROOT}/n.ipynb`).some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
+    // The closed notebook is loaded (not shown) so that its findings sit on its cell.
+    expect(host.diags("vscode-notebook-cell:/ws/n.ipynb#cell0").some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
+    expect(host.diags(`${ROOT}/n.ipynb`)).toEqual([]);
     expect(host.diagnostics.has(`${ROOT}/node_modules/x/config.json`)).toBe(false);
     expect(host.infos.at(-1)).toMatch(/^normlint: 4 files linted in [\d.]+ s: 2 errors, 3 warnings, 1 info\.$/);
   });

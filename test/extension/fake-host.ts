@@ -4,7 +4,8 @@ import picomatch from "picomatch";
 import { bytesSource } from "../../src/engine/io";
 import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
 import { Positions } from "../../src/extension/translate";
-import { decodedPath, isInside, relativePath } from "../../src/extension/uri";
+import { decodedPath, isInside, joinUri, relativePath } from "../../src/extension/uri";
+import type { FileAccess } from "../../src/node/access";
 import { join } from "node:path";
 
 export const ROOT = "file:///ws";
@@ -21,6 +22,9 @@ export class FakeHost implements Host {
   readonly markdown: Array<{ name: string; markdown: string }> = [];
   readonly clipboard: string[] = [];
   readonly settingsByScope = new Map<string, Record<string, unknown>>();
+  readonly stamps = new Map<Uri, number>();
+  /** Notebooks loaded through openNotebook (Lint Workspace on a closed notebook). */
+  readonly loaded: Uri[] = [];
   status: StatusView | undefined;
   folders: Uri[] = [ROOT];
   active: Uri | undefined;
@@ -34,10 +38,17 @@ export class FakeHost implements Host {
 
   // Setup helpers ---------------------------------------------------------------------------------
 
+  /** Writes a file on disk; each write is a new version (its stamp changes, as an mtime would). */
   file(path: string, content: string | Uint8Array): Uri {
-    const uri = `${ROOT}/${path}`;
+    const uri = path.includes(":") ? path : `${ROOT}/${path}`;
     this.files.set(uri, typeof content === "string" ? new TextEncoder().encode(content) : content);
+    this.stamps.set(uri, (this.stamps.get(uri) ?? 0) + 1);
     return uri;
+  }
+
+  /** Closes an open document (the editor then tells the controller). */
+  close(uri: Uri): void {
+    this.docs.delete(uri);
   }
 
   open(path: string, text: string, languageId = path.endsWith(".py") ? "python" : "json"): Uri {
@@ -108,15 +119,53 @@ export class FakeHost implements Host {
   notebook(uri: Uri): NotebookSnapshot | undefined {
     return this.notebooks.get(uri);
   }
+  async openNotebook(uri: Uri): Promise<NotebookSnapshot | undefined> {
+    const open = this.notebooks.get(uri);
+    if (open) return open;
+    const bytes = this.files.get(uri);
+    if (!bytes) return undefined;
+    let json: { cells?: Array<{ cell_type?: string; source?: string | string[] }> };
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return undefined;
+    }
+    // As VS Code loads it: a cell URI per cell, the notebook's path with the cell in the fragment.
+    const cells = (json.cells ?? []).map((c, index) => {
+      const code = c.cell_type === "code";
+      const text = Array.isArray(c.source) ? c.source.join("") : (c.source ?? "");
+      return { index, uri: `vscode-notebook-cell:${decodedPath(uri)}#cell${index}`, version: 1, kind: code ? ("code" as const) : ("markup" as const), languageId: code ? "python" : "markdown", text };
+    });
+    const nb: NotebookSnapshot = { uri, version: 1, notebookType: "jupyter-notebook", cells };
+    this.notebooks.set(uri, nb);
+    this.loaded.push(uri);
+    return nb;
+  }
   activeDocument(): Uri | undefined {
     return this.active;
   }
+  /** Files by URI, as host.ts gives them; `stamps` counts writes so a changed file has a new stamp. */
+  readonly access: FileAccess = {
+    list: async (dir) => (await this.readDirectory(dir)).map(([name, type]) => ({ name, type })),
+    read: async (uri, cap) => {
+      const bytes = this.files.get(uri);
+      if (!bytes) return { size: 0, error: "ENOENT" };
+      if (bytes.length > cap) return { size: bytes.length };
+      return { bytes, size: bytes.length, stamp: { dev: 0, ino: 0, size: bytes.length, mtimeMs: this.stamps.get(uri) ?? 0 } };
+    },
+    open: async (uri) => {
+      const src = await this.openSource(uri);
+      if (!src) throw new Error(`cannot open ${uri}`);
+      return src;
+    },
+    join: joinUri,
+  };
   async readFile(uri: Uri): Promise<Uint8Array | undefined> {
     return this.files.get(uri);
   }
   async stat(uri: Uri): Promise<FileStat | undefined> {
     const f = this.files.get(uri);
-    if (f) return { type: "file", size: f.length, mtime: 0 };
+    if (f) return { type: "file", size: f.length, mtime: this.stamps.get(uri) ?? 0 };
     if ([...this.files.keys()].some((k) => k.startsWith(`${uri}/`))) return { type: "directory", size: 0, mtime: 0 };
     return undefined;
   }
@@ -140,7 +189,7 @@ export class FakeHost implements Host {
   }
   async findFiles(include: string, max: number): Promise<Uri[]> {
     const m = picomatch(include, { dot: true });
-    return [...this.files.keys()].filter((u) => m(relativePath(ROOT, u))).slice(0, max);
+    return [...this.files.keys()].filter((u) => this.folders.some((f) => isInside(f, u) && m(relativePath(f, u)))).slice(0, max);
   }
   setDiagnostics(uri: Uri, diags: Diag[]): void {
     if (diags.length) this.diagnostics.set(uri, diags);

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
-import { loadPythonWasm } from "../../src/cli/wasm";
+import { loadPythonWasm } from "../../src/node/wasm";
 import { defaultSettings } from "../../src/engine/index";
 import { lintFolder, type ModelFolderInput, readModelFolder } from "../../src/engine/folder";
 import type { CodeModule } from "../../src/engine/folder-model";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
-import { loadPythonWasm } from "../../src/cli/wasm";
+import { loadPythonWasm } from "../../src/node/wasm";
 import { defaultSettings, resolveSettings, loadConfig, RULES } from "../../src/engine/index";
 import { modelTypes } from "../../src/engine/knowledge/index";
 import { createPythonParser, fixPythonText, lintNotebook, lintPython, type PythonLintResult, type PythonParser } from "../../src/engine/python";

@@ -2,7 +2,7 @@
 // seed the fuzzer runs with.
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../../src/cli/wasm";
+import { loadPythonWasm } from "../../src/node/wasm";
 import { defaultSettings, fixConfigText, lintConfig } from "../../src/engine/index";
 import { parseJson } from "../../src/engine/parsers/json";
 import { createPythonParser, lintNotebook, type PythonParser } from "../../src/engine/python";

@@ -1,6 +1,7 @@
 // File I/O for the CLI. Every read opens non-blocking and checks for a regular file first: a FIFO
 // (or a device) named config.json, .normlint.json or .gitignore would otherwise block the run.
 import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 // O_NONBLOCK is undefined on Windows, where opening a named pipe does not wait for a writer anyway.
@@ -45,6 +46,32 @@ export function readRegular(path: string, cap = Infinity): ReadResult {
     return { size: 0, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * readRegular without blocking the thread while bytes arrive (the extension host shares its thread
+ * with every other extension): the same non-blocking open, regular-file check and cap.
+ */
+export async function readRegularAsync(path: string, cap = Infinity): Promise<ReadResult> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, READ_FLAGS);
+    const st = await handle.stat();
+    if (!st.isFile()) return { size: 0, error: "not a regular file" };
+    if (st.size > cap) return { size: st.size };
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const { bytesRead } = await handle.read(buf, off, st.size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return { bytes: buf.subarray(0, off), size: off, stamp: stampOf(st) };
+  } catch (e) {
+    return { size: 0, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
+  } finally {
+    await handle?.close();
   }
 }
 
