@@ -19,6 +19,7 @@
 #   x-transformers      lucidrains/x-transformers: configurable transformer library
 #   mlx-examples        ml-explore/mlx-examples: MLX ports with their convert scripts
 #   unsloth             unslothai/unsloth: fine-tuning, patches and kernels over transformers
+#   lmdeploy            InternLM/lmdeploy: inference engine with its own PyTorch model ports
 #
 # The whole repository's *.py, *.ipynb, config.json, other *.json under 1 MiB and .gitignore files are
 # taken from the pinned commit (files over 4 MiB, symlinks, submodules and anything not UTF-8 text are
@@ -27,7 +28,7 @@
 # projects not named on the command line are kept, so the cache can be filled one project at a time.
 set -euo pipefail
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 any=0
 [ "${1:-}" = "--any-commit" ] && { any=1; shift; }
 [ $# -gt 0 ] || usage
@@ -50,6 +51,7 @@ pin_of() {
     x-transformers) echo "lucidrains/x-transformers 9252ed7838021ee61e6c5be0930b3a9a88efdf06" ;;
     mlx-examples) echo "ml-explore/mlx-examples 7ddca42f4dc83ea70f4c53d1b6a917d335ab435d" ;;
     unsloth) echo "unslothai/unsloth 015bdef0d94a241bcd94eec7a405b1700632180d" ;;
+    lmdeploy) echo "InternLM/lmdeploy 1263d5cd889b7ad500e85b8eb20401327a4516ab" ;;
     *) return 1 ;;
   esac
 }
