@@ -3,14 +3,16 @@
 // CLI (dist/cli.js; run `npm run build` first), the way a user would lint a checkout: the whole
 // project directory, from inside it, with .gitignore not respected. Prints one row per project: files
 // linted, findings by severity, findings at warning or above by rule code, and the time the CLI took
-// against `ast.parse` of the same project's .py files measured in the same run.
+// against `ast.parse` of the same project's .py files measured in the same run, also net of the two
+// processes' start-up (measured on one small file), which is most of either figure on a small project.
 //
 //   node scripts/corpus/lint-projects.mjs [--list] [--repeat N] [project ...]
 //
 // --list prints every finding at warning or above as `project file:line CODE severity message`.
 // --repeat N runs both timings N times and keeps the fastest (default 1).
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 
@@ -55,6 +57,15 @@ function timed(fn) {
   return { ms: best, out };
 }
 
+// Process start-up, measured on a folder holding one small norm file (so normlint loads its parser,
+// as it does on every project), lets the ratio also be given net of it: on a small project start-up
+// is most of either figure. A net figure is left out when either side is within noise of start-up.
+const tiny = mkdtempSync(join(tmpdir(), "normlint-startup-"));
+writeFileSync(join(tiny, "norm.py"), "import torch\n\n\nclass RMSNorm(torch.nn.Module):\n    def forward(self, x):\n        return x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-6)\n");
+const lintStartup = timed(() => spawnSync(process.execPath, [cli, ".", "--format", "json", "--no-respect-gitignore"], { cwd: tiny })).ms;
+const parseStartup = timed(() => spawnSync("python3", ["-c", AST, "norm.py"], { cwd: tiny })).ms;
+rmSync(tiny, { recursive: true });
+
 const rows = [];
 const listed = [];
 for (const project of projects) {
@@ -97,12 +108,18 @@ for (const r of rows) for (const part of r.byRule.split(" ")) if (part !== "-") 
 }
 total.byRule = [...totalRules].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c}×${n}`).join(" ") || "-";
 
-const header = ["project", "linted", ".py", "error", "warning", "info", "warning+ by rule", "normlint ms", "ast.parse ms", "ratio"];
-const cells = [...rows, total].map((r) => [r.project, r.linted, r.unparsable ? `${r.py} (${r.unparsable} unparsable)` : r.py, r.errors, r.warnings, r.infos, r.byRule, r.lintMs.toFixed(0), r.parseMs.toFixed(0), `${(r.lintMs / r.parseMs).toFixed(2)}x`].map(String));
+const header = ["project", "linted", ".py", "error", "warning", "info", "warning+ by rule", "normlint ms", "ast.parse ms", "ratio", "net of start-up"];
+const cells = [...rows, total].map((r) => {
+  const startups = r === total ? rows.length : 1;
+  const lintNet = r.lintMs - startups * lintStartup;
+  const parseNet = r.parseMs - startups * parseStartup;
+  const netRatio = lintNet > 100 && parseNet > 100 ? `${(lintNet / parseNet).toFixed(2)}x` : "-";
+  return [r.project, r.linted, r.unparsable ? `${r.py} (${r.unparsable} unparsable)` : r.py, r.errors, r.warnings, r.infos, r.byRule, r.lintMs.toFixed(0), r.parseMs.toFixed(0), `${(r.lintMs / r.parseMs).toFixed(2)}x`, netRatio].map(String);
+});
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
 const line = (c) => `| ${c.map((x, i) => x.padEnd(widths[i])).join(" | ")} |`;
 console.log(line(header));
 console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
 for (const c of cells) console.log(line(c));
-console.log(`\nnormlint (whole project: .py, .ipynb, .json) against python3 ast.parse of the same .py files, each a fresh process, best of ${repeat}.`);
+console.log(`\nnormlint (whole project: .py, .ipynb, .json) against python3 ast.parse of the same .py files, each a fresh process, best of ${repeat}; start-up (one small file): normlint ${lintStartup.toFixed(0)} ms, python3 ${parseStartup.toFixed(0)} ms.`);
 if (list) console.log(`\n${listed.join("\n")}`);
