@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Exports whole projects that define their own norms and load real checkpoints from local git
+# checkouts or mirrors into .cache/projects/<project>/, where test/projects-corpus.test.ts and
+# scripts/corpus/lint-projects.mjs lint them (the test skips, loudly, when the cache is absent). The
+# files are read, never committed here (.cache/ is git-ignored); docs/findings.md records what was found.
+#
+#   scripts/corpus/fetch-projects.sh [--any-commit] <project>=<git-dir-or-work-tree>[@revision] ...
+#
+# Projects (each pinned below to the commit docs/findings.md was written against):
+#   LLMs-from-scratch   rasbt/LLMs-from-scratch: the book's code, notebooks and loaders (educational)
+#   TransformerLens     TransformerLensOrg/TransformerLens: interpretability library, weight conversions
+#   nanoGPT             karpathy/nanoGPT: GPT-2 training and from_pretrained (educational)
+#   llama2.c            karpathy/llama2.c: Llama 2 in PyTorch and C, export and conversion scripts
+#   llama               meta-llama/llama: the Llama 2 reference inference code
+#   mistral-inference   mistralai/mistral-inference: reference inference engine
+#   gpt-neox            EleutherAI/gpt-neox: training framework, checkpoint conversion tools
+#   torchtune           pytorch/torchtune: fine-tuning framework, checkpoint converters per family
+#   nanotron            huggingface/nanotron: 3D-parallel pretraining, HF conversion examples
+#   x-transformers      lucidrains/x-transformers: configurable transformer library
+#   mlx-examples        ml-explore/mlx-examples: MLX ports with their convert scripts
+#   unsloth             unslothai/unsloth: fine-tuning, patches and kernels over transformers
+#   lmdeploy            InternLM/lmdeploy: inference engine with its own PyTorch model ports
+#
+# The whole repository's *.py, *.ipynb, config.json, other *.json under 1 MiB and .gitignore files are
+# taken from the pinned commit (files over 4 MiB, symlinks, submodules and anything not UTF-8 text are
+# skipped). A revision other than the pinned one is refused unless --any-commit is given; with it and
+# no @revision, HEAD is exported. Nothing is downloaded: point it at clones you already have. Existing
+# projects not named on the command line are kept, so the cache can be filled one project at a time.
+set -euo pipefail
+
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+any=0
+[ "${1:-}" = "--any-commit" ] && { any=1; shift; }
+[ $# -gt 0 ] || usage
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+out="$root/.cache/projects"
+mkdir -p "$out"
+
+# project -> "owner/repo commit"
+pin_of() {
+  case "$1" in
+    LLMs-from-scratch) echo "rasbt/LLMs-from-scratch 28c65cdfbc3338e2e040016eea4b7fdf556e4d57" ;;
+    TransformerLens) echo "TransformerLensOrg/TransformerLens 4cd36aaeb5dad931d085bd5d46a12b402fe15272" ;;
+    nanoGPT) echo "karpathy/nanoGPT 3adf61e154c3fe3fca428ad6bc3818b27a3b8291" ;;
+    llama2.c) echo "karpathy/llama2.c 350e04fe35433e6d2941dce5a1f53308f87058eb" ;;
+    llama) echo "meta-llama/llama 689c7f261b9c5514636ecc3c5fefefcbb3e6eed7" ;;
+    mistral-inference) echo "mistralai/mistral-inference 2557e12d0e1878a1562ece30434820f80aa3e12a" ;;
+    gpt-neox) echo "EleutherAI/gpt-neox ea7aefd8f8e183256992d9fede4d7c71a46d67a5" ;;
+    torchtune) echo "pytorch/torchtune bd2a0fc7c31430972728494fa01aaeeb0ebf1ba1" ;;
+    nanotron) echo "huggingface/nanotron 2411b022a75fb7f7561a1bb4166706da5e1b76de" ;;
+    x-transformers) echo "lucidrains/x-transformers 9252ed7838021ee61e6c5be0930b3a9a88efdf06" ;;
+    mlx-examples) echo "ml-explore/mlx-examples 7ddca42f4dc83ea70f4c53d1b6a917d335ab435d" ;;
+    unsloth) echo "unslothai/unsloth 015bdef0d94a241bcd94eec7a405b1700632180d" ;;
+    lmdeploy) echo "InternLM/lmdeploy 1263d5cd889b7ad500e85b8eb20401327a4516ab" ;;
+    *) return 1 ;;
+  esac
+}
+
+MiB=$((1024 * 1024))
+
+# Whether a tree entry is exported, from its path and size in bytes.
+wanted() {
+  local path="$1" size="$2" name="${1##*/}"
+  # A blob the snapshot lacks has no size ("BAD"): skipped like a large one.
+  [[ "$size" =~ ^[0-9]+$ ]] && [ "$size" -le $((4 * MiB)) ] || return 1
+  case "$name" in
+    *.py | *.ipynb | .gitignore | config.json) return 0 ;;
+    *.json) [ "$size" -lt "$MiB" ] ;;
+    *) return 1 ;;
+  esac
+}
+
+for arg in "$@"; do
+  project="${arg%%=*}"
+  spec="${arg#*=}"
+  [ "$project" != "$arg" ] || { echo "expected <project>=<git dir>, got $arg" >&2; exit 2; }
+  src="${spec%@*}"
+  pin="$(pin_of "$project")" || { echo "unknown project $project" >&2; exit 2; }
+  repo="${pin% *}"
+  pinned="${pin#* }"
+  rev="$pinned"
+  if [ "$spec" != "$src" ]; then rev="${spec##*@}"
+  elif [ $any = 1 ]; then rev="HEAD"; fi
+  git -C "$src" rev-parse --verify --quiet "$rev^{commit}" >/dev/null || { echo "no commit $rev in $src (pass --any-commit to export its HEAD)" >&2; exit 2; }
+  commit="$(git -C "$src" rev-parse "$rev^{commit}")"
+  if [ "$commit" != "$pinned" ] && [ $any = 0 ]; then
+    echo "$project is pinned to $pinned, $src gives $commit: pass --any-commit to export it anyway" >&2
+    exit 2
+  fi
+  dest="$out/$project"
+  rm -rf "$dest.tmp"
+  mkdir -p "$dest.tmp"
+  count=0
+  # -z: paths with spaces or non-ASCII names come through unquoted.
+  while IFS= read -r -d '' entry; do
+    meta="${entry%%$'\t'*}"
+    path="${entry#*$'\t'}"
+    read -r mode type _ size <<<"$meta"
+    [ "$type" = blob ] && [ "$mode" != 120000 ] || continue
+    wanted "$path" "$size" || continue
+    file="$dest.tmp/$path"
+    mkdir -p "$(dirname "$file")"
+    # Files the snapshot lacks (large blobs) are skipped rather than failing the export, and so is
+    # anything that is not UTF-8 text (a NUL byte or an invalid sequence).
+    if git -C "$src" cat-file blob "$commit:$path" >"$file" 2>/dev/null \
+      && ! LC_ALL=C grep -qaP '\x00' "$file" && iconv -f UTF-8 -t UTF-8 "$file" >/dev/null 2>&1; then
+      count=$((count + 1))
+    else
+      rm -f "$file"
+    fi
+  done < <(git -C "$src" ls-tree -r -l -z "$commit")
+  printf '{ "project": "%s", "repo": "%s", "commit": "%s", "files": %d }\n' "$project" "$repo" "$commit" "$count" >"$dest.tmp/SOURCE.json"
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+  echo "exported $count files of $project ($repo@$commit) to $dest"
+done
