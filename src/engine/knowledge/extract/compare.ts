@@ -12,7 +12,15 @@ export interface Override {
   reason: string;
   source: string;
 }
-export type Overrides = Record<string, Override[] | Record<string, unknown>>;
+/** What a norm implemented outside transformers computes (a hub kernel, an imported library class). */
+export interface ExternalFacts {
+  kind?: string;
+  cast?: string;
+  offset?: boolean;
+  reason: string;
+  source: string;
+}
+export type Overrides = Record<string, Override[] | Record<string, unknown>> & { _external?: Record<string, ExternalFacts> };
 
 type Compiled = Omit<Family, "modelType" | "via" | "src" | "init" | "classes"> & {
   init: string;
@@ -35,15 +43,29 @@ export function mainClass<T extends { kind: string; at: string[] }>(classes: T[]
   return best;
 }
 
-function compileClass(c: ExtractedClass): Compiled["classes"][number] {
+function compileClass(c: ExtractedClass, external: Record<string, ExternalFacts>): Compiled["classes"][number] {
   const out: Compiled["classes"][number] = { name: c.name, kind: c.kind, offset: c.offset, bias: c.bias, init: c.init, cast: c.cast, eps: c.eps, at: c.at };
   if (c.scale) out.scale = c.scale;
-  if (c.kernel) out.kernel = c.kernel.layers.length ? c.kernel.layers : [c.kernel.name];
+  // A class defined in another library: its facts come from the hand-verified table, when it has them.
+  const lib = c.from ? external[c.from] : undefined;
+  if (lib) {
+    for (const k of ["kind", "cast", "offset"] as const) if (lib[k] !== undefined) (out as Record<string, unknown>)[k] = lib[k];
+    out.src = lib.source;
+  }
+  // The other path the forward can take: a hub kernel registered for the class. Both are recorded.
+  const alt = (c.kernel?.layers ?? []).filter((l) => external[l]).map((l) => ({ name: l, ...pick(external[l]), src: external[l].source }));
+  if (alt.length) out.alt = alt;
   return out;
 }
 
-export function compileFamily(f: ExtractedFamily): Compiled {
-  const classes = f.classes.map(compileClass);
+function pick(x: ExternalFacts): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["kind", "cast", "offset"] as const) if (x[k] !== undefined) out[k] = x[k];
+  return out;
+}
+
+export function compileFamily(f: ExtractedFamily, external: Record<string, ExternalFacts> = {}): Compiled {
+  const classes = f.classes.map((c) => compileClass(c, external));
   const main = mainClass(classes);
   const norm: Family["norm"] = !main ? "none" : /^(rms|rms-gated|l2)$/.test(main.kind) ? "rms" : main.kind === "layer" ? "layer" : "other";
   const out: Compiled = {
@@ -87,6 +109,12 @@ export function applyOverrides(t: string, rec: Compiled, list: Override[]): stri
 const FIELDS = ["config", "norm", "bias", "offset", "init", "cast", "flatSub"] as const;
 const CLASS_FIELDS = ["kind", "offset", "bias", "init", "cast", "scale"] as const;
 
+/** Class names as the shipped records write them: `LayerNorm`, `torch.nn.GroupNorm`, `Gemma4RMSNorm(with_scale=False)`. */
+function sameName(shippedName: string, extracted: string): boolean {
+  const norm = (n: string) => n.replace(/\(.*\)$/, "").replace(/^torch\.nn\./, "nn.").replace(/^(LayerNorm|GroupNorm|RMSNorm|BatchNorm[123]d)$/, "nn.$1");
+  return norm(shippedName) === norm(extracted);
+}
+
 /** A shipped path matches an extracted one when one ends with the other (the root prefix differs). */
 function pathMatches(a: string, b: string): boolean {
   return a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
@@ -108,9 +136,9 @@ export function compareWithShipped(x: Extraction, shipped: Record<string, Record
   const onlyExtracted = [...extracted.keys()].filter((t) => !(t in shipped)).sort();
   const noNorms = x.families.filter((f) => !f.classes.length);
   for (const f of x.families) {
-    const rec = compileFamily(f);
+    const rec = compileFamily(f, overrides._external ?? {});
     const list = overrides[f.modelType];
-    if (Array.isArray(list)) disagreements.push(...applyOverrides(f.modelType, rec, list));
+    if (Array.isArray(list) && !f.modelType.startsWith("_")) disagreements.push(...applyOverrides(f.modelType, rec, list));
     const s = shipped[f.modelType] as unknown as Family | undefined;
     if (!s) continue;
     const lines: string[] = [];
@@ -147,7 +175,7 @@ export function compareWithShipped(x: Extraction, shipped: Record<string, Record
       bump("arch");
     }
     for (const ca of s.classes ?? []) {
-      const same = rec.classes.filter((c) => c.name === ca.name);
+      const same = rec.classes.filter((c) => sameName(ca.name, c.name));
       const cb = same.find((c) => c.at.some((p) => ca.at.some((q) => pathMatches(p, q)))) ?? same[0];
       const ec = f.classes.find((c) => c.name === cb?.name);
       if (!cb) {
@@ -172,8 +200,7 @@ export function compareWithShipped(x: Extraction, shipped: Record<string, Record
         bump("class.at");
       }
     }
-    const shippedNames = new Set((s.classes ?? []).map((c) => c.name));
-    const extra = rec.classes.filter((c) => !shippedNames.has(c.name)).map((c) => c.name);
+    const extra = rec.classes.filter((c) => !(s.classes ?? []).some((ca) => sameName(ca.name, c.name))).map((c) => c.name);
     if (extra.length && (s.classes ?? []).length) {
       lines.push(`- classes extracted, not shipped: ${extra.join(", ")}`);
       bump("class extra");
@@ -181,6 +208,17 @@ export function compareWithShipped(x: Extraction, shipped: Record<string, Record
     if (lines.length) {
       sections.push(`### ${f.modelType}\n${f.root ? `root \`${f.root}\`; ` : ""}shipped via ${s.via.split(":")[0]}\n\n${lines.join("\n")}\n`);
       bump("families differing");
+    }
+  }
+  const alternatives: string[] = [];
+  for (const f of x.families) {
+    for (const c of compileFamily(f, overrides._external ?? {}).classes) {
+      for (const a of (c.alt as Array<Record<string, unknown>> | undefined) ?? []) {
+        alternatives.push(`- \`${f.modelType}\` \`${c.name}\` at ${c.at.join(", ")}: eager cast \`${c.cast}\` (${f.classes.find((e) => e.name === c.name)?.lines?.scale ?? "?"}); hub kernel \`${a.name}\` cast \`${a.cast}\` (${a.src})`);
+      }
+    }
+    for (const ch of f.choices ?? []) {
+      if (ch.options.length > 1) alternatives.push(`- \`${f.modelType}\` ${ch.at}: ${ch.options.map((o) => `\`${o.name}\`${o.when ? ` when \`${o.when}\`` : ""} (${o.src})`).join(" or ")}`);
     }
   }
   const total = Object.keys(shipped).length;
@@ -202,6 +240,10 @@ export function compareWithShipped(x: Extraction, shipped: Record<string, Record
     "## Overrides that disagree with the extraction",
     "",
     disagreements.length ? disagreements.map((d) => `- ${d}`).join("\n") : "None.",
+    "",
+    "## Alternative paths (a fast kernel or a config switch between norms)",
+    "",
+    alternatives.join("\n") || "None.",
     "",
     "## Model types new in this extraction",
     "",

@@ -258,6 +258,8 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     }
     const local = ff.classes.has(name) && !callee.includes(".") ? ff : undefined;
     const imported = local ? undefined : ff.imports.get(callee) ?? ff.imports.get(name) ?? (callee.includes(".") ? callee : undefined);
+    const torchImported = imported ? torchLeaf(imported) : undefined;
+    if (imported && torchImported) return { leaf: torchLeafOf(imported, torchImported, e) };
     const file = local ? ff.path : fileOfClass(name, imported);
     const g = file ? factsOf(file) : undefined;
     if (g) {
@@ -316,7 +318,16 @@ function hubKernels(files: SourceFiles): Map<string, { layers: string[]; src: Ci
 
 /** One record per line after a meta line: a change to one family is a one-line diff. */
 export function toJsonl(x: Extraction): string {
-  return [JSON.stringify({ _meta: x.meta }), ...x.families.map((f) => JSON.stringify(f))].join("\n") + "\n";
+  return [JSON.stringify({ _meta: x.meta }), ...x.families.map((f) => JSON.stringify(ordered(f)))].join("\n") + "\n";
+}
+
+const FAMILY_KEYS = ["modelType", "module", "config", "eps", "normKeys", "attributeMap", "sub", "flatSub", "arch", "root", "classes", "choices", "gaps"];
+
+/** Keys in one fixed order, so a record reads the same way every time. */
+function ordered(f: ExtractedFamily): ExtractedFamily {
+  const out: Record<string, unknown> = {};
+  for (const k of FAMILY_KEYS) if ((f as unknown as Record<string, unknown>)[k] !== undefined) out[k] = (f as unknown as Record<string, unknown>)[k];
+  return out as unknown as ExtractedFamily;
 }
 
 export function fromJsonl(text: string): Extraction {

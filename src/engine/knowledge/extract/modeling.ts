@@ -74,9 +74,10 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   const c = impl.compute;
   const gated = !!c?.gated || /Gated/.test(impl.name);
   const base = c && c.kind !== "l2" ? c.kind : c?.kind === "l2" ? "l2" : impl.torchBase;
-  const kind: ClassKind = base === "rms" ? (gated ? "rms-gated" : "rms") : base === "layer" ? "layer" : base === "l2" ? "l2" : "other";
   const scaleName = c?.scale?.param ?? (impl.params.some((x) => x.name === "weight") ? "weight" : impl.params.find((x) => x.storage !== "buffer")?.name);
   const scaleParam = impl.params.find((x) => x.name === scaleName);
+  // An RMS statistic with no scale parameter is the knowledge base's `l2` (Llama 4's L2Norm, NanoChat).
+  const kind: ClassKind = base === "rms" ? (gated ? "rms-gated" : scaleParam ? "rms" : "l2") : base === "layer" ? "layer" : base === "l2" ? "l2" : "other";
   const init = !scaleParam ? "none" : scaleParam.init === "ones" || scaleParam.init === "zeros" ? scaleParam.init : "other";
   const classText = p.text.slice(impl.range.start, impl.range.end);
   const out: NormFacts = {
@@ -188,8 +189,13 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
       else if (fn.type === "subscript" && tables.has(p.text_(field(fn, "value")))) {
-        const key = p.text_(field(fn, "subscript"));
-        for (const x of tables.get(p.text_(field(fn, "value")))!) out.push({ owner: c.name, slot, callee: dotted(x.value), range, indexed: false, when: `${key} == "${x.key}"` });
+        const sub = field(fn, "subscript");
+        const key = p.text_(sub);
+        const lit = sub?.type === "string" ? key.replace(/^["']|["']$/g, "") : undefined;
+        for (const x of tables.get(p.text_(field(fn, "value")))!) {
+          if (lit === undefined) out.push({ owner: c.name, slot, callee: dotted(x.value), range, indexed: false, when: `${key} == "${x.key}"` });
+          else if (lit === x.key) out.push({ owner: c.name, slot, callee: dotted(x.value), range, indexed: false });
+        }
       }
     }
   }
