@@ -7,11 +7,12 @@
 //   report-<version>.md            every difference from the shipped knowledge base, per family and field,
 //                                  and every place a hand-verified override disagrees with the extraction
 // Nothing outside the repository and the given folder is read.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Ajv from "ajv";
 import { loadPythonWasm } from "../../src/cli/wasm";
-import { extractKnowledge, type SourceFiles, toJsonl } from "../../src/engine/knowledge/extract/index";
+import { extractKnowledge, toJsonl } from "../../src/engine/knowledge/extract/index";
+import { folderFiles } from "./files";
 import { compareWithShipped, type Overrides } from "../../src/engine/knowledge/extract/compare";
 import { createPythonParser } from "../../src/engine/parsers/python";
 import shipped from "../../src/engine/knowledge/families.json";
@@ -24,25 +25,6 @@ const outDir = resolve(outIdx >= 0 ? args[outIdx + 1] : join(root, "scripts", "k
 if (!pkg || !existsSync(join(pkg, "models", "auto"))) {
   console.error("usage: npm run kb:extract -- <transformers package folder (with models/auto/)> [--out <dir>]");
   process.exit(2);
-}
-
-export function folderFiles(dir: string): SourceFiles {
-  return {
-    list: (d) => {
-      try {
-        return readdirSync(join(dir, d)).sort();
-      } catch {
-        return [];
-      }
-    },
-    read: (p) => {
-      try {
-        return readFileSync(join(dir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }
 
 async function main() {

@@ -278,8 +278,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
 }
 
 function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string, e: Edge): Leaf {
-  const short = `nn.${callee.split(".").pop()}`;
   const bias = e.affine && e.bias && kind !== "rms";
+  // Constructions without parameters, or without a bias, are told apart by name, as the shipped records do.
+  const base = `nn.${callee.split(".").pop()}`;
+  const short = !e.affine ? `${base}(${/Batch|Group|Instance/.test(base) ? "affine" : "elementwise_affine"}=False)` : e.affine && !e.bias && kind !== "rms" ? `${base}(bias=False)` : base;
   const facts: NormFacts = {
     name: short,
     kind,
@@ -290,7 +292,7 @@ function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string
     params: e.affine ? (bias ? ["weight", "bias"] : ["weight"]) : [],
     src: e.src,
   };
-  return { key: `${short}|${e.affine}|${bias}`, facts };
+  return { key: short, facts };
 }
 
 /** integrations/hub_kernels.py: kernel name -> the hub layers that replace a decorated forward. */

@@ -147,7 +147,8 @@ export function fileFacts(p: Parsed): FileFacts {
     edges.set(owner, list);
   };
   const seen = new Set(analysis.submodules.map((s) => s.range.start));
-  const slots: Array<Submodule & { when?: string }> = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)];
+  // Source order, whichever way a slot was found.
+  const slots: Array<Submodule & { when?: string }> = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
     if (s.when) e.when = s.when;
