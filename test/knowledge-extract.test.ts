@@ -177,7 +177,7 @@ describe("knowledge-base extraction", () => {
     expect(rms).toMatchObject({ kind: "rms", offset: true, init: "zeros", cast: "gemma", bias: false, eps: ["rms_norm_eps"], src: "models/toy/modeling_toy.py:7" });
     expect(rms.at).toEqual(["model.layers.{N}.self_attn.q_norm", "model.layers.{N}.input_layernorm", "model.norm"]);
     expect(rms.kernel).toEqual({ name: "RMSNorm", layers: ["kernels-community/rmsnorm:RMSNorm"], src: "models/toy/modeling_toy.py:6", registry: "integrations/hub_kernels.py:3" });
-    expect(t.choices).toEqual([{ at: "model.layers.{N}.self_attn.q_norm", options: [{ name: "ToyRMSNorm", when: "config.use_qk_norm", src: "models/toy/modeling_toy.py:24" }] }]);
+    expect(t.choices).toEqual([{ at: "model.layers.{N}.self_attn.q_norm", options: [{ name: "ToyRMSNorm", when: "config.use_qk_norm", byDefault: false, src: "models/toy/modeling_toy.py:24" }] }]);
     // A composite follows AutoModel.from_config into its text sub-model.
     const vl = x.families.find((f) => f.modelType === "toy_vl")!;
     expect(vl.classes.map((c) => [c.name, c.at])).toEqual([

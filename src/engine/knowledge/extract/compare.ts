@@ -28,16 +28,20 @@ type Compiled = Omit<Family, "modelType" | "via" | "src" | "init" | "classes"> &
   [k: string]: unknown;
 };
 
-const SUBMODEL = /vision|visual|audio|image|patch|speech|acoustic|siglip|projector|mm_|vqmodel|tokenizer|depth|backbone/i;
+const SUBMODEL = /vision|visual|video|audio|image|patch|speech|acoustic|siglip|projector|mm_|vqmodel|tokenizer|depth|backbone/i;
 
-/** The main norm: most module paths outside vision/audio towers; batch and group norms only if alone. */
+/**
+ * The main norm: most module paths outside vision/audio towers, per-layer paths counting twice; batch
+ * and group norms only if alone.
+ */
 export function mainClass<T extends { kind: string; at: string[] }>(classes: T[]): T | undefined {
   const normLike = classes.filter((c) => !["batch", "group"].includes(c.kind));
   const pool = normLike.length ? normLike : classes;
   let best: T | undefined;
   let bestScore = -1;
   for (const c of pool) {
-    const score = c.at.filter((p) => !SUBMODEL.test(p)).length;
+    const own = c.at.filter((p) => !SUBMODEL.test(p));
+    const score = own.length + own.filter((p) => p.includes("{N}")).length;
     if (score > bestScore) [best, bestScore] = [c, score];
   }
   return best;
@@ -66,7 +70,9 @@ function pick(x: ExternalFacts): Record<string, unknown> {
 
 export function compileFamily(f: ExtractedFamily, external: Record<string, ExternalFacts> = {}): Compiled {
   const classes = f.classes.map((c) => compileClass(c, external));
-  const main = mainClass(classes);
+  // The main norm is one the default config builds: paths whose condition fails for the defaults do not count.
+  const off = new Set((f.choices ?? []).flatMap((ch) => ch.options.filter((o) => o.byDefault === false).map((o) => `${o.name}@${ch.at}`)));
+  const main = mainClass(classes.map((c) => ({ ...c, at: c.at.filter((p) => !off.has(`${c.name}@${p}`)) })));
   const norm: Family["norm"] = !main ? "none" : /^(rms|rms-gated|l2)$/.test(main.kind) ? "rms" : main.kind === "layer" ? "layer" : "other";
   const out: Compiled = {
     config: f.config?.class ?? "",

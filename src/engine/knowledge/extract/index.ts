@@ -169,13 +169,14 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       else gaps.push("no registered architecture class is defined in a modeling file");
     } else {
       fam.root = root;
-      const found = walkTree(root, fileOfClass(root, undefined, module)!, subKeys);
+      const defaults = cfg ? allFields(cfg, configByName) : new Map();
+      const found = walkTree(root, fileOfClass(root, undefined, module)!, subKeys, (k) => defaults.get(k)?.default);
       const byKey = new Map<string, ExtractedClass>();
       const byPath = new Map<string, Array<{ leaf: Leaf; edge: Edge }>>();
       for (const { path, leaf, edge } of found) {
         let c = byKey.get(leaf.key);
         if (!c) {
-          const { epsDefault: _e, ...rest } = leaf.facts;
+          const { epsDefault: _e, conditional: _c, ...rest } = leaf.facts;
           c = { ...rest, eps: [], at: [] };
           if (c.kernel) c.kernel = { ...c.kernel, layers: kernels.get(c.kernel.name)?.layers ?? [], ...(kernels.get(c.kernel.name) ? { registry: kernels.get(c.kernel.name)!.src } : {}) };
           if (leaf.from) c.from = leaf.from;
@@ -191,7 +192,13 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const choices: ExtractedChoice[] = [];
       for (const [at, list] of byPath) {
         if (list.length < 2 && !list.some((x) => x.edge.when)) continue;
-        choices.push({ at, options: list.map(({ leaf, edge }) => ({ name: leaf.facts.name, ...(edge.when ? { when: edge.when } : {}), src: edge.src })) });
+        choices.push({
+          at,
+          options: list.map(({ leaf, edge }) => {
+            const taken = edge.when ? holds(edge.when, (k) => defaults.get(k)?.default) : undefined;
+            return { name: leaf.facts.name, ...(edge.when ? { when: edge.when } : {}), ...(taken !== undefined ? { byDefault: taken } : {}), src: edge.src };
+          }),
+        });
       }
       if (choices.length) fam.choices = choices;
       if (!fam.classes.length) gaps.push(`no norm reached from ${root}`);
@@ -212,7 +219,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   };
 
   /** Every norm reachable from a class through `self.<slot> = ...`, with its module path. */
-  function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>) {
+  function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown) {
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
     const visit = (cls: string, file: string, prefix: string, stack: string[]) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
@@ -221,7 +228,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const next = [...stack, `${file}::${cls}`];
       for (const e of edgesOf(ff, cls)) {
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, subKeys);
+        const target = resolve(ff, e, subKeys, configDefault);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
         else visit(target.cls, target.file, `${path}.`, next);
@@ -245,7 +252,11 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     return out;
   }
 
-  function resolve(ff: FileFacts, e: Edge, subKeys: Map<string, { class: string; modelType: string | null }>): { leaf: Leaf } | { cls: string; file: string } | undefined {
+  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string } | undefined {
+    // `bias=config.norm_bias`: the construction as the config's default builds it.
+    const e = { ...e0 };
+    if (e.biasKey && configDefault(e.biasKey) === false) e.bias = false;
+    if (e.affineKey && configDefault(e.affineKey) === false) e.affine = false;
     const callee = e.callee;
     const torch = torchLeaf(callee);
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
@@ -264,7 +275,16 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const g = file ? factsOf(file) : undefined;
     if (g) {
       const n = g.norms.get(name);
-      if (n && (n.params.length > 0 || !(g.edges.get(name)?.length))) return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
+      if (n && (n.params.length > 0 || !(g.edges.get(name)?.length))) {
+        // `Gemma4RMSNorm(..., with_scale=False)`: a flag that switches off a conditional scale parameter.
+        const off = Object.entries(e.flags ?? {}).find(([, v]) => !v)?.[0];
+        const scale = n.scale ?? "weight";
+        if (off && n.conditional?.includes(scale)) {
+          const variant: NormFacts = { ...n, name: `${name}(${off}=False)`, params: n.params.filter((x) => !n.conditional!.includes(x)), init: "none", bias: n.bias && !n.conditional.includes("bias") };
+          return { leaf: { key: `${g.path}::${variant.name}`, facts: variant, ...(g !== ff ? { from: g.path } : {}) } };
+        }
+        return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
+      }
       return { cls: name, file: g.path };
     }
     // A norm from another library (fla's FusedRMSNormGated): named, its code unseen.
@@ -275,6 +295,27 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     }
     return undefined;
   }
+}
+
+/**
+ * Whether a construction's condition holds for the config's defaults: `config.k is not None`,
+ * `config.k == "v"`, `config.k`, `not (...)`. Undefined when the condition is anything else.
+ */
+export function holds(cond: string, value: (key: string) => unknown): boolean | undefined {
+  const c = cond.trim();
+  const neg = /^not\s*\((.*)\)$/.exec(c) ?? /^not\s+(.*)$/.exec(c);
+  if (neg) {
+    const v = holds(neg[1], value);
+    return v === undefined ? undefined : !v;
+  }
+  const m = /^(?:self\.)?config\.(\w+)(?:\s+(is not|is|==|!=)\s+(None|True|False|["'][^"']*["']|-?[\d.]+))?$/.exec(c);
+  if (!m) return undefined;
+  const v = value(m[1]);
+  if (v === undefined) return undefined;
+  if (!m[2]) return !!v;
+  const rhs = m[3] === "None" ? null : m[3] === "True" ? true : m[3] === "False" ? false : /^["']/.test(m[3]) ? m[3].slice(1, -1) : Number(m[3]);
+  const eq = v === rhs;
+  return m[2] === "is" || m[2] === "==" ? eq : !eq;
 }
 
 function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string, e: Edge): Leaf {

@@ -10,7 +10,11 @@ import { type Parsed, topClasses } from "./source";
 import type { Cite, ExtractedClass } from "./types";
 
 /** A norm class of the file: its facts, without the paths and eps that come from where it is built. */
-export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & { epsDefault?: string };
+export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & {
+  epsDefault?: string;
+  /** Parameters created only on some path (`if self.with_scale: self.weight = ...`). */
+  conditional?: string[];
+};
 
 export interface Edge {
   slot: string;
@@ -20,9 +24,14 @@ export interface Edge {
   src: Cite;
   /** The eps it is built with: a config key, a literal, or the argument's text. */
   eps?: string;
-  /** `elementwise_affine=False` / `affine=False`, `bias=False` at the construction. */
+  /** `elementwise_affine=False` / `affine=False`, `bias=False` at the construction (or `self.norm.bias = None` after it). */
   affine: boolean;
   bias: boolean;
+  /** `bias=config.norm_bias`, `elementwise_affine=config.x`: decided by the config key's default. */
+  biasKey?: string;
+  affineKey?: string;
+  /** Boolean keyword arguments written as literals (`with_scale=False`). */
+  flags?: Record<string, boolean>;
   /** The condition it is built under (`config.norm_type == "rms"`, `not config.use_fast_kernel`). */
   when?: string;
   /** `AutoModel.from_config(config.text_config)`: the sub-config key the built model reads. */
@@ -59,6 +68,8 @@ export function torchLeaf(callee: string): ClassKind | undefined {
 function castOf(impl: NormImpl, classText: string): Cast {
   const c = impl.compute;
   if (!c) return impl.torchBase ? "torch" : "none";
+  // F.layer_norm on activations cast to fp32 (OLMo's parameter-free LayerNorm) computes in fp32.
+  if (c.via === "functional" && c.upcast) return "fp32";
   if (c.via === "parent" || c.via === "functional") return "torch";
   const s = c.scale;
   // T5: `if self.weight.dtype in [torch.float16, torch.bfloat16]: hidden_states = hidden_states.to(self.weight.dtype)`.
@@ -91,6 +102,8 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
     src: p.cite(impl.nameRange),
   };
   if (scaleName && scaleName !== "weight" && scaleParam) out.scale = scaleName;
+  const conditional = impl.params.filter((x) => x.conditional).map((x) => x.name);
+  if (conditional.length) out.conditional = conditional;
   const lines: NonNullable<ExtractedClass["lines"]> = {};
   if (c?.stats && c.via !== "parent") lines.stats = p.cite(c.stats);
   if (c?.upcast) lines.upcast = p.cite(c.upcast);
@@ -138,6 +151,15 @@ export function fileFacts(p: Parsed): FileFacts {
     bases.set(c.name, namedChildren(field(c.node, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => p.text_(b)));
   }
   const usesAt = new Map(analysis.uses.map((u) => [u.range.start, u]));
+  // `self.norm_1.bias = None` after `self.norm_1 = LayerNorm(...)` (MPT): that norm has no bias.
+  const biasDropped = new Set<string>();
+  for (const c of decorated.values()) {
+    for (const n of walk(c.node)) {
+      if (n.type !== "assignment" || p.text_(field(n, "right")) !== "None") continue;
+      const m = /^self\.(\w+)\.bias$/.exec(p.text_(field(n, "left")));
+      if (m) biasDropped.add(`${c.name}.${m[1]}`);
+    }
+  }
   const calls = new Map<number, PyNode>();
   for (const n of walk(p.tree.root)) if (n.type === "call") calls.set(n.start, n);
   const edges = new Map<string, Edge[]>();
@@ -152,6 +174,7 @@ export function fileFacts(p: Parsed): FileFacts {
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
     if (s.when) e.when = s.when;
+    if (biasDropped.has(`${s.owner}.${s.slot}`)) e.bias = false;
     add(s.owner, e);
   }
   return { path: p.path, imports: analysis.imports, classes, norms, edges, bases };
@@ -210,6 +233,17 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
   if (valueOf("bias") === "False") e.bias = false;
+  const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
+  const biasKey = key(valueOf("bias"));
+  const affineKey = key(valueOf("elementwise_affine") || valueOf("affine"));
+  if (biasKey) e.biasKey = biasKey;
+  if (affineKey) e.affineKey = affineKey;
+  for (const a of args) {
+    if (a.type !== "keyword_argument") continue;
+    const name = p.text_(field(a, "name"));
+    const v = p.text_(field(a, "value"));
+    if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
+  }
   if (use?.eps) {
     if (use.eps.kind === "config" && use.eps.key) e.eps = use.eps.key;
     else if (use.eps.range) e.eps = p.text.slice(use.eps.range.start, use.eps.range.end);

@@ -52,7 +52,8 @@ export interface ExtractedClass {
 /** One module path that can hold different norms: a config switch, a fast kernel import, no norm. */
 export interface ExtractedChoice {
   at: string;
-  options: Array<{ name: string; when?: string; src: Cite }>;
+  /** `byDefault`: whether the condition holds for the config's default values (when it can be told). */
+  options: Array<{ name: string; when?: string; byDefault?: boolean; src: Cite }>;
 }
 
 export interface ExtractedFamily {
