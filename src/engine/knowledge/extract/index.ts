@@ -1,0 +1,380 @@
+// Extracts every model type's norm facts from one transformers package folder with normlint's own
+// Python analysis. Pure: the caller passes the files and the parser. Deterministic: model types in
+// order, module trees in source order, no clocks.
+import type { PythonParser } from "../../parsers/python";
+import { allFields, type ConfigClass, configClasses, EPS_KEY, inheritedMap, NORM_KEY, splitKeys } from "./config";
+import { type Edge, type FileFacts, fileFacts, type NormFacts, torchLeaf } from "./modeling";
+import { mappingPairs, Parsed, type SourceFiles } from "./source";
+import type { Cite, ExtractedChoice, ExtractedClass, ExtractedFamily, Extraction } from "./types";
+
+export type { SourceFiles } from "./source";
+export type * from "./types";
+
+export interface Pin {
+  version: string;
+  wheel?: string;
+  sha256?: string;
+}
+
+/** Head classes whose module paths match checkpoint keys, most telling first. */
+const ROOT_ORDER = [/ForCausalLM$/, /ForConditionalGeneration$/, /LMHeadModel$/, /ForMaskedLM$/, /ForPreTraining$/, /ForSpeechSeq2Seq$/, /ForCTC$/, /ForImageClassification$/, /ForSequenceClassification$/];
+const NORM_NAME = /(Norm|Normalization|LayerNorm1P|Norm2d|NormGated)$/;
+const MAX_DEPTH = 14;
+
+interface Leaf {
+  key: string;
+  facts: NormFacts;
+  from?: string;
+}
+
+export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: Pin): Extraction {
+  const parse = (path: string): Parsed | undefined => {
+    const text = files.read(path);
+    return text === undefined ? undefined : new Parsed(path, text, parser);
+  };
+  const withParsed = <T>(path: string, f: (p: Parsed) => T): T | undefined => {
+    const p = parse(path);
+    if (!p) return undefined;
+    try {
+      return f(p);
+    } finally {
+      p.dispose();
+    }
+  };
+
+  // The auto mappings: model_type -> config class, module folder, architectures.
+  const autoConfig = files.read("models/auto/auto_mappings.py") !== undefined ? "models/auto/auto_mappings.py" : "models/auto/configuration_auto.py";
+  const { configNames, special } = withParsed(autoConfig, (p) => ({
+    configNames: mappingPairs(p, "CONFIG_MAPPING_NAMES"),
+    special: new Map(mappingPairs(p, "SPECIAL_MODEL_TYPE_TO_MODULE_NAME").map((x) => [x.key, String(x.value)])),
+  })) ?? { configNames: [], special: new Map<string, string>() };
+  const arch = new Map<string, Map<string, Cite>>();
+  const baseModel = new Map<string, string>();
+  withParsed("models/auto/modeling_auto.py", (p) => {
+    const names = [...p.text.matchAll(/^(\w+_MAPPING_NAMES)\s*=/gm)].map((m) => m[1]);
+    for (const name of names) {
+      for (const x of mappingPairs(p, name)) {
+        const m = arch.get(x.key) ?? new Map<string, Cite>();
+        for (const cls of Array.isArray(x.value) ? x.value : [x.value]) if (!m.has(cls)) m.set(cls, x.src);
+        arch.set(x.key, m);
+        if (name === "MODEL_MAPPING_NAMES" && !baseModel.has(x.key)) baseModel.set(x.key, Array.isArray(x.value) ? x.value[0] : x.value);
+      }
+    }
+  });
+  const typeOfConfig = new Map<string, string>();
+  for (const x of configNames) if (!typeOfConfig.has(String(x.value))) typeOfConfig.set(String(x.value), x.key);
+  const moduleOf = (t: string) => special.get(t) ?? t.replace(/-/g, "_");
+
+  // Config classes and modeling classes of every model folder.
+  const configs = new Map<string, ConfigClass[]>();
+  const classFiles = new Map<string, string[]>();
+  /** Model classes by the config class they declare (`config: XConfig`, `config_class = XConfig`). */
+  const byConfig = new Map<string, string[]>();
+  const modelDirs = files.list("models").filter((d) => files.list(`models/${d}`).length > 0);
+  for (const d of modelDirs) {
+    for (const f of files.list(`models/${d}`)) {
+      const path = `models/${d}/${f}`;
+      if (/^configuration_\w+\.py$/.test(f)) {
+        for (const c of withParsed(path, configClasses) ?? []) configs.set(c.name, [...(configs.get(c.name) ?? []), c]);
+      } else if (/^modeling_\w+\.py$/.test(f)) {
+        const text = files.read(path) ?? "";
+        for (const m of text.matchAll(/^class (\w+)[^\n]*\n((?:[ \t]+[^\n]*\n|\n)*)/gm)) {
+          classFiles.set(m[1], [...(classFiles.get(m[1]) ?? []), path]);
+          const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[2].slice(0, 2000))?.[1];
+          if (cfg && !/PreTrainedModel$/.test(m[1])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[1]]);
+        }
+      }
+    }
+  }
+  const configByName = new Map<string, ConfigClass>();
+  for (const [name, list] of configs) configByName.set(name, list[0]);
+  const configFor = (cls: string, module: string) => configs.get(cls)?.find((c) => c.src.startsWith(`models/${module}/`)) ?? configs.get(cls)?.[0];
+
+  const facts = new Map<string, FileFacts>();
+  const factsOf = (path: string): FileFacts | undefined => {
+    if (!facts.has(path)) {
+      const f = withParsed(path, fileFacts);
+      if (!f) return undefined;
+      facts.set(path, f);
+    }
+    return facts.get(path);
+  };
+  const kernels = hubKernels(files);
+
+  /** The file defining a class, preferring one named in the import path, then the given folder. */
+  const fileOfClass = (cls: string, hint?: string, module?: string): string | undefined => {
+    const list = classFiles.get(cls);
+    if (!list?.length) return undefined;
+    const mod = hint ? /(?:^|\.)(modeling_\w+)\.\w+$/.exec(hint)?.[1] : undefined;
+    const dir = hint ? /(?:^|\.)(\w+)\.modeling_\w+\.\w+$/.exec(hint)?.[1] : undefined;
+    return (
+      list.find((f) => mod && dir && f === `models/${dir}/${mod}.py`) ??
+      list.find((f) => mod && f.endsWith(`/${mod}.py`) && (!module || f.startsWith(`models/${module}/`))) ??
+      list.find((f) => mod && f.endsWith(`/${mod}.py`)) ??
+      list.find((f) => module && f.startsWith(`models/${module}/`)) ??
+      list[0]
+    );
+  };
+
+  const families: ExtractedFamily[] = [];
+  for (const { key: modelType, value } of [...configNames].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    const module = moduleOf(modelType);
+    const configName = String(value);
+    const fam: ExtractedFamily = { modelType, module, eps: {}, normKeys: {}, arch: {}, classes: [] };
+    const gaps: string[] = [];
+    const cfg = configFor(configName, module);
+    const subKeys = new Map<string, { class: string; modelType: string | null }>();
+    if (cfg) {
+      fam.config = { class: cfg.name, src: cfg.src };
+      const { eps, normKeys } = splitKeys(allFields(cfg, configByName));
+      fam.eps = eps;
+      fam.normKeys = normKeys;
+      const amap = inheritedMap(cfg, configByName, (c) => c.attributeMap);
+      const normMap = [...amap].filter(([k, v]) => EPS_KEY.test(k) || EPS_KEY.test(v) || NORM_KEY.test(k) || NORM_KEY.test(v)).sort();
+      if (normMap.length) fam.attributeMap = Object.fromEntries(normMap);
+      const subs = inheritedMap(cfg, configByName, (c) => c.subConfigs);
+      const defaults = inheritedMap(cfg, configByName, (c) => c.subDefaults);
+      if (subs.size) {
+        fam.sub = {};
+        for (const [k, v] of [...subs].sort()) {
+          const t = typeOfConfig.get(v.class) ?? null;
+          const d = t === null ? defaults.get(k) : undefined;
+          fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
+          subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? null });
+        }
+      }
+      const flat = cfg.flatSub ?? [...cfg.bases].map((b) => configByName.get(b)?.flatSub).find((x) => x);
+      if (flat) fam.flatSub = flat;
+    } else gaps.push(`config class ${configName} not found in models/${module}/configuration_*.py`);
+    const archs = arch.get(modelType) ?? new Map<string, Cite>();
+    fam.arch = Object.fromEntries([...archs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+    // The root the module paths start from.
+    const candidates = [...archs.keys()].filter((a) => classFiles.has(a));
+    const base = baseModel.get(modelType);
+    let root: string | undefined;
+    for (const re of ROOT_ORDER) {
+      root = candidates.filter((a) => re.test(a)).sort()[0];
+      if (root) break;
+    }
+    root ??= base && classFiles.has(base) ? base : candidates.sort()[0];
+    // A sub-config type with no architecture of its own (clip_vision_model): the model class that
+    // declares its config class, a plain `...Model` first.
+    if (!root) {
+      const own = byConfig.get(configName) ?? [];
+      root = own.filter((c) => /Model$/.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] ?? [...own].sort()[0];
+    }
+    if (!root) {
+      if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
+      else gaps.push("no registered architecture class is defined in a modeling file");
+    } else {
+      fam.root = root;
+      const defaults = cfg ? allFields(cfg, configByName) : new Map();
+      const found = walkTree(root, fileOfClass(root, undefined, module)!, subKeys, (k) => defaults.get(k)?.default);
+      const byKey = new Map<string, ExtractedClass>();
+      const byPath = new Map<string, Array<{ leaf: Leaf; edge: Edge }>>();
+      for (const { path, leaf, edge } of found) {
+        let c = byKey.get(leaf.key);
+        if (!c) {
+          const { epsDefault: _e, conditional: _c, ...rest } = leaf.facts;
+          c = { ...rest, eps: [], at: [] };
+          if (c.kernel) c.kernel = { ...c.kernel, layers: kernels.get(c.kernel.name)?.layers ?? [], ...(kernels.get(c.kernel.name) ? { registry: kernels.get(c.kernel.name)!.src } : {}) };
+          if (leaf.from) c.from = leaf.from;
+          byKey.set(leaf.key, c);
+        }
+        if (!c.at.includes(path)) c.at.push(path);
+        if (edge.eps !== undefined && !c.eps.includes(edge.eps)) c.eps.push(edge.eps);
+        const list = byPath.get(path) ?? [];
+        if (!list.some((x) => x.leaf.key === leaf.key)) list.push({ leaf, edge });
+        byPath.set(path, list);
+      }
+      fam.classes = [...byKey.values()];
+      const choices: ExtractedChoice[] = [];
+      for (const [at, list] of byPath) {
+        if (list.length < 2 && !list.some((x) => x.edge.when)) continue;
+        choices.push({
+          at,
+          options: list.map(({ leaf, edge }) => {
+            const taken = edge.when ? holds(edge.when, (k) => defaults.get(k)?.default) : undefined;
+            return { name: leaf.facts.name, ...(edge.when ? { when: edge.when } : {}), ...(taken !== undefined ? { byDefault: taken } : {}), src: edge.src };
+          }),
+        });
+      }
+      if (choices.length) fam.choices = choices;
+      if (!fam.classes.length) gaps.push(`no norm reached from ${root}`);
+    }
+    if (gaps.length) fam.gaps = gaps;
+    families.push(fam);
+  }
+  return {
+    meta: {
+      package: "transformers",
+      version: pin.version,
+      ...(pin.wheel ? { wheel: pin.wheel } : {}),
+      ...(pin.sha256 ? { sha256: pin.sha256 } : {}),
+      citations: `path:line is src/transformers/<path> of transformers ${pin.version}${pin.wheel ? ` as shipped in the wheel ${pin.wheel} (sha256 ${pin.sha256})` : ""}; a wheel has no git commit, its version and hash are the pin`,
+      modelTypes: families.length,
+    },
+    families,
+  };
+
+  /** Every norm reachable from a class through `self.<slot> = ...`, with its module path. */
+  function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown) {
+    const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
+    const visit = (cls: string, file: string, prefix: string, stack: string[]) => {
+      if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
+      const ff = factsOf(file);
+      if (!ff) return;
+      const next = [...stack, `${file}::${cls}`];
+      for (const e of edgesOf(ff, cls)) {
+        const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
+        const target = resolve(ff, e, subKeys, configDefault);
+        if (!target) continue;
+        if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
+        else visit(target.cls, target.file, `${path}.`, next);
+      }
+    };
+    visit(rootCls, rootFile, "", []);
+    return out;
+  }
+
+  /** A class's slots, with those its local base classes build (super().__init__). */
+  function edgesOf(ff: FileFacts, cls: string, depth = 0): Edge[] {
+    const own = ff.edges.get(cls) ?? [];
+    if (depth > 4) return own;
+    const out = [...own];
+    for (const b of ff.bases.get(cls) ?? []) {
+      const name = b.split(".").pop()!;
+      const bf = ff.classes.has(name) ? ff : factsOf(fileOfClass(name, ff.imports.get(name)) ?? "");
+      if (!bf || /PreTrainedModel$/.test(name)) continue;
+      for (const e of edgesOf(bf, name, depth + 1)) if (!out.some((o) => o.slot === e.slot)) out.push(e);
+    }
+    return out;
+  }
+
+  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string } | undefined {
+    // `bias=config.norm_bias`: the construction as the config's default builds it.
+    const e = { ...e0 };
+    if (e.biasKey && configDefault(e.biasKey) === false) e.bias = false;
+    if (e.affineKey && configDefault(e.affineKey) === false) e.affine = false;
+    const callee = e.callee;
+    const torch = torchLeaf(callee);
+    if (torch) return { leaf: torchLeafOf(callee, torch, e) };
+    const name = callee.split(".").pop()!;
+    if (/^Auto\w*$/.test(name)) {
+      const t = e.configKey ? subKeys.get(e.configKey)?.modelType : undefined;
+      const cls = t ? baseModel.get(t) : undefined;
+      const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
+      return cls && file ? { cls, file } : undefined;
+    }
+    const local = ff.classes.has(name) && !callee.includes(".") ? ff : undefined;
+    const imported = local ? undefined : ff.imports.get(callee) ?? ff.imports.get(name) ?? (callee.includes(".") ? callee : undefined);
+    const torchImported = imported ? torchLeaf(imported) : undefined;
+    if (imported && torchImported) return { leaf: torchLeafOf(imported, torchImported, e) };
+    const file = local ? ff.path : fileOfClass(name, imported);
+    const g = file ? factsOf(file) : undefined;
+    if (g) {
+      const n = g.norms.get(name);
+      if (n && (n.params.length > 0 || !(g.edges.get(name)?.length))) {
+        // `Gemma4RMSNorm(..., with_scale=False)`: a flag that switches off a conditional scale parameter.
+        const off = Object.entries(e.flags ?? {}).find(([, v]) => !v)?.[0];
+        const scale = n.scale ?? "weight";
+        if (off && n.conditional?.includes(scale)) {
+          const variant: NormFacts = { ...n, name: `${name}(${off}=False)`, params: n.params.filter((x) => !n.conditional!.includes(x)), init: "none", bias: n.bias && !n.conditional.includes("bias") };
+          return { leaf: { key: `${g.path}::${variant.name}`, facts: variant, ...(g !== ff ? { from: g.path } : {}) } };
+        }
+        return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
+      }
+      return { cls: name, file: g.path };
+    }
+    // A norm from another library (fla's FusedRMSNormGated): named, its code unseen.
+    if (NORM_NAME.test(name)) {
+      const kind = /RMSNorm/i.test(name) ? (/Gated/.test(name) ? "rms-gated" : "rms") : /LayerNorm/i.test(name) ? "layer" : "other";
+      const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
+      return { leaf: { key: `external::${imported ?? name}`, facts, from: imported ?? "unresolved" } };
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Whether a construction's condition holds for the config's defaults: `config.k is not None`,
+ * `config.k == "v"`, `config.k`, `not (...)`. Undefined when the condition is anything else.
+ */
+export function holds(cond: string, value: (key: string) => unknown): boolean | undefined {
+  const c = cond.trim();
+  const neg = /^not\s*\((.*)\)$/.exec(c) ?? /^not\s+(.*)$/.exec(c);
+  if (neg) {
+    const v = holds(neg[1], value);
+    return v === undefined ? undefined : !v;
+  }
+  const m = /^(?:self\.)?config\.(\w+)(?:\s+(is not|is|==|!=)\s+(None|True|False|["'][^"']*["']|-?[\d.]+))?$/.exec(c);
+  if (!m) return undefined;
+  const v = value(m[1]);
+  if (v === undefined) return undefined;
+  if (!m[2]) return !!v;
+  const rhs = m[3] === "None" ? null : m[3] === "True" ? true : m[3] === "False" ? false : /^["']/.test(m[3]) ? m[3].slice(1, -1) : Number(m[3]);
+  const eq = v === rhs;
+  return m[2] === "is" || m[2] === "==" ? eq : !eq;
+}
+
+function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string, e: Edge): Leaf {
+  const bias = e.affine && e.bias && kind !== "rms";
+  // Constructions without parameters, or without a bias, are told apart by name, as the shipped records do.
+  const base = `nn.${callee.split(".").pop()}`;
+  const short = !e.affine ? `${base}(${/Batch|Group|Instance/.test(base) ? "affine" : "elementwise_affine"}=False)` : e.affine && !e.bias && kind !== "rms" ? `${base}(bias=False)` : base;
+  const facts: NormFacts = {
+    name: short,
+    kind,
+    offset: false,
+    bias,
+    init: e.affine ? "ones" : "none",
+    cast: "torch",
+    params: e.affine ? (bias ? ["weight", "bias"] : ["weight"]) : [],
+    src: e.src,
+  };
+  return { key: short, facts };
+}
+
+/** integrations/hub_kernels.py: kernel name -> the hub layers that replace a decorated forward. */
+function hubKernels(files: SourceFiles): Map<string, { layers: string[]; src: Cite }> {
+  const out = new Map<string, { layers: string[]; src: Cite }>();
+  const path = "integrations/hub_kernels.py";
+  const text = files.read(path);
+  if (!text) return out;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s+)"(\w+)": \{\s*$/.exec(lines[i]);
+    if (!m || out.has(m[2])) continue;
+    const layers: string[] = [];
+    for (let j = i + 1; j < lines.length; j++) {
+      const indent = /^(\s*)/.exec(lines[j])![1].length;
+      if (lines[j].trim() && indent <= m[1].length) break;
+      const repo = /repo_id="([^"]+)"/.exec(lines[j]);
+      const layer = /layer_name="([^"]+)"/.exec(lines[j + 1] ?? "") ?? /layer_name="([^"]+)"/.exec(lines[j]);
+      if (repo && layer && !layers.includes(`${repo[1]}:${layer[1]}`)) layers.push(`${repo[1]}:${layer[1]}`);
+    }
+    if (layers.length) out.set(m[2], { layers: layers.sort(), src: `${path}:${i + 1}` });
+  }
+  return out;
+}
+
+/** One record per line after a meta line: a change to one family is a one-line diff. */
+export function toJsonl(x: Extraction): string {
+  return [JSON.stringify({ _meta: x.meta }), ...x.families.map((f) => JSON.stringify(ordered(f)))].join("\n") + "\n";
+}
+
+const FAMILY_KEYS = ["modelType", "module", "config", "eps", "normKeys", "attributeMap", "sub", "flatSub", "arch", "root", "classes", "choices", "gaps"];
+
+/** Keys in one fixed order, so a record reads the same way every time. */
+function ordered(f: ExtractedFamily): ExtractedFamily {
+  const out: Record<string, unknown> = {};
+  for (const k of FAMILY_KEYS) if ((f as unknown as Record<string, unknown>)[k] !== undefined) out[k] = (f as unknown as Record<string, unknown>)[k];
+  return out as unknown as ExtractedFamily;
+}
+
+export function fromJsonl(text: string): Extraction {
+  const lines = text.split("\n").filter((l) => l.trim());
+  const meta = JSON.parse(lines[0])._meta;
+  return { meta, families: lines.slice(1).map((l) => JSON.parse(l)) };
+}

@@ -1,0 +1,270 @@
+// The modeling side: one modeling file read by normlint's own analysis (analyzeModule, the code that
+// lints users' files) and reduced to what the knowledge base needs: each norm class and what its forward
+// computes, and the module tree (`self.<slot> = <Class>(...)`) with the eps each norm is built with and
+// the condition it is built under. The syntax tree is dropped afterwards; only these facts are kept.
+import { analyzeModule } from "../../analysis/module";
+import type { NormImpl, Submodule } from "../../analysis/types";
+import { field, namedChildren, type PyNode, walk } from "../../parsers/python";
+import type { Cast, ClassKind } from "../index";
+import { type Parsed, topClasses } from "./source";
+import type { Cite, ExtractedClass } from "./types";
+
+/** A norm class of the file: its facts, without the paths and eps that come from where it is built. */
+export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & {
+  epsDefault?: string;
+  /** Parameters created only on some path (`if self.with_scale: self.weight = ...`). */
+  conditional?: string[];
+};
+
+export interface Edge {
+  slot: string;
+  /** The class built, as written or resolved through the imports (`torch.nn.LayerNorm`). */
+  callee: string;
+  indexed: boolean;
+  src: Cite;
+  /** The eps it is built with: a config key, a literal, or the argument's text. */
+  eps?: string;
+  /** `elementwise_affine=False` / `affine=False`, `bias=False` at the construction (or `self.norm.bias = None` after it). */
+  affine: boolean;
+  bias: boolean;
+  /** `bias=config.norm_bias`, `elementwise_affine=config.x`: decided by the config key's default. */
+  biasKey?: string;
+  affineKey?: string;
+  /** Boolean keyword arguments written as literals (`with_scale=False`). */
+  flags?: Record<string, boolean>;
+  /** The condition it is built under (`config.norm_type == "rms"`, `not config.use_fast_kernel`). */
+  when?: string;
+  /** `AutoModel.from_config(config.text_config)`: the sub-config key the built model reads. */
+  configKey?: string;
+}
+
+export interface FileFacts {
+  path: string;
+  imports: Map<string, string>;
+  classes: Map<string, Cite>;
+  norms: Map<string, NormFacts>;
+  edges: Map<string, Edge[]>;
+  /** Where the class each edge owner is a subclass of lives (`class A(B)` inherits B's slots). */
+  bases: Map<string, string[]>;
+}
+
+const TORCH_LEAVES: Record<string, ClassKind> = {
+  "torch.nn.LayerNorm": "layer",
+  "torch.nn.RMSNorm": "rms",
+  "torch.nn.GroupNorm": "group",
+  "torch.nn.BatchNorm1d": "batch",
+  "torch.nn.BatchNorm2d": "batch",
+  "torch.nn.BatchNorm3d": "batch",
+  "torch.nn.SyncBatchNorm": "batch",
+  "torch.nn.InstanceNorm1d": "other",
+  "torch.nn.InstanceNorm2d": "other",
+};
+
+export function torchLeaf(callee: string): ClassKind | undefined {
+  return TORCH_LEAVES[callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.")];
+}
+
+/** The cast order a class's forward follows, in the knowledge base's vocabulary. */
+function castOf(impl: NormImpl, classText: string): Cast {
+  const c = impl.compute;
+  if (!c) return impl.torchBase ? "torch" : "none";
+  // F.layer_norm on activations cast to fp32 (OLMo's parameter-free LayerNorm) computes in fp32.
+  if (c.via === "functional" && c.upcast) return "fp32";
+  if (c.via === "parent" || c.via === "functional") return "torch";
+  const s = c.scale;
+  // T5: `if self.weight.dtype in [torch.float16, torch.bfloat16]: hidden_states = hidden_states.to(self.weight.dtype)`.
+  if (s && /\.weight\.dtype\s+in\s/.test(classText)) return "t5";
+  if (!c.upcast && c.statsDtype !== "fp32") return "none";
+  if (!s || s.implicit) return c.kind === "l2" ? "none" : "fp32";
+  if (s.afterCastBack || s.activationDtype === "input") return "llama";
+  if (s.activationDtype === "fp32") return s.offset ? "gemma" : "fp32";
+  return "other";
+}
+
+function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
+  const c = impl.compute;
+  const gated = !!c?.gated || /Gated/.test(impl.name);
+  const base = c && c.kind !== "l2" ? c.kind : c?.kind === "l2" ? "l2" : impl.torchBase;
+  const scaleName = c?.scale?.param ?? (impl.params.some((x) => x.name === "weight") ? "weight" : impl.params.find((x) => x.storage !== "buffer")?.name);
+  const scaleParam = impl.params.find((x) => x.name === scaleName);
+  // An RMS statistic with no scale parameter is the knowledge base's `l2` (Llama 4's L2Norm, NanoChat).
+  const kind: ClassKind = base === "rms" ? (gated ? "rms-gated" : scaleParam ? "rms" : "l2") : base === "layer" ? "layer" : base === "l2" ? "l2" : "other";
+  const init = !scaleParam ? "none" : scaleParam.init === "ones" || scaleParam.init === "zeros" ? scaleParam.init : "other";
+  const classText = p.text.slice(impl.range.start, impl.range.end);
+  const out: NormFacts = {
+    name: impl.name,
+    kind,
+    offset: !!c?.scale?.offset,
+    bias: impl.params.some((x) => x.name === "bias") || !!c?.bias,
+    init,
+    cast: castOf(impl, classText),
+    params: impl.params.map((x) => x.name),
+    src: p.cite(impl.nameRange),
+  };
+  if (scaleName && scaleName !== "weight" && scaleParam) out.scale = scaleName;
+  const conditional = impl.params.filter((x) => x.conditional).map((x) => x.name);
+  if (conditional.length) out.conditional = conditional;
+  const lines: NonNullable<ExtractedClass["lines"]> = {};
+  if (c?.stats && c.via !== "parent") lines.stats = p.cite(c.stats);
+  if (c?.upcast) lines.upcast = p.cite(c.upcast);
+  if (c?.castBack) lines.castBack = p.cite(c.castBack);
+  if (c?.scale && !c.scale.implicit) lines.scale = p.cite(c.scale.expr);
+  if (Object.keys(lines).length) out.lines = lines;
+  const eps = impl.epsParam?.default;
+  if (eps?.value !== undefined) out.epsDefault = String(eps.value);
+  for (const d of decorators) {
+    const m = /use_kernel_forward_from_hub\(\s*["'](\w+)["']/.exec(p.text_(d));
+    if (m) out.kernel = { name: m[1], layers: [], src: p.cite(d) };
+  }
+  return out;
+}
+
+/** The condition a construction is built under, as source text (the innermost one). */
+function conditionOf(p: Parsed, call: PyNode, top: PyNode): string | undefined {
+  let prev: PyNode = call;
+  for (let cur = call.parent; cur && cur !== top; prev = cur, cur = cur.parent) {
+    if (cur.type === "conditional_expression") {
+      const [a, cond, b] = namedChildren(cur);
+      if (prev === a) return p.text_(cond);
+      if (prev === b) return `not (${p.text_(cond)})`;
+    }
+    if (cur.type === "if_statement") {
+      const cond = p.text_(field(cur, "condition"));
+      if (prev === field(cur, "consequence")) return cond;
+      if (prev.type === "else_clause") return `not (${cond})`;
+      if (prev.type === "elif_clause") return `${p.text_(field(prev, "condition"))} (elif)`;
+    }
+    if (/^(function_definition|class_definition)$/.test(cur.type)) return undefined;
+  }
+  return undefined;
+}
+
+export function fileFacts(p: Parsed): FileFacts {
+  const analysis = analyzeModule(p.tree, p.path);
+  const decorated = new Map(topClasses(p).map((c) => [c.name, c]));
+  const norms = new Map<string, NormFacts>();
+  for (const impl of analysis.norms) norms.set(impl.name, normFacts(p, impl, decorated.get(impl.name)?.decorators ?? []));
+  const classes = new Map<string, Cite>();
+  const bases = new Map<string, string[]>();
+  for (const c of decorated.values()) {
+    classes.set(c.name, p.cite(c.node));
+    bases.set(c.name, namedChildren(field(c.node, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => p.text_(b)));
+  }
+  const usesAt = new Map(analysis.uses.map((u) => [u.range.start, u]));
+  // `self.norm_1.bias = None` after `self.norm_1 = LayerNorm(...)` (MPT): that norm has no bias.
+  const biasDropped = new Set<string>();
+  for (const c of decorated.values()) {
+    for (const n of walk(c.node)) {
+      if (n.type !== "assignment" || p.text_(field(n, "right")) !== "None") continue;
+      const m = /^self\.(\w+)\.bias$/.exec(p.text_(field(n, "left")));
+      if (m) biasDropped.add(`${c.name}.${m[1]}`);
+    }
+  }
+  const calls = new Map<number, PyNode>();
+  for (const n of walk(p.tree.root)) if (n.type === "call") calls.set(n.start, n);
+  const edges = new Map<string, Edge[]>();
+  const add = (owner: string, e: Edge) => {
+    const list = edges.get(owner) ?? [];
+    list.push(e);
+    edges.set(owner, list);
+  };
+  const seen = new Set(analysis.submodules.map((s) => s.range.start));
+  // Source order, whichever way a slot was found.
+  const slots: Array<Submodule & { when?: string }> = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
+  for (const s of slots) {
+    const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
+    if (s.when) e.when = s.when;
+    if (biasDropped.has(`${s.owner}.${s.slot}`)) e.bias = false;
+    add(s.owner, e);
+  }
+  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases };
+}
+
+/**
+ * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
+ * `from_config` callee only through the imports, so a class of the same module built this way is
+ * added here.
+ */
+function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Array<Submodule & { when?: string }> {
+  // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
+  const tables = new Map<string, Array<{ key: string; value: string }>>();
+  for (const st of namedChildren(p.tree.root)) {
+    const a = st.type === "expression_statement" ? namedChildren(st)[0] : undefined;
+    const right = field(a, "right");
+    if (a?.type !== "assignment" || right?.type !== "dictionary" || field(a, "left")?.type !== "identifier") continue;
+    const pairs = namedChildren(right).filter((c) => c.type === "pair").map((c) => ({ key: p.text_(field(c, "key")).replace(/^["']|["']$/g, ""), value: p.text_(field(c, "value")) }));
+    if (pairs.length && pairs.every((x) => /^[\w.]+$/.test(x.value))) tables.set(p.text_(field(a, "left")), pairs);
+  }
+  const dotted = (v: string) => {
+    const [head, ...rest] = v.split(".");
+    const m = imports.get(head);
+    return rest.length && m ? [m, ...rest].join(".") : v;
+  };
+  const out: Array<Submodule & { when?: string }> = [];
+  for (const c of classes) {
+    for (const n of walk(c.node)) {
+      if (n.type !== "assignment") continue;
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call" || seen.has(right.start)) continue;
+      const slot = p.text_(field(left, "attribute"));
+      const range = { start: right.start, end: right.end };
+      const fn = field(right, "function")!;
+      const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
+      if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
+      else if (fn.type === "subscript" && tables.has(p.text_(field(fn, "value")))) {
+        const sub = field(fn, "subscript");
+        const key = p.text_(sub);
+        const lit = sub?.type === "string" ? key.replace(/^["']|["']$/g, "") : undefined;
+        for (const x of tables.get(p.text_(field(fn, "value")))!) {
+          if (lit === undefined) out.push({ owner: c.name, slot, callee: dotted(x.value), range, indexed: false, when: `${key} == "${x.key}"` });
+          else if (lit === x.key) out.push({ owner: c.name, slot, callee: dotted(x.value), range, indexed: false });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["uses"][number] | undefined, call: PyNode | undefined, owner: PyNode | undefined, norms: Map<string, NormFacts>): Edge {
+  const e: Edge = { slot: s.slot, callee: s.callee, indexed: s.indexed, src: p.cite(s.range), affine: true, bias: true };
+  const args = call ? namedChildren(field(call, "arguments")) : [];
+  const kw = (k: string) => args.find((a) => a.type === "keyword_argument" && p.text_(field(a, "name")) === k);
+  const valueOf = (k: string) => p.text_(field(kw(k), "value"));
+  if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
+  if (valueOf("bias") === "False") e.bias = false;
+  const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
+  const biasKey = key(valueOf("bias"));
+  const affineKey = key(valueOf("elementwise_affine") || valueOf("affine"));
+  if (biasKey) e.biasKey = biasKey;
+  if (affineKey) e.affineKey = affineKey;
+  for (const a of args) {
+    if (a.type !== "keyword_argument") continue;
+    const name = p.text_(field(a, "name"));
+    const v = p.text_(field(a, "value"));
+    if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
+  }
+  if (use?.eps) {
+    if (use.eps.kind === "config" && use.eps.key) e.eps = use.eps.key;
+    else if (use.eps.range) e.eps = p.text.slice(use.eps.range.start, use.eps.range.end);
+    else if (use.eps.value !== undefined) e.eps = String(use.eps.value);
+  }
+  if (e.eps === undefined && call) {
+    const epsNode = field(kw("eps") ?? kw("epsilon") ?? kw("layer_norm_eps"), "value");
+    if (epsNode) e.eps = /(?:^|\.)config\.(\w+)$/.exec(p.text_(epsNode))?.[1] ?? p.text_(epsNode);
+  }
+  if (e.eps === undefined) {
+    const local = norms.get(s.callee);
+    if (local?.epsDefault) e.eps = local.epsDefault;
+    else if (torchLeaf(s.callee) === "layer" || torchLeaf(s.callee) === "group") e.eps = "1e-05";
+  }
+  if (call) {
+    const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
+    if (m) e.configKey = m[1];
+    if (owner) {
+      const when = conditionOf(p, call, owner);
+      if (when) e.when = when.replace(/\s+/g, " ");
+    }
+  }
+  return e;
+}

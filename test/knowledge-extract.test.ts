@@ -1,0 +1,243 @@
+// The knowledge-base extraction: its building blocks on small Python sources, the committed extraction
+// against its schema, and (with the pinned transformers wheel fetched into .cache by
+// scripts/kb/fetch-transformers-wheel.sh) that extracting the pinned version reproduces the committed
+// extraction and report byte for byte. Without the wheel that last part is skipped, and says so.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv from "ajv";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadPythonWasm } from "../src/cli/wasm";
+import { compareWithShipped, compileFamily } from "../src/engine/knowledge/extract/compare";
+import { diffExtractions } from "../src/engine/knowledge/extract/diff";
+import { extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
+import shipped from "../src/engine/knowledge/families.json";
+import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
+import { folderFiles } from "../scripts/kb/files";
+
+const root = join(__dirname, "..");
+const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
+const committed = readFileSync(committedPath, "utf8");
+const pinned = fromJsonl(committed);
+const wheelDir = join(root, ".cache", "transformers-wheel", pinned.meta.version);
+const source = existsSync(join(wheelDir, "SOURCE.json")) ? JSON.parse(readFileSync(join(wheelDir, "SOURCE.json"), "utf8")) : undefined;
+const present = source?.sha256 === pinned.meta.sha256;
+if (!present) {
+  console.warn(
+    `\n*** knowledge-base reproduction SKIPPED: ${source ? `.cache/transformers-wheel/${pinned.meta.version} holds sha256 ${source.sha256}, not the pinned ${pinned.meta.sha256}` : `.cache/transformers-wheel/${pinned.meta.version}/ is absent`}. Run scripts/kb/fetch-transformers-wheel.sh ${pinned.meta.version} to enable it. ***\n`,
+  );
+}
+const overrides = JSON.parse(readFileSync(join(root, "scripts", "kb", "overrides.json"), "utf8"));
+
+let parser: PythonParser;
+beforeAll(async () => {
+  parser = await createPythonParser(loadPythonWasm([root]));
+});
+
+/** An in-memory package folder. */
+function memory(files: Record<string, string>): SourceFiles {
+  return {
+    list: (dir) => [...new Set(Object.keys(files).filter((p) => p.startsWith(`${dir}/`)).map((p) => p.slice(dir.length + 1).split("/")[0]))].sort(),
+    read: (p) => files[p],
+  };
+}
+
+const AUTO = `
+CONFIG_MAPPING_NAMES = OrderedDict(
+    [
+        ("toy", "ToyConfig"),
+        ("toy_vl", "ToyVLConfig"),
+    ]
+)
+`;
+const MODELING_AUTO = `
+MODEL_MAPPING_NAMES = OrderedDict([("toy", "ToyModel"), ("toy_vl", "ToyVLModel")])
+MODEL_FOR_CAUSAL_LM_MAPPING_NAMES = OrderedDict([("toy", "ToyForCausalLM")])
+`;
+const TOY_CONFIG = `
+class ToyConfig(PreTrainedConfig):
+    model_type = "toy"
+    attribute_map = {"layer_norm_eps": "rms_norm_eps"}
+    hidden_size: int = 64
+    rms_norm_eps: float = 1e-6
+    use_qk_norm: bool = False
+
+
+class ToyVLConfig(PreTrainedConfig):
+    model_type = "toy_vl"
+    sub_configs = {"text_config": ToyConfig, "vision_config": AutoConfig}
+    text_config: dict | None = None
+    vision_config: dict | None = None
+
+    def __post_init__(self, **kwargs):
+        if self.vision_config is None:
+            self.vision_config = CONFIG_MAPPING["toy"]()
+        text_kwargs = {key: kwargs.pop(key) for key in text_params if key in kwargs}
+        if self.text_config is None:
+            self.text_config = self.sub_configs["text_config"](**text_kwargs)
+`;
+const TOY_MODELING = `
+import torch
+from torch import nn
+
+
+@use_kernel_forward_from_hub("RMSNorm")
+class ToyRMSNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        input_dtype = hidden_states.dtype
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        return (hidden_states * (1.0 + self.weight.float())).to(input_dtype)
+
+
+class ToyAttention(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.q_norm = ToyRMSNorm(config.hidden_size, eps=config.rms_norm_eps) if config.use_qk_norm else None
+
+
+class ToyDecoderLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.self_attn = ToyAttention(config)
+        self.input_layernorm = ToyRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToyModel(ToyPreTrainedModel):
+    config: ToyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList([ToyDecoderLayer(config) for _ in range(config.num_hidden_layers)])
+        self.norm = ToyRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToyForCausalLM(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = ToyModel(config)
+
+
+class ToyVLModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.language_model = AutoModel.from_config(config.text_config)
+        self.merger = nn.LayerNorm(config.vision_config.hidden_size, eps=1e-6, bias=False)
+`;
+const HUB = `
+_KERNEL_MAPPING = {
+            "RMSNorm": {
+                "cuda": {
+                    Mode.INFERENCE: LayerRepository(
+                        repo_id="kernels-community/rmsnorm",
+                        layer_name="RMSNorm",
+                    )
+                },
+            },
+}
+`;
+
+describe("knowledge-base extraction", () => {
+  const toy = () =>
+    extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": AUTO,
+        "models/auto/modeling_auto.py": MODELING_AUTO,
+        "models/toy/configuration_toy.py": TOY_CONFIG,
+        "models/toy/modeling_toy.py": TOY_MODELING,
+        "integrations/hub_kernels.py": HUB,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+
+  it("reads config fields with their defaults, attribute_map, sub-configs and flat sub-configs", () => {
+    const x = toy();
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    expect(t.config).toEqual({ class: "ToyConfig", src: "models/toy/configuration_toy.py:2" });
+    expect(t.eps).toEqual({ rms_norm_eps: { default: 1e-6, src: "models/toy/configuration_toy.py:6" } });
+    expect(t.normKeys.use_qk_norm.default).toBe(false);
+    expect(t.attributeMap).toEqual({ layer_norm_eps: "rms_norm_eps" });
+    const vl = x.families.find((f) => f.modelType === "toy_vl")!;
+    expect(vl.sub?.text_config.modelType).toBe("toy");
+    expect(vl.sub?.vision_config).toMatchObject({ class: "AutoConfig", modelType: null, default: { modelType: "toy" } });
+    expect(vl.flatSub?.key).toBe("text_config");
+  });
+
+  it("derives module paths, facts, alternatives and citations from the modeling file", () => {
+    const x = toy();
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    expect(t.root).toBe("ToyForCausalLM");
+    const rms = t.classes.find((c) => c.name === "ToyRMSNorm")!;
+    expect(rms).toMatchObject({ kind: "rms", offset: true, init: "zeros", cast: "gemma", bias: false, eps: ["rms_norm_eps"], src: "models/toy/modeling_toy.py:7" });
+    expect(rms.at).toEqual(["model.layers.{N}.self_attn.q_norm", "model.layers.{N}.input_layernorm", "model.norm"]);
+    expect(rms.kernel).toEqual({ name: "RMSNorm", layers: ["kernels-community/rmsnorm:RMSNorm"], src: "models/toy/modeling_toy.py:6", registry: "integrations/hub_kernels.py:3" });
+    expect(t.choices).toEqual([{ at: "model.layers.{N}.self_attn.q_norm", options: [{ name: "ToyRMSNorm", when: "config.use_qk_norm", byDefault: false, src: "models/toy/modeling_toy.py:24" }] }]);
+    // A composite follows AutoModel.from_config into its text sub-model.
+    const vl = x.families.find((f) => f.modelType === "toy_vl")!;
+    expect(vl.classes.map((c) => [c.name, c.at])).toEqual([
+      ["ToyRMSNorm", ["language_model.layers.{N}.self_attn.q_norm", "language_model.layers.{N}.input_layernorm", "language_model.norm"]],
+      ["nn.LayerNorm(bias=False)", ["merger"]],
+    ]);
+    expect(vl.classes[1]).toMatchObject({ kind: "layer", bias: false, eps: ["1e-6"], cast: "torch" });
+    expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: null }, flatSub: "text_config" });
+  });
+
+  it("is deterministic", () => {
+    expect(toJsonl(toy())).toBe(toJsonl(toy()));
+  });
+
+  it("reports renamed keys and changed conventions between two extractions", () => {
+    const a = toy();
+    const b = structuredClone(a);
+    const t = b.families.find((f) => f.modelType === "toy")!;
+    t.eps = { norm_eps: { ...t.eps.rms_norm_eps } };
+    t.classes[0].offset = false;
+    b.families = b.families.filter((f) => f.modelType !== "toy_vl");
+    const d = diffExtractions(a, b);
+    expect(d.removed).toEqual(["toy_vl"]);
+    expect(d.renamed).toEqual([{ modelType: "toy", from: "rms_norm_eps", to: "norm_eps", why: expect.stringContaining("same default") }]);
+    expect(d.changed[0].changes).toEqual(expect.arrayContaining(["offset: true -> false", "ToyRMSNorm.offset: true -> false"]));
+  });
+});
+
+describe("the committed extraction (scripts/kb/extracted/)", () => {
+  it("matches schemas/kb-extraction.schema.json and pins the wheel", () => {
+    const schema = JSON.parse(readFileSync(join(root, "schemas", "kb-extraction.schema.json"), "utf8"));
+    const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+    expect(validate(pinned), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
+    expect(pinned.meta.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(pinned.families.length).toBe(pinned.meta.modelTypes);
+  });
+
+  it("records both paths of Qwen3.5's gated norm: the eager cast-first class and the FLA kernel that multiplies in fp32", () => {
+    for (const t of ["qwen3_5_text", "qwen3_5_moe_text", "qwen3_next"]) {
+      const f = pinned.families.find((x) => x.modelType === t)!;
+      const gated = f.classes.find((c) => c.kind === "rms-gated")!;
+      expect(gated.cast, t).toBe("llama");
+      expect(gated.kernel?.layers, t).toContain("kernels-community/fla:FusedRMSNormGated");
+      const compiled = compileFamily(f, overrides._external).classes.find((c) => c.kind === "rms-gated")!;
+      expect(compiled.alt, t).toEqual([expect.objectContaining({ name: "kernels-community/fla:FusedRMSNormGated", cast: "fp32" })]);
+    }
+  });
+
+  it("keeps its report in step with the shipped knowledge base and the overrides", () => {
+    const report = compareWithShipped(pinned, (shipped as unknown as { families: Record<string, Record<string, unknown>> }).families, overrides);
+    expect(report.markdown).toBe(readFileSync(join(root, "scripts", "kb", "extracted", `report-${pinned.meta.version}.md`), "utf8"));
+  });
+});
+
+describe.skipIf(!present)(`extracting transformers ${pinned.meta.version} (the pinned wheel)`, () => {
+  it("reproduces the committed extraction byte for byte", () => {
+    const files = folderFiles(join(wheelDir, "transformers"));
+    const t0 = performance.now();
+    const x = extractKnowledge(files, parser, { version: source.version, wheel: source.wheel, sha256: source.sha256 });
+    console.log(`extracted ${x.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(toJsonl(x) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
+  }, 600_000);
+});
