@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPythonWasm } from "../src/cli/wasm";
+import { loadPythonWasm } from "../src/node/wasm";
 import { compareWithShipped, compileFamily } from "../src/engine/knowledge/extract/compare";
 import { diffExtractions } from "../src/engine/knowledge/extract/diff";
 import { extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";

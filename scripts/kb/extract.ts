@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Ajv from "ajv";
-import { loadPythonWasm } from "../../src/cli/wasm";
+import { loadPythonWasm } from "../../src/node/wasm";
 import { extractKnowledge, toJsonl } from "../../src/engine/knowledge/extract/index";
 import { folderFiles } from "./files";
 import { compareWithShipped, type Overrides } from "../../src/engine/knowledge/extract/compare";
