@@ -153,3 +153,32 @@ model.load_state_dict(state, strict=False)
     expect(ids(r)).toEqual(["norm-missing-unit-offset/patch", "declared-casting-contradicts-family/patch"]);
   });
 });
+
+describe("analysis failures are contained", () => {
+  it("an annotation without a value (`z: int`) no longer stops the file's analysis", () => {
+    const text = [
+      "# normlint: model_type=gemma",
+      "import torch",
+      "from torch import nn",
+      "",
+      "def g(a):",
+      "    z: int",
+      "    return a + z",
+      "",
+      "class GemmaRMSNorm(nn.Module):",
+      "    def __init__(self, dim, eps=1e-6):",
+      "        super().__init__()",
+      "        self.eps = eps",
+      "        self.weight = nn.Parameter(torch.zeros(dim))",
+      "",
+      "    def forward(self, x):",
+      "        out = x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + self.eps)",
+      "        return (out * self.weight.float()).type_as(x)",
+      "",
+    ].join("\n");
+    const r = lintPython({ path: "m.py", text }, defaultSettings(), parser);
+    expect(r.findings.filter((f) => f.code === "NL200")).toEqual([]);
+    expect(r.findings.map((f) => f.code)).toContain("NL201");
+    expect(r.module?.failures).toEqual([]);
+  });
+});

@@ -18,6 +18,7 @@ import declaredNormKindContradictsFamily from "./rules/modeling/declared-norm-ki
 import declaredOffsetContradictsFamily from "./rules/modeling/declared-offset-contradicts-family";
 import normCastOrderMismatch from "./rules/modeling/norm-cast-order-mismatch";
 import normEpsMismatch from "./rules/modeling/norm-eps-mismatch";
+import normEpsNotPassed from "./rules/modeling/norm-eps-not-passed";
 import normKindMismatch from "./rules/modeling/norm-kind-mismatch";
 import normMissingFp32Upcast from "./rules/modeling/norm-missing-fp32-upcast";
 import normMissingUnitOffset from "./rules/modeling/norm-missing-unit-offset";
@@ -66,6 +67,7 @@ export const RULES: readonly Rule<string, any>[] = [
   converterOffsetContradictsFamily,
   declaredNormKindContradictsFamily,
   declaredCastingContradictsFamily,
+  normEpsNotPassed,
   safetensorsInvalid,
   ggufInvalid,
   checkpointNormOffsetMismatch,

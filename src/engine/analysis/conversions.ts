@@ -298,8 +298,11 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
     if (!fn) return undefined;
     const v = text.slice(id.start, id.end);
     for (const n of walk(field(fn, "body")!)) {
-      if (n.type !== "assignment" || text.slice(field(n, "left")!.start, field(n, "left")!.end) !== v) continue;
-      const m = /^self\.(\w+)\(/.exec(text.slice(field(n, "right")!.start, field(n, "right")!.end));
+      // `z: int` is an assignment without a right side.
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (n.type !== "assignment" || !left || !right || text.slice(left.start, left.end) !== v) continue;
+      const m = /^self\.(\w+)\(/.exec(text.slice(right.start, right.end));
       if (m) return m[1];
     }
     return undefined;

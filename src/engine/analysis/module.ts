@@ -47,8 +47,19 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const classes = all.filter((n) => n.type === "class_definition");
   const classNodes = new Map(classes.map((c) => [textOf(text, field(c, "name")), c]));
   const norms: NormImpl[] = [];
+  // A construct the analysis does not handle costs only the definition or the pass it is in.
+  const failures: NonNullable<ModuleAnalysis["failures"]> = [];
+  const contained = <T>(part: string, at: Range, fallback: T, run: () => T): T => {
+    try {
+      return run();
+    } catch (err) {
+      failures.push({ part, message: (err as Error).message, range: at });
+      return fallback;
+    }
+  };
   for (const c of classes) {
-    const impl = analyzeClass(c, ctx, classNodes);
+    const name = textOf(text, field(c, "name"));
+    const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => analyzeClass(c, ctx, classNodes));
     if (impl) norms.push(impl);
   }
   for (const impl of norms) {
@@ -57,13 +68,14 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
     const kind = impl.compute && impl.compute.kind !== "l2" ? impl.compute.kind : impl.torchBase;
     impl.facts = factsFor(ref, impl.name, kind, impl.compute?.gated || /Gated/.test(impl.name));
   }
-  const uses = collectUses(all, ctx, norms, fileFamily);
-  const patches = collectPatches(all, ctx, norms);
-  const loading = collectLoading(all, ctx, norms);
-  const submodules = collectSubmodules(classes, ctx);
+  const start: Range = { start: 0, end: 0 };
+  const uses = contained("norms built in place", start, [], () => collectUses(all, ctx, norms, fileFamily));
+  const patches = contained("monkey-patches", start, [], () => collectPatches(all, ctx, norms));
+  const loading = contained("weight loading", start, [], () => collectLoading(all, ctx, norms));
+  const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx));
   const suppressions = collectSuppressions(comments, text);
-  const declared = collectDeclared({ root, text, path, file: fileFamily, patches });
-  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared };
+  const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, failures };
 }
 
 function textOf(text: string, n: PyNode | undefined): string {

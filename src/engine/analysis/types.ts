@@ -232,4 +232,6 @@ export interface ModuleAnalysis {
   imports: Map<string, string>;
   /** Conventions the module declares for families (flags, kernel arguments, weight conversions). */
   declared?: DeclaredConventions;
+  /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
+  failures?: Array<{ part: string; message: string; range: Range }>;
 }

@@ -46,7 +46,9 @@ export default defineRule<M, PythonRuleContext<M>>({
         edits.push(simple ? { start: c.statsBase.end, end: c.statsBase.end, text: ".float()" } : { start: c.statsBase.start, end: c.statsBase.end, text: `(${base}).float()` });
         if (c.rsqrt && c.rsqrt.start > c.statsBase.end && simple) edits.push({ start: c.rsqrt.end, end: c.rsqrt.end, text: `.to(${base}.dtype)` });
       }
-      ctx.report({ messageId: "missing", at: c.stats, data: { cls: impl.name }, fixes: edits.length ? [fix("Compute the statistics in fp32", edits)] : [] });
+      // With no family to hold it to, a low-precision norm may be deliberate (and ported
+      // faithfully): a note, not a warning.
+      ctx.report({ messageId: "missing", at: c.stats, data: { cls: impl.name }, fixes: edits.length ? [fix("Compute the statistics in fp32", edits)] : [], ...(impl.facts ? {} : { severity: "info" as const }) });
     }
   },
 });

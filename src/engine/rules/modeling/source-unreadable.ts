@@ -1,6 +1,6 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 
-type M = "undecodable" | "tooLarge" | "notebook" | "syntax" | "internal";
+type M = "undecodable" | "tooLarge" | "notebook" | "syntax" | "internal" | "partial";
 
 /**
  * ## What it does
@@ -33,11 +33,14 @@ export default defineRule<M, PythonRuleContext<M>>({
     notebook: "Not analysed: the notebook does not load ({{detail}}).",
     syntax: "Syntax error: {{detail}}; the norm analysis skips what does not parse here.",
     internal: "Not analysed: {{detail}}.",
+    partial: "Part not analysed ({{part}}): normlint internal error: {{detail}}; the rest of the file was checked.",
   },
   check(ctx) {
     if (ctx.decodeProblem) ctx.report({ messageId: ctx.decodeProblem.kind === "internal" ? "internal" : "undecodable", at: { start: 0, end: 0 }, data: { detail: ctx.decodeProblem.detail } });
     if (ctx.tooLarge) ctx.report({ messageId: "tooLarge", at: { start: 0, end: 0 }, data: ctx.tooLarge });
     if (ctx.notebookProblem) ctx.report({ messageId: "notebook", at: ctx.notebookProblem, data: { detail: ctx.notebookProblem.detail } });
+    // An analysis failure is contained to the definition (or the pass) it happened in: a note.
+    for (const f of ctx.module?.failures ?? []) ctx.report({ messageId: "partial", at: f.range, severity: "info", data: { part: f.part, detail: f.message } });
     const errors = ctx.module?.syntaxErrors ?? [];
     // One finding per broken region is enough; the first few say where to look.
     for (const e of errors.slice(0, 5)) {
