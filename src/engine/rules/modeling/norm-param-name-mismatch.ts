@@ -9,9 +9,11 @@ type M = "weight" | "bias";
  * ## What it does
  * Flags a norm whose parameters are named differently from the keys its family's checkpoints
  * store (`scale`/`shift`, `gamma`/`beta`, `g`/`b`, `w`/`b` where the checkpoint has `weight` and
- * `bias`), unless the module renames them while loading: a key-renaming dict or `.replace()`,
+ * `bias`), unless the project renames them while loading: a key-renaming dict or `.replace()`,
  * assignments such as `model.norm1.scale = assign(...)` (the LLMs-from-scratch style), or a
- * `_load_from_state_dict` hook. Where a family's checkpoints really use another name (Moonshine
+ * `_load_from_state_dict` hook, in this file or any other of the project. A project that loads no
+ * weights gets no finding; it is an error only when a loader maps the class's other parameters and
+ * skips this one, otherwise a warning (the checkpoint's keys were not seen). Where a family's checkpoints really use another name (Moonshine
  * Streaming's encoder norm stores `gamma`, as transformers writes it), the knowledge base records it
  * and that name is the expected one.
  *
