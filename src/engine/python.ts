@@ -56,8 +56,10 @@ export interface PythonOptions {
  * of 6; a PyTorch file with a `...Normalization` class still passes on `norm` next to `torch`.
  */
 const CAPITAL_NORM = /Norm(?!al)|NORM(?!AL)|RMS|normlint/;
+/** Code that loads weights: a loader with no norm in its text still answers for its project's norms. */
+const LOADS_WEIGHTS = /load_state_dict|safe_open|safetensors|torch\.load\(|load_weights/;
 export function mentionsNorms(text: string): boolean {
-  if (CAPITAL_NORM.test(text)) return true;
+  if (CAPITAL_NORM.test(text) || LOADS_WEIGHTS.test(text)) return true;
   return (text.includes("norm") || text.includes("rms")) && text.includes("torch");
 }
 

@@ -391,6 +391,7 @@ export class Controller {
       const engine = await this.engine();
       const { settings, excluded } = await this.fileSettings(engine, uri, ext);
       const parser = kind === "python" ? await this.pythonParser(engine) : undefined;
+      const configModelType = kind === "python" ? await this.governingModelType(uri) : undefined;
       // Read the text last (the awaits above may have let the user type), and once: each read copies it.
       const doc = this.host.document(uri);
       if (!doc || this.disposed) return;
@@ -401,7 +402,7 @@ export class Controller {
       const over = size > settings.maxFileSize;
       this.noteSize(uri, display, size, settings.maxFileSize, over);
       const input = over ? { path: display, size } : { path: display, text };
-      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!);
+      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType });
       if (result.status === "skipped") {
         this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
         return this.forget(uri);
@@ -424,6 +425,24 @@ export class Controller {
   }
 
   /** Lints an open notebook (its Python cells as one module) and publishes per-cell diagnostics. */
+  /**
+   * The model type of the config.json beside a file (open text first, else on disk): family
+   * evidence for the code in a model folder, as the CLI passes it.
+   */
+  private async governingModelType(uri: Uri): Promise<string | undefined> {
+    const configUri = joinUri(dirname(uri), "config.json");
+    const open = this.host.document(configUri)?.text;
+    const bytes = open === undefined ? (await this.host.access.read(configUri, 1024 * 1024)).bytes : undefined;
+    const text = open ?? (bytes ? new TextDecoder().decode(bytes) : undefined);
+    if (!text) return undefined;
+    try {
+      const v = (JSON.parse(text) as { model_type?: unknown }).model_type;
+      return typeof v === "string" ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async lintNotebook(uri: Uri, trigger: Trigger): Promise<void> {
     if (this.disposed) return;
     const first = this.host.notebook(uri);
@@ -816,7 +835,7 @@ export class Controller {
     const input = { path: this.host.displayPath(uri), bytes: read.bytes, size: read.size };
     // In bulk, a closed Python file that mentions no norm is not parsed (as in the CLI): it could
     // hold no norm finding, only a syntax-error note; opening it lints it in full.
-    const r = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true });
+    const r = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true, configModelType: await this.governingModelType(uri) });
     if (superseded()) return undefined;
     if (r.status === "skipped") return drop();
     const pos = new Positions(r.text);

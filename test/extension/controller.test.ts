@@ -236,6 +236,34 @@ describe("code actions", () => {
     expect(titles).not.toContain("Ignore norm-missing-unit-offset here (in .normlint.json)");
   });
 
+  it("Python: the config.json beside a file names its family (a generic RMSNorm in a Gemma folder)", async () => {
+    const { host, c } = setup();
+    const port = [
+      "import torch",
+      "from torch import nn",
+      "",
+      "class RMSNorm(nn.Module):",
+      "    def __init__(self, dim, eps=1e-6):",
+      "        super().__init__()",
+      "        self.eps = eps",
+      "        self.weight = nn.Parameter(torch.ones(dim))",
+      "",
+      "    def forward(self, x):",
+      "        out = x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + self.eps)",
+      "        return (out * self.weight.float()).type_as(x)",
+      "",
+    ].join("\n");
+    const alone = host.open("plain/port.py", port);
+    host.file("gemma/config.json", '{"model_type": "gemma"}');
+    const governed = host.open("gemma/port.py", port);
+    c.start();
+    await c.idle();
+    // Without a config the generic name names no family; beside Gemma's config it is held to Gemma's 1 + w.
+    expect(host.diags(alone).filter((d) => d.finding.severity !== "info").map((d) => d.finding.message)).toEqual([]);
+    const d = host.diags(governed).find((x) => x.finding.rule === "norm-missing-unit-offset");
+    expect(d?.finding.message).toContain("config.json governing its folder");
+  });
+
   it("Fix All in File applies safe fixes repeatedly as one minimal edit", async () => {
     const { host, c } = setup();
     const uri = host.open("m/config.json", '\uFEFF{"model_type": "llama", "rms_norm_eps": 1e-6,}');
