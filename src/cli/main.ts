@@ -351,7 +351,9 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   const groups = new Map<string, typeof pythonResults>();
   for (const r of pythonResults) {
     const root = roots(dirname(resolve(cwd, r.file)));
-    groups.set(root, [...(groups.get(root) ?? []), r]);
+    const group = groups.get(root);
+    if (group) group.push(r);
+    else groups.set(root, [r]);
   }
   for (const group of groups.values()) {
     const project = new Project(group.flatMap((r) => (r.summary ? [r.summary] : [])));

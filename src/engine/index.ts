@@ -88,8 +88,18 @@ export function lintConfig(input: LintInput, settings: FileSettings = defaultSet
     context: (_rule, report) => ({ file: input.path, text, config, decodeProblem, tooLarge, validateSchema, report }),
   });
   findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
-  const top = config?.scopes[0];
-  return { path: input.path, status: "config", findings, text, modelType: top?.family?.modelType ?? top?.modelType };
+  return { path: input.path, status: "config", findings, text, modelType: config ? modelTypeOf(config) : undefined };
+}
+
+/** The model type a config names: its family's, when `architectures` name one (family evidence for the code beside it). */
+function modelTypeOf(config: ConfigFile): string | undefined {
+  const top = config.scopes[0];
+  return top?.family?.modelType ?? top?.modelType;
+}
+
+/** The model type a config.json text names, as lintConfig reports it (comments and trailing commas tolerated). */
+export function configModelType(text: string): string | undefined {
+  return modelTypeOf(buildConfigFile(parseJson(text)));
 }
 
 /** Applies non-overlapping edits (sorted by position) to a text. */

@@ -434,13 +434,7 @@ export class Controller {
     const open = this.host.document(configUri)?.text;
     const bytes = open === undefined ? (await this.host.access.read(configUri, 1024 * 1024)).bytes : undefined;
     const text = open ?? (bytes ? new TextDecoder().decode(bytes) : undefined);
-    if (!text) return undefined;
-    try {
-      const v = (JSON.parse(text) as { model_type?: unknown }).model_type;
-      return typeof v === "string" ? v : undefined;
-    } catch {
-      return undefined;
-    }
+    return text ? (await this.engine()).configModelType(text) : undefined;
   }
 
   async lintNotebook(uri: Uri, trigger: Trigger): Promise<void> {

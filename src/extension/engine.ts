@@ -5,7 +5,7 @@ import type { PythonParser } from "../engine/python";
 import { createPythonParser } from "../engine/python";
 import { loadPythonWasm } from "../node/wasm";
 
-export { fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
+export { configModelType, fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
 export { fixPythonText, lintNotebook, lintPython } from "../engine/python";
 export { lintFolder, readModelFolder } from "../engine/folder";
 export { activationCandidates, planComparison, readActivationRows, readLabTensors } from "../engine/lab-plan";

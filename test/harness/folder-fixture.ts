@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripComments } from "jsonc-parser";
 import type { ModelFolderInput } from "../../src/engine/folder";
-import { defaultSettings, type Finding } from "../../src/engine/index";
+import { configModelType, defaultSettings, type Finding } from "../../src/engine/index";
 import { bytesSource } from "../../src/engine/io";
 import { lintPython, type PythonParser } from "../../src/engine/python";
 import { buildGguf, buildSafetensors, type GgufDesc } from "./checkpoint-builder";
@@ -33,15 +33,6 @@ export interface FolderFixture {
   raw: Map<string, string>;
   /** Findings of the Python rules on the folder's code files. */
   codeFindings: Finding[];
-}
-
-function modelTypeOf(bytes: Uint8Array | undefined): string | undefined {
-  try {
-    const v = bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as { model_type?: unknown }).model_type : undefined;
-    return typeof v === "string" ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFixture {
@@ -74,7 +65,7 @@ export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFix
       const path = `m/${f}`;
       specFor.set(path, f);
       // The config.json beside the code governs its family, as the CLI and the editor pass it.
-      const result = lintPython({ path, text }, defaultSettings(), parser, { configModelType: modelTypeOf(input.config?.bytes) });
+      const result = lintPython({ path, text }, defaultSettings(), parser, { configModelType: input.config ? configModelType(new TextDecoder().decode(input.config.bytes)) : undefined });
       codeFindings.push(...result.findings);
       if (result.module) input.code!.push({ path, text: result.text, module: result.module });
       continue;
