@@ -13,7 +13,7 @@ import type { Finding } from "../engine/types";
 import { nodeAccess } from "../node/access";
 import { ConfigFinder, UsageError } from "./configs";
 import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser, userLevels } from "../engine/python";
-import { judgeFindings, type ModuleSummary, Project } from "../engine/project/index";
+import { judgeFindings, type ModuleSummary, Project, PROJECT_MARKERS } from "../engine/project/index";
 import type { FileSettings } from "../engine/settings";
 import { notebookMapper } from "../node/notebook-map";
 import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
@@ -228,6 +228,8 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   // Python results wait for the whole project: a finding in one file can depend on another
   // (a loader renaming a norm's parameters elsewhere). They are judged after the loop.
   const pythonResults: Array<{ file: string; text: string; findings: Finding[]; summary?: ModuleSummary; settings: FileSettings }> = [];
+  // Files not parsed (no norm text): they only use attributes a rename fix must not break.
+  const unparsed: Array<{ file: string; summary: ModuleSummary }> = [];
   // The config.json of a folder governs the family of the code beside it: configs go first.
   const configTypes = new Map<string, string>();
   const ordered0 = [...candidates.filter((c) => c.kind === "config"), ...candidates.filter((c) => c.kind !== "config")];
@@ -252,7 +254,10 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       if (pool && pooled(c)) {
         pending.push(
           pool.run(job).then((r) => {
-            if (r.skipped) return;
+            if (r.skipped) {
+              if (r.summary) unparsed.push({ file: shown, summary: r.summary });
+              return;
+            }
             linted++;
             pythonResults.push({ file: shown, text: r.text, findings: r.findings, summary: r.summary, settings });
           }),
@@ -270,7 +275,10 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
         }
       }
       const { result, findings } = lintPythonJob(job, p);
-      if (result.status === "skipped") continue;
+      if (result.status === "skipped") {
+        if (result.summary) unparsed.push({ file: shown, summary: result.summary });
+        continue;
+      }
       linted++;
       pythonResults.push({ file: shown, text: result.text, findings, summary: result.summary, settings });
       if (result.module) folder.code.push(result);
@@ -349,14 +357,21 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   // Every summarised module answers for the others of its project (src/engine/project).
   const roots = projectRoots(new Set([...folders].filter(([, f]) => f.configBytes || f.files.length).map(([d]) => resolve(cwd, d))));
   const groups = new Map<string, typeof pythonResults>();
+  const others = new Map<string, ModuleSummary[]>();
   for (const r of pythonResults) {
     const root = roots(dirname(resolve(cwd, r.file)));
     const group = groups.get(root);
     if (group) group.push(r);
     else groups.set(root, [r]);
   }
-  for (const group of groups.values()) {
-    const project = new Project(group.flatMap((r) => (r.summary ? [r.summary] : [])));
+  for (const u of unparsed) {
+    const root = roots(dirname(resolve(cwd, u.file)));
+    const list = others.get(root);
+    if (list) list.push(u.summary);
+    else others.set(root, [u.summary]);
+  }
+  for (const [root, group] of groups) {
+    const project = new Project([...group.flatMap((r) => (r.summary ? [r.summary] : [])), ...(others.get(root) ?? [])]);
     for (const r of group) {
       const beside = folders.get(dirname(resolve(cwd, r.file)))?.files.some((f) => f.kind !== "pickle" && f.kind !== "index") ?? false;
       addFindings(r.file, r.text, judgeFindings(r.findings, r.summary, project, userLevels(r.settings), { checkpointBeside: beside }));
@@ -390,7 +405,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
  */
 function projectRoots(modelDirs: Set<string>): (dir: string) => string {
   const memo = new Map<string, string>();
-  const marked = (d: string) => modelDirs.has(d) || ["pyproject.toml", "setup.py", "setup.cfg", ".git"].some((m) => existsSync(join(d, m)));
+  const marked = (d: string) => modelDirs.has(d) || PROJECT_MARKERS.some((m) => existsSync(join(d, m)));
   const find = (dir: string): string => {
     const known = memo.get(dir);
     if (known !== undefined) return known;

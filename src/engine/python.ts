@@ -6,7 +6,7 @@ import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
-import { judgeFindings, Project, type ModuleSummary, summarizeModule } from "./project/index";
+import { judgeFindings, Project, type ModuleSummary, summarizeModule, summarizeText } from "./project/index";
 import { RULES } from "./registry";
 import type { PythonRuleContext } from "./rule";
 import { runRules } from "./runner";
@@ -107,7 +107,11 @@ function readInput(input: PythonInput, settings: FileSettings): { text: string }
 export function lintPython(input: PythonInput, settings: FileSettings, parser: PythonParser, opts: PythonOptions = {}): PythonLintResult {
   const read = readInput(input, settings);
   if ("problems" in read) return { path: input.path, status: "python", findings: lintModule(input.path, "", null, read.problems, settings), text: "" };
-  if (opts.prefilter && !opts.tree && !mentionsNorms(read.text)) return { path: input.path, status: "skipped", reason: "no norm-related text", findings: [], text: read.text };
+  if (opts.prefilter && !opts.tree && !mentionsNorms(read.text)) {
+    // Not parsed; it still uses attributes a rename elsewhere would break.
+    const summary = opts.project === "defer" ? summarizeText(input.path, read.text) : undefined;
+    return { path: input.path, status: "skipped", reason: "no norm-related text", findings: [], text: read.text, summary };
+  }
   return lintText(input.path, read.text, settings, parser, opts);
 }
 

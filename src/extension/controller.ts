@@ -9,6 +9,7 @@ import type { CommandHandlers } from "./commands";
 import { ConfigResolver, CONFIG_FILE, type ResolvedConfig } from "./config-lookup";
 import { DiagnosticsBook } from "./diagnostics";
 import { cellStarts, findingsByCell, isPythonCell, notebookCodeSize, notebookJson, utf8Length } from "./notebook";
+import { type IndexedFile, ProjectIndex } from "./project-index";
 import { Scheduler } from "./scheduler";
 import { type ExtensionSettings, parseSettings, toFileSettings } from "./settings";
 import { debugInfoText, type LastError, statusView } from "./status";
@@ -88,6 +89,8 @@ interface DiskEntry {
   stamp?: string;
   perUri?: Map<Uri, Diag[]>;
   findings?: Finding[];
+  /** The notebook was loaded through the host and linted on its cells (perUri is the cells'). */
+  loaded?: boolean;
 }
 
 interface FolderEntry {
@@ -129,6 +132,9 @@ export class Controller {
   private warnedError = false;
   private disposed = false;
   private lab?: import("./norm-lab").NormLab;
+  private index?: ProjectIndex;
+  /** Directory listings for finding project roots (cleared when files are created or deleted). */
+  private readonly listings = new Map<Uri, Promise<Array<[string, string]>>>();
   readonly commands: CommandHandlers;
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
@@ -231,6 +237,7 @@ export class Controller {
     } else {
       this.book.clear(`doc:${uri}`);
       if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
+      else this.reindexFromDisk(uri);
     }
     this.updateStatus();
   }
@@ -255,7 +262,10 @@ export class Controller {
     this.notebooks.delete(uri);
     this.tooLarge.delete(uri);
     if (this.disk.has(uri)) this.scheduler.schedule(`nb:${uri}`, 0, async () => void (await this.lintFromDisk(await this.engine(), uri)));
-    else this.book.clear(`doc:${uri}`);
+    else {
+      this.book.clear(`doc:${uri}`);
+      this.reindexFromDisk(uri);
+    }
     this.updateStatus();
   }
 
@@ -263,6 +273,10 @@ export class Controller {
   onFileEvent(uri: Uri, type: "created" | "changed" | "deleted"): void {
     const name = basename(uri);
     if (name === CONFIG_FILE) return this.configChanged();
+    // Project roots follow files that appear or go (a new pyproject.toml, a deleted folder).
+    if (type !== "changed") this.listings.clear();
+    if (type === "deleted") this.index?.removeInside(uri);
+    else if (/\.(py|ipynb)$/.test(name) && !this.disk.has(uri) && !this.host.document(uri) && !this.host.notebook(uri)) this.reindexFromDisk(uri);
     if (type === "deleted") {
       this.book.clear(`doc:${uri}`);
       this.docs.delete(uri);
@@ -372,6 +386,7 @@ export class Controller {
   }
 
   private forget(uri: Uri): void {
+    this.index?.remove(uri);
     this.docs.delete(uri);
     this.book.clear(`doc:${uri}`);
     if (basename(uri) === "config.json") this.clearFolder(dirname(uri));
@@ -392,6 +407,7 @@ export class Controller {
       const { settings, excluded } = await this.fileSettings(engine, uri, ext);
       const parser = kind === "python" ? await this.pythonParser(engine) : undefined;
       const configModelType = kind === "python" ? await this.governingModelType(uri) : undefined;
+      const place = kind === "python" ? await this.placement(uri) : undefined;
       // Read the text last (the awaits above may have let the user type), and once: each read copies it.
       const doc = this.host.document(uri);
       if (!doc || this.disposed) return;
@@ -402,15 +418,20 @@ export class Controller {
       const over = size > settings.maxFileSize;
       this.noteSize(uri, display, size, settings.maxFileSize, over);
       const input = over ? { path: display, size } : { path: display, text };
-      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType });
+      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType, project: "defer" });
       if (result.status === "skipped") {
         this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
         return this.forget(uri);
       }
       const positions = new Positions(text);
-      const diags = result.findings.map((f) => toDiag(f, positions, { uri, docsUrl: engine.ruleDocsUrl }));
-      this.docs.set(uri, { uri, version: doc.version, kind, positions, findings: result.findings, diags, settings, display, module: "module" in result ? result.module : undefined });
-      this.book.set(`doc:${uri}`, new Map([[uri, diags]]));
+      const publish = (findings: Finding[]) => {
+        if (this.disposed || this.host.document(uri)?.version !== doc.version) return;
+        const diags = findings.map((f) => toDiag(f, positions, { uri, docsUrl: engine.ruleDocsUrl }));
+        this.docs.set(uri, { uri, version: doc.version, kind, positions, findings, diags, settings, display, module: "module" in result ? result.module : undefined });
+        this.book.set(`doc:${uri}`, new Map([[uri, diags]]));
+      };
+      if (kind === "python" && "summary" in result) this.indexed(engine, uri, { ...place!, summary: result.summary, raw: result.findings, levels: engine.userLevels(settings), publish });
+      else publish(result.findings);
       this.linted.add(uri);
       this.host.log.debug(`${display}: ${result.findings.length} findings (${trigger})`);
       if (kind === "config" && !over) {
@@ -424,7 +445,121 @@ export class Controller {
     });
   }
 
-  /** Lints an open notebook (its Python cells as one module) and publishes per-cell diagnostics. */
+  // The project index -----------------------------------------------------------------------------
+
+  /** Records a Python file's or notebook's lint in the project index, which judges and publishes it. */
+  private indexed(engine: Engine, uri: Uri, file: IndexedFile): void {
+    this.projectIndex(engine).update(uri, file);
+  }
+
+  private projectIndex(engine: Engine): ProjectIndex {
+    this.index ??= new ProjectIndex(
+      engine,
+      (root) => this.scheduler.run(`index:${root}`, () => this.buildProject(root)),
+      (err, root) => this.recordError(err, `indexing ${this.host.displayPath(root)}`),
+    );
+    return this.index;
+  }
+
+  /** What a file shows now (its own findings and its folder's), for Lint Workspace's summary. */
+  private shownFindings(uri: Uri): Finding[] {
+    const nb = this.notebooks.get(uri);
+    if (nb) return [...nb.cells.values()].flatMap((c) => c.findings);
+    const known = this.disk.get(uri);
+    if (known?.findings && uri.endsWith(".ipynb")) return known.findings;
+    return this.book.merged(uri).map((d) => d.finding);
+  }
+
+  private listing(dir: Uri): Promise<Array<[string, string]>> {
+    let l = this.listings.get(dir);
+    if (!l) {
+      l = this.host.readDirectory(dir).catch(() => []);
+      this.listings.set(dir, l);
+    }
+    return l;
+  }
+
+  /**
+   * Where a file sits: its project root (as the CLI finds it: the nearest folder, from the file's
+   * upwards within its workspace folder, that holds a config.json or checkpoints, or a
+   * pyproject.toml, setup.py, setup.cfg or .git; else the workspace folder) and whether checkpoints
+   * sit beside it (then the folder rules compare the real keys).
+   */
+  private async placement(uri: Uri): Promise<{ root: Uri; beside: boolean }> {
+    const engine = await this.engine();
+    const top = this.host.workspaceFolder(uri);
+    const kinds = (names: Array<[string, string]>) => names.map(([n]) => (n === "config.json" ? "config" : engine.targetKind(n)));
+    const here = kinds(await this.listing(dirname(uri)));
+    const beside = here.some((k) => k === "safetensors" || k === "gguf");
+    let dir = dirname(uri);
+    for (;;) {
+      const names = await this.listing(dir);
+      const marked = names.some(([n]) => engine.PROJECT_MARKERS.includes(n)) || kinds(names).some((k) => k === "config" || k === "safetensors" || k === "gguf" || k === "pickle" || k === "index");
+      const parent = dirname(dir);
+      if (marked || !top || dir === top || parent === dir || !isInside(top, parent)) return { root: marked || !top ? dir : top, beside };
+      dir = parent;
+    }
+  }
+
+  /**
+   * Summarises the files of a project that the index does not hold yet (the background build a
+   * finding waits for): the same files the CLI would parse (those that mention norms or load
+   * weights), one at a time, yielding between files so the editor stays responsive.
+   */
+  private async buildProject(root: Uri): Promise<void> {
+    const engine = await this.engine();
+    const top = this.host.workspaceFolder(root);
+    if (!top) return;
+    const rel = relativePath(top, root);
+    const glob = `${rel ? `${engine.literalGlob(rel)}/` : ""}**/*.{py,ipynb}`;
+    const uris = (await this.host.findFiles(glob, WORKSPACE_LIMIT)).filter((u) => isInside(root, u) && !SKIP_DIRS.test(relativePath(top, u))).sort();
+    const t0 = performance.now();
+    let summarised = 0;
+    for (const uri of uris) {
+      if (this.disposed) return;
+      if (this.index?.has(uri)) continue;
+      if (await this.indexFromDisk(engine, uri, root)) summarised++;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    this.host.log.info(`project ${this.host.displayPath(root) || "."}: ${summarised} of ${uris.length} Python files and notebooks summarised in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** Indexes a closed file from its bytes on disk, for what it contributes to its project only. */
+  private async indexFromDisk(engine: Engine, uri: Uri, root?: Uri): Promise<boolean> {
+    const place = await this.placement(uri);
+    if (root !== undefined && place.root !== root) return false; // a nested project of its own
+    const ext = this.settings(uri);
+    if (!ext.enable) return false;
+    const { settings, excluded } = await this.fileSettings(engine, uri, ext);
+    if (excluded) return false;
+    const read = await this.host.access.read(uri, settings.maxFileSize);
+    if (!read.bytes || this.host.document(uri) || this.host.notebook(uri)) return false;
+    const input = { path: this.host.displayPath(uri), bytes: read.bytes, size: read.size };
+    const parser = await this.pythonParser(engine);
+    const r = uri.endsWith(".ipynb")
+      ? engine.lintNotebook(input, settings, parser, { project: "defer" })
+      : engine.lintPython(input, settings, parser, { prefilter: true, project: "defer", configModelType: await this.governingModelType(uri) });
+    if (!r.summary) return false;
+    this.index?.add(uri, { root: place.root, summary: r.summary, levels: engine.userLevels(settings), beside: place.beside });
+    return true;
+  }
+
+  /**
+   * A closed file's contribution comes from its disk content again: after its editor closed (the
+   * index held its open text) or when it changed on disk. Files shown from disk (Lint Workspace)
+   * are re-linted instead, which re-indexes them.
+   */
+  private reindexFromDisk(uri: Uri): void {
+    const index = this.index;
+    if (!index) return;
+    index.unpublish(uri);
+    this.scheduler.schedule(`idx:${uri}`, 0, async () => {
+      const engine = await this.engine();
+      const place = await this.placement(uri);
+      if (index.isBuilt(place.root) && !this.host.document(uri) && !this.host.notebook(uri)) await this.indexFromDisk(engine, uri);
+    });
+  }
+
   /**
    * The model type of the config.json beside a file (open text first, else on disk): family
    * evidence for the code in a model folder, as the CLI passes it.
@@ -454,6 +589,7 @@ export class Controller {
       const engine = await this.engine();
       const { settings, excluded } = await this.fileSettings(engine, uri, ext);
       const parser = await this.pythonParser(engine);
+      const place = await this.placement(uri);
       const current = this.host.notebook(uri);
       if (!current || this.disposed) return;
       if (excluded) return clear();
@@ -463,23 +599,30 @@ export class Controller {
       const size = notebookCodeSize(nb);
       const over = size > settings.maxFileSize;
       this.noteSize(uri, display, size, settings.maxFileSize, over);
-      const result = engine.lintNotebook(over ? { path: display, size } : { path: display, text: notebookJson(nb), size }, settings, parser);
-      const byCell = findingsByCell(nb, result.findings);
-      const entry: NotebookEntry = { uri, settings, display, module: result.module, starts: cellStarts(result.cells ?? []), cells: new Map() };
-      const perUri = new Map<Uri, Diag[]>();
-      for (const cell of nb.cells) {
-        this.cellOwner.set(cell.uri, uri);
-        if (!isPythonCell(cell)) continue;
-        const positions = new Positions(cell.text);
-        const findings = byCell.get(cell.index) ?? [];
-        const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: engine.ruleDocsUrl }));
-        entry.cells.set(cell.uri, { notebook: uri, index: cell.index, version: cell.version, positions, findings, diags });
-        perUri.set(cell.uri, diags);
-      }
-      this.notebooks.set(uri, entry);
-      this.book.set(`doc:${uri}`, perUri);
+      const result = engine.lintNotebook(over ? { path: display, size } : { path: display, text: notebookJson(nb), size }, settings, parser, { project: "defer" });
+      for (const cell of nb.cells) this.cellOwner.set(cell.uri, uri);
+      const publish = (all: Finding[]) => {
+        if (this.disposed) return;
+        const byCell = findingsByCell(nb, all);
+        const entry: NotebookEntry = { uri, settings, display, module: result.module, starts: cellStarts(result.cells ?? []), cells: new Map() };
+        const perUri = new Map<Uri, Diag[]>();
+        for (const cell of nb.cells) {
+          if (!isPythonCell(cell)) continue;
+          const positions = new Positions(cell.text);
+          const findings = byCell.get(cell.index) ?? [];
+          const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: engine.ruleDocsUrl }));
+          entry.cells.set(cell.uri, { notebook: uri, index: cell.index, version: cell.version, positions, findings, diags });
+          perUri.set(cell.uri, diags);
+        }
+        this.notebooks.set(uri, entry);
+        this.book.set(`doc:${uri}`, perUri);
+        // A closed notebook Lint Workspace loaded: what comes back when it closes again follows too.
+        const known = this.disk.get(uri);
+        if (known?.loaded) this.disk.set(uri, { ...known, perUri, findings: [...entry.cells.values()].flatMap((c) => c.findings) });
+      };
+      this.indexed(engine, uri, { ...place, summary: result.summary, raw: result.findings, levels: engine.userLevels(settings), publish });
       this.linted.add(uri);
-      this.host.log.debug(`${display}: ${result.findings.length} findings in ${entry.cells.size} cells (${trigger})`);
+      this.host.log.debug(`${display}: ${result.findings.length} findings in ${result.cells?.length ?? 0} cells (${trigger})`);
     });
   }
 
@@ -750,7 +893,14 @@ export class Controller {
       for (const f of findings) tally[f.severity === "error" ? "errors" : f.severity === "warning" ? "warnings" : "infos"]++;
     };
     const t0 = performance.now();
-    const { cancelled, total } = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
+    // The walk indexes every Python file and notebook it lints: findings that depend on the
+    // project are judged once it is done, against the whole of it.
+    const index = this.projectIndex(engine);
+    const covered: Uri[] = [];
+    index.beginBulk();
+    let run: { cancelled: boolean; total: number } | undefined;
+    try {
+      run = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
       const found = await Promise.all(["**/config.json", "**/*.py", "**/*.ipynb"].map((g) => this.host.findFiles(g, WORKSPACE_LIMIT)));
       const uris = [...new Set(found.flat())].filter((u) => !SKIP_DIRS.test(relativePath(this.host.workspaceFolder(u) ?? dirname(u), u))).sort();
       let done = 0;
@@ -758,11 +908,7 @@ export class Controller {
         if (progress.cancelled) return { cancelled: true, total: uris.length, done };
         progress.report(`${done + 1}/${uris.length} ${this.host.displayPath(uri)}`, 100 / uris.length);
         try {
-          const findings = await this.lintAny(engine, uri);
-          if (findings) {
-            tally.files++;
-            count(findings);
-          }
+          if (await this.lintAny(engine, uri)) covered.push(uri);
         } catch (err) {
           this.recordError(err, `linting ${this.host.displayPath(uri)}`);
         }
@@ -770,6 +916,15 @@ export class Controller {
       }
       return { cancelled: false, total: uris.length, done };
     });
+    } finally {
+      // A cancelled walk did not see whole projects: they are built in the background instead.
+      index.endBulk(run && !run.cancelled ? index.rootsOf(covered) : []);
+    }
+    const { cancelled, total } = run;
+    for (const uri of covered) {
+      tally.files++;
+      count(this.shownFindings(uri));
+    }
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}.`;
     this.host.log.info(summary);
@@ -829,11 +984,26 @@ export class Controller {
     const input = { path: this.host.displayPath(uri), bytes: read.bytes, size: read.size };
     // In bulk, a closed Python file that mentions no norm is not parsed (as in the CLI): it could
     // hold no norm finding, only a syntax-error note; opening it lints it in full.
-    const r = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true, configModelType: await this.governingModelType(uri) });
+    const place = kind === "python" ? await this.placement(uri) : undefined;
+    const r = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true, configModelType: await this.governingModelType(uri), project: "defer" });
     if (superseded()) return undefined;
-    if (r.status === "skipped") return drop();
+    if (r.status === "skipped") {
+      // Not parsed (no norm text): it still counts for the attributes it uses.
+      if (place && "summary" in r && r.summary) {
+        this.index?.unpublish(uri);
+        this.projectIndex(engine).add(uri, { ...place, summary: r.summary, levels: engine.userLevels(settings) });
+      }
+      return drop();
+    }
     const pos = new Positions(r.text);
-    this.book.set(owner, new Map([[uri, r.findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+    let shown = r.findings;
+    const publish = (findings: Finding[]) => {
+      if (superseded()) return;
+      shown = findings;
+      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+    };
+    if (place && "summary" in r) this.indexed(engine, uri, { ...place, summary: r.summary, raw: r.findings, levels: engine.userLevels(settings), publish });
+    else publish(r.findings);
     this.linted.add(uri);
     if (kind === "config" && read.bytes) {
       // The checkpoints are read again only when the config's text differs from what they were checked against.
@@ -841,7 +1011,7 @@ export class Controller {
       if (folder?.configText === r.text) this.publishFolder(folder, r.text);
       else await this.lintModelFolder(engine, uri, r.text, ext, () => !superseded());
     }
-    return r.findings;
+    return shown;
   }
 
   /**
@@ -863,7 +1033,9 @@ export class Controller {
       return known.findings;
     }
     let findings: Finding[] | undefined;
+    let loaded = false;
     if (await this.host.openNotebook(uri)) {
+      loaded = true;
       await this.lintNotebook(uri, "files");
       const entry = this.notebooks.get(uri);
       findings = entry && [...entry.cells.values()].flatMap((c) => c.findings);
@@ -874,18 +1046,27 @@ export class Controller {
         this.book.clear(owner);
         return undefined;
       }
-      const r = engine.lintNotebook({ path: this.host.displayPath(uri), bytes: read.bytes, size: read.size }, settings, await this.pythonParser(engine));
+      const place = await this.placement(uri);
+      const r = engine.lintNotebook({ path: this.host.displayPath(uri), bytes: read.bytes, size: read.size }, settings, await this.pythonParser(engine), { project: "defer" });
       if (this.host.notebook(uri)) return undefined;
       if (r.status === "skipped") {
+        this.index?.remove(uri);
         this.book.clear(owner);
         return undefined;
       }
-      findings = r.findings.map(engine.notebookMapper(r.text));
+      const toNotebook = engine.notebookMapper(r.text);
       const pos = new Positions(r.text);
-      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+      const publish = (judged: Finding[]) => {
+        if (this.disposed || this.host.notebook(uri)) return;
+        findings = judged.map(toNotebook);
+        this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+        const known = this.disk.get(uri);
+        if (known?.perUri && !known.loaded) this.disk.set(uri, { ...known, perUri: this.book.share(owner), findings });
+      };
+      this.indexed(engine, uri, { ...place, summary: r.summary, raw: r.findings, levels: engine.userLevels(settings), publish });
       this.linted.add(uri);
     }
-    this.disk.set(uri, { stamp, perUri: this.book.share(owner), findings });
+    this.disk.set(uri, { stamp, perUri: this.book.share(owner), findings, loaded });
     return findings;
   }
 

@@ -42,6 +42,14 @@ function foreignAttributes(text: string): string[] {
   return [...out].sort();
 }
 
+/**
+ * A module that was not parsed (it mentions no norm and loads nothing): all it contributes is the
+ * attributes it uses, which a rename elsewhere would break.
+ */
+export function summarizeText(path: string, text: string): ModuleSummary {
+  return { path, test: isTestPath(path), loadTargets: [], loads: [], hook: false, classes: [], attrs: foreignAttributes(text) };
+}
+
 export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
   const loadTargets = new Set<string>();
   const loads: ModuleSummary["loads"] = [];
@@ -110,6 +118,23 @@ export class Project {
 
 /** Rules whose verdict needs the whole project: the parameter names a checkpoint loads into. */
 const LOADS_INTO = new Set(["norm-param-name-mismatch"]);
+
+/** Does this finding's verdict depend on the other files of its project (settled by judgeFindings)? */
+export function dependsOnProject(f: Pick<Finding, "rule">): boolean {
+  return LOADS_INTO.has(f.rule);
+}
+
+/** Files that make a folder a project root (besides a config.json or checkpoints: a model folder). */
+export const PROJECT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", ".git"];
+
+/**
+ * What a module contributes to the judgement of other files, as one string: two summaries with the
+ * same key settle every other file's findings the same way (an edit that changes only a function
+ * body elsewhere re-judges nothing).
+ */
+export function summaryKey(s: ModuleSummary | undefined): string {
+  return s ? JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs]) : "";
+}
 
 /** Rules about normlint itself or the file as such: never softened for test code. */
 const ABOUT_THE_FILE = new Set(["source-unreadable", "unused-suppression"]);

@@ -1,0 +1,3 @@
+from .model import LayerNorm
+
+norm = LayerNorm(768)
