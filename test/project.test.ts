@@ -29,6 +29,8 @@ describe("project model: fixes", () => {
     const found = nl205();
     expect(found.map((f) => [f.file, f.line, f.severity])).toEqual([["pkg/model.py", 12, "error"]]);
     expect(renames(found, 12)).toBe(true);
+    // The error says what normlint saw: the loader that maps the sibling and not this one.
+    expect(found[0].message).toContain("pkg/loader.py maps `scale` while loading, and not `shift`");
   });
 
   it("a rename fix is not offered where another module uses the old name", () => {

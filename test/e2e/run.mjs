@@ -95,6 +95,8 @@ function makeWorkspace(dir) {
     nbformat_minor: 5,
   };
   writeFileSync(join(dir, "gemma-port-dropped-offset/port.ipynb"), JSON.stringify(nb, null, 1));
+  // A project of several modules: the norm class in one, the loader mapping its keys in another.
+  cpSync(join(ROOT, "test/project-fixtures/mapped-in-another-module"), join(dir, "gpt-project"), { recursive: true });
 }
 
 function userSettings(home, extra = {}) {
@@ -571,6 +573,49 @@ try {
     await filterProblems(page, "");
     check(ms <= 2000, `diagnostic took ${ms} ms`);
     return `NL102 after ${ms} ms: "${row.slice(0, 140)}"; gone after undo`;
+  });
+
+  // (8) A project of several files: the loader in one module maps the norm's keys in another.
+  await scenario("8 multi-file-project", page, async () => {
+    const model = /NL205.*\[Ln 12, Col 14\]/;
+    const loader = readFileSync(join(ws, "gpt-project/pkg/loader.py"), "utf8").split("\n");
+    const shiftLine = loader.findIndex((l) => l.includes("final_norm.shift =")) + 1;
+    check(shiftLine > 0, "no shift mapping in gpt-project/pkg/loader.py");
+    // Lint Workspace (scenario 4) covered it: no false finding on the norm file.
+    await openFile(page, "gpt-project/pkg/model.py");
+    await filterProblems(page, "**/gpt-project/pkg/model.py");
+    await waitForNoProblem(page, /NL205/, 5000);
+    const before = (await problemRows(page)).length;
+    // The status bar's problem counts (errors, warnings, infos of the whole workspace).
+    const counts = () => page.locator('[id="status.problems"]').first().innerText().then((t) => t.replace(/\s+/g, " ").trim());
+    const totalBefore = await counts();
+    // Delete the loader's `shift` mapping: the norm file gets its error without being touched.
+    await openFile(page, "gpt-project/pkg/loader.py");
+    await page.locator(".editor-instance .monaco-editor .view-lines:visible").first().click();
+    await gotoLine(page, `${shiftLine}:5`);
+    const t = Date.now();
+    await page.keyboard.press("Control+Shift+K");
+    await filterProblems(page, "**/gpt-project/pkg/model.py");
+    const row = await waitForProblem(page, model, 10_000);
+    const raised = Date.now() - t;
+    check(/error|will not load|shift/i.test(row), `unexpected row: ${row}`);
+    await shot(page, "multi-file-project");
+    // Undo: the mapping is back, the error goes.
+    await page.locator(".editor-instance .monaco-editor .view-lines:visible").first().click();
+    await page.keyboard.press("Control+z");
+    await waitForNoProblem(page, /NL205/, 10_000);
+    // Opening and closing the norm file leaves Problems as it was.
+    await openFile(page, "gpt-project/pkg/model.py");
+    await runCommand(page, "View: Close Editor");
+    await filterProblems(page, "**/gpt-project/pkg/model.py");
+    await sleep(1500);
+    const after = (await problemRows(page)).length;
+    check(after === before, `Problems rows for model.py: ${before} before, ${after} after open/close`);
+    const totalAfter = await counts();
+    check(totalAfter === totalBefore, `workspace problem counts "${totalBefore}" before, "${totalAfter}" after`);
+    await waitForNoProblem(page, /NL205/, 3000);
+    await filterProblems(page, "");
+    return `no NL205 after Lint Workspace; deleting loader line ${shiftLine} raised "${row.slice(0, 110)}" in ${raised} ms; undo cleared it; open/close kept ${after} rows for model.py and the workspace counts "${totalAfter}"`;
   });
 
   // (5) Norm Lab, this browser (no WebGPU): the CPU fallback with the probe's reason.

@@ -180,7 +180,9 @@ function judgeLoad(f: Finding, project: Project, configured: boolean): Finding |
   const fixes = project.usedOutsideClass(name) ? f.fixes.filter((x) => !x.title.startsWith("Rename")) : f.fixes;
   // Error only when a loader maps a sibling parameter of the same class and skips this one.
   const siblings = typeof f.data?.siblings === "string" ? f.data.siblings.split(",").filter(Boolean) : [];
-  if (configured || siblings.some((s) => project.mappedIn(s).length > 0)) return { ...f, fixes };
+  const mapped = siblings.find((s) => project.mappedIn(s).length > 0);
+  if (mapped) return { ...f, fixes, message: `${f.message} (${project.mappedIn(mapped)[0]} maps \`${mapped}\` while loading, and not \`${name}\`)` };
+  if (configured) return { ...f, fixes };
   const where = project.loaders.map((l) => l.path).slice(0, 2).join(", ");
   return {
     ...f,
