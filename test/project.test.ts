@@ -43,4 +43,13 @@ describe("project model: fixes", () => {
     expect(renames(found, 11)).toBe(false);
     expect(renames(found, 12)).toBe(true);
   });
+
+  it("a norm checked where it is built honours a suppression on that line (and the suppression counts as used)", () => {
+    sb = Sandbox.create();
+    cpSync(join(FIXTURES, "generic-norm-built-by-gemma"), sb.root, { recursive: true });
+    const model = sb.read("pkg/gemma.py").toString("utf8").replace("  # warning: [norm-missing-unit-offset]", "  # normlint: ignore[norm-missing-unit-offset]");
+    sb.write("pkg/gemma.py", model);
+    const r = runCli([".", "--format", "json"], sb.root);
+    expect((JSON.parse(r.stdout) as JsonReport).findings.map((f) => f.rule)).toEqual([]);
+  });
 });

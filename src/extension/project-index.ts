@@ -11,7 +11,7 @@ import type { ModuleSummary, Project } from "../engine/project/index";
 import type { Finding } from "../engine/types";
 import type { Uri } from "./types";
 
-type Engine = Pick<typeof import("./engine"), "Project" | "judgeFindings" | "dependsOnProject" | "summaryKey">;
+type Engine = Pick<typeof import("./engine"), "Project" | "judgeFindings" | "dependsOnProject" | "needsProject" | "summaryKey">;
 
 export interface IndexedFile {
   /** The project root the file belongs to. */
@@ -148,7 +148,7 @@ export class ProjectIndex {
 
   private judge(file: IndexedFile): void {
     if (!file.publish) return;
-    const needs = file.raw.some((f) => this.engine.dependsOnProject(f));
+    const needs = this.engine.needsProject(file.raw, file.summary);
     let raw = file.raw;
     if (needs && !this.isBuilt(file.root)) {
       // Held back until the project is summarised: shown on a guess, it could flash and vanish.
@@ -162,7 +162,7 @@ export class ProjectIndex {
   private rejudge(root: Uri, except?: Uri): void {
     for (const [uri, f] of this.files) {
       if (uri === except || f.root !== root || !f.publish) continue;
-      if (f.raw.some((x) => this.engine.dependsOnProject(x))) this.judge(f);
+      if (this.engine.needsProject(f.raw, f.summary)) this.judge(f);
     }
   }
 

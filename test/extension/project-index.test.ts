@@ -108,4 +108,22 @@ describe("the editor's project index", () => {
     await c.idle();
     expect(nl205(host)).toEqual([]);
   });
+
+  it("a norm checked where it is built: fixing the norm's module clears the finding in the model's module", async () => {
+    const host = new FakeHost();
+    const dir = join(FIXTURES, "generic-norm-built-by-gemma");
+    for (const rel of ["pyproject.toml", "pkg/__init__.py", "pkg/layers.py", "pkg/gemma.py"]) host.file(rel, readFileSync(join(dir, rel), "utf8"));
+    const c = (controller = new Controller(host, { typeDelay: 10 }));
+    const GEMMA = `${ROOT}/pkg/gemma.py`;
+    const LAYERS = `${ROOT}/pkg/layers.py`;
+    const nl201 = () => host.diags(GEMMA).filter((d) => d.code.value === "NL201").map((d) => `${d.range.start.line + 1} ${d.severity}`);
+    await openFile(host, c, GEMMA);
+    expect(nl201()).toEqual(["10 warning"]);
+    await openFile(host, c, LAYERS);
+    const fixed = readFileSync(join(dir, "pkg/layers.py"), "utf8").replace("out * self.weight.float()", "out * (1.0 + self.weight.float())");
+    host.edit(LAYERS, fixed);
+    c.onChange(LAYERS);
+    await c.idle();
+    expect(nl201()).toEqual([]);
+  });
 });

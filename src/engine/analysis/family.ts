@@ -152,6 +152,7 @@ export const VIA_LABEL: Record<FamilyVia, string> = {
   "class-prefix": "the class name's prefix",
   "config-class": "the config class it uses",
   "file-name": "the file name",
+  "built-by": "the model class that builds it",
 };
 
 type Kind = "rms" | "layer" | "other";

@@ -70,6 +70,7 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   }
   const start: Range = { start: 0, end: 0 };
   const uses = contained("norms built in place", start, [], () => collectUses(all, ctx, norms, fileFamily));
+  contained("norms built by model classes", start, undefined, () => adoptBuilders(norms, uses, fileFamily));
   const patches = contained("monkey-patches", start, [], () => collectPatches(all, ctx, norms));
   const loading = contained("weight loading", start, [], () => collectLoading(all, ctx, norms));
   const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx));
@@ -514,6 +515,28 @@ function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: 
     uses.push(use);
   }
   return uses;
+}
+
+/**
+ * A norm class with no family of its own (a generic `RMSNorm`) is checked as the norm of the model
+ * that builds it: when every class building it outside norm classes belongs to one family
+ * (`GemmaDecoderLayer`, `GemmaModel`), it is held to that family's convention, and the message says
+ * which class settled it. Builders of several families, or any builder with none, leave it unjudged.
+ */
+function adoptBuilders(norms: NormImpl[], uses: NormUse[], file: FamilyRef | undefined): void {
+  for (const impl of norms) {
+    if (impl.facts) continue;
+    const builders = uses.filter((u) => u.origin === "local" && u.callee === impl.name && !u.insideNorm);
+    if (!builders.length || builders.some((u) => !u.owner)) continue;
+    const refs = builders.map((u) => familyForClass(u.owner, file));
+    const first = refs[0];
+    if (!first || refs.some((r) => r?.family.modelType !== first.family.modelType)) continue;
+    const kind = impl.compute && impl.compute.kind !== "l2" ? impl.compute.kind : impl.torchBase;
+    const facts = factsFor({ family: first.family, via: "built-by" }, undefined, kind, impl.compute?.gated || /Gated/.test(impl.name));
+    if (!facts) continue;
+    impl.facts = { ...facts, builtBy: builders[0].owner };
+    for (const u of builders) if (!u.facts || u.factsVia === "local") Object.assign(u, { facts: impl.facts, factsVia: "local" });
+  }
 }
 
 function findMethod(cls: PyNode, name: string, text: string): PyNode | undefined {

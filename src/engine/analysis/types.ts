@@ -19,7 +19,8 @@ export type FamilyVia =
   | "class-name" // the class is named exactly as one of the family's norm classes
   | "class-prefix" // the class name starts with the family's config-class prefix (Gemma2RMSNorm)
   | "config-class" // `config_class = Gemma2Config`, or `from .configuration_gemma2 import ...`
-  | "file-name"; // modeling_gemma2.py, modular_gemma2.py, models/gemma2/...
+  | "file-name" // modeling_gemma2.py, modular_gemma2.py, models/gemma2/...
+  | "built-by"; // a generic norm class takes the family of the model classes that build it (GemmaDecoderLayer)
 
 export interface FamilyRef {
   family: Family;
@@ -39,6 +40,8 @@ export interface NormFacts {
   init: "ones" | "zeros" | "none";
   cast: Family["cast"];
   bias: boolean;
+  /** With via "built-by": the class (and file, when another) whose family the norm takes. */
+  builtBy?: string;
   /** The default eps the family's config gives this norm, when the knowledge base pins one value. */
   epsDefault?: number;
   epsKeys: string[];

@@ -6,6 +6,8 @@
 // settles the findings that depend on those answers.
 import type { ModuleAnalysis } from "../analysis/types";
 import type { Finding, Severity } from "../types";
+import { LineIndex } from "../util/text";
+import { builtFindings, collectBuilds, digestNorms, digestSuppressions, type NormBuild, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
 
 /** What one module contributes to its project, as plain data. */
 export interface ModuleSummary {
@@ -22,6 +24,12 @@ export interface ModuleSummary {
   classes: string[];
   /** Attribute names read or written on anything but `self` (`gpt.final_norm.scale`): uses a rename would break. */
   attrs: string[];
+  /** What each norm class defined here computes (checked where another module builds it). */
+  norms: NormDigest[];
+  /** Imported classes built here by model classes of a known family. */
+  builds: NormBuild[];
+  /** Suppression comments (findings of the project pass honour them). */
+  suppressions: SuppressionDigest[];
 }
 
 const TEST_PATH = /(^|[\\/])(tests|testing)[\\/]|(^|[\\/])(test_[^\\/]*|[^\\/]*_test|conftest)\.(py|ipynb)$/;
@@ -47,7 +55,7 @@ function foreignAttributes(text: string): string[] {
  * attributes it uses, which a rename elsewhere would break.
  */
 export function summarizeText(path: string, text: string): ModuleSummary {
-  return { path, test: isTestPath(path), loadTargets: [], loads: [], hook: false, classes: [], attrs: foreignAttributes(text) };
+  return { path, test: isTestPath(path), loadTargets: [], loads: [], hook: false, classes: [], attrs: foreignAttributes(text), norms: [], builds: [], suppressions: [] };
 }
 
 export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
@@ -67,6 +75,7 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
   }
   const inNorm = (at: number) => m.norms.some((n) => n.loadHook && at >= n.range.start && at < n.range.end);
   const hook = m.loading.some((l) => l.kind === "hook" && !inNorm(l.range.start));
+  const lines = new LineIndex(m.text);
   return {
     path: m.path,
     test: isTestPath(m.path),
@@ -75,6 +84,9 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
     hook,
     classes: [...new Set([...m.norms.map((n) => n.name), ...m.submodules.map((s) => s.owner)])].sort(),
     attrs: foreignAttributes(m.text),
+    norms: digestNorms(m, lines),
+    builds: m.submodules.length ? collectBuilds(m, lines) : [],
+    suppressions: digestSuppressions(m),
   };
 }
 
@@ -85,9 +97,11 @@ export class Project {
   readonly loaders: ModuleSummary[];
   readonly modules: ReadonlyMap<string, ModuleSummary>;
 
+  private paths?: Set<string>;
+
   constructor(summaries: Iterable<ModuleSummary>) {
     const modules = new Map<string, ModuleSummary>();
-    for (const s of summaries) modules.set(s.path, s);
+    for (const s of summaries) modules.set(s.path.replace(/\\/g, "/"), s);
     this.modules = modules;
     for (const s of modules.values()) {
       for (const t of s.loadTargets) {
@@ -110,6 +124,14 @@ export class Project {
     return this.targets.get(name) ?? [];
   }
 
+  /** A norm class of another module, as an import from module `from` names it. */
+  digestOf(from: string, spec: string, name: string): { path: string; digest: NormDigest } | undefined {
+    this.paths ??= new Set(this.modules.keys());
+    const path = resolveModule(from.replace(/\\/g, "/"), spec, this.paths);
+    const digest = path ? this.modules.get(path)?.norms.find((n) => n.name === name) : undefined;
+    return path && digest ? { path, digest } : undefined;
+  }
+
   /** Does any module outside test code load weights (read a checkpoint, load a state dict, map keys)? */
   get loadsWeights(): boolean {
     return this.loaders.length > 0;
@@ -124,6 +146,11 @@ export function dependsOnProject(f: Pick<Finding, "rule">): boolean {
   return LOADS_INTO.has(f.rule);
 }
 
+/** Does judging this file need its whole project (a finding that depends on it, or norms it imports and builds)? */
+export function needsProject(raw: Finding[], summary: ModuleSummary | undefined): boolean {
+  return (summary?.builds.length ?? 0) > 0 || raw.some(dependsOnProject);
+}
+
 /** Files that make a folder a project root (besides a config.json or checkpoints: a model folder). */
 export const PROJECT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", ".git"];
 
@@ -133,7 +160,7 @@ export const PROJECT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", ".git
  * body elsewhere re-judges nothing).
  */
 export function summaryKey(s: ModuleSummary | undefined): string {
-  return s ? JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs]) : "";
+  return s ? JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs, s.norms]) : "";
 }
 
 /** Rules about normlint itself or the file as such: never softened for test code. */
@@ -162,7 +189,21 @@ export function judgeFindings(
   opts: { checkpointBeside?: boolean } = {},
 ): Finding[] {
   const out: Finding[] = [];
-  for (const f of findings) {
+  let all = findings;
+  if (summary?.builds.length) {
+    const path = summary.path;
+    const built = builtFindings({
+      path,
+      builds: summary.builds,
+      suppressions: summary.suppressions,
+      digestOf: (spec, name) => project.digestOf(path, spec, name),
+      level: userLevel,
+    });
+    // A suppression that silences a finding of this pass is used, whatever the file alone said.
+    const used = (f: Finding) => f.rule === "unused-suppression" && built.usedSuppressions.some((s) => f.start >= s.start && f.end <= s.end);
+    all = [...findings.filter((f) => !used(f)), ...built.findings].sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+  }
+  for (const f of all) {
     let g: Finding | undefined = f;
     // Beside a checkpoint, the folder rules compare the real keys (NL304): no guess is needed.
     if (LOADS_INTO.has(f.rule)) g = opts.checkpointBeside ? undefined : judgeLoad(f, project, userLevel(f.rule) !== undefined);

@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel } from "./shared";
 
-type M = "impl" | "use";
+type M = "impl" | "use" | "built";
 
 const NAMES = { rms: "an RMSNorm", layer: "a LayerNorm" } as const;
 
@@ -33,6 +33,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     impl: "`{{cls}}` computes {{actual}} ({{evidence}}), but {{family}} uses {{expected}} here.",
     use: "`{{callee}}` is {{actual}}, but {{family}} uses {{expected}}{{where}}.",
+    built: "`{{cls}}` ({{where}}) computes {{actual}}, but {{family}} uses {{expected}} here{{more}}.",
   },
   check(ctx) {
     const m = ctx.module;

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "missingParent" | "slot" | "patch";
+type M = "missing" | "missingParent" | "slot" | "patch" | "built";
 
 /**
  * ## What it does
@@ -12,6 +12,11 @@ type M = "missing" | "missingParent" | "slot" | "patch";
  * the knowledge base. It also flags a monkey-patch that binds a weight-only norm (such as a plain
  * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
  * axolotl #1886.
+ *
+ * A generic norm class (`RMSNorm`, no family of its own) takes the family of the model classes that
+ * build it: in the same module it is flagged at the class; defined in one module and built in
+ * another (`from .layers import RMSNorm` in a `GemmaDecoderLayer`), it is flagged where it is built,
+ * at most as a warning, since the loader could still shift its weights.
  *
  * ## Why is this bad?
  * Those checkpoints store the norm scale as an offset from 1, so their weights sit near 0. Scaling
@@ -39,6 +44,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
+    built: "`{{cls}}` ({{where}}) scales by `weight`, but {{family}} stores the norm scale as an offset from 1: this norm needs `1 + weight`{{more}}.",
   },
   check(ctx) {
     const m = ctx.module;

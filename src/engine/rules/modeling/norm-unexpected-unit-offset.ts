@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch";
+type M = "unexpected" | "patch" | "built";
 
 /**
  * ## What it does
@@ -9,6 +9,9 @@ type M = "unexpected" | "patch";
  * family whose checkpoints store the plain scale: Llama, Mistral, Qwen2/3, Gemma 3n, Gemma 4 and
  * every other family of the knowledge base without a unit offset. It also flags a monkey-patch
  * that binds an offset norm to such a family's norm class.
+ *
+ * A generic norm class takes the family of the model classes that build it, in the same module or
+ * (flagged where it is built, at most as a warning) in another.
  *
  * ## Why is this bad?
  * Those checkpoints store weights near 1. Adding 1 doubles every normalized activation; the model
@@ -32,6 +35,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     unexpected: "`{{cls}}` scales by `1 + {{param}}`, but {{family}} stores the plain scale: use `{{param}}`.",
     patch: "This patch binds `{{impl}}`, which scales by `1 + weight`, to `{{target}}`; {{family}} scales by `weight`.",
+    built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
   },
   check(ctx) {
     const m = ctx.module;

@@ -13,7 +13,7 @@ export function familyLabel(f: Family): string {
 
 /** "gemma (`GemmaRMSNorm`; family from the class name's prefix)": the facts and how the family was found. */
 export function factsLabel(facts: NormFacts): string {
-  const how = `family from ${VIA_LABEL[facts.via]}`;
+  const how = facts.builtBy ? `family from \`${facts.builtBy}\`, which builds it` : `family from ${VIA_LABEL[facts.via]}`;
   return facts.cls && /^[A-Z]/.test(facts.cls.name) ? `${facts.family.modelType} (\`${facts.cls.name}\`; ${how})` : `${facts.family.modelType} (${how})`;
 }
 

@@ -1,0 +1,175 @@
+// Norms analysed where defined and checked where built. A generic norm class (`RMSNorm` in
+// `layers.py`, no family of its own) imported and built by a model class of a known family
+// (`GemmaDecoderLayer` in `gemma.py`) is held to that family's convention at the construction site:
+// the defining module contributes a digest of what the class computes, the building module the
+// sites where it builds it, and the project pass compares the two (NL201, NL202, NL204). A class
+// defined and built in the same module is judged by the module analysis itself (`built-by` facts).
+import { factsFor, familyForClass } from "../analysis/family";
+import type { FamilyVia, ModuleAnalysis, NormFacts } from "../analysis/types";
+import { family as familyOf } from "../knowledge/index";
+import { RULES } from "../registry";
+import { selectorMatches } from "../settings";
+import type { Finding, Severity } from "../types";
+import type { LineIndex } from "../util/text";
+
+/** What a norm class computes, as plain data (it crosses worker threads). */
+export interface NormDigest {
+  name: string;
+  line: number;
+  kind: "rms" | "layer" | "other";
+  /** Scales by `1 + weight` (true), by `weight` (false); absent when it has no scale the analysis saw. */
+  offset?: boolean;
+  gated: boolean;
+  /** The class has a family of its own (its name, a comment, the file): it is judged where defined. */
+  judged: boolean;
+}
+
+/** A construction of an imported class inside a model class of a known family. */
+export interface NormBuild {
+  /** The name as written, and the module it is imported from (`.layers`, `pkg.layers`). */
+  callee: string;
+  module: string;
+  /** The class name in its module (differs from `callee` under `import ... as`). */
+  name: string;
+  owner: string;
+  slot: string;
+  start: number;
+  end: number;
+  line: number;
+  modelType: string;
+  via: FamilyVia;
+}
+
+/** A suppression comment, as plain data, so findings made by the project pass honour it. */
+export interface SuppressionDigest {
+  kind: "ignore" | "file-ignore";
+  line: number;
+  selectors: string[];
+  start: number;
+  end: number;
+}
+
+export function digestNorms(m: ModuleAnalysis, lines: LineIndex): NormDigest[] {
+  return m.norms.map((n) => {
+    const kind = n.compute && n.compute.kind !== "l2" ? n.compute.kind : (n.torchBase ?? "other");
+    const s = n.compute?.scale;
+    return { name: n.name, line: lines.position(n.nameRange.start).line, kind, offset: s && !s.implicit ? s.offset : undefined, gated: !!n.compute?.gated || /Gated/.test(n.name), judged: !!n.facts };
+  });
+}
+
+/** Imported classes built by model classes of a known family (torch and transformers classes are not the project's). */
+export function collectBuilds(m: ModuleAnalysis, lines: LineIndex): NormBuild[] {
+  const local = new Set(m.norms.map((n) => n.name));
+  const out: NormBuild[] = [];
+  for (const s of m.submodules) {
+    if (!/^[A-Za-z_]\w*$/.test(s.callee) || local.has(s.callee)) continue;
+    const path = m.imports.get(s.callee);
+    if (!path || /^(torch|transformers|timm|flash_attn|apex)\b/.test(path)) continue;
+    const dot = path.lastIndexOf(".");
+    if (dot <= 0 || (path.startsWith(".") && dot < path.search(/[^.]/))) continue;
+    const ref = familyForClass(s.owner, m.fileFamily);
+    if (!ref) continue;
+    out.push({
+      callee: s.callee,
+      module: path.slice(0, dot),
+      name: path.slice(dot + 1),
+      owner: s.owner,
+      slot: s.slot,
+      start: s.range.start,
+      end: s.range.start + s.callee.length,
+      line: lines.position(s.range.start).line,
+      modelType: ref.family.modelType,
+      via: ref.via,
+    });
+  }
+  return out;
+}
+
+export function digestSuppressions(m: ModuleAnalysis): SuppressionDigest[] {
+  return m.suppressions.map((s) => ({ kind: s.kind, line: s.line, selectors: s.selectors, start: s.comment.start, end: s.comment.end }));
+}
+
+/** The module path (`pkg/layers.py`) an import names from a module at `from`, among `paths`. */
+export function resolveModule(from: string, spec: string, paths: ReadonlySet<string>): string | undefined {
+  const dir = from.includes("/") ? from.slice(0, from.lastIndexOf("/")) : "";
+  if (spec.startsWith(".")) {
+    const ups = spec.length - spec.replace(/^\.+/, "").length;
+    const parts = dir ? dir.split("/") : [];
+    if (ups - 1 > parts.length) return undefined;
+    const base = parts.slice(0, parts.length - (ups - 1));
+    const rest = spec.slice(ups).split(".").filter(Boolean);
+    const stem = [...base, ...rest].join("/");
+    for (const c of [`${stem}.py`, `${stem}/__init__.py`]) if (paths.has(c)) return c;
+    return undefined;
+  }
+  // An absolute import of the project's own package: the one module path ending with it.
+  const tail = spec.split(".").join("/");
+  const hits = [...paths].filter((p) => p === `${tail}.py` || p.endsWith(`/${tail}.py`) || p === `${tail}/__init__.py` || p.endsWith(`/${tail}/__init__.py`));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+const NAMES = { rms: "an RMSNorm", layer: "a LayerNorm", other: "another norm" } as const;
+
+export interface BuiltContext {
+  path: string;
+  builds: NormBuild[];
+  suppressions: SuppressionDigest[];
+  /** The digest of a class in another module, by resolved module path and class name. */
+  digestOf(module: string, name: string): { path: string; digest: NormDigest } | undefined;
+  /** The rule's level for this file ("off" silences it); undefined: the rule's default. */
+  level(rule: string): string | undefined;
+}
+
+/**
+ * Findings at the construction sites of imported generic norms: one per class, family and rule in
+ * a file, at its first construction (the others are counted in the message). Warning at most
+ * (the class's weights could still be shifted on the way in, which this pass does not see),
+ * unless the user set the rule's level.
+ */
+export function builtFindings(ctx: BuiltContext): { findings: Finding[]; usedSuppressions: SuppressionDigest[] } {
+  const groups = new Map<string, { build: NormBuild; where: string; digest: NormDigest; facts: NormFacts; count: number }>();
+  for (const b of ctx.builds) {
+    const hit = ctx.digestOf(b.module, b.name);
+    if (!hit || hit.digest.judged) continue;
+    const f = familyOf(b.modelType);
+    if (!f) continue;
+    const facts = factsFor({ family: f, via: b.via }, undefined, hit.digest.kind, hit.digest.gated);
+    if (!facts) continue;
+    const key = `${hit.path}\0${b.name}\0${b.modelType}`;
+    const g = groups.get(key);
+    if (g) g.count++;
+    else groups.set(key, { build: b, where: `${hit.path}:${hit.digest.line}`, digest: hit.digest, facts, count: 1 });
+  }
+  const findings: Finding[] = [];
+  const used: SuppressionDigest[] = [];
+  for (const { build: b, where, digest: d, facts, count } of groups.values()) {
+    const family = `${facts.family.modelType} (family from \`${b.owner}\`, which builds it)`;
+    const more = count > 1 ? ` (built in ${count} places here)` : "";
+    const data = { cls: b.callee, where, family, more };
+    if (d.kind !== "other" && facts.kind !== "other" && d.kind !== facts.kind) {
+      findings.push(...make(ctx, used, "norm-kind-mismatch", b, { ...data, actual: NAMES[d.kind], expected: NAMES[facts.kind] }));
+    } else if (facts.offset && d.offset === false) {
+      findings.push(...make(ctx, used, "norm-missing-unit-offset", b, data));
+    } else if (!facts.offset && d.offset === true) {
+      findings.push(...make(ctx, used, "norm-unexpected-unit-offset", b, data));
+    }
+  }
+  return { findings, usedSuppressions: used };
+}
+
+function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b: NormBuild, data: Record<string, string>): Finding[] {
+  const rule = RULES.find((r) => r.name === ruleName);
+  if (!rule) return [];
+  const configured = ctx.level(ruleName);
+  if (configured === "off") return [];
+  const sup = ctx.suppressions.filter((s) => (s.kind === "file-ignore" || s.line === b.line) && s.selectors.some((sel) => selectorMatches(sel, rule) > 0));
+  if (sup.length) {
+    used.push(...sup);
+    return [];
+  }
+  const severity: Severity = configured ? (configured as Severity) : RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
+  const template = (rule.messages as Record<string, string>).built ?? "";
+  const message = template.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => data[k] ?? "");
+  return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId: "built", message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
+}
