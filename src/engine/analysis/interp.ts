@@ -93,6 +93,8 @@ export interface ClassEnv {
   offsetAttrs: Set<string>;
   submodules: Map<string, ModV>;
   methods: Map<string, PyNode>;
+  /** Methods declared `@staticmethod` (called on self, they bind no self: vLLM's `forward_static`). */
+  staticMethods?: Set<string>;
   /** The torch norm this class subclasses, if any. */
   torchBase?: { kind: "rms" | "layer"; affine: boolean };
   /** Module-level functions of the file. */
@@ -340,8 +342,8 @@ export class Interpreter {
     const attr = this.txt(attrNode);
     const dotted = this.cls.resolve(n);
     if (dotted) {
-      if (/^torch\.(float32|float)$/.test(dotted)) return { t: "dtype", which: "fp32" };
-      if (/^torch\.(float16|half|bfloat16)$/.test(dotted)) return { t: "dtype", which: "half" };
+      if (/^(torch|mlx\.core)\.(float32|float)$/.test(dotted)) return { t: "dtype", which: "fp32" };
+      if (/^(torch|mlx\.core)\.(float16|half|bfloat16)$/.test(dotted)) return { t: "dtype", which: "half" };
     }
     const o = this.expr(obj, env);
     if (o.t === "self") {
@@ -360,6 +362,8 @@ export class Interpreter {
       return UNKNOWN;
     }
     if ((attr === "T" || attr === "mT") && o.t === "tensor") return o;
+    // `self.weight.data`: the same tensor, outside autograd.
+    if (attr === "data" && (o.t === "weight" || o.t === "tensor")) return o.t === "weight" ? { ...o, node: n } : o;
     return UNKNOWN;
   }
 
@@ -410,8 +414,13 @@ export class Interpreter {
     const dotted = this.cls.resolve(fn);
 
     if (dotted) {
-      const fnName = dotted.replace(/^torch\.nn\.functional\./, "F.").replace(/^torch\./, "torch.");
+      // MLX (`import mlx.core as mx`) spells the same operations as torch: mx.rsqrt, mx.mean, mx.square...
+      const fnName = dotted.replace(/^torch\.nn\.functional\./, "F.").replace(/^mlx\.core\.(?!fast\.)/, "torch.");
       switch (fnName) {
+        case "mlx.core.fast.rms_norm":
+          return this.functionalNorm("rms", n, all, kw, env, ["input", "weight", "eps"]);
+        case "mlx.core.fast.layer_norm":
+          return this.functionalNorm("layer", n, all, kw, env, ["input", "weight", "bias", "eps"]);
         case "torch.rsqrt":
           return this.root(args[0] ? this.expr(args[0], env) : UNKNOWN, "rsqrt", n);
         case "torch.sqrt":
@@ -482,7 +491,7 @@ export class Interpreter {
       const obj = field(fn, "object")!;
       const method = this.txt(field(fn, "attribute")!);
       // super().forward(x), nn.LayerNorm.forward(self, x)
-      if (method === "forward" && (this.txt(obj) === "super()" || /^super\(/.test(this.txt(obj)) || (dotted && /^torch\.nn\.(LayerNorm|RMSNorm)\.forward$/.test(dotted)))) {
+      if ((method === "forward" || method === "__call__") && (this.txt(obj) === "super()" || /^super\(/.test(this.txt(obj)) || (dotted && /^(torch|mlx)\.nn\.(LayerNorm|RMSNorm)\.(forward|__call__)$/.test(dotted)))) {
         const xNode = this.txt(obj).startsWith("super") ? args[0] : args[1];
         const x = xNode ? this.expr(xNode, env) : UNKNOWN;
         const base = this.cls.torchBase;
@@ -496,7 +505,7 @@ export class Interpreter {
         const m = this.cls.methods.get(method);
         if (m) {
           const av = this.argVals(all, env);
-          return this.runFunction(m, av.positional, av.keywords, true);
+          return this.runFunction(m, av.positional, av.keywords, !this.cls.staticMethods?.has(method));
         }
         const mod = this.cls.submodules.get(method);
         if (mod) {
@@ -545,6 +554,7 @@ export class Interpreter {
         return this.cast(recv, "half", n);
       case "to":
       case "type":
+      case "astype":
         return this.cast(recv, this.dtypeArg(args, kw, env), n);
       case "type_as": {
         if (!arg0) return recv;
@@ -589,9 +599,10 @@ export class Interpreter {
     return UNKNOWN;
   }
 
-  private functionalNorm(kind: "rms" | "layer", n: PyNode, all: PyNode[], kw: Map<string, PyNode>, env: Map<string, Val>): Val {
-    // F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5); F.rms_norm(input, shape, weight=None, eps=None)
-    const names = kind === "layer" ? ["input", "normalized_shape", "weight", "bias", "eps"] : ["input", "normalized_shape", "weight", "eps"];
+  private functionalNorm(kind: "rms" | "layer", n: PyNode, all: PyNode[], kw: Map<string, PyNode>, env: Map<string, Val>, signature?: string[]): Val {
+    // F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5); F.rms_norm(input, shape, weight=None, eps=None);
+    // MLX: mx.fast.rms_norm(x, weight, eps), mx.fast.layer_norm(x, weight, bias, eps)
+    const names = signature ?? (kind === "layer" ? ["input", "normalized_shape", "weight", "bias", "eps"] : ["input", "normalized_shape", "weight", "eps"]);
     const vals: Val[] = [];
     const nodes: Array<PyNode | undefined> = [];
     for (const a of all) {

@@ -185,8 +185,8 @@ function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[
 /** Norm bases from torch: the subclass inherits their weight, bias and statistics. */
 function torchNormBase(dotted: string | undefined): "layer" | "rms" | undefined {
   if (!dotted) return undefined;
-  if (/^torch\.nn\.(modules\.normalization\.)?LayerNorm$/.test(dotted)) return "layer";
-  if (/^torch\.nn\.(modules\.normalization\.)?RMSNorm$/.test(dotted)) return "rms";
+  if (/^torch\.nn\.(modules\.normalization\.)?LayerNorm$|^mlx\.nn\.LayerNorm$/.test(dotted)) return "layer";
+  if (/^torch\.nn\.(modules\.normalization\.)?RMSNorm$|^mlx\.nn\.RMSNorm$/.test(dotted)) return "rms";
   return undefined;
 }
 
@@ -195,6 +195,9 @@ function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
   if (n.type === "call") {
     const fn = resolveDotted(field(n, "function")!, ctx) ?? "";
     const name = fn.split(".").pop() ?? "";
+    // MLX ports create placeholders the loaded weights replace (mlx-lm's Gemma norm starts at ones
+    // and scales by `1 + weight`); their initial value says nothing about the convention.
+    if (fn.startsWith("mlx.")) return "none";
     if (/Parameter$/.test(name)) return initOf(namedChildren(field(n, "arguments"))[0], ctx);
     if (/^ones(_like)?$/.test(name)) return "ones";
     if (/^zeros(_like)?$/.test(name)) return "zeros";
@@ -210,9 +213,15 @@ function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
   return "other";
 }
 
+/** A tensor read from a checkpoint (`weights.get_tensor(...)`, `get_sharded`, `safe_open(...).get_tensor`). */
+const LOADED_TENSOR = /\.(get_tensor|get_sharded|get_slice|load_tensor)\(/;
+
 function isParameterCall(n: PyNode | undefined, ctx: Ctx): boolean {
   if (n?.type === "conditional_expression") return isParameterCall(namedChildren(n)[0], ctx);
-  return n?.type === "call" && /(^|\.)Parameter$/.test(resolveDotted(field(n, "function")!, ctx) ?? textOf(ctx.text, field(n, "function")));
+  if (n?.type !== "call") return false;
+  const fn = resolveDotted(field(n, "function")!, ctx) ?? textOf(ctx.text, field(n, "function"));
+  // An MLX module's parameters are the arrays it holds (`self.weight = mx.ones((dims,))`).
+  return /(^|\.)Parameter$/.test(fn) || /^mlx\.core\.(ones|zeros|full|array)$/.test(fn);
 }
 
 function moduleKind(n: PyNode | undefined, ctx: Ctx): ModV | undefined {
@@ -271,15 +280,22 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   const torchBase = chain.flatMap((k) => basesOf(k, ctx)).map((b) => torchNormBase(b)).find((b) => b !== undefined);
   const body = field(c, "body");
   const methods = new Map<string, PyNode>();
+  const staticMethods = new Set<string>();
   for (const k of [...chain].reverse()) {
     for (const st of namedChildren(field(k, "body"))) {
       const def = st.type === "decorated_definition" ? field(st, "definition") : st;
-      if (def?.type === "function_definition") methods.set(textOf(text, field(def, "name")), def);
+      if (def?.type !== "function_definition") continue;
+      const mname = textOf(text, field(def, "name"));
+      methods.set(mname, def);
+      if (st.type === "decorated_definition" && namedChildren(st).some((d) => d.type === "decorator" && /^@\s*staticmethod\b/.test(textOf(text, d)))) staticMethods.add(mname);
+      else staticMethods.delete(mname);
     }
   }
   const inits = [...chain].reverse().map((k) => findMethod(k, "__init__", text)).filter((n): n is PyNode => n !== undefined);
   const looksNorm = NORM_NAME.test(name) || !!torchBase;
-  const forward = methods.get("forward");
+  // The reference computation: `forward`; a custom op's `forward_native` (vLLM, SGLang: the other
+  // `forward_cuda`/`forward_hip` paths call kernels); an MLX module's `__call__`.
+  const forward = methods.get("forward") ?? methods.get("forward_native") ?? methods.get("__call__");
   if (!looksNorm && !forward) return undefined;
 
   const params: NormParam[] = [];
@@ -365,6 +381,25 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
       }
     }
   }
+  // Weights created or loaded outside __init__: a `load()`/`from_weights` classmethod building the
+  // class (`norm = cls(...)`, `norm.weight = nn.Parameter(weights.get_tensor(...))`) or a method
+  // setting `self.weight` (text-generation-inference, exllama, custom loaders).
+  for (const [mname, def] of methods) {
+    if (mname === "__init__" || mname === "forward") continue;
+    const owners = new Set(["self"]);
+    for (const n of walk(field(def, "body")!)) {
+      if (n.type !== "assignment") continue;
+      const left = field(n, "left");
+      const right = field(n, "right");
+      if (!left || !right) continue;
+      if (left.type === "identifier" && right.type === "call" && /^(cls|self\.__class__|type\(self\))$/.test(textOf(text, field(right, "function")))) owners.add(textOf(text, left));
+      if (left.type !== "attribute" || !owners.has(textOf(text, field(left, "object")))) continue;
+      const attrNode = field(left, "attribute")!;
+      const attr = textOf(text, attrNode);
+      if (params.some((p) => p.name === attr) || !(isParameterCall(right, ctx) || LOADED_TENSOR.test(textOf(text, right)))) continue;
+      params.push({ name: attr, storage: "parameter", init: initOf(right, ctx), range: range(n), nameRange: range(attrNode) });
+    }
+  }
   if (torchBase) {
     if (!epsAttrs.has("eps")) epsAttrs.set("eps", { kind: "default", value: torchBase === "layer" ? 1e-5 : undefined });
     if (torchAffine && !params.some((p) => p.name === "weight")) params.push({ name: "weight", storage: "inherited", init: "ones", range: range(nameNode), nameRange: range(nameNode) });
@@ -378,6 +413,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     offsetAttrs,
     submodules,
     methods,
+    staticMethods,
     torchBase: torchBase ? { kind: torchBase, affine: torchAffine } : undefined,
     functions: ctx.functions,
     resolve: (n) => resolveDotted(n, ctx),
@@ -409,8 +445,44 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     compute = { kind: torchBase, via: "parent", stats: range(nameNode), statsDtype: "unknown", eps: epsAttrs.get("eps") };
   }
   if (!compute && !(looksNorm && params.length)) return undefined;
+  const loadOffset = findLoadOffset(methods, text);
   const loadHook = methods.has("_load_from_state_dict") || walk(body!).some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
-  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, node: c };
+  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), node: c };
+}
+
+const ONE = /^1(\.0*)?$/;
+
+/**
+ * `+ 1` applied to a tensor read from a checkpoint in the class's own load path (a method other
+ * than __init__/forward): `weights.get_tensor(p) + 1`, `w = weights.get_tensor(p); w = w + 1`,
+ * `w += 1`, `w.add_(1)`.
+ */
+function findLoadOffset(methods: Map<string, PyNode>, text: string): Range | undefined {
+  for (const [mname, def] of methods) {
+    if (mname === "__init__" || /^forward/.test(mname) || mname === "__call__") continue;
+    const loaded = new Set<string>();
+    const isLoaded = (n: PyNode | undefined): boolean => {
+      if (!n) return false;
+      if (n.type === "identifier") return loaded.has(textOf(text, n));
+      if (n.type === "parenthesized_expression") return isLoaded(namedChildren(n)[0]);
+      if (n.type === "call" && field(n, "function")?.type === "attribute" && /^(to|float|half|bfloat16|type|contiguous|clone)$/.test(textOf(text, field(field(n, "function"), "attribute")))) return isLoaded(field(field(n, "function"), "object"));
+      return n.type === "call" && LOADED_TENSOR.test(textOf(text, n));
+    };
+    for (const n of walk(field(def, "body")!)) {
+      if (n.type === "binary_operator" && textOf(text, field(n, "operator")) === "+") {
+        const l = field(n, "left");
+        const r = field(n, "right");
+        if ((isLoaded(l) && ONE.test(textOf(text, r))) || (isLoaded(r) && ONE.test(textOf(text, l)))) return range(n);
+      } else if (n.type === "augmented_assignment" && textOf(text, field(n, "operator")) === "+=" && isLoaded(field(n, "left")) && ONE.test(textOf(text, field(n, "right")))) {
+        return range(n);
+      } else if (n.type === "call" && field(n, "function")?.type === "attribute" && /^add_?$/.test(textOf(text, field(field(n, "function"), "attribute"))) && isLoaded(field(field(n, "function"), "object"))) {
+        const arg = namedChildren(field(n, "arguments"))[0];
+        if (arg && ONE.test(textOf(text, arg))) return range(n);
+      }
+      if (n.type === "assignment" && field(n, "left")?.type === "identifier" && isLoaded(field(n, "right"))) loaded.add(textOf(text, field(n, "left")));
+    }
+  }
+  return undefined;
 }
 
 /** Is `n` inside an `if`/`try` (or a conditional expression) below `top`? */
@@ -448,6 +520,10 @@ const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; 
   "torch.nn.functional.layer_norm": { kind: "layer", functional: true, epsPos: 4, epsDefault: 1e-5, weightPos: 2 },
   "torch.layer_norm": { kind: "layer", functional: true, epsPos: 4, epsDefault: 1e-5, weightPos: 2 },
   "torch.nn.functional.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
+  "mlx.nn.LayerNorm": { kind: "layer", functional: false, epsPos: 1, epsDefault: 1e-5 },
+  "mlx.nn.RMSNorm": { kind: "rms", functional: false, epsPos: 1, epsDefault: 1e-5 },
+  "mlx.core.fast.rms_norm": { kind: "rms", functional: true, epsPos: 2, weightPos: 1 },
+  "mlx.core.fast.layer_norm": { kind: "layer", functional: true, epsPos: 3, weightPos: 1 },
   "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
 };
 

@@ -133,6 +133,12 @@ export interface NormImpl {
   compute?: NormCompute;
   /** Defines `_load_from_state_dict` or registers a load hook: it renames its own keys. */
   loadHook: boolean;
+  /**
+   * The class's own load path adds 1 to the loaded weight (`weights.get_tensor(...) + 1` in a
+   * `load()` classmethod, text-generation-inference's Gemma norms): the runtime's `x * w` then
+   * computes `x * (1 + w_checkpoint)`. The `+ 1` expression.
+   */
+  loadOffset?: Range;
   facts?: NormFacts;
   /** @internal */
   node: PyNode;

@@ -51,7 +51,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     if (!m) return;
     for (const impl of checkedNorms(ctx)) {
       const s = impl.compute?.scale;
-      if (!impl.facts.offset || !s || s.offset) continue;
+      // A load path that adds 1 to the weights supplies the offset (`x * w` then computes `x * (1 + w_ckpt)`).
+      if (!impl.facts.offset || !s || s.offset || impl.loadOffset) continue;
       const data = { cls: impl.name, param: s.param, family: factsLabel(impl.facts) };
       if (s.implicit) {
         ctx.report({ messageId: "missingParent", at: impl.nameRange, data });

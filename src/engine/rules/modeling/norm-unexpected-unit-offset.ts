@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch" | "built";
+type M = "unexpected" | "patch" | "built" | "twice" | "loaded";
 
 /**
  * ## What it does
@@ -35,6 +35,8 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     unexpected: "`{{cls}}` scales by `1 + {{param}}`, but {{family}} stores the plain scale: use `{{param}}`.",
     patch: "This patch binds `{{impl}}`, which scales by `1 + weight`, to `{{target}}`; {{family}} scales by `weight`.",
+    twice: "`{{cls}}` adds 1 to `{{param}}` when loading it (line {{line}}) and also scales by `1 + {{param}}`: the offset is applied twice, so the norm scales by `2 + weight` of the {{family}} checkpoint.",
+    loaded: "`{{cls}}` adds 1 to `{{param}}` when loading it, but {{family}} stores the plain scale: the norm then scales by `1 + weight`.",
     built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
   },
   check(ctx) {
@@ -42,6 +44,16 @@ export default defineRule<M, PythonRuleContext<M>>({
     if (!m) return;
     for (const impl of checkedNorms(ctx)) {
       const s = impl.compute?.scale;
+      const data = { cls: impl.name, param: s?.param ?? "weight", family: factsLabel(impl.facts) };
+      if (impl.loadOffset && s && !s.implicit) {
+        // The class's load path adds 1: forward must scale by the plain weight, and the family must expect the offset.
+        if (s.offset && s.offsetExpr) {
+          const line = ctx.text.slice(0, impl.loadOffset.start).split("\n").length;
+          const fixes = s.weightSide ? [fix("Remove the `1 +` offset", [replace(s.offsetExpr, slice(ctx.text, s.weightSide))])] : [];
+          ctx.report({ messageId: "twice", at: s.offsetExpr, data: { ...data, line: String(line) }, fixes });
+        } else if (!impl.facts.offset) ctx.report({ messageId: "loaded", at: impl.loadOffset, data });
+        continue;
+      }
       if (impl.facts.offset || !s?.offset || !s.offsetExpr) continue;
       const fixes = s.weightSide ? [fix("Remove the `1 +` offset", [replace(s.offsetExpr, slice(ctx.text, s.weightSide))])] : [];
       ctx.report({ messageId: "unexpected", at: s.offsetExpr, data: { cls: impl.name, param: s.param, family: factsLabel(impl.facts) }, fixes });
