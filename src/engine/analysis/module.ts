@@ -683,14 +683,30 @@ function collectPatches(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): No
     const fam = familyByLooseName(m[1]);
     out.push({ module: modulePath, modelType: m[1], family: fam, target, targetRange: range(targetNode), value: range(valueNode), impl: implOf(valueNode, ctx, norms), valueNode });
   };
+  // `GemmaRMSNorm.forward = fn`, `setattr(GemmaRMSNorm, "forward", fn)`, and per instance
+  // `if isinstance(m, GemmaRMSNorm): m.forward = types.MethodType(fn, m)`: a free function installed
+  // as a norm's forward is analysed as that forward.
+  const addForward = (classPath: string | undefined, targetNode: PyNode, valueNode: PyNode) => {
+    const m = classPath ? /^(.*)\.([A-Z]\w*)$/.exec(classPath) : null;
+    if (!m) return;
+    const before = out.length;
+    add(m[1], m[2], targetNode, valueNode);
+    if (out.length > before) out[out.length - 1].impl = forwardImpl(valueNode, ctx) ?? out[out.length - 1].impl;
+  };
   for (const n of all) {
     if (n.type === "assignment") {
       const left = field(n, "left");
       const right = field(n, "right");
       if (left?.type !== "attribute" || !right || right.type === "assignment") continue;
       const obj = field(left, "object")!;
+      const attr = textOf(text, field(left, "attribute"));
+      if (attr === "forward") {
+        const local = obj.type === "identifier" && !ctx.imports.has(textOf(text, obj));
+        addForward(local ? isinstanceGuard(n, textOf(text, obj), ctx) : resolveDotted(obj, ctx), field(left, "attribute")!, right);
+        continue;
+      }
       const mod = resolveDotted(obj, ctx);
-      if (mod) add(mod, textOf(text, field(left, "attribute")), field(left, "attribute")!, right);
+      if (mod) add(mod, attr, field(left, "attribute")!, right);
     } else if (n.type === "call") {
       const fn = textOf(text, field(n, "function"));
       if (!/(^|\.)setattr$/.test(fn)) continue;
@@ -698,7 +714,8 @@ function collectPatches(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): No
       if (args.length === 3) {
         const mod = resolveDotted(args[0], ctx);
         const name = stringValue(args[1], text);
-        if (mod && name) add(mod, name, args[1], args[2]);
+        if (name === "forward") addForward(mod, args[1], args[2]);
+        else if (mod && name) add(mod, name, args[1], args[2]);
       } else if (args.length === 2) {
         // monkeypatch.setattr("transformers.models.gemma.modeling_gemma.GemmaRMSNorm", X)
         const s = stringValue(args[0], text);
@@ -707,6 +724,51 @@ function collectPatches(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): No
     }
   }
   return out;
+}
+
+/** The class an `if isinstance(<name>, Cls):` around `n` guarantees, resolved through the imports. */
+function isinstanceGuard(n: PyNode, name: string, ctx: Ctx): string | undefined {
+  for (let p = n.parent; p; p = p.parent) {
+    if (p.type === "function_definition") return undefined;
+    if (p.type !== "if_statement") continue;
+    const cond = field(p, "condition");
+    if (cond?.type !== "call" || textOf(ctx.text, field(cond, "function")) !== "isinstance") continue;
+    const [obj, cls] = namedChildren(field(cond, "arguments"));
+    if (obj && cls && textOf(ctx.text, obj) === name) return resolveDotted(cls, ctx);
+  }
+  return undefined;
+}
+
+/**
+ * A function installed as a norm's `forward` (`fn`, `types.MethodType(fn, m)`, `fn.__get__(m)`),
+ * interpreted as that forward: `self.weight` is the weight, `self.variance_epsilon`/`self.eps` the eps.
+ */
+function forwardImpl(v: PyNode, ctx: Ctx): NormPatch["impl"] {
+  const { text } = ctx;
+  let fnNode: PyNode | undefined = v;
+  if (v.type === "call") {
+    const callee = resolveDotted(field(v, "function")!, ctx) ?? textOf(text, field(v, "function"));
+    if (/(^|\.)MethodType$/.test(callee)) fnNode = namedChildren(field(v, "arguments"))[0];
+    else if (/\.__get__$/.test(callee)) fnNode = field(field(v, "function"), "object");
+  }
+  if (fnNode?.type !== "identifier") return undefined;
+  const name = textOf(text, fnNode);
+  const def = ctx.functions.get(name);
+  if (!def) return undefined;
+  const eps: EpsSource = { kind: "attr" };
+  const env: ClassEnv = {
+    text,
+    params: new Set(["weight"]),
+    epsAttrs: new Map([["variance_epsilon", eps], ["eps", eps], ["epsilon", eps]]),
+    offsetAttrs: new Set(),
+    submodules: new Map(),
+    methods: new Map(),
+    functions: ctx.functions,
+    resolve: (n) => resolveDotted(n, ctx),
+  };
+  const res = new Interpreter(env).runFunction(def);
+  if (res.t !== "tensor" || !res.norm || res.norm.kind === "l2") return undefined;
+  return { name, offset: res.scale ? res.scale.offset : undefined, kind: res.norm.kind, source: "local" };
 }
 
 function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {
