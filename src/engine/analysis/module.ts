@@ -446,11 +446,41 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   }
   if (!compute && !(looksNorm && params.length)) return undefined;
   const loadOffset = findLoadOffset(methods, text);
+  const kernelPaths = findKernelPaths(methods, forward, params, text);
   const loadHook = methods.has("_load_from_state_dict") || walk(body!).some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
-  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), node: c };
+  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), ...(kernelPaths.length ? { kernelPaths } : {}), node: c };
 }
 
 const ONE = /^1(\.0*)?$/;
+
+/** Kernels that compute a norm from a weight argument; Gemma's variants add the 1 themselves. */
+const NORM_KERNEL = /(^|[._])(fused_add_)?(gemma_)?(rms_?norm|layer_?norm)\w*$/i;
+
+/** The kernel calls of a custom op's other paths that take the class's weight. */
+function findKernelPaths(methods: Map<string, PyNode>, reference: PyNode | undefined, params: NormParam[], text: string): NonNullable<NormImpl["kernelPaths"]> {
+  const out: NonNullable<NormImpl["kernelPaths"]> = [];
+  const weight = params.find((p) => p.name === "weight" || p.name === "scale" || p.name === "gamma")?.name;
+  if (!weight) return out;
+  const ref = new RegExp(`^self\\.${weight}(\\.data)?$`);
+  for (const [mname, def] of methods) {
+    if (def === reference || !/^forward_\w+$/.test(mname) || mname === "forward_static") continue;
+    for (const n of walk(field(def, "body")!)) {
+      if (n.type !== "call") continue;
+      const fn = textOf(text, field(n, "function"));
+      if (!NORM_KERNEL.test(fn)) continue;
+      for (const a of namedChildren(field(n, "arguments"))) {
+        const arg = a.type === "keyword_argument" ? field(a, "value") : a;
+        if (!arg) continue;
+        const t = textOf(text, arg).replace(/\s+/g, "");
+        const plain = ref.test(t);
+        const plusOne = new RegExp(`^\\(?(1(\\.0*)?\\+self\\.${weight}(\\.data)?|self\\.${weight}(\\.data)?\\+1(\\.0*)?)\\)?$`).test(t);
+        if (!plain && !plusOne) continue;
+        out.push({ method: mname, kernel: fn, offset: plusOne || /gemma/i.test(fn), at: range(arg) });
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * `+ 1` applied to a tensor read from a checkpoint in the class's own load path (a method other

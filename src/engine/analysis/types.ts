@@ -139,6 +139,12 @@ export interface NormImpl {
    * computes `x * (1 + w_checkpoint)`. The `+ 1` expression.
    */
   loadOffset?: Range;
+  /**
+   * The other paths of a custom op (`forward_cuda`, `forward_hip`, ...: vLLM, SGLang) that hand the
+   * weight to a kernel: whether the kernel scales by `1 + w` (a Gemma kernel, or `weight + 1` passed)
+   * or by `w`. The reference path (`forward`/`forward_native`) is `compute`.
+   */
+  kernelPaths?: Array<{ method: string; kernel: string; offset: boolean; at: Range }>;
   facts?: NormFacts;
   /** @internal */
   node: PyNode;

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "missingParent" | "slot" | "patch" | "built";
+type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel";
 
 /**
  * ## What it does
@@ -44,11 +44,19 @@ export default defineRule<M, PythonRuleContext<M>>({
     missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
+    kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
     built: "`{{cls}}` ({{where}}) scales by `weight`, but {{family}} stores the norm scale as an offset from 1: this norm needs `1 + weight`{{more}}.",
   },
   check(ctx) {
     const m = ctx.module;
     if (!m) return;
+    for (const impl of checkedNorms(ctx)) {
+      if (!impl.facts.offset || impl.loadOffset) continue;
+      for (const k of impl.kernelPaths ?? []) {
+        if (k.offset) continue;
+        ctx.report({ messageId: "kernel", at: k.at, data: { cls: impl.name, method: k.method, kernel: k.kernel, param: slice(ctx.text, k.at).replace(/\.data$/, "").replace(/^self\./, ""), family: factsLabel(impl.facts) } });
+      }
+    }
     for (const impl of checkedNorms(ctx)) {
       const s = impl.compute?.scale;
       // A load path that adds 1 to the weights supplies the offset (`x * w` then computes `x * (1 + w_ckpt)`).

@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch" | "built" | "twice" | "loaded";
+type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel";
 
 /**
  * ## What it does
@@ -37,11 +37,16 @@ export default defineRule<M, PythonRuleContext<M>>({
     patch: "This patch binds `{{impl}}`, which scales by `1 + weight`, to `{{target}}`; {{family}} scales by `weight`.",
     twice: "`{{cls}}` adds 1 to `{{param}}` when loading it (line {{line}}) and also scales by `1 + {{param}}`: the offset is applied twice, so the norm scales by `2 + weight` of the {{family}} checkpoint.",
     loaded: "`{{cls}}` adds 1 to `{{param}}` when loading it, but {{family}} stores the plain scale: the norm then scales by `1 + weight`.",
+    kernel: "`{{cls}}.{{method}}` scales by `1 + weight` through `{{kernel}}`, but {{family}} stores the plain scale: this path needs the plain weight.",
     built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
   },
   check(ctx) {
     const m = ctx.module;
     if (!m) return;
+    for (const impl of checkedNorms(ctx)) {
+      if (impl.facts.offset || impl.loadOffset) continue;
+      for (const k of impl.kernelPaths ?? []) if (k.offset) ctx.report({ messageId: "kernel", at: k.at, data: { cls: impl.name, method: k.method, kernel: k.kernel, family: factsLabel(impl.facts) } });
+    }
     for (const impl of checkedNorms(ctx)) {
       const s = impl.compute?.scale;
       const data = { cls: impl.name, param: s?.param ?? "weight", family: factsLabel(impl.facts) };
