@@ -114,10 +114,12 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
   const seenDefaults = new Set<string>();
   for (const n of walk(root)) {
     if (n.type === "assignment") {
-      // self.cfg.rmsnorm_uses_offset = True
+      // self.cfg.rmsnorm_uses_offset = True; in a class body (a dataclass field, a config or model
+      // provider class: Megatron-Bridge's `layernorm_zero_centered_gamma: bool = True`)
       const left = field(n, "left");
-      if (left?.type !== "attribute") continue;
-      const key = text.slice(field(left, "attribute")!.start, field(left, "attribute")!.end);
+      const classField = left?.type === "identifier" && n.parent?.type === "expression_statement" && n.parent.parent?.parent?.type === "class_definition";
+      if (left?.type !== "attribute" && !classField) continue;
+      const key = left!.type === "identifier" ? text.slice(left!.start, left!.end) : text.slice(field(left!, "attribute")!.start, field(left!, "attribute")!.end);
       const v = literal(field(n, "right"), text);
       if (KEYS[key] && !KEYS[key].generic && v !== undefined) add({ key, value: v, raw: text.slice(field(n, "right")!.start, field(n, "right")!.end), range: range(field(n, "right")!), form: "attr", effect: "declared", node: n });
     } else if (n.type === "pair") {

@@ -16,6 +16,8 @@ export const SRC = {
   litgptConfig: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/config.py",
   gemmaPytorch: "google/gemma_pytorch@014acb7ac4563a5f77c76d7ff98f31b568c16508:gemma/model.py",
   minimax: "ggml-org/llama.cpp@d32676d77426540327835040d5d3279728f0b4c8:conversion/minimax.py",
+  megatronConfig: "NVIDIA/Megatron-LM@d2c5e8b4f4fa0062d8cd9cbe18a7fca7cf1f99a3:megatron/core/transformer/transformer_config.py",
+  megatronArgs: "NVIDIA/Megatron-LM@d2c5e8b4f4fa0062d8cd9cbe18a7fca7cf1f99a3:megatron/training/arguments.py",
 } as const;
 
 export interface Key {
@@ -53,6 +55,13 @@ export const KEYS: Readonly<Record<string, Key>> = {
     src: SRC.litgptConfig,
   },
   norm_eps: { aspect: "eps", read: (v) => (typeof v === "number" ? v : undefined), generic: false, src: SRC.litgptConfig },
+  // Megatron-Core's TransformerConfig: "the LayerNorm is adjusted to center the gamma values around 0"
+  // (the norm scales by 1 + gamma; Megatron-Bridge sets it for Gemma); `--apply-layernorm-1p` in
+  // Megatron's arguments and NeMo's LayerNorm1P set the same; TransformerEngine's and Megatron's
+  // fused norms take it as `zero_centered_gamma`.
+  layernorm_zero_centered_gamma: { aspect: "offset", read: bool, generic: false, src: SRC.megatronConfig },
+  apply_layernorm_1p: { aspect: "offset", read: bool, generic: false, src: SRC.megatronArgs },
+  zero_centered_gamma: { aspect: "offset", read: bool, generic: false, src: SRC.megatronConfig },
   // MiniMax-M3's config switch for its Gemma-style (1 + w) RMSNorm.
   use_gemma_norm: { aspect: "offset", read: bool, generic: false, src: SRC.minimax },
   // Liger-Kernel's LigerRMSNorm(offset=, casting_mode=, init_fn=): y = x / rms * (offset + w).
