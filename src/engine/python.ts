@@ -6,6 +6,7 @@ import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import type { PythonParser, PythonTree } from "./parsers/python";
+import { FLAG_HOLDERS } from "./analysis/declared-vocab";
 import { judgeFindings, Project, type ModuleSummary, summarizeModule, summarizeText } from "./project/index";
 import { RULES } from "./registry";
 import type { PythonRuleContext } from "./rule";
@@ -58,8 +59,10 @@ export interface PythonOptions {
 const CAPITAL_NORM = /Norm(?!al)|NORM(?!AL)|RMS|normlint/;
 /** Code that loads weights: a loader with no norm in its text still answers for its project's norms. */
 const LOADS_WEIGHTS = /load_state_dict|safe_open|safetensors|torch\.load\(|load_weights/;
+/** Classes that hold a norm flag they may only inherit (TransformerLens adapters): such a file declares a convention without naming a norm. */
+const FLAG_HOLDER = new RegExp(FLAG_HOLDERS.map((h) => h.suffix.source.replace(/\$$/, "\\b")).join("|"));
 export function mentionsNorms(text: string): boolean {
-  if (CAPITAL_NORM.test(text) || LOADS_WEIGHTS.test(text)) return true;
+  if (CAPITAL_NORM.test(text) || LOADS_WEIGHTS.test(text) || FLAG_HOLDER.test(text)) return true;
   return (text.includes("norm") || text.includes("rms")) && text.includes("torch");
 }
 
