@@ -18,6 +18,8 @@ const CONVERSION_FN = /modify_tensors|sanitize|convert|conversion|remap|port|loa
 /** Functions that compute a norm rather than convert its weights. */
 const COMPUTE_FN = /^(forward|__call__|_norm|extra_repr|__init__)$/;
 const NAME_PARAM = /^(name|new_name|key|k|tensor_name|n|param_name)$/;
+const MLX_MODULE = /^\s*(import mlx|from mlx)/m;
+/** Names that say a check is about the input's layout, not which tensor this is. */
 const TENSOR_VAR = /^(data_torch|data|tensor|weight|weights|w|v|value|t|param|p|x|arr)$/;
 /** Bases a llama.cpp converter may have that add nothing to norm weights. */
 const KNOWN_ROOTS = /^(TextModel|ModelBase|Model|object)$/;
@@ -216,6 +218,7 @@ export function guardAt(node: PyNode, stop: PyNode | undefined, nameVar: string 
 
 interface Site {
   node: PyNode;
+  inPlace?: boolean;
   fn?: PyNode;
   delta?: number;
   /** `data_torch + f_shift` with `f_shift = self.norm_shift(name)`: resolved per converter class. */
@@ -273,7 +276,7 @@ function itemsLoopKey(n: PyNode, v: string, text: string): string | undefined {
 function findSites(root: PyNode, ctx: Ctx): Site[] {
   const { text } = ctx;
   const sites: Site[] = [];
-  const consider = (node: PyNode, operand: PyNode | undefined, delta: number | undefined, shift?: Site["shift"]) => {
+  const consider = (node: PyNode, operand: PyNode | undefined, delta: number | undefined, shift?: Site["shift"], inPlace = false) => {
     const fn = enclosingFn(node);
     if (fn && COMPUTE_FN.test(text.slice(field(fn, "name")!.start, field(fn, "name")!.end))) return;
     if (!operand) return;
@@ -290,7 +293,7 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
     else return;
     if (!names && !CONVERSION_FN.test(fnName)) return;
     const guard = names ? FREE : guardAt(node, fn, nameVar, ctx);
-    sites.push({ node, fn, delta, shift, guard, names });
+    sites.push({ node, fn, delta, shift, guard, names, inPlace });
   };
   /** `f_shift` bound in the same function to `self.norm_shift(name)`. */
   const shiftOf = (id: PyNode): string | undefined => {
@@ -323,7 +326,13 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
       const l = field(n, "left")!;
       const r = field(n, "right")!;
       const op = text.slice(l.end, r.start).trim();
-      if ((op === "+=" || op === "-=") && isOne(r, text)) consider(n, l, op === "+=" ? 1 : -1);
+      // On a torch tensor `+=` changes it in place; MLX and NumPy-free code rebinds (mx arrays are immutable).
+      if ((op === "+=" || op === "-=") && isOne(r, text)) consider(n, l, op === "+=" ? 1 : -1, undefined, !MLX_MODULE.test(text) && callersTensor(n, l, text));
+    } else if (n.type === "call" && field(n, "function")?.type === "attribute" && /^(add_|sub_)$/.test(text.slice(field(field(n, "function"), "attribute")!.start, field(field(n, "function"), "attribute")!.end))) {
+      const [arg] = namedChildren(field(n, "arguments"));
+      const m = text.slice(field(field(n, "function"), "attribute")!.start, field(field(n, "function"), "attribute")!.end);
+      const target = field(field(n, "function"), "object");
+      if (isOne(arg, text) && target) consider(n, target, m === "add_" ? 1 : -1, undefined, callersTensor(n, target, text));
     } else if (n.type === "call" && /(^|\.)ArithmeticTensorConversion$/.test(text.slice(field(n, "function")!.start, field(n, "function")!.end))) {
       const [opNode, value] = namedChildren(field(n, "arguments"));
       const op = opNode ? text.slice(opNode.start, opNode.end) : "";
@@ -339,6 +348,60 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
     }
   }
   return sites;
+}
+
+/**
+ * Is `operand` a tensor the caller still holds: a loop variable over the caller's dict or module, a
+ * parameter of the function, or an attribute path into a module (`layer.input_layernorm.weight`)?
+ * A tensor the function made itself (`w = weights.get_tensor(...)`) is its own to change.
+ */
+function callersTensor(node: PyNode, operand: PyNode, text: string): boolean {
+  const fn = enclosingFn(node);
+  if (!fn) return false;
+  if (operand.type !== "identifier") return operand.type === "attribute" || operand.type === "subscript";
+  const name = text.slice(operand.start, operand.end);
+  if (loopVars(fn, node, text).has(name)) return true;
+  if (!params(fn, text).includes(name)) return false;
+  // A parameter rebound before the change (`w = w.clone()`) is no longer the caller's.
+  return !walk(field(fn, "body")!).some((x) => x.start < node.start && x.type === "assignment" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+}
+
+/** The loop variables (`k, v` of `for k, v in weights.items()`) around `node` inside `fn`. */
+function loopVars(fn: PyNode, node: PyNode, text: string): Set<string> {
+  const out = new Set<string>();
+  for (let p = node.parent; p && p !== fn; p = p.parent) {
+    if (p.type !== "for_statement") continue;
+    for (const id of walk(field(p, "left")!)) if (id.type === "identifier") out.add(text.slice(id.start, id.end));
+  }
+  return out;
+}
+
+/**
+ * Does `fn` check that its input is in the source layout before changing `node`? A condition on an
+ * enclosing `if` or an early `return` before it that does not merely select the tensor (it names no
+ * loop variable), and either tests the weights for a key (`"...conv1d.weight" in weights`), names a
+ * layout word (`already_converted`, `is_hf`, `norm_convention`), or tests another tensor's shape.
+ */
+function hasLayoutGuard(fn: PyNode, node: PyNode, text: string): boolean {
+  const loop = loopVars(fn, node, text);
+  // A condition (or one operand of an `and`) that does not name the tensor being changed is about the
+  // input as a whole: a flag computed from a structural test (`should_shift_norm_weights`), a key only
+  // the source layout has, an "already converted" marker, another tensor's shape.
+  const layoutTest = (cond: PyNode | undefined): boolean => {
+    if (!cond) return false;
+    if (cond.type === "parenthesized_expression") return layoutTest(namedChildren(cond)[0]);
+    if (cond.type === "boolean_operator" && text.slice(field(cond, "left")!.end, field(cond, "right")!.start).trim() === "and") return layoutTest(field(cond, "left")) || layoutTest(field(cond, "right"));
+    const ids = walk(cond).filter((x) => x.type === "identifier").map((x) => text.slice(x.start, x.end));
+    if (!ids.length || ids.some((i) => loop.has(i))) return false;
+    return true;
+  };
+  for (let p = node.parent; p && p !== fn; p = p.parent) if ((p.type === "if_statement" || p.type === "elif_clause") && layoutTest(field(p, "condition"))) return true;
+  // `if <test>: return weights` before the change.
+  for (const n of walk(field(fn, "body")!)) {
+    if (n.start >= node.start) break;
+    if (n.type === "if_statement" && layoutTest(field(n, "condition")) && walk(field(n, "consequence")!).some((x) => x.type === "return_statement")) return true;
+  }
+  return false;
 }
 
 function nameOf(def: PyNode, text: string): string {
@@ -458,7 +521,10 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
       if (deltas.length && u.cls) folding.add(u.cls);
       for (const d of deltas) {
         if (Math.abs(d.delta) !== 1) continue;
-        conversions.push({ delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves });
+        conversions.push({
+          delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
+          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text) : false,
+        });
       }
     }
   }

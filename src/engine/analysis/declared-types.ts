@@ -101,6 +101,16 @@ export interface OffsetConversion {
   /** A llama.cpp converter class (registered for architectures): its target is GGUF. */
   gguf: boolean;
   serves?: Serves;
+  /** The function it is in (`sanitize`, `convert_state_dict`). */
+  fn?: string;
+  /** Changes the caller's tensor in place (`v += 1` or `v.add_(1)` on a torch tensor it was handed). */
+  inPlace?: boolean;
+  /**
+   * The function checks, before or around the change, that its input is in the source layout (a
+   * key or marker only the source layout has, an "already converted" flag, a layout test on another
+   * tensor): running it again on its own output would not shift again.
+   */
+  layoutGuard?: boolean;
 }
 
 /** A GGUF converter class for an offset family whose chain adds nothing to any norm weight. */

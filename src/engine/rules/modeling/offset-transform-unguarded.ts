@@ -1,0 +1,70 @@
+import type { OffsetConversion } from "../../analysis/declared-types";
+import { defineRule, type PythonRuleContext } from "../../rule";
+import { servedLabel } from "./declared-shared";
+
+type M = "reload" | "inPlace";
+
+/** Functions a loader runs on every load, whatever layout the weights are already in. */
+const LOAD_PATH = /^(sanitize|load_weights|load_state_dict|_load_from_state_dict|load_hook|_load_hook|on_load)$/;
+
+/** Does the conversion act on norm tensors of an offset family it serves (or on named norm tensors)? */
+function offsetFamily(c: OffsetConversion): string | undefined {
+  const f = c.serves?.families.find((x) => x.offset || (x.classes ?? []).some((k) => k.offset));
+  return f ? servedLabel(f, c.serves) : undefined;
+}
+
+/**
+ * ## What it does
+ * Flags a +1/-1 on norm weights that is not safe to run twice: in a load path (`sanitize()`, a load
+ * hook) with no check that the weights are still in the source layout, or applied in place
+ * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds. NL211 covers a shift that is
+ * wrong for the family; this rule covers a shift that is right for the family but wrong because it
+ * repeats.
+ *
+ * ## Why is this bad?
+ * mlx-lm and mlx-vlm run `sanitize()` on every load, also on the MLX weights that a conversion saved
+ * already shifted: the offset is applied again and every norm scales by about 2 (mlx-lm #1623,
+ * mlx-vlm #1528, 8 of 11 published conversions in mlx-vlm #2114). An in-place shift on the caller's
+ * tensors accumulates each time the conversion runs, as in Megatron-Bridge #1929 (corruption growing
+ * over reinforcement-learning weight syncs).
+ *
+ * ## Example
+ * `def sanitize(self, weights): ... if k.endswith("norm.weight"): weights[k] = v + 1.0` with nothing
+ * that tells Hugging Face input from converted MLX input.
+ *
+ * ## Use instead
+ * Shift only when the input is in the source layout (`if "model.layers.0.linear_attn.conv1d.weight"
+ * in weights and weights[...].shape[-1] != 1:`, or a marker the conversion writes), and on new tensors
+ * (`weights[k] = v + 1`), never in place.
+ */
+export default defineRule<M, PythonRuleContext<M>>({
+  name: "offset-transform-unguarded",
+  code: "NL215",
+  severity: "warning",
+  input: "python",
+  tags: ["modeling", "declared", "offset", "conversion"],
+  fix: "none",
+  summary: "a +1/-1 on norm weights that shifts again when the load or conversion runs twice",
+  messages: {
+    reload: "`{{fn}}` {{op}} 1 on norm weights for {{family}} on every load, with no check that the weights are still in the source layout: weights it already shifted (a saved conversion) are shifted again.",
+    inPlace: "This {{op_noun}} of 1 changes the caller's tensor in place: each time the conversion runs (a retry, a weight sync) the norm weights move by 1 again. Make a new tensor (`v = v {{sign}} 1`).",
+  },
+  check(ctx) {
+    const declared = ctx.module?.declared;
+    if (!declared) return;
+    const seen = new Set<number>();
+    for (const c of declared.conversions) {
+      if (c.gguf || seen.has(c.range.start)) continue;
+      const family = offsetFamily(c);
+      if (c.inPlace) {
+        seen.add(c.range.start);
+        ctx.report({ messageId: "inPlace", at: c.range, data: { op_noun: c.delta > 0 ? "addition" : "subtraction", sign: c.delta > 0 ? "+" : "-" } });
+        continue;
+      }
+      if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard) {
+        seen.add(c.range.start);
+        ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op: c.delta > 0 ? "adds" : "subtracts", family } });
+      }
+    }
+  },
+});
