@@ -19,6 +19,7 @@ import declaredOffsetContradictsFamily from "./rules/modeling/declared-offset-co
 import normCastOrderMismatch from "./rules/modeling/norm-cast-order-mismatch";
 import normEpsMismatch from "./rules/modeling/norm-eps-mismatch";
 import normEpsNotPassed from "./rules/modeling/norm-eps-not-passed";
+import offsetFoldMissing from "./rules/modeling/offset-fold-missing";
 import offsetTransformUnguarded from "./rules/modeling/offset-transform-unguarded";
 import normKindMismatch from "./rules/modeling/norm-kind-mismatch";
 import normMissingFp32Upcast from "./rules/modeling/norm-missing-fp32-upcast";
@@ -70,6 +71,7 @@ export const RULES: readonly Rule<string, any>[] = [
   declaredCastingContradictsFamily,
   normEpsNotPassed,
   offsetTransformUnguarded,
+  offsetFoldMissing,
   safetensorsInvalid,
   ggufInvalid,
   checkpointNormOffsetMismatch,

@@ -5,7 +5,7 @@
 // code, each with its own overrides (llama.cpp's Gemma3NModel returns 0.0 from `norm_shift`).
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
-import type { Guard, MissingFold, OffsetConversion, Serves } from "./declared-types";
+import type { Guard, MissingFold, MissingUnfold, OffsetConversion, Serves } from "./declared-types";
 import { paramName } from "./interp";
 import type { Range } from "./types";
 
@@ -20,7 +20,7 @@ const COMPUTE_FN = /^(forward|__call__|_norm|extra_repr|__init__)$/;
 const NAME_PARAM = /^(name|new_name|key|k|tensor_name|n|param_name)$/;
 const MLX_MODULE = /^\s*(import mlx|from mlx)/m;
 /** Names that say a check is about the input's layout, not which tensor this is. */
-const TENSOR_VAR = /^(data_torch|data|tensor|weight|weights|w|v|value|t|param|p|x|arr)$/;
+const TENSOR_VAR = /^(data_torch|data|tensor|weight|weights|w|v|value|t|param|p|x|arr|loaded_weight|loaded|norm_weight|weight_data)$/;
 /** Bases a llama.cpp converter may have that add nothing to norm weights. */
 const KNOWN_ROOTS = /^(TextModel|ModelBase|Model|object)$/;
 const VISION_ROOT = /^MmprojModel$/;
@@ -423,7 +423,7 @@ function registered(cls: PyNode, text: string): boolean {
   return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\.register\(/.test(text.slice(c.start, c.end)));
 }
 
-export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[] } {
+export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[] } {
   const tuples = new Map<string, string[]>();
   const ctx: Ctx = { text, tuples };
   for (const n of walk(root)) {
@@ -539,5 +539,33 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
     if (chain.some((k) => folding.has(k))) continue;
     missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
   }
-  return { conversions, missingFolds };
+  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions) };
+}
+
+/** A function that handles GGUF input: it reads GGUF or branches on it. */
+const GGUF_INPUT = /GGUFReader|gguf_quant_weights_iterator|load_gguf|is_gguf|from_gguf|gguf_file|["']gguf["']|\.gguf\b/;
+const LOAD_FN = /^(load_weights|load_state_dict|_load_from_state_dict|load_model|load|load_checkpoint|from_gguf|load_gguf\w*)$/;
+
+/**
+ * Load functions (`load_weights`, ...) serving an offset family whose GGUF stores `1 + weight`
+ * (the knowledge base's `gguf.foldsOffset`) that handle GGUF input and never subtract 1 from norm
+ * weights: the runtime's `x * (1 + w)` then scales by `2 + w` (vLLM #26189, #31464).
+ */
+function findMissingUnfolds(root: PyNode, text: string, idx: ScopeIndex, conversions: OffsetConversion[]): MissingUnfold[] {
+  const out: MissingUnfold[] = [];
+  for (const fn of walk(root)) {
+    if (fn.type !== "function_definition") continue;
+    const nameNode = field(fn, "name")!;
+    const name = text.slice(nameNode.start, nameNode.end);
+    if (!LOAD_FN.test(name)) continue;
+    const body = text.slice(fn.start, fn.end);
+    if (!GGUF_INPUT.test(body)) continue;
+    const serves = servesAt(fn, idx);
+    const families = serves?.families.filter((f) => f.offset && f.gguf?.foldsOffset) ?? [];
+    if (!serves || !families.length) continue;
+    const unfolds = conversions.some((c) => c.delta < 0 && c.range.start >= fn.start && c.range.end <= fn.end);
+    if (unfolds) continue;
+    out.push({ fn: name, range: range(nameNode), serves: { ...serves, families } });
+  }
+  return out;
 }

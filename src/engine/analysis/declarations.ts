@@ -200,8 +200,8 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
   }
 
   const inherited = collectInherited(root, text, idx, declarations, defs);
-  const { conversions, missingFolds } = collectConversions(root, text, idx);
-  return { declarations, inherited, conversions, missingFolds };
+  const { conversions, missingFolds, missingUnfolds } = collectConversions(root, text, idx);
+  return { declarations, inherited, conversions, missingFolds, missingUnfolds };
 }
 
 /**

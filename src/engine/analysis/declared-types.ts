@@ -120,9 +120,17 @@ export interface MissingFold {
   serves: Serves;
 }
 
+/** A load path that reads GGUF weights of an offset family and never takes off the 1 llama.cpp folded in. */
+export interface MissingUnfold {
+  fn: string;
+  range: Range;
+  serves: Serves;
+}
+
 export interface DeclaredConventions {
   declarations: Declaration[];
   inherited: InheritedFlag[];
   conversions: OffsetConversion[];
   missingFolds: MissingFold[];
+  missingUnfolds?: MissingUnfold[];
 }
