@@ -86,8 +86,22 @@ function stringsOf(n: PyNode | undefined, ctx: Ctx): string[] | undefined {
     const items = namedChildren(n).map((c) => stringOf(c, ctx.text));
     return items.every((x) => x !== undefined) ? (items as string[]) : undefined;
   }
-  if (n.type === "identifier") return ctx.tuples.get(ctx.text.slice(n.start, n.end));
+  if (n.type === "identifier") return ctx.tuples.get(ctx.text.slice(n.start, n.end)) ?? loopStrings(n, ctx);
   if (n.type === "parenthesized_expression") return stringsOf(namedChildren(n)[0], ctx);
+  return undefined;
+}
+
+/** `key` bound by an enclosing `for key in ("a", "b"):` (or a name holding such strings): the strings it takes. */
+function loopStrings(id: PyNode, ctx: Ctx): string[] | undefined {
+  const name = ctx.text.slice(id.start, id.end);
+  for (let p = id.parent; p && p.type !== "function_definition"; p = p.parent) {
+    if (p.type !== "for_statement") continue;
+    const left = field(p, "left");
+    if (left?.type === "identifier" && ctx.text.slice(left.start, left.end) === name) {
+      const right = field(p, "right");
+      return right && right.type !== "identifier" ? stringsOf(right, ctx) : right ? ctx.tuples.get(ctx.text.slice(right.start, right.end)) : undefined;
+    }
+  }
   return undefined;
 }
 
@@ -268,7 +282,8 @@ function itemsLoopKey(n: PyNode, v: string, text: string): string | undefined {
     if (left?.type !== "pattern_list" && left?.type !== "tuple_pattern") continue;
     const [k, val] = namedChildren(left);
     if (!k || !val || text.slice(val.start, val.end) !== v) continue;
-    if (right && /\.items\(\)$/.test(text.slice(right.start, right.end))) return text.slice(k.start, k.end);
+    // `for k, v in weights.items()`, or `for name, loaded_weight in weights` (an iterable of pairs).
+    if (right && (/\.items\(\)$/.test(text.slice(right.start, right.end)) || NAME_PARAM.test(text.slice(k.start, k.end)))) return text.slice(k.start, k.end);
   }
   return undefined;
 }

@@ -4,8 +4,12 @@ import { servedLabel } from "./declared-shared";
 
 type M = "reload" | "inPlace";
 
-/** Functions a loader runs on every load, whatever layout the weights are already in. */
-const LOAD_PATH = /^(sanitize|load_weights|load_state_dict|_load_from_state_dict|load_hook|_load_hook|on_load)$/;
+/**
+ * Functions that run on every load and on the output of a conversion too: MLX's `sanitize()` (mlx-lm
+ * and mlx-vlm save the sanitized weights and pass them through `sanitize()` again when loading). An
+ * engine's `load_weights` that only ever reads Hugging Face checkpoints shifts each tensor once.
+ */
+const LOAD_PATH = /^sanitize$/;
 
 /** Does the conversion act on norm tensors of an offset family it serves (or on named norm tensors)? */
 function offsetFamily(c: OffsetConversion): string | undefined {
