@@ -278,6 +278,7 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
     panels: {
       create: (viewType, title) => wrapPanel(vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Beside, webviewOptions(context)), context),
       showProblems: () => void vscode.commands.executeCommand("workbench.actions.view.problems"),
+      showFinding: (folder, code) => showFinding(folder, code),
     },
     extensionDir: vscode.Uri.joinPath(context.extensionUri, "dist").fsPath,
     versions: { extension: String((context.extension.packageJSON as { version?: string }).version ?? "?"), vscode: vscode.version },
@@ -365,4 +366,30 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
   controller.activationMs = ms;
   log.info(`normlint ${host.versions.extension} activated in ${ms.toFixed(1)} ms (engine loads on the first lint)${host.isVirtualWorkspace ? "; virtual workspace: checkpoints are not read" : ""}`);
   return controller;
+}
+
+/** The finding with rule `code` under `folder`, opened with its hover; see PanelHost.showFinding. */
+async function showFinding(folder: string, code: string): Promise<boolean> {
+  const prefix = folder.endsWith("/") ? folder : `${folder}/`;
+  const find = () => {
+    for (const [uri, diags] of vscode.languages.getDiagnostics()) {
+      if (!uri.toString().startsWith(prefix)) continue;
+      const d = diags.find((x) => x.source === "normlint" && String(typeof x.code === "object" ? x.code.value : x.code) === code);
+      if (d) return { uri, d };
+    }
+    return undefined;
+  };
+  let hit = find();
+  if (!hit) {
+    // Not linted yet: opening the folder's config.json lints it (and the checkpoints beside it).
+    await Promise.resolve(vscode.window.showTextDocument(vscode.Uri.parse(`${prefix}config.json`), { viewColumn: vscode.ViewColumn.One, preview: true })).catch(() => undefined);
+    for (let i = 0; i < 40 && !hit; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      hit = find();
+    }
+  }
+  if (!hit) return false;
+  await vscode.window.showTextDocument(hit.uri, { viewColumn: vscode.ViewColumn.One, selection: hit.d.range, preview: true });
+  await vscode.commands.executeCommand("editor.action.showHover");
+  return true;
 }

@@ -138,6 +138,12 @@ export interface PanelHost {
   create(viewType: string, title: string): PanelHandle;
   /** Focuses the Problems view (the Norm Lab's link back to the diagnostics). */
   showProblems(): void;
+  /**
+   * Opens normlint's finding with rule `code` in a file under `folder` in the editor, with its hover
+   * (message and quick fixes). When none is known yet, opens `folder`'s config.json first, which
+   * lints it, and waits briefly. False when there is no such finding.
+   */
+  showFinding(folder: Uri, code: string): Promise<boolean>;
 }
 
 /** Everything the controller asks of VS Code. */
