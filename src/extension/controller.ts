@@ -129,6 +129,8 @@ export class Controller {
   private warnedError = false;
   private disposed = false;
   private lab?: import("./norm-lab").NormLab;
+  /** A rule code's link: the rule page bundled with the extension, opened inside the editor. */
+  private readonly ruleDoc = (rule: string) => this.host.ruleDocUri(rule);
   readonly commands: CommandHandlers;
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
@@ -342,9 +344,8 @@ export class Controller {
   }
 
   private publishConfigProblems(config: Pick<ResolvedConfig, "uri" | "text" | "findings">): void {
-    const engine = this.engineModule!;
     const pos = new Positions(config.text);
-    const diags = config.findings.map((f) => toDiag(f, pos, { uri: config.uri, docsUrl: engine.ruleDocsUrl }));
+    const diags = config.findings.map((f) => toDiag(f, pos, { uri: config.uri, docsUrl: this.ruleDoc }));
     this.book.set(`cfg:${config.uri}`, new Map([[config.uri, diags]]));
     if (diags.length) this.configProblems.set(config.uri, this.host.displayPath(config.uri));
     else this.configProblems.delete(config.uri);
@@ -402,17 +403,19 @@ export class Controller {
       const over = size > settings.maxFileSize;
       this.noteSize(uri, display, size, settings.maxFileSize, over);
       const input = over ? { path: display, size } : { path: display, text };
+      const t0 = performance.now();
       const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType });
       if (result.status === "skipped") {
         this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
         return this.forget(uri);
       }
       const positions = new Positions(text);
-      const diags = result.findings.map((f) => toDiag(f, positions, { uri, docsUrl: engine.ruleDocsUrl }));
+      const diags = result.findings.map((f) => toDiag(f, positions, { uri, docsUrl: this.ruleDoc }));
       this.docs.set(uri, { uri, version: doc.version, kind, positions, findings: result.findings, diags, settings, display, module: "module" in result ? result.module : undefined });
       this.book.set(`doc:${uri}`, new Map([[uri, diags]]));
       this.linted.add(uri);
-      this.host.log.debug(`${display}: ${result.findings.length} findings (${trigger})`);
+      // Each run at debug (on type it is every pause); Lint Workspace's summary is at info.
+      this.host.log.debug(`${display}: ${result.findings.length} findings in ${(performance.now() - t0).toFixed(1)} ms (${trigger})`);
       if (kind === "config" && !over) {
         // Checkpoints are re-read when something they depend on changed: not on every keystroke,
         // and not on a save or reopen of text they were already checked against.
@@ -472,7 +475,7 @@ export class Controller {
         if (!isPythonCell(cell)) continue;
         const positions = new Positions(cell.text);
         const findings = byCell.get(cell.index) ?? [];
-        const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: engine.ruleDocsUrl }));
+        const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: this.ruleDoc }));
         entry.cells.set(cell.uri, { notebook: uri, index: cell.index, version: cell.version, positions, findings, diags });
         perUri.set(cell.uri, diags);
       }
@@ -561,7 +564,7 @@ export class Controller {
         }
         const pos = texts.get(uri) ?? new Positions("");
         const list = entry.other.get(uri) ?? [];
-        list.push(toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl, uriOf: (file) => byDisplay.get(file), positionsOf: (u) => texts.get(u) }));
+        list.push(toDiag(f, pos, { uri, docsUrl: this.ruleDoc, uriOf: (file) => byDisplay.get(file), positionsOf: (u) => texts.get(u) }));
         entry.other.set(uri, list);
       }
       this.folders.set(dir, entry);
@@ -584,7 +587,7 @@ export class Controller {
     const pos = new Positions(configText);
     const diags = entry.anchored.map(({ finding, pointer, key }) => {
       const r = engine.rangeAtPointer(configText, pointer, key) ?? { start: 0, end: 0 };
-      return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: engine.ruleDocsUrl, uriOf: (f) => entry.related.get(f) });
+      return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: this.ruleDoc, uriOf: (f) => entry.related.get(f) });
     });
     this.book.set(`folder:${entry.dir}`, new Map([[entry.configUri, diags], ...entry.other]));
   }
@@ -750,13 +753,16 @@ export class Controller {
       for (const f of findings) tally[f.severity === "error" ? "errors" : f.severity === "warning" ? "warnings" : "infos"]++;
     };
     const t0 = performance.now();
-    const { cancelled, total } = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
+    let failed = 0;
+    // The progress counts the files it walks ("3 of 40"), and the summary counts the same ones, so
+    // the two agree; of those, the summary says how many held something to lint.
+    const { cancelled, total, done } = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
       const found = await Promise.all(["**/config.json", "**/*.py", "**/*.ipynb"].map((g) => this.host.findFiles(g, WORKSPACE_LIMIT)));
       const uris = [...new Set(found.flat())].filter((u) => !SKIP_DIRS.test(relativePath(this.host.workspaceFolder(u) ?? dirname(u), u))).sort();
       let done = 0;
       for (const uri of uris) {
         if (progress.cancelled) return { cancelled: true, total: uris.length, done };
-        progress.report(`${done + 1}/${uris.length} ${this.host.displayPath(uri)}`, 100 / uris.length);
+        progress.report(`${done + 1} of ${uris.length} files: ${this.host.displayPath(uri)}`, 100 / uris.length);
         try {
           const findings = await this.lintAny(engine, uri);
           if (findings) {
@@ -764,6 +770,7 @@ export class Controller {
             count(findings);
           }
         } catch (err) {
+          failed++;
           this.recordError(err, `linting ${this.host.displayPath(uri)}`);
         }
         done++;
@@ -771,9 +778,14 @@ export class Controller {
       return { cancelled: false, total: uris.length, done };
     });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}.`;
-    this.host.log.info(summary);
-    this.host.showInfo(summary);
+    const walked = cancelled ? `cancelled after ${done} of ${total} files` : `${plural(total, "file")} checked`;
+    const summary = `normlint: ${walked} in ${secs} s (${tally.files} with model configs, norm code or notebooks to lint): ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}${failed ? `; ${plural(failed, "file")} failed (see the output)` : ""}.`;
+    if (failed) this.host.log.warn(summary);
+    else this.host.log.info(summary);
+    const findings = tally.errors + tally.warnings + tally.infos;
+    const choice = await this.host.showInfo(summary, ...(findings ? ["Show Problems"] : []), ...(failed ? ["Show Output"] : []));
+    if (choice === "Show Problems") this.host.panels?.showProblems();
+    else if (choice === "Show Output") this.host.showOutput();
   }
 
   /**
@@ -833,7 +845,7 @@ export class Controller {
     if (superseded()) return undefined;
     if (r.status === "skipped") return drop();
     const pos = new Positions(r.text);
-    this.book.set(owner, new Map([[uri, r.findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+    this.book.set(owner, new Map([[uri, r.findings.map((f) => toDiag(f, pos, { uri, docsUrl: this.ruleDoc }))]]));
     this.linted.add(uri);
     if (kind === "config" && read.bytes) {
       // The checkpoints are read again only when the config's text differs from what they were checked against.
@@ -882,7 +894,7 @@ export class Controller {
       }
       findings = r.findings.map(engine.notebookMapper(r.text));
       const pos = new Positions(r.text);
-      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: this.ruleDoc }))]]));
       this.linted.add(uri);
     }
     this.disk.set(uri, { stamp, perUri: this.book.share(owner), findings });
@@ -946,25 +958,24 @@ export class Controller {
 
   /**
    * Opens the Norm Lab on a model folder: the one given (the explorer's context menu passes a
-   * URI), else the active file's folder when it holds a config.json, else one picked from the
-   * workspace's folders with a config.json or a GGUF file.
+   * URI), else the active file's folder when it can run (a config.json beside safetensors weights,
+   * or a GGUF file), else one picked from the workspace's folders that can run: a folder without
+   * weights would only end in an error, so the picker does not offer it.
    */
   async openNormLab(arg?: unknown): Promise<void> {
     const given = typeof arg === "string" ? arg : arg && typeof arg === "object" && "scheme" in arg ? String(arg) : undefined;
     let folder = given && (await this.host.stat(given))?.type === "file" ? dirname(given) : given;
+    const [configs, weights, ggufs] = folder ? [[], [], []] : await Promise.all(["**/config.json", "**/*.safetensors", "**/*.gguf"].map((g) => this.host.findFiles(g, 500)));
+    const withConfig = new Set(configs.map((c) => dirname(c)));
+    const runnable = [...new Set([...weights.map((w) => dirname(w)).filter((d) => withConfig.has(d)), ...ggufs.map((g) => dirname(g))])].sort();
     const active = this.host.activeDocument();
-    if (!folder && active) {
-      const dir = dirname(active);
-      if ((await this.host.stat(joinUri(dir, "config.json")))?.type === "file") folder = dir;
-    }
+    if (!folder && active && runnable.includes(dirname(active))) folder = dirname(active);
     if (!folder) {
-      const found = [...(await this.host.findFiles("**/config.json", 200)), ...(await this.host.findFiles("**/*.gguf", 200))];
-      const dirs = [...new Set(found.map((c) => dirname(c)))].sort();
-      if (!dirs.length) {
-        this.host.showInfo("normlint: no model folder (a folder with config.json or a GGUF file) in this workspace.");
+      if (!runnable.length) {
+        this.host.showInfo("normlint: the Norm Lab needs a model folder with weights (a config.json beside *.safetensors files, or a GGUF file); this workspace has none.");
         return;
       }
-      folder = dirs.length === 1 ? dirs[0] : await this.host.quickPick(dirs.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
+      folder = runnable.length === 1 ? runnable[0] : await this.host.quickPick(runnable.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
       if (!folder) return;
     }
     (await this.normLab()).createOrShow(folder);

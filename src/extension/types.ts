@@ -193,7 +193,8 @@ export interface Host {
     debug(message: string): void;
   };
   showWarning(message: string, ...actions: string[]): Promise<string | undefined>;
-  showInfo(message: string): void;
+  /** An information message with optional buttons; resolves to the one clicked. */
+  showInfo(message: string, ...actions: string[]): Promise<string | undefined>;
   showOutput(): void;
   setStatus(view: StatusView): void;
   withProgress<T>(title: string, task: (progress: ProgressReporter) => Promise<T>): Promise<T>;
@@ -205,6 +206,8 @@ export interface Host {
 
   /** Where the bundle and its wasm files are. */
   readonly extensionDir: string;
+  /** The URI of a rule's page bundled with the extension (docs/rules/<name>.md), for diagnostic code links. */
+  ruleDocUri(rule: string): Uri;
   readonly versions: { extension: string; vscode: string };
   readonly isVirtualWorkspace: boolean;
   /** Webview panels (absent in tests that do not need them). */

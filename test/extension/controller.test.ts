@@ -32,7 +32,7 @@ describe("config.json diagnostics", () => {
     await c.idle();
     const [d] = host.diags(uri);
     expect(d.source).toBe("normlint");
-    expect(d.code).toEqual({ value: "NL101", target: "https://github.com/normlint/normlint/blob/main/docs/rules/eps-key-unused.md" });
+    expect(d.code).toEqual({ value: "NL101", target: "file:///ext/docs/rules/eps-key-unused.md" });
     // `"layer_norm_eps"` is on the fourth line (index 3), after two spaces.
     expect(d.range).toEqual({ start: { line: 3, character: 2 }, end: { line: 3, character: 18 } });
     expect(host.status?.detail).toContain("1 file linted");
@@ -392,14 +392,16 @@ describe("commands", () => {
     expect(host.diags("vscode-notebook-cell:/ws/n.ipynb#cell0").some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
     expect(host.diags(`${ROOT}/n.ipynb`)).toEqual([]);
     expect(host.diagnostics.has(`${ROOT}/node_modules/x/config.json`)).toBe(false);
-    expect(host.infos.at(-1)).toMatch(/^normlint: 4 files linted in [\d.]+ s: 2 errors, 3 warnings, 1 info\.$/);
+    // The progress walked 5 files ("1 of 5 files: ...", node_modules left out); the summary counts the same 5.
+    expect(host.infos.at(-1)).toMatch(/^normlint: 5 files checked in [\d.]+ s \(4 with model configs, norm code or notebooks to lint\): 2 errors, 3 warnings, 1 info\.$/);
+    expect(host.infoActions.at(-1)).toEqual(["Show Problems"]);
   });
 
   it("Lint Workspace stops when cancelled", async () => {
     const { host, c } = setup((h) => (h.cancelAfter = 1));
     for (let i = 0; i < 5; i++) host.file(`m${i}/config.json`, '{"model_type": "llama"}');
     await c.commands["normlint.lintWorkspace"]();
-    expect(host.infos.at(-1)).toMatch(/^normlint: 1 file linted \(cancelled; 5 found\)/);
+    expect(host.infos.at(-1)).toMatch(/^normlint: cancelled after 1 of 5 files in [\d.]+ s \(1 with/);
   });
 
   it("Explain Rule shows the rule page for a picked rule or an argument", async () => {

@@ -171,7 +171,9 @@ describe("Norm Lab panel", () => {
     const tensors: Record<string, { type: string; dims: number[]; fill: "llama-like" }> = { "output_norm.weight": { type: "F32", dims: [32], fill: "llama-like" } };
     for (let i = 0; i < 4; i++) tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [32], fill: "llama-like" };
     host.file("g/model.gguf", buildGguf({ metadata: { "general.architecture": "gemma" }, tensors }));
-    // From the palette, with no argument: the workspace's folders with a config.json or a GGUF.
+    // From the palette, with no argument: the workspace's folders that can run (a config.json beside
+    // safetensors, or a GGUF); a config.json without weights is not offered.
+    host.file("configonly/config.json", JSON.stringify({ model_type: "llama" }));
     const picks: string[][] = [];
     Object.assign(host, { quickPick: async (items: Array<{ label: string; value: string }>) => (picks.push(items.map((i) => i.label)), items.find((i) => i.value.endsWith("/g"))?.value) });
     await controller.commands["normlint.openNormLab"]();
