@@ -129,6 +129,8 @@ export class Controller {
   private warnedError = false;
   private disposed = false;
   private lab?: import("./norm-lab").NormLab;
+  /** The .normlint.json the last "Ignore ... here" edit went to (normlint.showIgnoreFile opens it). */
+  private lastIgnoreFile?: Uri;
   /** A rule code's link: the rule page bundled with the extension, opened inside the editor. */
   private readonly ruleDoc = (rule: string) => this.host.ruleDocUri(rule);
   readonly commands: CommandHandlers;
@@ -150,6 +152,7 @@ export class Controller {
       "normlint.showOutput": () => host.showOutput(),
       "normlint.copyDebugInfo": () => this.copyDebugInfo(),
       "normlint.openNormLab": (folder?: unknown) => this.openNormLab(folder),
+      "normlint.showIgnoreFile": () => this.lastIgnoreFile && this.host.showFile(this.lastIgnoreFile),
     };
   }
 
@@ -623,7 +626,9 @@ export class Controller {
         // Weight findings are not filtered by ignore entries (they concern the whole folder).
         if (state.kind === "config" && state.entry && !folderDiags.includes(diag)) {
           const entry = state.entry;
-          actions.push({ title: `Ignore ${f.rule} here (in .normlint.json)`, kind: "quickfix", diagnostics: [diag], resolve: () => this.ignoreInConfig(uri, entry, f) });
+          // The command runs after the resolved edit applies: it shows the file the edit went to.
+          const show = { command: "normlint.showIgnoreFile", title: "Show .normlint.json", arguments: [] };
+          actions.push({ title: `Ignore ${f.rule} here (in .normlint.json)`, kind: "quickfix", diagnostics: [diag], command: show, resolve: () => this.ignoreInConfig(uri, entry, f) });
         }
         actions.push({
           title: `Show documentation for ${f.code} ${f.rule}`,
@@ -685,6 +690,7 @@ export class Controller {
     const pointer = engine.pointerAt(entry.positions.text, f.start, f.end);
     const target = `${engine.literalGlob(rel)}#${pointer}`;
     const existing = config ? await this.readText(configUri) : undefined;
+    this.lastIgnoreFile = configUri;
     if (existing === undefined) {
       return { creates: [configUri], edits: [{ uri: configUri, range: ZERO_RANGE, newText: engine.newConfigText(target, f.rule) }] };
     }

@@ -251,6 +251,7 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
       debug: (m) => log.debug(m),
     },
     showWarning: (message, ...actions) => Promise.resolve(vscode.window.showWarningMessage(message, ...actions)),
+    showFile: async (uri) => void (await vscode.window.showTextDocument(parse(uri), { preview: false })),
     showInfo: (message, ...actions) => Promise.resolve(vscode.window.showInformationMessage(message, ...actions)),
     showOutput: () => log.show(true),
     setStatus(view: StatusView) {

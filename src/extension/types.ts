@@ -193,6 +193,8 @@ export interface Host {
     debug(message: string): void;
   };
   showWarning(message: string, ...actions: string[]): Promise<string | undefined>;
+  /** Opens a file in an editor tab. */
+  showFile(uri: Uri): Promise<void>;
   /** An information message with optional buttons; resolves to the one clicked. */
   showInfo(message: string, ...actions: string[]): Promise<string | undefined>;
   showOutput(): void;

@@ -172,6 +172,10 @@ describe("code actions", () => {
     expect(actions[0].edit?.edits).toEqual([{ uri, range: { start: { line: 3, character: 2 }, end: { line: 3, character: 18 } }, newText: '"rms_norm_eps"' }]);
     const edit = await actions[1].resolve!();
     expect(edit?.creates).toEqual([`${ROOT}/.normlint.json`]);
+    // After the edit, the action's command shows the file it created.
+    expect(actions[1].command?.command).toBe("normlint.showIgnoreFile");
+    await c.commands["normlint.showIgnoreFile"]();
+    expect(host.shown).toEqual([`${ROOT}/.normlint.json`]);
     expect(JSON.parse(edit!.edits[0].newText)).toEqual({ ignore: [{ path: "models/m/config.json#/layer_norm_eps", rules: ["eps-key-unused"] }] });
     // Once written, the engine honours it.
     host.file(".normlint.json", edit!.edits[0].newText);

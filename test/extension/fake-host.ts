@@ -210,6 +210,10 @@ export class FakeHost implements Host {
     this.warnings.push(message);
     return undefined;
   }
+  shown: string[] = [];
+  async showFile(uri: string): Promise<void> {
+    this.shown.push(uri);
+  }
   /** Buttons offered with each information message, and the one to click (none by default). */
   infoActions: string[][] = [];
   infoChoice?: string;

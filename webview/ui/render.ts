@@ -101,6 +101,7 @@ export function renderMap(box: HTMLElement, r: LabResult, map: ModelMap, select:
       const tr = h("tr");
       const th = h("th", "role", row.role);
       th.scope = "row";
+      th.title = row.role;
       tr.append(th);
       const line: HTMLButtonElement[] = [];
       for (const c of row.cells) {
