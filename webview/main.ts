@@ -196,6 +196,9 @@ window.addEventListener("message", (event: MessageEvent) => {
   if (m.type === "activations") return receiveActivations(m);
   folder = m.folder;
   plan = planFromWire(m.plan);
+  // A new folder: no stale verdict on screen while its comparison runs.
+  $("result").hidden = true;
+  shown = undefined;
   candidates = m.candidates ?? [];
   picked = undefined;
   const saved = validateState(vscode.getState());

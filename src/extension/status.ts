@@ -51,7 +51,7 @@ function countsText(c: FileCounts): string {
 
 /**
  * The status item as the active file sees it: its own findings in the text ("normlint: 2 errors"),
- * the workspace figures in the detail, and a click that opens the Problems view when the file has
+ * the workspace figures in the detail (unchanged), and a click that opens the Problems view when the file has
  * findings, else the output. normlint's own failure outranks the file's state: its text stays
  * "$(error) normlint" and the click opens the output, where the error is logged.
  */
@@ -61,7 +61,9 @@ export function activeFileStatus(view: StatusView, file: string | undefined, cou
   const n = counts.errors + counts.warnings + counts.infos;
   const icon = counts.errors ? "$(error)" : counts.warnings ? "$(warning)" : n ? "$(info)" : "$(check)";
   const text = `${icon} normlint: ${countsText(counts)}`;
-  return { ...view, text, detail: `${file}: ${countsText(counts)}. ${view.detail}`, command: n ? { id: "workbench.actions.view.problems", title: "Show Problems" } : output };
+  // The hover shows text, detail and the command's title on one line: the detail stays the short
+  // workspace figure, the file's own state being the text.
+  return { ...view, text, command: n ? { id: "workbench.actions.view.problems", title: "Show Problems" } : output };
 }
 
 export interface DebugInfo {

@@ -240,7 +240,7 @@ describe("status", () => {
     const view = statusView(base);
     expect(activeFileStatus(view, "m/config.json", { errors: 2, warnings: 1, infos: 0 })).toMatchObject({
       text: "$(error) normlint: 2 errors, 1 warning",
-      detail: "m/config.json: 2 errors, 1 warning. 1 file linted",
+      detail: "1 file linted",
       command: { id: "workbench.actions.view.problems", title: "Show Problems" },
     });
     expect(activeFileStatus(view, "m/config.json", { errors: 0, warnings: 0, infos: 0 })).toMatchObject({ text: "$(check) normlint: no findings", command: { id: "normlint.showOutput" } });
