@@ -6,6 +6,7 @@
 // verdict, the map and the next step fit one 1400x900 window's panel without scrolling, a tensor's
 // detail opens from the map by keyboard alone, and axe-core finds no serious violation in any theme.
 // Skipped loudly without chromium, failed when NORMLINT_REQUIRE_GPU=1.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -22,8 +23,9 @@ const EXAMPLES = join(__dirname, "..", "examples");
 const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : "";
 /** The webview's size in a 1400x900 VS Code window with the side bar closed (tab bar and status bar take the rest). */
 const PANEL = { width: 1240, height: 820 };
-/** Example checkpoints are built by `node dist/build-examples.js` (npm run demo, the e2e run). */
-const hasExamples = existsSync(join(EXAMPLES, "gemma-2-folded-weights", "model.safetensors"));
+/** Example checkpoints (git-ignored) are built by `node dist/build-examples.js`, here when missing. */
+const exampleWeights = join(EXAMPLES, "gemma-2-folded-weights", "model.safetensors");
+let hasExamples = existsSync(exampleWeights);
 
 async function harnessPlan() {
   const input = folderInput({ modelType: "llama", fill: "gemma-like", hidden: 64, layers: 6 });
@@ -36,6 +38,10 @@ let server: LabServer;
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, "main.js"))) throw new Error("dist/webview/main.js is missing: run `node esbuild.mjs` first");
+  if (!hasExamples && existsSync(join(DIST, "..", "build-examples.js"))) {
+    execFileSync(process.execPath, [join(DIST, "..", "build-examples.js")], { cwd: join(__dirname, ".."), stdio: "ignore" });
+    hasExamples = existsSync(exampleWeights);
+  }
   const plans = { "harness/m": await harnessPlan() };
   if (hasExamples) {
     Object.assign(plans, {
@@ -82,7 +88,7 @@ function pageIt(name: string, body: (ctx: TestContext) => Promise<void>, needsEx
       ctx.skip(missing);
     }
     if (needsExamples && !hasExamples) {
-      if (process.env.CI) throw new Error("the example checkpoints are missing: run `node dist/build-examples.js` first");
+      if (process.env.CI) throw new Error("the example checkpoints are missing and dist/build-examples.js could not build them");
       console.warn(`[normlint] page test SKIPPED: ${name}: example checkpoints not built (node dist/build-examples.js)`);
       ctx.skip("examples not built");
     }

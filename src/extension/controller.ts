@@ -771,10 +771,9 @@ export class Controller {
         progress.report(`${done + 1} of ${uris.length} files: ${this.host.displayPath(uri)}`, 100 / uris.length);
         try {
           const findings = await this.lintAny(engine, uri);
-          if (findings) {
-            tally.files++;
-            count(findings);
-          }
+          if (findings) count(findings);
+          // Linted, not skipped (a closed .py that mentions no norm is not parsed): the status item's count.
+          if (this.linted.has(uri)) tally.files++;
         } catch (err) {
           failed++;
           this.recordError(err, `linting ${this.host.displayPath(uri)}`);
@@ -785,7 +784,8 @@ export class Controller {
     });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const walked = cancelled ? `cancelled after ${done} of ${total} files` : `${plural(total, "file")} checked`;
-    const summary = `normlint: ${walked} in ${secs} s (${tally.files} with model configs, norm code or notebooks to lint): ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}${failed ? `; ${plural(failed, "file")} failed (see the output)` : ""}.`;
+    const linted = tally.files === done ? "" : ` (${tally.files} linted; the others hold no model config, norm code or notebook)`;
+    const summary = `normlint: ${walked} in ${secs} s${linted}: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}${failed ? `; ${plural(failed, "file")} failed (see the output)` : ""}.`;
     if (failed) this.host.log.warn(summary);
     else this.host.log.info(summary);
     const findings = tally.errors + tally.warnings + tally.infos;

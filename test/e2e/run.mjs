@@ -372,9 +372,11 @@ function labView(lab) {
 }
 
 /** Gives the panel the whole window (no side bar, no bottom panel), as a user reading it would. */
-async function labAlone(page) {
-  await runCommand(page, "View: Close Editors in Other Groups");
-  await until(async () => (await page.locator(".part.editor .editor-group-container").count()) === 1, "one editor group is left");
+async function labAlone(page, { keepGroups = false } = {}) {
+  if (!keepGroups) {
+    await runCommand(page, "View: Close Editors in Other Groups");
+    await until(async () => (await page.locator(".part.editor .editor-group-container").count()) === 1, "one editor group is left");
+  }
   if (await page.locator(".part.sidebar").isVisible()) {
     await runCommand(page, "View: Close Primary Side Bar");
     await page.locator(".part.sidebar").waitFor({ state: "hidden" });
@@ -585,9 +587,13 @@ try {
     const toast = page.locator(".notification-list-item", { hasText: /files? checked/ }).first();
     await toast.waitFor({ timeout: 60_000 });
     const msg = (await toast.innerText()).replace(/\s+/g, " ");
-    check(/normlint: \d+ files checked in [\d.]+ s \(\d+ with model configs, norm code or notebooks to lint\): \d+ errors?, \d+ warnings?, \d+ infos?/.test(msg), `unexpected summary: ${msg}`);
+    check(/normlint: \d+ files checked in [\d.]+ s( \(\d+ linted; the others hold no model config, norm code or notebook\))?: \d+ errors?, \d+ warnings?, \d+ infos?/.test(msg), `unexpected summary: ${msg}`);
+    const button = toast.locator(".monaco-button", { hasText: "Show Problems" });
+    await button.waitFor();
+    await page.mouse.move(2, 450);
+    await sleep(600); // the toast slides in: the picture waits for it to settle
     await shot(page, "lint-workspace-summary");
-    await toast.locator(".monaco-button", { hasText: "Show Problems" }).click();
+    await button.click();
     await page.locator(".markers-panel").waitFor({ timeout: 10_000 });
     return `notification: "${msg.slice(0, 170)}"; Show Problems opened the Problems view`;
   });
@@ -638,6 +644,8 @@ try {
 
   // (9) The Get started walkthrough.
   await scenario("9 walkthrough", page, async () => {
+    // The whole window for it (side bar and panel closed first: closing them afterwards closed the walkthrough).
+    await labAlone(page, { keepGroups: true });
     await runCommand(page, "Welcome: Open Walkthrough...");
     const input = page.locator(".quick-input-widget input");
     await input.fill("normlint");
@@ -647,12 +655,15 @@ try {
     await page.locator(".gettingStartedContainer, .gettingStarted").filter({ hasText: "Get started with normlint" }).first().waitFor({ timeout: 15_000 });
     const titles = (await steps.allInnerTexts()).map((t) => t.split("\n")[0].trim());
     for (const want of ["Lint the workspace", "Open the Norm Lab on a model folder", "Turn on fix-on-save", "Configure rules"]) check(titles.some((t) => t.startsWith(want)), `walkthrough steps: ${JSON.stringify(titles)}`);
-    await labAlone(page);
-    await page.locator(".getting-started-media, .gettingStartedSlideDetails .getting-started-media iframe").first().waitFor({ timeout: 10_000 }).catch(() => {});
-    await sleep(1000); // the step's markdown renders in its own webview
+    await steps.first().waitFor({ timeout: 10_000 });
+    await page.mouse.move(2, 450);
+    // The step's markdown page renders in a webview of its own, after the extensions activate.
+    const page1 = page.frameLocator(".getting-started-media iframe").first().frameLocator("iframe#active-frame").locator("body");
+    const media = await until(async () => /normlint reads three kinds of files/.test(await page1.innerText({ timeout: 1000 }).catch(() => "")), "the step's page rendered", 20_000).then(() => true, () => false);
+    await sleep(1500);
     await shot(page, "walkthrough");
     await runCommand(page, "View: Close All Editors");
-    return `steps: ${titles.join(" / ")}`;
+    return `steps: ${titles.join(" / ")}; step page ${media ? "rendered" : "NOT rendered"}`;
   });
 
   // (6) Misspelled eps key appears as a diagnostic while typing.
