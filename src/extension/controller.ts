@@ -788,6 +788,8 @@ export class Controller {
     const summary = `normlint: ${walked} in ${secs} s${linted}: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}${failed ? `; ${plural(failed, "file")} failed (see the output)` : ""}.`;
     if (failed) this.host.log.warn(summary);
     else this.host.log.info(summary);
+    // The status item's "N files linted" counts the same files as this summary.
+    this.updateStatus();
     const findings = tally.errors + tally.warnings + tally.infos;
     const choice = await this.host.showInfo(summary, ...(findings ? ["Show Problems"] : []), ...(failed ? ["Show Output"] : []));
     if (choice === "Show Problems") this.host.panels?.showProblems();

@@ -726,13 +726,22 @@ try {
     await page.keyboard.press("Enter");
     await until(async () => (await labView(lab)).title.length > 0, "Run again (by keyboard) drew the verdict again", 60_000);
 
+    // The next step's button opens the NL303 finding on config.json's model_type, with its hover.
+    await lab.locator("#next-actions vscode-button", { hasText: "Open the finding (NL303)" }).click();
+    const hover = page.locator(".monaco-hover:visible", { hasText: "NL303" }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const crumbs = (await page.locator(".breadcrumbs-control:visible").first().innerText()).replace(/\s+/g, " ");
+    check(crumbs.includes(LAB_BROKEN) && crumbs.includes("config") && crumbs.includes("model_type"), `the finding opened ${crumbs}`);
+    await shot(page, "norm-lab-open-finding");
+    await resetUi(page);
+
     const correct = await openNormLab(page, LAB_CORRECT);
     await labAlone(page);
     const c = await labView(correct.lab);
     check(c.title === "The norms are right" && c.contradicting === 0 && c.firstScreen.length === 0, `correct folder: ${c.title}; ${c.contradicting} contradicting; off screen: ${c.firstScreen}`);
     await shotThemes(page, home, "norm-lab-correct");
     await runCommand(page, "View: Close All Editors");
-    return `opened via ${how}; panel ${v.panel}; "${v.title}"; ${v.cells} tensors (${v.contradicting} contradicting); "${v.consequence.slice(0, 70)}…"; correct: "${c.title}"; secure context ${v.secure}, navigator.gpu ${v.hasGpu ? "present" : "absent"}`;
+    return `opened via ${how}; panel ${v.panel}; "${v.title}"; Open the finding showed the NL303 hover on config.json; ${v.cells} tensors (${v.contradicting} contradicting); "${v.consequence.slice(0, 70)}…"; correct: "${c.title}"; secure context ${v.secure}, navigator.gpu ${v.hasGpu ? "present" : "absent"}`;
   });
   await page.close();
 

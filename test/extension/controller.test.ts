@@ -399,6 +399,7 @@ describe("commands", () => {
     // The progress walked 5 files ("1 of 5 files: ...", node_modules left out); the summary counts the same 5.
     expect(host.infos.at(-1)).toMatch(/^normlint: 5 files checked in [\d.]+ s \(4 linted; the others hold no model config, norm code or notebook\): 2 errors, 3 warnings, 1 info\.$/);
     expect(host.infoActions.at(-1)).toEqual(["Show Problems"]);
+    expect(host.status?.detail).toBe("4 files linted");
   });
 
   it("Lint Workspace stops when cancelled", async () => {
