@@ -15,8 +15,16 @@ const CHOSEN = {
   "problems-panel.png": "Problems panel: NL101 on a config.json, NL201 on a modeling .py",
   "quick-fix-menu.png": "the NL201 quick fix menu on the Gemma port",
   "hover-rms-norm-eps.png": "hover on rms_norm_eps with the family facts",
-  "norm-lab-gpu.png": "Norm Lab, GPU-verified, with the figures table and both charts",
-  "norm-lab-cpu.png": "Norm Lab without WebGPU: the probe's reason and the CPU fallback",
+  "norm-lab-broken-dark.png": "Norm Lab on gemma-2-folded-weights (Dark Modern): verdict, next step, model map, tensor detail on one screen",
+  "norm-lab-broken-light.png": "the same in Light Modern",
+  "norm-lab-broken-high-contrast.png": "the same in Dark High Contrast",
+  "norm-lab-correct-dark.png": "Norm Lab on the correct gemma-2-2b: the norms are right",
+  "norm-lab-detail.png": "a tensor's detail opened by keyboard from the map",
+  "norm-lab-gpu.png": "Norm Lab with WebGPU on SwiftShader: named a CPU fallback adapter, kernel check apart from the verdict",
+  "lint-workspace-summary.png": "Lint Workspace's summary with Show Problems",
+  "status-item.png": "the language status item: the active file's findings and Show Problems",
+  "rule-doc-link.png": "a rule code in the Problems panel opened the bundled rule page",
+  "walkthrough.png": "the Get started walkthrough",
 };
 
 /** Width and height from a PNG's IHDR chunk, or undefined when the bytes are not a PNG. */

@@ -55,6 +55,8 @@ export type FromWebview =
   | { type: "readActivations"; file: string; tensor: string; rows: number }
   | { type: "result"; folder: string; backend: "gpu" | "cpu"; verified: boolean; verdict: string }
   | { type: "showProblems" }
+  /** Open the folder's finding with this rule code in the editor (with its quick fixes, if any). */
+  | { type: "showFinding"; code: string }
   | { type: "error"; message: string };
 
 /** What the webview keeps with vscode.setState, restored by the panel serializer after a reload. */

@@ -30,6 +30,16 @@ describe("engine purity", () => {
       }
     }
   });
+
+  it("nothing under src/ imports webview/ (the page imports src/gpu, never the reverse)", () => {
+    const root = join(__dirname, "..", "src");
+    const files = filesUnder(root).filter((f) => /\.(ts|js)$/.test(f));
+    for (const f of files) {
+      for (const m of readFileSync(f, "utf8").matchAll(/(?:from\s*|import\(\s*)["']([^"']+)["']/g)) {
+        expect(/(^|\/)webview\//.test(m[1]), `${f} imports ${m[1]}`).toBe(false);
+      }
+    }
+  });
 });
 
 describe("JSON as Python reads it", () => {

@@ -100,6 +100,7 @@ describe("webview -> extension", () => {
     const ok: FromWebview[] = [
       { type: "ready" },
       { type: "showProblems" },
+      { type: "showFinding", code: "NL303" },
       { type: "error", message: "device lost" },
       { type: "result", folder: "m", backend: "gpu", verified: true, verdict: "consistent" },
       { type: "readActivations", file: "file:///m/acts.safetensors", tensor: "hidden_states", rows: 8 },
@@ -111,11 +112,12 @@ describe("webview -> extension", () => {
     rejects(validateFromWebview({ type: "result", folder: "m", backend: "gpu", verified: "yes", verdict: "v" }), /^verified must be boolean$/);
     rejects(validateFromWebview({ type: "result", folder: "m", backend: "tpu", verified: true, verdict: "v" }), /^backend must be one of "gpu", "cpu"$/);
     rejects(validateFromWebview({ type: "ready", folder: "m" }), /^the message has an unexpected key "folder"$/);
-    rejects(validateFromWebview({ type: "load" }), /^type must be one of "ready", "readActivations", "result", "showProblems", "error"$/);
+    rejects(validateFromWebview({ type: "load" }), /^type must be one of "ready", "readActivations", "result", "showProblems", "showFinding", "error"$/);
     rejects(validateFromWebview({ type: "result", folder: "m" }), /^the message is missing "backend"$/);
     rejects(validateFromWebview([{ type: "ready" }]), /must be object/);
     rejects(validateFromWebview({ type: "readActivations", file: "f", tensor: "t", rows: 0 }), /^rows must be >= 1$/);
     rejects(validateFromWebview({ type: "readActivations", file: "f", rows: 8 }), /is missing "tensor"/);
+    rejects(validateFromWebview({ type: "showFinding", code: "command:workbench.action.terminal.new" }), /^code must be one of "NL001", /);
   });
 
   it("validates the saved state, refusing NaN and extra keys", () => {
@@ -133,6 +135,6 @@ describe("the committed schema", () => {
   it("names every message type in both directions", () => {
     const schema = JSON.parse(readFileSync(join(__dirname, "..", "schemas", "norm-lab-protocol.schema.json"), "utf8"));
     expect(schema.$defs.toWebview.properties.type.enum).toEqual(["load", "activations", "error"]);
-    expect(schema.$defs.fromWebview.properties.type.enum).toEqual(["ready", "readActivations", "result", "showProblems", "error"]);
+    expect(schema.$defs.fromWebview.properties.type.enum).toEqual(["ready", "readActivations", "result", "showProblems", "showFinding", "error"]);
   });
 });

@@ -1,10 +1,12 @@
 // The Norm Lab page: receives a comparison plan from the extension (norm tensors as ArrayBuffers),
 // probes WebGPU in stages, runs the declared and alternative conventions on the GPU (every output
-// verified against the float64 reference) or on CPU, labelled "CPU (not GPU-verified)", and shows
-// the verdict, the figures and two charts. Every message in and out is validated (src/protocol.ts).
-import "@vscode-elements/elements/dist/vscode-badge/index.js";
+// verified against the float64 reference) or on the CPU, and shows one screen: the verdict in plain
+// words, the next step, the model map of every norm tensor, the selected tensor's detail, and the
+// kernel check apart from the verdict; the table and the parameters wait behind disclosures.
+// Every message in and out is validated (src/protocol.ts).
 import "@vscode-elements/elements/dist/vscode-button/index.js";
-import "@vscode-elements/elements/dist/vscode-divider/index.js";
+import "@vscode-elements/elements/dist/vscode-checkbox/index.js";
+import "@vscode-elements/elements/dist/vscode-label/index.js";
 import "@vscode-elements/elements/dist/vscode-option/index.js";
 import "@vscode-elements/elements/dist/vscode-progress-ring/index.js";
 import "@vscode-elements/elements/dist/vscode-single-select/index.js";
@@ -14,7 +16,8 @@ import type { Dtype } from "../src/engine/numerics/norms";
 import { gpuExec } from "../src/gpu/lab-exec";
 import { acquireGpu, type GpuAcquisition } from "../src/gpu/runner";
 import { type FromWebview, type LabState, planFromWire, type ToWebview, validateState, validateToWebview, type WireCandidate } from "../src/protocol";
-import { renderResult, renderStatus, type StatusView } from "./ui/render";
+import { fitOf, kernelCheck, modelMap, type StepAction, verdictView } from "../src/engine/lab-view";
+import { renderDetail, renderKernel, renderMap, renderTable, renderVerdict, type StatusView } from "./ui/render";
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -62,9 +65,53 @@ function selectValue(id: string): string {
 
 const keyOf = (c: { file: string; tensor: string }) => `${c.file}\n${c.tensor}`;
 
-async function run(forceCpu: boolean): Promise<void> {
+function busy(on: boolean): void {
+  $("busy-line").hidden = !on;
+}
+
+function act(a: StepAction): void {
+  post(a.kind === "finding" ? { type: "showFinding", code: a.code } : { type: "showProblems" });
+}
+
+/** The result on screen, and the tensor whose detail is shown. */
+let shown: { result: LabResult; cells: HTMLButtonElement[]; redrawTable: () => void; selected: number } | undefined;
+
+function select(i: number, focus = false): void {
+  if (!shown) return;
+  shown.selected = i;
+  renderDetail($("detail-body"), shown.result, i);
+  for (const b of shown.cells) {
+    const on = Number(b.dataset.index) === i;
+    b.classList.toggle("selected", on);
+    b.setAttribute("aria-pressed", String(on));
+    if (on) {
+      for (const o of shown.cells) o.tabIndex = -1;
+      b.tabIndex = 0;
+      if (focus) b.focus();
+    }
+  }
+  shown.redrawTable();
+}
+
+function show(result: LabResult, status: StatusView): void {
+  const map = modelMap(result);
+  $("result").hidden = false;
+  renderVerdict(verdictView(result, map), act);
+  const cells = renderMap($("map-body"), result, map, (i) => select(i));
+  const adapter = status.kind === "gpu" ? { label: status.adapter, fallback: status.fallback } : undefined;
+  renderKernel($("kernel"), kernelCheck(result, adapter), status);
+  shown = { result, cells, redrawTable: () => {}, selected: 0 };
+  shown.redrawTable = renderTable($("table-body"), result, (i) => select(i, false), () => shown?.selected);
+  const notes = [...result.plan.notes, ...(result.activations ? [`Activations: ${result.activations}.`] : [])];
+  $("notes").replaceChildren(...notes.map((n) => Object.assign(document.createElement("p"), { textContent: n })));
+  // The first tensor that contradicts the model's convention is the one worth a look.
+  if (result.tensors.length) select(Math.max(0, result.tensors.findIndex((t) => fitOf(t) !== "declared")));
+}
+
+async function run(): Promise<void> {
   if (!plan) return;
   $("error").hidden = true;
+  const forceCpu = ($("force-cpu") as HTMLInputElement).checked === true;
   const rows = Math.trunc(numberField("rows", plan.rows));
   const seed = Math.trunc(numberField("seed", plan.seed));
   const scale = numberField("scale", plan.scale);
@@ -72,7 +119,7 @@ async function run(forceCpu: boolean): Promise<void> {
   const act = candidates.find((c) => keyOf(c) === selectValue("activations"));
   const state: LabState = { folder, rows, seed, scale, dtype, ...(act ? { activations: { file: act.file, tensor: act.tensor } } : {}) };
   const valid = validateState(state);
-  if (!valid.ok) return showError(`rows must be 1 to 65536, seed 0 to 4294967295 and scale above 0 (${valid.error})`);
+  if (!valid.ok) return showError(`Rows must be 1 to 65536, seed 0 to 4294967295 and scale above 0 (${valid.error}).`);
   plan = { ...plan, rows, seed, scale, precision: { ...plan.precision, dtype } };
   vscode.setState(state);
   let input: LabInput | undefined;
@@ -81,7 +128,7 @@ async function run(forceCpu: boolean): Promise<void> {
     if (picked?.key !== keyOf(act) || picked.rows < rows) {
       waiting = { key: keyOf(act), rows, forceCpu };
       post({ type: "readActivations", file: act.file, tensor: act.tensor, rows });
-      $("busy").hidden = false;
+      busy(true);
       return;
     }
     input = picked.input;
@@ -93,35 +140,16 @@ async function run(forceCpu: boolean): Promise<void> {
     exec = gpuExec(a.device);
     status = { kind: "gpu", adapter: a.info.label, fallback: a.info.fallback };
   } else status = a.ok ? { kind: "cpu", stage: "chosen", reason: "you chose the CPU path" } : { kind: "cpu", stage: a.stage, reason: a.reason };
-  renderStatus($("status"), status);
-  $("busy").hidden = false;
+  busy(true);
   try {
-    const pick = ($("tensor") as HTMLSelectElement).value;
-    const p = pick && pick !== "*" ? { ...plan, tensors: plan.tensors.filter((t) => t.name === pick) } : plan;
-    const result: LabResult = await runComparison(p, exec, input);
-    renderResult($("result"), result, () => post({ type: "showProblems" }));
+    const result: LabResult = await runComparison(plan, exec, input);
+    show(result, status);
     post({ type: "result", folder, backend: result.backend, verified: result.verified, verdict: result.verdict.text });
   } catch (e) {
-    showError(`the comparison failed: ${e instanceof Error ? e.message : String(e)}`);
+    showError(`The comparison failed: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    $("busy").hidden = true;
+    busy(false);
   }
-}
-
-function fillTensorPicker(p: LabPlan): void {
-  const select = $("tensor");
-  select.replaceChildren();
-  const all = document.createElement("vscode-option");
-  all.setAttribute("value", "*");
-  all.textContent = `All ${p.tensors.length} norm tensors`;
-  select.append(all);
-  for (const t of p.tensors) {
-    const o = document.createElement("vscode-option");
-    o.setAttribute("value", t.name);
-    o.textContent = `${t.name} [${t.hidden}]`;
-    select.append(o);
-  }
-  (select as HTMLSelectElement).value = "*";
 }
 
 function fillActivationPicker(list: WireCandidate[], chosen: string): void {
@@ -148,12 +176,12 @@ function receiveActivations(m: Extract<ToWebview, { type: "activations" }>): voi
   const w = waiting?.key === key ? waiting : undefined;
   if (w) waiting = undefined;
   if (typeof input === "string") {
-    if (w) $("busy").hidden = true;
+    if (w) busy(false);
     return showError(input);
   }
   // Fewer rows than asked means the tensor has no more: the ask is answered, not to be repeated.
   picked = { key, rows: Math.max(m.shape[0], w?.rows ?? m.shape[0]), input };
-  if (w) void run(w.forceCpu);
+  if (w) void run();
 }
 
 window.addEventListener("message", (event: MessageEvent) => {
@@ -162,12 +190,15 @@ window.addEventListener("message", (event: MessageEvent) => {
   const m = v.value;
   if (m.type === "error") {
     waiting = undefined;
-    $("busy").hidden = true;
+    busy(false);
     return showError(m.message);
   }
   if (m.type === "activations") return receiveActivations(m);
   folder = m.folder;
   plan = planFromWire(m.plan);
+  // A new folder: no stale verdict on screen while its comparison runs.
+  $("result").hidden = true;
+  shown = undefined;
   candidates = m.candidates ?? [];
   picked = undefined;
   const saved = validateState(vscode.getState());
@@ -177,18 +208,16 @@ window.addEventListener("message", (event: MessageEvent) => {
     plan = { ...plan, rows: s.rows, seed: s.seed, scale: s.scale, precision: { ...plan.precision, dtype: s.dtype ?? plan.precision.dtype } };
     if (s.activations) chosen = keyOf(s.activations);
   }
-  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"} (${plan.declaredText}), eps ${plan.eps}, cast order ${plan.precision.cast}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
+  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"}, ${plan.declaredText}; ${plan.tensors.length} norm tensors, eps ${plan.eps}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
   ($("rows") as HTMLInputElement).value = String(plan.rows);
   ($("seed") as HTMLInputElement).value = String(plan.seed);
   ($("scale") as HTMLInputElement).value = String(plan.scale);
   ($("dtype") as HTMLSelectElement).value = plan.precision.dtype;
-  fillTensorPicker(plan);
   fillActivationPicker(candidates, chosen);
-  void run(false);
+  void run();
 });
 
-$("run").addEventListener("click", () => void run(false));
-$("run-cpu").addEventListener("click", () => void run(true));
+$("run").addEventListener("click", () => void run());
 window.addEventListener("error", (e) => showError(`normlint: ${e.message}`));
 window.addEventListener("unhandledrejection", (e) => showError(`normlint: ${String((e as PromiseRejectionEvent).reason)}`));
 post({ type: "ready" });

@@ -11,6 +11,7 @@ import { type Dtype, NORM_VARIANTS, type NormVariant, type Precision } from "./n
 import { gaussian } from "./numerics/random";
 import { referenceNorm } from "./numerics/reference";
 import { describeVerification, type Verification, verifyNorm } from "./numerics/verify";
+import { sideOf, tensorStats } from "./weights/norm-stats";
 
 export interface LabOptions {
   /** Activation rows per tensor (default 8). */
@@ -98,6 +99,9 @@ export interface LabTensorResult {
   /** Per channel: root mean square over the rows of declared - alternative. */
   channelRms: number[];
   histogram: { width: number; first: number; counts: number[]; below: number; above: number; min: number; max: number; fracNear0: number; fracNear1: number };
+  /** The weights' median, and the side it puts the tensor on as NL303 reads one tensor. */
+  median: number;
+  side: "offset" | "plain" | undefined;
   backend: "gpu" | "cpu";
   /** Undefined on the CPU path, where the outputs are the reference. */
   verification?: { declared: VerificationFigures; alternative: VerificationFigures };
@@ -260,6 +264,7 @@ export async function runComparison(plan: LabPlan, exec: LabExec, input?: LabInp
       implemented = { variant: t.implemented, relL2: rel, ...(check ? { verification: check } : {}) };
     }
     const h: Histogram = weightHistogram(t.weight);
+    const stats = tensorStats(t.name, t.weight);
     results.push({
       name: t.name,
       hidden: t.hidden,
@@ -273,6 +278,8 @@ export async function runComparison(plan: LabPlan, exec: LabExec, input?: LabInp
       meanAbsDiff: cmp.meanAbsDiff,
       channelRms: Array.from(cmp.channelRms),
       histogram: { width: h.width, first: h.first, counts: Array.from(h.counts), below: h.below, above: h.above, min: h.min, max: h.max, fracNear0: h.fracNear0, fracNear1: h.fracNear1 },
+      median: stats.median,
+      side: sideOf(stats),
       backend,
       verification,
       ...(implemented ? { implemented } : {}),

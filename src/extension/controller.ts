@@ -135,6 +135,10 @@ export class Controller {
   private index?: ProjectIndex;
   /** Directory listings for finding project roots (cleared when files are created or deleted). */
   private readonly listings = new Map<Uri, Promise<Array<[string, string]>>>();
+  /** The .normlint.json the last "Ignore ... here" edit went to (normlint.showIgnoreFile opens it). */
+  private lastIgnoreFile?: Uri;
+  /** A rule code's link: the rule page bundled with the extension, opened inside the editor. */
+  private readonly ruleDoc = (rule: string) => this.host.ruleDocUri(rule);
   readonly commands: CommandHandlers;
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
@@ -154,6 +158,7 @@ export class Controller {
       "normlint.showOutput": () => host.showOutput(),
       "normlint.copyDebugInfo": () => this.copyDebugInfo(),
       "normlint.openNormLab": (folder?: unknown) => this.openNormLab(folder),
+      "normlint.showIgnoreFile": () => this.lastIgnoreFile && this.host.showFile(this.lastIgnoreFile),
     };
   }
 
@@ -356,9 +361,8 @@ export class Controller {
   }
 
   private publishConfigProblems(config: Pick<ResolvedConfig, "uri" | "text" | "findings">): void {
-    const engine = this.engineModule!;
     const pos = new Positions(config.text);
-    const diags = config.findings.map((f) => toDiag(f, pos, { uri: config.uri, docsUrl: engine.ruleDocsUrl }));
+    const diags = config.findings.map((f) => toDiag(f, pos, { uri: config.uri, docsUrl: this.ruleDoc }));
     this.book.set(`cfg:${config.uri}`, new Map([[config.uri, diags]]));
     if (diags.length) this.configProblems.set(config.uri, this.host.displayPath(config.uri));
     else this.configProblems.delete(config.uri);
@@ -418,6 +422,7 @@ export class Controller {
       const over = size > settings.maxFileSize;
       this.noteSize(uri, display, size, settings.maxFileSize, over);
       const input = over ? { path: display, size } : { path: display, text };
+      const t0 = performance.now();
       const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType, project: "defer" });
       if (result.status === "skipped") {
         this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
@@ -426,14 +431,15 @@ export class Controller {
       const positions = new Positions(text);
       const publish = (findings: Finding[]) => {
         if (this.disposed || this.host.document(uri)?.version !== doc.version) return;
-        const diags = findings.map((f) => toDiag(f, positions, { uri, docsUrl: engine.ruleDocsUrl }));
+        const diags = findings.map((f) => toDiag(f, positions, { uri, docsUrl: this.ruleDoc }));
         this.docs.set(uri, { uri, version: doc.version, kind, positions, findings, diags, settings, display, module: "module" in result ? result.module : undefined });
         this.book.set(`doc:${uri}`, new Map([[uri, diags]]));
       };
       if (kind === "python" && "summary" in result) this.indexed(engine, uri, { ...place!, summary: result.summary, raw: result.findings, levels: engine.userLevels(settings), publish });
       else publish(result.findings);
       this.linted.add(uri);
-      this.host.log.debug(`${display}: ${result.findings.length} findings (${trigger})`);
+      // Each run at debug (on type it is every pause); Lint Workspace's summary is at info.
+      this.host.log.debug(`${display}: ${result.findings.length} findings in ${(performance.now() - t0).toFixed(1)} ms (${trigger})`);
       if (kind === "config" && !over) {
         // Checkpoints are re-read when something they depend on changed: not on every keystroke,
         // and not on a save or reopen of text they were already checked against.
@@ -610,7 +616,7 @@ export class Controller {
           if (!isPythonCell(cell)) continue;
           const positions = new Positions(cell.text);
           const findings = byCell.get(cell.index) ?? [];
-          const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: engine.ruleDocsUrl }));
+          const diags = findings.map((f) => toDiag(f, positions, { uri: cell.uri, docsUrl: this.ruleDoc }));
           entry.cells.set(cell.uri, { notebook: uri, index: cell.index, version: cell.version, positions, findings, diags });
           perUri.set(cell.uri, diags);
         }
@@ -704,7 +710,7 @@ export class Controller {
         }
         const pos = texts.get(uri) ?? new Positions("");
         const list = entry.other.get(uri) ?? [];
-        list.push(toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl, uriOf: (file) => byDisplay.get(file), positionsOf: (u) => texts.get(u) }));
+        list.push(toDiag(f, pos, { uri, docsUrl: this.ruleDoc, uriOf: (file) => byDisplay.get(file), positionsOf: (u) => texts.get(u) }));
         entry.other.set(uri, list);
       }
       this.folders.set(dir, entry);
@@ -727,7 +733,7 @@ export class Controller {
     const pos = new Positions(configText);
     const diags = entry.anchored.map(({ finding, pointer, key }) => {
       const r = engine.rangeAtPointer(configText, pointer, key) ?? { start: 0, end: 0 };
-      return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: engine.ruleDocsUrl, uriOf: (f) => entry.related.get(f) });
+      return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: this.ruleDoc, uriOf: (f) => entry.related.get(f) });
     });
     this.book.set(`folder:${entry.dir}`, new Map([[entry.configUri, diags], ...entry.other]));
   }
@@ -763,7 +769,9 @@ export class Controller {
         // Weight findings are not filtered by ignore entries (they concern the whole folder).
         if (state.kind === "config" && state.entry && !folderDiags.includes(diag)) {
           const entry = state.entry;
-          actions.push({ title: `Ignore ${f.rule} here (in .normlint.json)`, kind: "quickfix", diagnostics: [diag], resolve: () => this.ignoreInConfig(uri, entry, f) });
+          // The command runs after the resolved edit applies: it shows the file the edit went to.
+          const show = { command: "normlint.showIgnoreFile", title: "Show .normlint.json", arguments: [] };
+          actions.push({ title: `Ignore ${f.rule} here (in .normlint.json)`, kind: "quickfix", diagnostics: [diag], command: show, resolve: () => this.ignoreInConfig(uri, entry, f) });
         }
         actions.push({
           title: `Show documentation for ${f.code} ${f.rule}`,
@@ -825,6 +833,7 @@ export class Controller {
     const pointer = engine.pointerAt(entry.positions.text, f.start, f.end);
     const target = `${engine.literalGlob(rel)}#${pointer}`;
     const existing = config ? await this.readText(configUri) : undefined;
+    this.lastIgnoreFile = configUri;
     if (existing === undefined) {
       return { creates: [configUri], edits: [{ uri: configUri, range: ZERO_RANGE, newText: engine.newConfigText(target, f.rule) }] };
     }
@@ -893,12 +902,15 @@ export class Controller {
       for (const f of findings) tally[f.severity === "error" ? "errors" : f.severity === "warning" ? "warnings" : "infos"]++;
     };
     const t0 = performance.now();
+    let failed = 0;
     // The walk indexes every Python file and notebook it lints: findings that depend on the
     // project are judged once it is done, against the whole of it.
     const index = this.projectIndex(engine);
     const covered: Uri[] = [];
     index.beginBulk();
-    let run: { cancelled: boolean; total: number } | undefined;
+    // The progress counts the files it walks ("3 of 40"), and the summary counts the same ones, so
+    // the two agree; of those, the summary says how many held something to lint.
+    let run: { cancelled: boolean; total: number; done: number } | undefined;
     try {
       run = await this.host.withProgress("normlint: linting the workspace", async (progress) => {
       const found = await Promise.all(["**/config.json", "**/*.py", "**/*.ipynb"].map((g) => this.host.findFiles(g, WORKSPACE_LIMIT)));
@@ -906,10 +918,11 @@ export class Controller {
       let done = 0;
       for (const uri of uris) {
         if (progress.cancelled) return { cancelled: true, total: uris.length, done };
-        progress.report(`${done + 1}/${uris.length} ${this.host.displayPath(uri)}`, 100 / uris.length);
+        progress.report(`${done + 1} of ${uris.length} files: ${this.host.displayPath(uri)}`, 100 / uris.length);
         try {
           if (await this.lintAny(engine, uri)) covered.push(uri);
         } catch (err) {
+          failed++;
           this.recordError(err, `linting ${this.host.displayPath(uri)}`);
         }
         done++;
@@ -920,15 +933,24 @@ export class Controller {
       // A cancelled walk did not see whole projects: they are built in the background instead.
       index.endBulk(run && !run.cancelled ? index.rootsOf(covered) : []);
     }
-    const { cancelled, total } = run;
+    const { cancelled, total, done } = run;
     for (const uri of covered) {
-      tally.files++;
       count(this.shownFindings(uri));
+      // Linted, not skipped (a closed .py that mentions no norm is not parsed): the status item's count.
+      if (this.linted.has(uri)) tally.files++;
     }
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    const summary = `normlint: ${tally.files} file${tally.files === 1 ? "" : "s"} linted${cancelled ? ` (cancelled; ${total} found)` : ""} in ${secs} s: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}.`;
-    this.host.log.info(summary);
-    this.host.showInfo(summary);
+    const walked = cancelled ? `cancelled after ${done} of ${total} files` : `${plural(total, "file")} checked`;
+    const linted = tally.files === done ? "" : ` (${tally.files} linted; the others hold no model config, norm code or notebook)`;
+    const summary = `normlint: ${walked} in ${secs} s${linted}: ${plural(tally.errors, "error")}, ${plural(tally.warnings, "warning")}, ${plural(tally.infos, "info")}${failed ? `; ${plural(failed, "file")} failed (see the output)` : ""}.`;
+    if (failed) this.host.log.warn(summary);
+    else this.host.log.info(summary);
+    // The status item's "N files linted" counts the same files as this summary.
+    this.updateStatus();
+    const findings = tally.errors + tally.warnings + tally.infos;
+    const choice = await this.host.showInfo(summary, ...(findings ? ["Show Problems"] : []), ...(failed ? ["Show Output"] : []));
+    if (choice === "Show Problems") this.host.panels?.showProblems();
+    else if (choice === "Show Output") this.host.showOutput();
   }
 
   /**
@@ -1000,7 +1022,7 @@ export class Controller {
     const publish = (findings: Finding[]) => {
       if (superseded()) return;
       shown = findings;
-      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+      this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: this.ruleDoc }))]]));
     };
     if (place && "summary" in r) this.indexed(engine, uri, { ...place, summary: r.summary, raw: r.findings, levels: engine.userLevels(settings), publish });
     else publish(r.findings);
@@ -1059,7 +1081,7 @@ export class Controller {
       const publish = (judged: Finding[]) => {
         if (this.disposed || this.host.notebook(uri)) return;
         findings = judged.map(toNotebook);
-        this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: engine.ruleDocsUrl }))]]));
+        this.book.set(owner, new Map([[uri, findings.map((f) => toDiag(f, pos, { uri, docsUrl: this.ruleDoc }))]]));
         const known = this.disk.get(uri);
         if (known?.perUri && !known.loaded) this.disk.set(uri, { ...known, perUri: this.book.share(owner), findings });
       };
@@ -1127,25 +1149,24 @@ export class Controller {
 
   /**
    * Opens the Norm Lab on a model folder: the one given (the explorer's context menu passes a
-   * URI), else the active file's folder when it holds a config.json, else one picked from the
-   * workspace's folders with a config.json or a GGUF file.
+   * URI), else the active file's folder when it can run (a config.json beside safetensors weights,
+   * or a GGUF file), else one picked from the workspace's folders that can run: a folder without
+   * weights would only end in an error, so the picker does not offer it.
    */
   async openNormLab(arg?: unknown): Promise<void> {
     const given = typeof arg === "string" ? arg : arg && typeof arg === "object" && "scheme" in arg ? String(arg) : undefined;
     let folder = given && (await this.host.stat(given))?.type === "file" ? dirname(given) : given;
+    const [configs, weights, ggufs] = folder ? [[], [], []] : await Promise.all(["**/config.json", "**/*.safetensors", "**/*.gguf"].map((g) => this.host.findFiles(g, 500)));
+    const withConfig = new Set(configs.map((c) => dirname(c)));
+    const runnable = [...new Set([...weights.map((w) => dirname(w)).filter((d) => withConfig.has(d)), ...ggufs.map((g) => dirname(g))])].sort();
     const active = this.host.activeDocument();
-    if (!folder && active) {
-      const dir = dirname(active);
-      if ((await this.host.stat(joinUri(dir, "config.json")))?.type === "file") folder = dir;
-    }
+    if (!folder && active && runnable.includes(dirname(active))) folder = dirname(active);
     if (!folder) {
-      const found = [...(await this.host.findFiles("**/config.json", 200)), ...(await this.host.findFiles("**/*.gguf", 200))];
-      const dirs = [...new Set(found.map((c) => dirname(c)))].sort();
-      if (!dirs.length) {
-        this.host.showInfo("normlint: no model folder (a folder with config.json or a GGUF file) in this workspace.");
+      if (!runnable.length) {
+        this.host.showInfo("normlint: the Norm Lab needs a model folder with weights (a config.json beside *.safetensors files, or a GGUF file); this workspace has none.");
         return;
       }
-      folder = dirs.length === 1 ? dirs[0] : await this.host.quickPick(dirs.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
+      folder = runnable.length === 1 ? runnable[0] : await this.host.quickPick(runnable.map((d) => ({ label: this.host.displayPath(d), value: d })), "Model folder for the Norm Lab");
       if (!folder) return;
     }
     (await this.normLab()).createOrShow(folder);

@@ -7,6 +7,7 @@ import { COMMANDS, NORM_LAB_VIEW_TYPE } from "./commands";
 import { Controller } from "./controller";
 import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, PanelHandle, Range, StatusView, WorkspaceEditSpec } from "./types";
 import { joinUri } from "./uri";
+import { activeFileStatus, type FileCounts } from "./status";
 
 /** The documents normlint lints, hovers and fixes: model configs, Python (files and notebook cells). */
 const SELECTOR: vscode.DocumentSelector = [
@@ -154,6 +155,21 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
   const status = vscode.languages.createLanguageStatusItem("normlint.status", STATUS_SELECTOR);
   status.name = "normlint";
   status.command = { command: "normlint.showOutput", title: "Show Output" };
+  // The controller sets the workspace figures; the active file's own findings join them here, where
+  // the diagnostics and the active editor are known (status.ts decides the text and the click).
+  let lastStatus: StatusView = { text: "normlint", detail: "", severity: "info", busy: false };
+  const refreshStatus = () => {
+    const doc = vscode.window.activeTextEditor?.document;
+    const counts = doc && countDiagnostics(collection.get(doc.uri) ?? []);
+    const view = activeFileStatus(lastStatus, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined, counts);
+    status.text = view.text;
+    status.detail = view.detail;
+    status.busy = view.busy;
+    status.command = { command: view.command.id, title: view.command.title };
+    status.severity =
+      view.severity === "error" ? vscode.LanguageStatusSeverity.Error : view.severity === "warning" ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+  };
+  subs.push(vscode.window.onDidChangeActiveTextEditor(refreshStatus), vscode.languages.onDidChangeDiagnostics(refreshStatus));
   const pages = new Map<string, string>();
   const pageChanged = new vscode.EventEmitter<vscode.Uri>();
   subs.push(log, collection, status, pageChanged);
@@ -235,14 +251,12 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
       debug: (m) => log.debug(m),
     },
     showWarning: (message, ...actions) => Promise.resolve(vscode.window.showWarningMessage(message, ...actions)),
-    showInfo: (message) => void vscode.window.showInformationMessage(message),
+    showFile: async (uri) => void (await vscode.window.showTextDocument(parse(uri), { preview: false })),
+    showInfo: (message, ...actions) => Promise.resolve(vscode.window.showInformationMessage(message, ...actions)),
     showOutput: () => log.show(true),
     setStatus(view: StatusView) {
-      status.text = view.text;
-      status.detail = view.detail;
-      status.busy = view.busy;
-      status.severity =
-        view.severity === "error" ? vscode.LanguageStatusSeverity.Error : view.severity === "warning" ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+      lastStatus = view;
+      refreshStatus();
     },
     withProgress: (title, task) =>
       Promise.resolve(
@@ -278,8 +292,11 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
     panels: {
       create: (viewType, title) => wrapPanel(vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Beside, webviewOptions(context)), context),
       showProblems: () => void vscode.commands.executeCommand("workbench.actions.view.problems"),
+      showFinding: (folder, code) => showFinding(folder, code),
     },
     extensionDir: vscode.Uri.joinPath(context.extensionUri, "dist").fsPath,
+    // The packaged docs/rules pages, not a web address: they open in an editor tab, offline too.
+    ruleDocUri: (rule) => vscode.Uri.joinPath(context.extensionUri, "docs", "rules", `${rule}.md`).toString(),
     versions: { extension: String((context.extension.packageJSON as { version?: string }).version ?? "?"), vscode: vscode.version },
     // Folders can be added and removed while the extension runs.
     get isVirtualWorkspace() {
@@ -365,4 +382,40 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
   controller.activationMs = ms;
   log.info(`normlint ${host.versions.extension} activated in ${ms.toFixed(1)} ms (engine loads on the first lint)${host.isVirtualWorkspace ? "; virtual workspace: checkpoints are not read" : ""}`);
   return controller;
+}
+
+/** The finding with rule `code` under `folder`, opened with its hover; see PanelHost.showFinding. */
+async function showFinding(folder: string, code: string): Promise<boolean> {
+  const prefix = folder.endsWith("/") ? folder : `${folder}/`;
+  const find = () => {
+    for (const [uri, diags] of vscode.languages.getDiagnostics()) {
+      if (!uri.toString().startsWith(prefix)) continue;
+      const d = diags.find((x) => x.source === "normlint" && String(typeof x.code === "object" ? x.code.value : x.code) === code);
+      if (d) return { uri, d };
+    }
+    return undefined;
+  };
+  let hit = find();
+  if (!hit) {
+    // Not linted yet: opening the folder's config.json lints it (and the checkpoints beside it).
+    await Promise.resolve(vscode.window.showTextDocument(vscode.Uri.parse(`${prefix}config.json`), { viewColumn: vscode.ViewColumn.One, preview: true })).catch(() => undefined);
+    for (let i = 0; i < 40 && !hit; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      hit = find();
+    }
+  }
+  if (!hit) return false;
+  await vscode.window.showTextDocument(hit.uri, { viewColumn: vscode.ViewColumn.One, selection: hit.d.range, preview: true });
+  await vscode.commands.executeCommand("editor.action.showHover");
+  return true;
+}
+
+function countDiagnostics(diags: readonly vscode.Diagnostic[]): FileCounts {
+  const c = { errors: 0, warnings: 0, infos: 0 };
+  for (const d of diags) {
+    if (d.severity === vscode.DiagnosticSeverity.Error) c.errors++;
+    else if (d.severity === vscode.DiagnosticSeverity.Warning) c.warnings++;
+    else c.infos++;
+  }
+  return c;
 }

@@ -25,22 +25,37 @@ export function normLabHtml(o: { cspSource: string; nonce: string; scriptUri: st
 <title>Norm Lab</title>
 </head>
 <body>
-<h1>Norm Lab</h1>
-<p id="folder" class="muted">Waiting for a model folder.</p>
-<div class="controls">
-  <label>Tensor <vscode-single-select id="tensor"></vscode-single-select></label>
-  <label>Rows <vscode-textfield id="rows" type="number" min="1" value="8"></vscode-textfield></label>
-  <label>Seed <vscode-textfield id="seed" type="number" min="0" value="0"></vscode-textfield></label>
-  <label>Scale <vscode-textfield id="scale" type="number" value="1"></vscode-textfield></label>
-  <label>Precision <vscode-single-select id="dtype"><vscode-option value="f32">f32</vscode-option><vscode-option value="bf16">bf16 (emulated)</vscode-option><vscode-option value="f16">f16</vscode-option></vscode-single-select></label>
-  <label>Activations <vscode-single-select id="activations"><vscode-option value="">Seeded Gaussian rows</vscode-option></vscode-single-select></label>
-  <vscode-button id="run">Run</vscode-button>
-  <vscode-button id="run-cpu" secondary>Run on CPU</vscode-button>
-  <vscode-progress-ring id="busy" hidden></vscode-progress-ring>
-</div>
-<div id="status"></div>
+<header class="top">
+  <h1>Norm Lab</h1>
+  <p id="folder" class="muted">Loading the model folder…</p>
+  <span id="busy-line" class="muted" hidden><vscode-progress-ring id="busy" aria-label="Comparing"></vscode-progress-ring> Comparing the conventions…</span>
+</header>
 <div id="error" role="alert" hidden></div>
-<div id="result"></div>
+<main id="result" hidden>
+  <div class="overview">
+    <section id="verdict" class="verdict" aria-live="polite" aria-labelledby="verdict-title"><h2 id="verdict-title"></h2><p id="verdict-body"></p><p id="consequence" class="consequence"></p></section>
+    <section id="next" class="next" aria-labelledby="next-title"><h2 id="next-title">What to do</h2><ul id="next-steps"></ul><div id="next-actions" class="actions"></div></section>
+  </div>
+  <div class="picture-row">
+    <section id="map" class="map-box" aria-labelledby="map-title"><h2 id="map-title">Every norm tensor, by layer</h2><div id="map-body"></div></section>
+    <section id="detail" class="detail" aria-labelledby="detail-title" aria-live="polite"><h2 id="detail-title">Tensor detail</h2><div id="detail-body"><p class="muted">Click a tensor in the map or the table to see its weights and the per-channel effect.</p></div></section>
+  </div>
+  <section id="kernel" class="kernel" aria-label="How it was computed"></section>
+  <details id="table-box"><summary>All norm tensors, as a table</summary><div id="table-body"></div></details>
+  <details id="advanced"><summary>Advanced: activations, precision and backend</summary>
+    <p class="muted">The comparison feeds the same activations through both conventions with each tensor's weights. These settings change those activations and the arithmetic; the verdict itself reads the weights.</p>
+    <div class="fields">
+      <div class="field"><vscode-label for="rows">Rows</vscode-label><vscode-textfield id="rows" type="number" min="1" value="8"></vscode-textfield><p class="help">How many activation vectors go through each norm (1 to 65536). More rows steady the figures.</p></div>
+      <div class="field"><vscode-label for="seed">Seed</vscode-label><vscode-textfield id="seed" type="number" min="0" value="0"></vscode-textfield><p class="help">The seed of the Gaussian activations: the same seed gives the same numbers everywhere, CLI included.</p></div>
+      <div class="field"><vscode-label for="scale">Scale</vscode-label><vscode-textfield id="scale" type="number" value="1"></vscode-textfield><p class="help">The standard deviation of the Gaussian activations.</p></div>
+      <div class="field"><vscode-label for="dtype">Precision</vscode-label><vscode-single-select id="dtype"><vscode-option value="f32">f32</vscode-option><vscode-option value="bf16">bf16 (emulated)</vscode-option><vscode-option value="f16">f16</vscode-option></vscode-single-select><p class="help">The dtype the norm computes in, rounding where the family's code casts.</p></div>
+      <div class="field wide"><vscode-label for="activations">Activations</vscode-label><vscode-single-select id="activations"><vscode-option value="">Seeded Gaussian rows</vscode-option></vscode-single-select><p class="help">Gaussian rows, or the leading rows of a tensor in the folder (an activation dump, or the embeddings: what the first norm really sees).</p></div>
+      <div class="field wide"><vscode-checkbox id="force-cpu" label="Compute on the CPU">Compute on the CPU</vscode-checkbox><p class="help">Use normlint's float64 reference instead of the GPU kernels. The figures agree within the kernel check's tolerance: use it to rule out a GPU problem.</p></div>
+    </div>
+    <vscode-button id="run">Run again</vscode-button>
+  </details>
+  <section id="notes" class="muted" aria-label="Notes"></section>
+</main>
 <script type="module" nonce="${o.nonce}" src="${o.scriptUri}"></script>
 </body>
 </html>
@@ -131,10 +146,22 @@ export class NormLab {
       case "showProblems":
         this.host.panels?.showProblems();
         break;
+      case "showFinding":
+        void this.showFinding(m.code);
+        break;
       case "error":
         this.host.log.error(`Norm Lab: ${m.message}`);
         break;
     }
+  }
+
+  /** The next step's link: the folder's finding in the editor, else the Problems view. */
+  private async showFinding(code: string): Promise<void> {
+    const panels = this.host.panels;
+    if (!panels || !this.folder) return;
+    if (await panels.showFinding(this.folder, code)) return;
+    this.host.log.info(`Norm Lab: no ${code} finding under ${this.host.displayPath(this.folder)} yet; showing the Problems view`);
+    panels.showProblems();
   }
 
   private post(m: ToWebview): Promise<boolean> {

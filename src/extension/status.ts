@@ -32,6 +32,40 @@ export function statusView(s: Stats): StatusView {
   return { text: `${icon}normlint`, detail: parts.join("; "), severity, busy: s.busy > 0 };
 }
 
+/** Findings of one file by severity. */
+export interface FileCounts {
+  errors: number;
+  warnings: number;
+  infos: number;
+}
+
+export interface ActiveStatus extends StatusView {
+  /** Where a click on the item goes. */
+  command: { id: string; title: string };
+}
+
+function countsText(c: FileCounts): string {
+  const parts = [c.errors && `${c.errors} error${c.errors === 1 ? "" : "s"}`, c.warnings && `${c.warnings} warning${c.warnings === 1 ? "" : "s"}`, c.infos && `${c.infos} info${c.infos === 1 ? "" : "s"}`].filter(Boolean);
+  return parts.length ? parts.join(", ") : "no findings";
+}
+
+/**
+ * The status item as the active file sees it: its own findings in the text ("normlint: 2 errors"),
+ * the workspace figures in the detail (unchanged), and a click that opens the Problems view when the file has
+ * findings, else the output. normlint's own failure outranks the file's state: its text stays
+ * "$(error) normlint" and the click opens the output, where the error is logged.
+ */
+export function activeFileStatus(view: StatusView, file: string | undefined, counts: FileCounts | undefined): ActiveStatus {
+  const output = { id: "normlint.showOutput", title: "Show Output" };
+  if (view.severity === "error" || !file || !counts) return { ...view, command: output };
+  const n = counts.errors + counts.warnings + counts.infos;
+  const icon = counts.errors ? "$(error)" : counts.warnings ? "$(warning)" : n ? "$(info)" : "$(check)";
+  const text = `${icon} normlint: ${countsText(counts)}`;
+  // The hover shows text, detail and the command's title on one line: the detail stays the short
+  // workspace figure, the file's own state being the text.
+  return { ...view, text, command: n ? { id: "workbench.actions.view.problems", title: "Show Problems" } : output };
+}
+
 export interface DebugInfo {
   versions: { extension: string; vscode: string; node: string; platform: string };
   engine: { rules: number; families: number; knowledge: string } | undefined;

@@ -138,6 +138,12 @@ export interface PanelHost {
   create(viewType: string, title: string): PanelHandle;
   /** Focuses the Problems view (the Norm Lab's link back to the diagnostics). */
   showProblems(): void;
+  /**
+   * Opens normlint's finding with rule `code` in a file under `folder` in the editor, with its hover
+   * (message and quick fixes). When none is known yet, opens `folder`'s config.json first, which
+   * lints it, and waits briefly. False when there is no such finding.
+   */
+  showFinding(folder: Uri, code: string): Promise<boolean>;
 }
 
 /** Everything the controller asks of VS Code. */
@@ -187,7 +193,10 @@ export interface Host {
     debug(message: string): void;
   };
   showWarning(message: string, ...actions: string[]): Promise<string | undefined>;
-  showInfo(message: string): void;
+  /** Opens a file in an editor tab. */
+  showFile(uri: Uri): Promise<void>;
+  /** An information message with optional buttons; resolves to the one clicked. */
+  showInfo(message: string, ...actions: string[]): Promise<string | undefined>;
   showOutput(): void;
   setStatus(view: StatusView): void;
   withProgress<T>(title: string, task: (progress: ProgressReporter) => Promise<T>): Promise<T>;
@@ -199,6 +208,8 @@ export interface Host {
 
   /** Where the bundle and its wasm files are. */
   readonly extensionDir: string;
+  /** The URI of a rule's page bundled with the extension (docs/rules/<name>.md), for diagnostic code links. */
+  ruleDocUri(rule: string): Uri;
   readonly versions: { extension: string; vscode: string };
   readonly isVirtualWorkspace: boolean;
   /** Webview panels (absent in tests that do not need them). */

@@ -1,6 +1,6 @@
 // Computes every generated artifact: schemas/*.json, docs/rules/*.md, the rule docs and the
 // precompiled ajv validators under src/engine/generated/, the README's rule table, and the WGSL
-// kernels as a TypeScript module (webview/gpu/kernels.ts).
+// kernels as a TypeScript module (src/gpu/kernels.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv, { _ } from "ajv";

@@ -7,6 +7,7 @@
 import { NORM_VARIANTS } from "../engine/numerics/norms";
 import { CAST_ORDERS, DTYPES } from "../engine/numerics/norms";
 
+import { RULES } from "../engine/registry";
 import { PROTOCOL_LIMITS } from "../protocol-limits";
 
 export { PROTOCOL_LIMITS };
@@ -99,6 +100,8 @@ export function protocolSchema(): Record<string, unknown> {
         message("readActivations", { file: text, tensor: text, rows }),
         message("result", { folder: text, backend: { enum: ["gpu", "cpu"] }, verified: { type: "boolean" }, verdict: text }),
         message("showProblems"),
+        // Only a rule's code: the extension looks the finding up among its own diagnostics.
+        message("showFinding", { code: { enum: RULES.map((r) => r.code).sort() } }),
         message("error", { message: text }),
       ]),
       state: {

@@ -1,7 +1,7 @@
-// Assembles WGSL modules from the files in webview/gpu/: a dtype file first (the native f16 one
+// Assembles WGSL modules from the files in src/gpu/wgsl/: a dtype file first (the native f16 one
 // opens with `enable f16;`, which WGSL wants before any declaration), then the rounding helpers,
 // then the kernel. Host-agnostic: no node:*, usable from the webview bundle.
-import { WGSL } from "../../webview/gpu/kernels";
+import { WGSL } from "./kernels";
 import type { Dtype } from "../engine/numerics/norms";
 
 /**

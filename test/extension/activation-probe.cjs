@@ -125,6 +125,7 @@ const vscode = {
   LanguageStatusSeverity: { Information: 0, Warning: 1, Error: 2 },
   ProgressLocation: { Notification: 15 },
   window: {
+    onDidChangeActiveTextEditor: () => disposable,
     createOutputChannel: () => ({ info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m), debug: (m) => logs.push(m), show() {}, dispose() {} }),
     showWarningMessage: async (m) => void logs.push(`[warning] ${m}`),
     showInformationMessage: async (m) => void logs.push(`[info] ${m}`),
@@ -136,8 +137,9 @@ const vscode = {
     activeTextEditor: undefined,
   },
   languages: {
-    createDiagnosticCollection: () => ({ set: (u, d) => published.set(u.toString(), d), delete: (u) => published.delete(u.toString()), dispose() {} }),
+    createDiagnosticCollection: () => ({ set: (u, d) => published.set(u.toString(), d), get: (u) => published.get(u.toString()), delete: (u) => published.delete(u.toString()), dispose() {} }),
     createLanguageStatusItem: () => ({ dispose() {} }),
+    onDidChangeDiagnostics: () => disposable,
     registerCodeActionsProvider: (sel, p) => (providers.actions.push(p), disposable),
     registerHoverProvider: (sel, p) => (providers.hovers.push(p), disposable),
   },

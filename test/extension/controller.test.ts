@@ -32,7 +32,7 @@ describe("config.json diagnostics", () => {
     await c.idle();
     const [d] = host.diags(uri);
     expect(d.source).toBe("normlint");
-    expect(d.code).toEqual({ value: "NL101", target: "https://github.com/normlint/normlint/blob/main/docs/rules/eps-key-unused.md" });
+    expect(d.code).toEqual({ value: "NL101", target: "file:///ext/docs/rules/eps-key-unused.md" });
     // `"layer_norm_eps"` is on the fourth line (index 3), after two spaces.
     expect(d.range).toEqual({ start: { line: 3, character: 2 }, end: { line: 3, character: 18 } });
     expect(host.status?.detail).toContain("1 file linted");
@@ -172,6 +172,10 @@ describe("code actions", () => {
     expect(actions[0].edit?.edits).toEqual([{ uri, range: { start: { line: 3, character: 2 }, end: { line: 3, character: 18 } }, newText: '"rms_norm_eps"' }]);
     const edit = await actions[1].resolve!();
     expect(edit?.creates).toEqual([`${ROOT}/.normlint.json`]);
+    // After the edit, the action's command shows the file it created.
+    expect(actions[1].command?.command).toBe("normlint.showIgnoreFile");
+    await c.commands["normlint.showIgnoreFile"]();
+    expect(host.shown).toEqual([`${ROOT}/.normlint.json`]);
     expect(JSON.parse(edit!.edits[0].newText)).toEqual({ ignore: [{ path: "models/m/config.json#/layer_norm_eps", rules: ["eps-key-unused"] }] });
     // Once written, the engine honours it.
     host.file(".normlint.json", edit!.edits[0].newText);
@@ -392,14 +396,17 @@ describe("commands", () => {
     expect(host.diags("vscode-notebook-cell:/ws/n.ipynb#cell0").some((d) => d.finding.rule === "norm-missing-unit-offset")).toBe(true);
     expect(host.diags(`${ROOT}/n.ipynb`)).toEqual([]);
     expect(host.diagnostics.has(`${ROOT}/node_modules/x/config.json`)).toBe(false);
-    expect(host.infos.at(-1)).toMatch(/^normlint: 4 files linted in [\d.]+ s: 2 errors, 3 warnings, 1 info\.$/);
+    // The progress walked 5 files ("1 of 5 files: ...", node_modules left out); the summary counts the same 5.
+    expect(host.infos.at(-1)).toMatch(/^normlint: 5 files checked in [\d.]+ s \(4 linted; the others hold no model config, norm code or notebook\): 2 errors, 3 warnings, 1 info\.$/);
+    expect(host.infoActions.at(-1)).toEqual(["Show Problems"]);
+    expect(host.status?.detail).toBe("4 files linted");
   });
 
   it("Lint Workspace stops when cancelled", async () => {
     const { host, c } = setup((h) => (h.cancelAfter = 1));
     for (let i = 0; i < 5; i++) host.file(`m${i}/config.json`, '{"model_type": "llama"}');
     await c.commands["normlint.lintWorkspace"]();
-    expect(host.infos.at(-1)).toMatch(/^normlint: 1 file linted \(cancelled; 5 found\)/);
+    expect(host.infos.at(-1)).toMatch(/^normlint: cancelled after 1 of 5 files in [\d.]+ s: /);
   });
 
   it("Explain Rule shows the rule page for a picked rule or an argument", async () => {

@@ -33,6 +33,7 @@ export class FakeHost implements Host {
   opened = 0;
   totalOpened = 0;
   readonly extensionDir = join(__dirname, "..", "..");
+  ruleDocUri = (rule: string) => `file:///ext/docs/rules/${rule}.md`;
   readonly versions = { extension: "0.1.0", vscode: "1.90.0" };
   isVirtualWorkspace = false;
 
@@ -209,8 +210,17 @@ export class FakeHost implements Host {
     this.warnings.push(message);
     return undefined;
   }
-  showInfo(message: string): void {
+  shown: string[] = [];
+  async showFile(uri: string): Promise<void> {
+    this.shown.push(uri);
+  }
+  /** Buttons offered with each information message, and the one to click (none by default). */
+  infoActions: string[][] = [];
+  infoChoice?: string;
+  async showInfo(message: string, ...actions: string[]): Promise<string | undefined> {
     this.infos.push(message);
+    this.infoActions.push(actions);
+    return actions.includes(this.infoChoice ?? "") ? this.infoChoice : undefined;
   }
   showOutput(): void {
     this.logs.push("shown");

@@ -48,6 +48,21 @@ describe("package.json", () => {
     expect(pkg.contributes.jsonValidation).toEqual([{ fileMatch: ".normlint.json", url: "./schemas/normlint.schema.json" }]);
   });
 
+  it("ships a Get started walkthrough whose pages, commands and the rule pages it links exist in the package", () => {
+    const [w] = pkg.contributes.walkthroughs;
+    expect(w.steps.map((s: { id: string }) => s.id)).toEqual(["lint", "normLab", "fixOnSave", "configure"]);
+    const ignore = readFileSync(join(ROOT, ".vscodeignore"), "utf8").split("\n");
+    expect(ignore).toEqual(expect.arrayContaining(["!docs/walkthrough/*.md", "!docs/rules/*.md"]));
+    for (const s of w.steps) {
+      expect(existsSync(join(ROOT, s.media.markdown)), s.media.markdown).toBe(true);
+      for (const m of s.description.matchAll(/\(command:(normlint\.[\w]+)/g)) expect(COMMANDS.map((c) => c.command)).toContain(m[1]);
+    }
+    expect(w.steps[2].media.markdown).toBe("docs/walkthrough/fix-on-save.md");
+    expect(readFileSync(join(ROOT, "docs/walkthrough/fix-on-save.md"), "utf8")).toContain('"source.fixAll.normlint"');
+    // Rule codes link to these pages (host.ts ruleDocUri): one per rule.
+    for (const r of RULES) expect(existsSync(join(ROOT, "docs/rules", `${r.name}.md`)), r.name).toBe(true);
+  });
+
   it("declares workspace trust and virtual workspace support", () => {
     expect(pkg.capabilities.untrustedWorkspaces).toEqual({ supported: true });
     expect(pkg.capabilities.virtualWorkspaces.supported).toBe("limited");

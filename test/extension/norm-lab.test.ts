@@ -34,12 +34,18 @@ function setup() {
   const host = new FakeHost();
   const panels: FakePanel[] = [];
   let problems = 0;
-  const panelHost: PanelHost = { create: () => (panels.push(new FakePanel()), panels.at(-1)!), showProblems: () => void problems++ };
+  const findings: string[] = [];
+  const panelHost: PanelHost = {
+    create: () => (panels.push(new FakePanel()), panels.at(-1)!),
+    showProblems: () => void problems++,
+    // The fake knows one finding: NL303 under m/.
+    showFinding: async (folder, code) => (findings.push(`${code} ${folder}`), code === "NL303"),
+  };
   Object.assign(host, { panels: panelHost });
   const { config, desc } = folderDesc({ modelType: "llama", fill: "gemma-like", hidden: 64 });
   host.file("m/config.json", JSON.stringify(config));
   host.file("m/model.safetensors", buildSafetensors(desc).bytes);
-  return { host, panels, controller: new Controller(host), problems: () => problems };
+  return { host, panels, controller: new Controller(host), problems: () => problems, findings };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -55,7 +61,7 @@ async function until<T>(f: () => T | undefined): Promise<T> {
 
 describe("Norm Lab panel", () => {
   it("opens on a folder and sends a validated plan after the page is ready", async () => {
-    const { panels, controller, host, problems } = setup();
+    const { panels, controller, host, problems, findings } = setup();
     await controller.commands["normlint.openNormLab"](`${ROOT}/m`);
     const panel = panels[0];
     expect(panel.html).toMatch(/Content-Security-Policy" content="default-src 'none'; script-src 'nonce-([0-9a-f]{36})'; style-src vscode-resource:;/);
@@ -78,6 +84,17 @@ describe("Norm Lab panel", () => {
     expect(host.logs.some((l) => l.includes("CPU (not GPU-verified): the +1 offset is missing"))).toBe(true);
     panel.send({ type: "showProblems" });
     expect(problems()).toBe(1);
+    // The next step's link opens the finding; one the editor does not have falls back to Problems.
+    panel.send({ type: "showFinding", code: "NL303" });
+    await settle();
+    expect(findings).toEqual([`NL303 ${ROOT}/m`]);
+    expect(problems()).toBe(1);
+    panel.send({ type: "showFinding", code: "NL201" });
+    await settle();
+    expect(problems()).toBe(2);
+    panel.send({ type: "showFinding", code: "../../x" });
+    await settle();
+    expect(findings).toHaveLength(2);
     panel.send({ type: "result", verified: "yes" });
     expect(host.logs.some((l) => /ignored a malformed message/.test(l))).toBe(true);
     // A second open reuses the panel.
@@ -154,7 +171,9 @@ describe("Norm Lab panel", () => {
     const tensors: Record<string, { type: string; dims: number[]; fill: "llama-like" }> = { "output_norm.weight": { type: "F32", dims: [32], fill: "llama-like" } };
     for (let i = 0; i < 4; i++) tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [32], fill: "llama-like" };
     host.file("g/model.gguf", buildGguf({ metadata: { "general.architecture": "gemma" }, tensors }));
-    // From the palette, with no argument: the workspace's folders with a config.json or a GGUF.
+    // From the palette, with no argument: the workspace's folders that can run (a config.json beside
+    // safetensors, or a GGUF); a config.json without weights is not offered.
+    host.file("configonly/config.json", JSON.stringify({ model_type: "llama" }));
     const picks: string[][] = [];
     Object.assign(host, { quickPick: async (items: Array<{ label: string; value: string }>) => (picks.push(items.map((i) => i.label)), items.find((i) => i.value.endsWith("/g"))?.value) });
     await controller.commands["normlint.openNormLab"]();

@@ -8,7 +8,7 @@ import { DiagnosticsBook } from "../../src/extension/diagnostics";
 import { addIgnoreEdits, literalGlob, newConfigText, pointerAt, rangeAtPointer } from "../../src/extension/ignore";
 import { cellStarts, findingsByCell, notebookCodeSize, notebookJson, utf8Length } from "../../src/extension/notebook";
 import { Scheduler, type Timers } from "../../src/extension/scheduler";
-import { statusView } from "../../src/extension/status";
+import { activeFileStatus, statusView } from "../../src/extension/status";
 import type { Diag, NotebookSnapshot } from "../../src/extension/types";
 import { basename, decodedPath, dirname, encodeSegment, isInside, joinUri, relativePath } from "../../src/extension/uri";
 
@@ -236,5 +236,16 @@ describe("status", () => {
     expect(statusView({ ...base, tooLarge: ["a.json"] })).toMatchObject({ severity: "warning", detail: "1 file linted; 1 over the size cap (a.json)" });
     expect(statusView({ ...base, busy: 1, lastError: { message: "boom", context: "x", time: new Date() } })).toMatchObject({ severity: "error", busy: true, text: "$(error) normlint" });
     expect(statusView({ ...base, virtual: true }).detail).toContain("checkpoints not read");
+    // The active file's state leads; a click goes where its findings are.
+    const view = statusView(base);
+    expect(activeFileStatus(view, "m/config.json", { errors: 2, warnings: 1, infos: 0 })).toMatchObject({
+      text: "$(error) normlint: 2 errors, 1 warning",
+      detail: "1 file linted",
+      command: { id: "workbench.actions.view.problems", title: "Show Problems" },
+    });
+    expect(activeFileStatus(view, "m/config.json", { errors: 0, warnings: 0, infos: 0 })).toMatchObject({ text: "$(check) normlint: no findings", command: { id: "normlint.showOutput" } });
+    // normlint's own failure outranks the file's findings: the click opens the output with the error.
+    const failed = statusView({ ...base, lastError: { message: "boom", context: "x", time: new Date() } });
+    expect(activeFileStatus(failed, "m/config.json", { errors: 1, warnings: 0, infos: 0 })).toMatchObject({ text: "$(error) normlint", command: { id: "normlint.showOutput" } });
   });
 });

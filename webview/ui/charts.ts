@@ -1,7 +1,8 @@
 // Small SVG charts for the Norm Lab, themed by VS Code's CSS variables through classes in
 // style.css (no inline styles, so the CSP needs no 'unsafe-inline'): the weight histogram, whose
-// bars near 0 and near 1 tell the offset story, and the per-channel output difference.
-import type { LabTensorResult } from "../../src/engine/lab";
+// bars near 0 and near 1 tell the offset story, and the per-channel output difference. Each chart
+// is role="img" with a text summary of what it shows as its label, for screen readers.
+import { type LabTensorResult, percent } from "../../src/engine/lab";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -16,9 +17,9 @@ const W = 560;
 const H = 180;
 const PAD = { left: 48, right: 12, top: 10, bottom: 30 };
 
-function frame(title: string): { svg: SVGSVGElement; plot: { x0: number; x1: number; y0: number; y1: number } } {
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": title });
-  svg.append(el("title", {}, title));
+function frame(title: string, summary: string): { svg: SVGSVGElement; plot: { x0: number; x1: number; y0: number; y1: number } } {
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${title}. ${summary}` });
+  svg.append(el("title", {}, `${title}. ${summary}`));
   return { svg, plot: { x0: PAD.left, x1: W - PAD.right, y0: H - PAD.bottom, y1: PAD.top } };
 }
 
@@ -37,9 +38,27 @@ function axes(svg: SVGSVGElement, p: { x0: number; x1: number; y0: number; y1: n
   svg.append(el("text", { x: (p.x0 + p.x1) / 2, y: H - 4, class: "label", "text-anchor": "middle" }, xLabel));
 }
 
-/** Histogram of the weights with the 0 and 1 positions marked. */
-export function histogramChart(h: LabTensorResult["histogram"]): SVGSVGElement {
-  const { svg, plot } = frame("Histogram of the norm weights");
+/** A legend under a chart: one swatch (a class of style.css) and its meaning per entry. */
+function legend(entries: Array<[string, string]>): HTMLElement {
+  const ul = document.createElement("ul");
+  ul.className = "legend chart-legend";
+  for (const [cls, text] of entries) {
+    const li = document.createElement("li");
+    const sw = document.createElement("span");
+    sw.className = `swatch ${cls}`;
+    sw.setAttribute("aria-hidden", "true");
+    li.append(sw, document.createTextNode(` ${text}`));
+    ul.append(li);
+  }
+  return ul;
+}
+
+/** Histogram of the weights with the 0 and 1 positions marked, its legend under it. */
+export function histogramChart(t: LabTensorResult): HTMLElement {
+  const h = t.histogram;
+  const total = h.counts.reduce((a, b) => a + b, 0) + h.below + h.above;
+  const summary = `${total} weights from ${fmt(h.min)} to ${fmt(h.max)}, median ${fmt(t.median)}; ${percent(h.fracNear0)} within 0.25 of 0 (where an offset-stored scale sits), ${percent(h.fracNear1)} within 0.25 of 1 (where a plain scale sits).`;
+  const { svg, plot } = frame(`Histogram of the weights of ${t.name}`, summary);
   const n = h.counts.length;
   const max = Math.max(1, ...h.counts);
   axes(svg, plot, max, "weight value (bins centred on 0 and 1)");
@@ -60,14 +79,23 @@ export function histogramChart(h: LabTensorResult["histogram"]): SVGSVGElement {
     svg.append(el("line", { x1: x, y1: plot.y0, x2: x, y2: plot.y1, class: "marker" }));
     svg.append(el("text", { x, y: plot.y0 + 12, class: "tick", "text-anchor": "middle" }, String(v)));
   }
-  return svg;
+  const fig = document.createElement("figure");
+  fig.className = "chart-box";
+  const cap = document.createElement("figcaption");
+  cap.textContent = "Where the weights sit";
+  fig.append(cap, svg, legend([["bar near0", "within 0.25 of 0: stored as an offset, the model must add 1"], ["bar near1", "within 0.25 of 1: stored as the scale itself"], ["bar", "elsewhere"]]));
+  return fig;
 }
 
 /** Per-channel RMS difference between the declared and the alternative outputs. */
-export function channelChart(t: LabTensorResult): SVGSVGElement {
-  const { svg, plot } = frame(`Per-channel output difference, ${t.declared} vs ${t.alternative}`);
+export function channelChart(t: LabTensorResult): HTMLElement {
   const v = t.channelRms;
   const max = Math.max(1e-30, ...v);
+  let at = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[at]) at = i;
+  const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const summary = `Over ${v.length} channels the root-mean-square difference averages ${fmt(mean)} and peaks at ${fmt(max)} on channel ${at}.`;
+  const { svg, plot } = frame(`Per-channel output difference of ${t.name}, ${t.declared} against ${t.alternative}`, summary);
   axes(svg, plot, max, `channel (0 to ${v.length - 1}): RMS over rows of declared - alternative`);
   // One point per pixel column at most: the largest value in each column, so spikes stay visible.
   const cols = Math.min(v.length, Math.floor(plot.x1 - plot.x0));
@@ -82,5 +110,10 @@ export function channelChart(t: LabTensorResult): SVGSVGElement {
     d += `${c ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`;
   }
   svg.append(el("path", { d, class: "series" }));
-  return svg;
+  const fig = document.createElement("figure");
+  fig.className = "chart-box";
+  const cap = document.createElement("figcaption");
+  cap.textContent = `Per-channel effect: how much each channel's output moves between ${t.declared} and ${t.alternative}`;
+  fig.append(cap, svg);
+  return fig;
 }

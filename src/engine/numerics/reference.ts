@@ -1,6 +1,6 @@
 // The float64 reference of every norm variant and precision. Statistics and arithmetic are exact
 // to float64; values are rounded to the activation dtype (round to nearest, ties to even) at the
-// same points as the WGSL kernels (webview/gpu/norm.wgsl) and as the PyTorch code they model: on
+// same points as the WGSL kernels (src/gpu/wgsl/norm.wgsl) and as the PyTorch code they model: on
 // load, at the casts of the chosen cast order, and on store. So the reference is what an fp32
 // kernel would give if its fp32 arithmetic were exact, and GPU results differ from it only by
 // fp32 rounding.

@@ -191,7 +191,8 @@ export function summarize(tensors: TensorStats[]): NormStats {
   };
 }
 
-function sideOf(t: TensorStats): "offset" | "plain" | undefined {
+/** Which side one tensor sits on, by its median: near 0 (offset-stored), near 1 (plain), or neither. */
+export function sideOf(t: Pick<TensorStats, "median">): "offset" | "plain" | undefined {
   if (t.median > OFFSET_LOW && t.median < OFFSET_HIGH) return "offset";
   if (t.median > PLAIN_LOW) return "plain";
   return undefined;
