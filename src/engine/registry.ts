@@ -20,6 +20,7 @@ import normCastOrderMismatch from "./rules/modeling/norm-cast-order-mismatch";
 import normEpsMismatch from "./rules/modeling/norm-eps-mismatch";
 import normEpsNotPassed from "./rules/modeling/norm-eps-not-passed";
 import offsetFoldMissing from "./rules/modeling/offset-fold-missing";
+import normScaleFoldIgnoresOffset from "./rules/modeling/norm-scale-fold-ignores-offset";
 import offsetTransformUnguarded from "./rules/modeling/offset-transform-unguarded";
 import normKindMismatch from "./rules/modeling/norm-kind-mismatch";
 import normMissingFp32Upcast from "./rules/modeling/norm-missing-fp32-upcast";
@@ -72,6 +73,7 @@ export const RULES: readonly Rule<string, any>[] = [
   normEpsNotPassed,
   offsetTransformUnguarded,
   offsetFoldMissing,
+  normScaleFoldIgnoresOffset,
   safetensorsInvalid,
   ggufInvalid,
   checkpointNormOffsetMismatch,

@@ -5,7 +5,9 @@
 // code, each with its own overrides (llama.cpp's Gemma3NModel returns 0.0 from `norm_shift`).
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
-import type { Guard, MissingFold, MissingUnfold, OffsetConversion, Serves } from "./declared-types";
+import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetConversion, Serves } from "./declared-types";
+import { familiesDefiningClass } from "./family";
+import { family as familyOf } from "../knowledge/index";
 import { paramName } from "./interp";
 import type { Range } from "./types";
 
@@ -438,7 +440,7 @@ function registered(cls: PyNode, text: string): boolean {
   return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\.register\(/.test(text.slice(c.start, c.end)));
 }
 
-export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[] } {
+export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[]; offsetBlindFolds: OffsetBlindFold[] } {
   const tuples = new Map<string, string[]>();
   const ctx: Ctx = { text, tuples };
   for (const n of walk(root)) {
@@ -554,7 +556,67 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
     if (chain.some((k) => folding.has(k))) continue;
     missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
   }
-  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions) };
+  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx) };
+}
+
+/** `ln.weight` / `norm.weight.data` of something named like a norm. */
+const NORM_WEIGHT = /^(\w+\.)*(ln\w*|\w*norm\w*|\w*layernorm\w*)\.weight(\.data)?$/i;
+
+/** The family an enclosing `if isinstance(x, GemmaRMSNorm)` names, for the object `obj`. */
+function isinstanceFamily(node: PyNode, obj: string, text: string): { family: string; how: string } | undefined {
+  for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
+    // Only the branch the test guards: not its `else`.
+    if ((p.type !== "if_statement" && p.type !== "elif_clause") || cur.field !== "consequence") continue;
+    const cond = field(p, "condition");
+    if (!cond) continue;
+    for (const c of walk(cond)) {
+      if (c.type !== "call" || text.slice(field(c, "function")!.start, field(c, "function")!.end) !== "isinstance") continue;
+      const [o, cls] = namedChildren(field(c, "arguments"));
+      if (!o || !cls || text.slice(o.start, o.end) !== obj) continue;
+      const names = cls.type === "tuple" ? namedChildren(cls) : [cls];
+      for (const n of names) {
+        const name = text.slice(n.start, n.end).split(".").pop()!;
+        const fam = familiesDefiningClass(name)[0];
+        if (fam) return { family: fam, how: `\`isinstance(${obj}, ${name})\`` };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Scales folded into a norm's weight (`ln.weight.div_(scales)`, `ln.weight.data = ln.weight / s`,
+ * `ln.weight *= s`) for a family whose norms scale by `1 + weight`, with no `+ 1` on that weight
+ * before the fold in the same function: the fold then scales `w` where the norm applies `1 + w`.
+ */
+function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): OffsetBlindFold[] {
+  const out: OffsetBlindFold[] = [];
+  const t = (n: PyNode | undefined) => (n ? text.slice(n.start, n.end).replace(/\s+/g, "") : "");
+  for (const n of walk(root)) {
+    let target: PyNode | undefined;
+    if (n.type === "call" && field(n, "function")?.type === "attribute" && /^(div_|mul_)$/.test(t(field(field(n, "function"), "attribute")))) target = field(field(n, "function"), "object");
+    else if (n.type === "augmented_assignment" && /^[*/]=$/.test(text.slice(field(n, "left")!.end, field(n, "right")!.start).trim())) target = field(n, "left");
+    else if (n.type === "assignment" && field(n, "right")?.type === "binary_operator" && /^[*/]$/.test(t(field(field(n, "right"), "operator")))) {
+      const l = field(n, "left");
+      const rl = field(field(n, "right"), "left");
+      if (l && rl && t(rl).replace(/\.data$/, "") === t(l).replace(/\.data$/, "")) target = l;
+    }
+    const path = t(target);
+    if (!target || !NORM_WEIGHT.test(path)) continue;
+    const fn = enclosingFn(n);
+    const obj = path.replace(/\.weight(\.data)?$/, "");
+    const viaIsinstance = isinstanceFamily(n, obj, text);
+    const served = viaIsinstance ? undefined : servesAt(n, idx);
+    const fam = viaIsinstance ? familyOf(viaIsinstance.family) : served?.families.find((f) => f.offset);
+    if (!fam?.offset) continue;
+    // The offset handled: `ln.weight += 1` / `.add_(1)` / `1 + ln.weight` earlier in the function.
+    const before = fn ? text.slice(fn.start, n.start).replace(/\s+/g, "") : "";
+    const esc = obj.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
+    if (handled) continue;
+    out.push({ range: { start: n.start, end: n.end }, target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}` });
+  }
+  return out;
 }
 
 /** A function that handles GGUF input: it reads GGUF or branches on it. */

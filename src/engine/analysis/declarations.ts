@@ -200,8 +200,8 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
   }
 
   const inherited = collectInherited(root, text, idx, declarations, defs);
-  const { conversions, missingFolds, missingUnfolds } = collectConversions(root, text, idx);
-  return { declarations, inherited, conversions, missingFolds, missingUnfolds };
+  const { conversions, missingFolds, missingUnfolds, offsetBlindFolds } = collectConversions(root, text, idx);
+  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds };
 }
 
 /**

@@ -127,10 +127,21 @@ export interface MissingUnfold {
   serves: Serves;
 }
 
+/** Scales folded into the weight of a norm of an offset family as if it computed `x * w` (AWQ/SmoothQuant style). */
+export interface OffsetBlindFold {
+  range: Range;
+  /** The norm weight as written (`ln.weight`). */
+  target: string;
+  family: string;
+  /** How the family was found (`isinstance(ln, GemmaRMSNorm)`, the function or class name). */
+  how: string;
+}
+
 export interface DeclaredConventions {
   declarations: Declaration[];
   inherited: InheritedFlag[];
   conversions: OffsetConversion[];
   missingFolds: MissingFold[];
   missingUnfolds?: MissingUnfold[];
+  offsetBlindFolds?: OffsetBlindFold[];
 }

@@ -60,12 +60,14 @@ export default defineRule<M, PythonRuleContext<M>>({
     for (const c of declared.conversions) {
       if (c.gguf || seen.has(c.range.start)) continue;
       const family = offsetFamily(c);
-      if (c.inPlace) {
+      // A temporary shift undone in the same function (`w += 1; w.div_(s); w -= 1`: AutoAWQ folding into 1 + w) is not a repeat.
+      const undone = declared.conversions.some((d) => d !== c && d.fn === c.fn && d.delta === -c.delta && d.inPlace && (d.names ?? []).join() === (c.names ?? []).join());
+      if (c.inPlace && !undone) {
         seen.add(c.range.start);
         ctx.report({ messageId: "inPlace", at: c.range, data: { op_noun: c.delta > 0 ? "addition" : "subtraction", sign: c.delta > 0 ? "+" : "-" } });
         continue;
       }
-      if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard) {
+      if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard && !c.inPlace) {
         seen.add(c.range.start);
         ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op: c.delta > 0 ? "adds" : "subtracts", family } });
       }
