@@ -62,6 +62,7 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
     const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => analyzeClass(c, ctx, classNodes));
     if (impl) norms.push(impl);
   }
+  contained("_init_weights", { start: 0, end: 0 }, undefined, () => applyInitWeights(classes, ctx, norms));
   for (const impl of norms) {
     const ref = familyForClass(impl.name, fileFamily);
     if (!ref) continue;
@@ -207,6 +208,53 @@ function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
   }
   if (n.type === "parenthesized_expression") return initOf(namedChildren(n)[0], ctx);
   return "other";
+}
+
+/**
+ * What a model's `_init_weights` does to a norm class of the file: `elif isinstance(module, XNorm):
+ * init.zeros_(module.weight)` (VideoPrism's offset LayerNorm) decides the weight's start over the
+ * `nn.Parameter(torch.ones(...))` or the torch parent's ones, since from_pretrained and training from
+ * scratch both run it.
+ */
+function applyInitWeights(classes: PyNode[], ctx: Ctx, norms: NormImpl[]): void {
+  const byName = new Map(norms.map((n) => [n.name, n]));
+  for (const c of classes) {
+    const fn = findMethod(c, "_init_weights", ctx.text);
+    if (!fn) continue;
+    const module = textOf(ctx.text, namedChildren(field(fn, "parameters"))[1]);
+    if (!module) continue;
+    for (const n of walk(fn)) {
+      if (n.type !== "if_statement" && n.type !== "elif_clause") continue;
+      const cond = field(n, "condition");
+      const m = cond && /^isinstance\(\s*(\w+)\s*,\s*\(?([\w.,\s]+?)\)?\s*\)$/.exec(textOf(ctx.text, cond));
+      if (!m || m[1] !== module) continue;
+      const targets = m[2].split(",").map((x) => x.trim().split(".").pop()!).filter((x) => byName.has(x));
+      if (!targets.length) continue;
+      for (const call of walk(field(n, "consequence")!)) {
+        if (call.type !== "call") continue;
+        const callee = textOf(ctx.text, field(call, "function"));
+        const args = namedChildren(field(call, "arguments"));
+        let param: string | undefined;
+        let value: NormParam["init"] | undefined;
+        const viaInit = /(?:^|\.)(zeros_|ones_|constant_)$/.exec(callee);
+        if (viaInit) {
+          param = new RegExp(`^${module}\\.(\\w+)(?:\\.data)?$`).exec(textOf(ctx.text, args[0]))?.[1];
+          const v = viaInit[1] === "constant_" ? Number(textOf(ctx.text, args[1])) : undefined;
+          value = viaInit[1] === "zeros_" || v === 0 ? "zeros" : viaInit[1] === "ones_" || v === 1 ? "ones" : undefined;
+        } else {
+          const d = new RegExp(`^${module}\\.(\\w+)(?:\\.data)?\\.(zero_|fill_)$`).exec(callee);
+          param = d?.[1];
+          const v = d?.[2] === "fill_" ? Number(textOf(ctx.text, args[0])) : d ? 0 : undefined;
+          value = v === 0 ? "zeros" : v === 1 ? "ones" : undefined;
+        }
+        if (!param || !value) continue;
+        for (const t of targets) {
+          const p = byName.get(t)!.params.find((x) => x.name === param);
+          if (p) Object.assign(p, { init: value, reinit: range(call) });
+        }
+      }
+    }
+  }
 }
 
 function isParameterCall(n: PyNode | undefined, ctx: Ctx): boolean {

@@ -64,6 +64,8 @@ export interface NormParam {
   nameRange: Range;
   /** Created only on some path (`... if bias else None`, under an `if`): the key may be absent. */
   conditional?: boolean;
+  /** `_init_weights` sets it again (`elif isinstance(module, XNorm): init.zeros_(module.weight)`): `init` is that value. */
+  reinit?: Range;
 }
 
 export interface ScaleInfo {

@@ -104,13 +104,16 @@ export function knownEpsKeys(): string[] {
   return [...epsKeys].sort();
 }
 
-/** Checkpoint tensor names of a family's norms: each module path plus `.weight` and, with a bias, `.bias`. */
-export function normTensors(f: Family): string[] {
+/**
+ * Checkpoint tensor names of a family's norms: each module path plus its scale (`.weight`, or the
+ * class's own name for it, Zaya's `.temp`) and, with a bias, `.bias`.
+ */
+export function normTensors(f: Pick<Family, "tensors" | "classes">): string[] {
   if (f.tensors) return f.tensors;
   const out: string[] = [];
   for (const c of f.classes ?? []) {
     for (const at of c.at) {
-      if (c.init !== "none") out.push(`${at}.weight`);
+      if (c.init !== "none") out.push(`${at}.${c.scale ?? "weight"}`);
       if (c.bias) out.push(`${at}.bias`);
     }
   }

@@ -1,7 +1,7 @@
 // From an extraction to the shipped record format (knowledge/index.ts `Family`), the hand-verified
 // overrides applied where extraction cannot decide, and the comparison with a shipped knowledge base:
 // every difference per family and field, and every place an override and the extraction disagree.
-import type { Family, NormClass } from "../index";
+import { type Family, type NormClass, normTensors } from "../index";
 import type { ExtractedClass, ExtractedFamily, Extraction } from "./types";
 
 /** A hand-verified fact the extraction cannot decide, with why and where it was read. */
@@ -68,11 +68,16 @@ function pick(x: ExternalFacts): Record<string, unknown> {
   return out;
 }
 
+/** The main norm is one the default config builds: paths whose condition fails for the defaults do not count. */
+export function defaultMain<T extends { name: string; kind: string; at: string[] }>(f: ExtractedFamily, classes: T[]): T | undefined {
+  const off = new Set((f.choices ?? []).flatMap((ch) => ch.options.filter((o) => o.byDefault === false).map((o) => `${o.name}@${ch.at}`)));
+  const pick = mainClass(classes.map((c) => ({ ...c, at: c.at.filter((p) => !off.has(`${c.name}@${p}`)) })));
+  return pick ? classes.find((c) => c.name === pick.name) : undefined;
+}
+
 export function compileFamily(f: ExtractedFamily, external: Record<string, ExternalFacts> = {}): Compiled {
   const classes = f.classes.map((c) => compileClass(c, external));
-  // The main norm is one the default config builds: paths whose condition fails for the defaults do not count.
-  const off = new Set((f.choices ?? []).flatMap((ch) => ch.options.filter((o) => o.byDefault === false).map((o) => `${o.name}@${ch.at}`)));
-  const main = mainClass(classes.map((c) => ({ ...c, at: c.at.filter((p) => !off.has(`${c.name}@${p}`)) })));
+  const main = defaultMain(f, classes);
   const norm: Family["norm"] = !main ? "none" : /^(rms|rms-gated|l2)$/.test(main.kind) ? "rms" : main.kind === "layer" ? "layer" : "other";
   const out: Compiled = {
     config: f.config?.class ?? "",
@@ -86,7 +91,8 @@ export function compileFamily(f: ExtractedFamily, external: Record<string, Exter
   };
   const normKeys = Object.fromEntries(Object.entries(f.normKeys).map(([k, v]) => [k, v.default]));
   if (Object.keys(normKeys).length) out.normKeys = normKeys;
-  if (f.sub) out.sub = Object.fromEntries(Object.entries(f.sub).map(([k, v]) => [k, v.modelType]));
+  // An AutoConfig sub-config is the model type it defaults to (Mistral3's text_config is a mistral config).
+  if (f.sub) out.sub = Object.fromEntries(Object.entries(f.sub).map(([k, v]) => [k, v.modelType ?? v.default?.modelType ?? null]));
   if (f.flatSub) out.flatSub = f.flatSub.key;
   const arch = Object.keys(f.arch);
   if (arch.length) out.arch = arch;
@@ -103,8 +109,11 @@ export function applyOverrides(t: string, rec: Compiled, list: Override[]): stri
       continue;
     }
     for (const [k, v] of Object.entries(o.set)) {
-      if (k in target && JSON.stringify(target[k]) !== JSON.stringify(v)) {
-        notes.push(`${t}${o.class ? ` ${o.class}` : ""}.${k}: extraction ${JSON.stringify(target[k])}, override ${JSON.stringify(v)} — ${o.reason} (${o.source})`);
+      // Checkpoint tensor names are derived from the classes' paths unless set: compare with those.
+      const extracted = k === "tensors" && !(k in target) ? normTensors({ classes: rec.classes as NormClass[] }) : target[k];
+      if ((k in target || k === "tensors") && JSON.stringify(extracted) !== JSON.stringify(v)) {
+        const shown = Array.isArray(v) && Array.isArray(extracted) ? `${JSON.stringify(extracted.filter((x) => !v.includes(x)))} only in the extraction, ${JSON.stringify(v.filter((x) => !extracted.includes(x)))} only in the override` : `extraction ${JSON.stringify(extracted)}, override ${JSON.stringify(v)}`;
+        notes.push(`${t}${o.class ? ` ${o.class}` : ""}.${k}: ${shown} — ${o.reason} (${o.source})`);
       }
       target[k] = v;
     }

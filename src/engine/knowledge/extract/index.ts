@@ -138,7 +138,9 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         fam.sub = {};
         for (const [k, v] of [...subs].sort()) {
           const t = typeOfConfig.get(v.class) ?? null;
-          const d = t === null ? defaults.get(k) : undefined;
+          // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
+          const d0 = t === null ? defaults.get(k) : undefined;
+          const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
           fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
           subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? null });
         }
@@ -183,7 +185,8 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
           byKey.set(leaf.key, c);
         }
         if (!c.at.includes(path)) c.at.push(path);
-        if (edge.eps !== undefined && !c.eps.includes(edge.eps)) c.eps.push(edge.eps);
+        const eps = edge.eps ?? leaf.facts.epsDefault;
+        if (eps !== undefined && !c.eps.includes(eps)) c.eps.push(eps);
         const list = byPath.get(path) ?? [];
         if (!list.some((x) => x.leaf.key === leaf.key)) list.push({ leaf, edge });
         byPath.set(path, list);

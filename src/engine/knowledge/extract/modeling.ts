@@ -110,7 +110,9 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   if (c?.castBack) lines.castBack = p.cite(c.castBack);
   if (c?.scale && !c.scale.implicit) lines.scale = p.cite(c.scale.expr);
   if (Object.keys(lines).length) out.lines = lines;
-  const eps = impl.epsParam?.default;
+  // The eps the class uses when built without one: its parameter's default, or a literal in the
+  // forward itself (OLMo's `F.layer_norm(x, ..., eps=1e-5)`).
+  const eps = impl.epsParam?.default ?? (c?.eps?.kind === "literal" ? c.eps : undefined);
   if (eps?.value !== undefined) out.epsDefault = String(eps.value);
   for (const d of decorators) {
     const m = /use_kernel_forward_from_hub\(\s*["'](\w+)["']/.exec(p.text_(d));
@@ -245,7 +247,10 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
   }
   if (use?.eps) {
+    // A construction without an eps argument gets the class's default, filled in where the class is
+    // resolved (it may live in another file); its `range` is the callee, not an eps expression.
     if (use.eps.kind === "config" && use.eps.key) e.eps = use.eps.key;
+    else if (use.eps.kind === "default") e.eps = use.eps.value !== undefined ? String(use.eps.value) : undefined;
     else if (use.eps.range) e.eps = p.text.slice(use.eps.range.start, use.eps.range.end);
     else if (use.eps.value !== undefined) e.eps = String(use.eps.value);
   }
