@@ -185,7 +185,8 @@ describe("knowledge-base extraction", () => {
       ["nn.LayerNorm(bias=False)", ["merger"]],
     ]);
     expect(vl.classes[1]).toMatchObject({ kind: "layer", bias: false, eps: ["1e-6"], cast: "torch" });
-    expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: null }, flatSub: "text_config" });
+    // An AutoConfig sub-config compiles to the model type it defaults to (`CONFIG_MAPPING["toy"]()`).
+    expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: "toy" }, flatSub: "text_config" });
   });
 
   it("is deterministic", () => {

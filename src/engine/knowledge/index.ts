@@ -16,6 +16,8 @@ export interface NormClass {
   cast: Cast;
   eps: string[];
   at: string[];
+  /** With more than one eps: the eps each path is built with (MLA's latent norms keep the class default). */
+  epsAt?: Record<string, string>;
   /** The scale parameter's name, in the module and in its checkpoints, when it is not `weight`. */
   scale?: string;
 }

@@ -47,9 +47,25 @@ export function mainClass<T extends { kind: string; at: string[] }>(classes: T[]
   return best;
 }
 
+/** A class built with several eps, one record per eps, each with its paths (AXK1RMSNorm: rms_norm_eps in the blocks, 1e-06 at q_a_layernorm). */
+export function splitByEps(c: ExtractedClass): ExtractedClass[] {
+  if (!c.epsAt) return [c];
+  const { epsAt, ...rest } = c;
+  const byEps = new Map<string, string[]>();
+  for (const at of c.at) {
+    const e = epsAt[at];
+    if (e !== undefined) byEps.set(e, [...(byEps.get(e) ?? []), at]);
+  }
+  const unlisted = c.at.filter((at) => epsAt[at] === undefined);
+  const out = [...byEps].map(([e, at]) => ({ ...rest, eps: [e], at }));
+  if (unlisted.length) out.push({ ...rest, eps: [], at: unlisted });
+  return out;
+}
+
 function compileClass(c: ExtractedClass, external: Record<string, ExternalFacts>): Compiled["classes"][number] {
   const out: Compiled["classes"][number] = { name: c.name, kind: c.kind, offset: c.offset, bias: c.bias, init: c.init, cast: c.cast, eps: c.eps, at: c.at };
   if (c.scale) out.scale = c.scale;
+  if (c.epsAt) out.epsAt = c.epsAt;
   // A class defined in another library: its facts come from the hand-verified table, when it has them.
   const lib = c.from ? external[c.from] : undefined;
   if (lib) {
@@ -71,8 +87,9 @@ function pick(x: ExternalFacts): Record<string, unknown> {
 /** The main norm is one the default config builds: paths whose condition fails for the defaults do not count. */
 export function defaultMain<T extends { name: string; kind: string; at: string[] }>(f: ExtractedFamily, classes: T[]): T | undefined {
   const off = new Set((f.choices ?? []).flatMap((ch) => ch.options.filter((o) => o.byDefault === false).map((o) => `${o.name}@${ch.at}`)));
-  const pick = mainClass(classes.map((c) => ({ ...c, at: c.at.filter((p) => !off.has(`${c.name}@${p}`)) })));
-  return pick ? classes.find((c) => c.name === pick.name) : undefined;
+  const pool = classes.map((c, i) => ({ i, kind: c.kind, at: c.at.filter((p) => !off.has(`${c.name}@${p}`)) }));
+  const pick = mainClass(pool);
+  return pick ? classes[pick.i] : undefined;
 }
 
 export function compileFamily(f: ExtractedFamily, external: Record<string, ExternalFacts> = {}): Compiled {

@@ -187,11 +187,16 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         if (!c.at.includes(path)) c.at.push(path);
         const eps = edge.eps ?? leaf.facts.epsDefault;
         if (eps !== undefined && !c.eps.includes(eps)) c.eps.push(eps);
+        if (eps !== undefined) (c.epsAt ??= {})[path] ??= eps;
         const list = byPath.get(path) ?? [];
         if (!list.some((x) => x.leaf.key === leaf.key)) list.push({ leaf, edge });
         byPath.set(path, list);
       }
-      fam.classes = [...byKey.values()];
+      // Paths by eps only where a class is built with more than one (MLA's latent norms keep the class default).
+      fam.classes = [...byKey.values()].map((c) => {
+        const { epsAt, ...rest } = c;
+        return c.eps.length > 1 && epsAt ? { ...rest, epsAt } : rest;
+      });
       const choices: ExtractedChoice[] = [];
       for (const [at, list] of byPath) {
         if (list.length < 2 && !list.some((x) => x.edge.when)) continue;
@@ -224,20 +229,20 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   /** Every norm reachable from a class through `self.<slot> = ...`, with its module path. */
   function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown) {
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
-    const visit = (cls: string, file: string, prefix: string, stack: string[]) => {
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
       for (const e of edgesOf(ff, cls)) {
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, subKeys, configDefault);
+        const target = resolve(ff, e, subKeys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt);
       }
     };
-    visit(rootCls, rootFile, "", []);
+    visit(rootCls, rootFile, "", [], configDefault);
     return out;
   }
 
@@ -255,7 +260,15 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     return out;
   }
 
-  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string } | undefined {
+  /** A sub-model built through AutoModel reads its own config's defaults (ModernVBERT's text model: ModernBERT's norm_bias). */
+  function defaultsOfType(t: string): (key: string) => unknown {
+    const name = configNames.find((x) => x.key === t)?.value;
+    const cfg = name === undefined ? undefined : configFor(String(name), moduleOf(t));
+    const fields = cfg ? allFields(cfg, configByName) : new Map();
+    return (k) => fields.get(k)?.default;
+  }
+
+  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string; modelType?: string } | undefined {
     // `bias=config.norm_bias`: the construction as the config's default builds it.
     const e = { ...e0 };
     if (e.biasKey && configDefault(e.biasKey) === false) e.bias = false;
@@ -268,7 +281,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const t = e.configKey ? subKeys.get(e.configKey)?.modelType : undefined;
       const cls = t ? baseModel.get(t) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
-      return cls && file ? { cls, file } : undefined;
+      return cls && file ? { cls, file, modelType: t } : undefined;
     }
     const local = ff.classes.has(name) && !callee.includes(".") ? ff : undefined;
     const imported = local ? undefined : ff.imports.get(callee) ?? ff.imports.get(name) ?? (callee.includes(".") ? callee : undefined);

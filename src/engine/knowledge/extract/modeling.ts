@@ -64,6 +64,12 @@ export function torchLeaf(callee: string): ClassKind | undefined {
   return TORCH_LEAVES[callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.")];
 }
 
+/** A float as Python prints it (`1e-06`, `1e-05`, `0.0001`): eps literals read the same as in the source's own repr. */
+export function pyFloat(x: number): string {
+  if (x !== 0 && Math.abs(x) < 1e-4) return x.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
+}
+
 /** The cast order a class's forward follows, in the knowledge base's vocabulary. */
 function castOf(impl: NormImpl, classText: string): Cast {
   const c = impl.compute;
@@ -113,7 +119,7 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   // The eps the class uses when built without one: its parameter's default, or a literal in the
   // forward itself (OLMo's `F.layer_norm(x, ..., eps=1e-5)`).
   const eps = impl.epsParam?.default ?? (c?.eps?.kind === "literal" ? c.eps : undefined);
-  if (eps?.value !== undefined) out.epsDefault = String(eps.value);
+  if (eps?.value !== undefined) out.epsDefault = pyFloat(eps.value);
   for (const d of decorators) {
     const m = /use_kernel_forward_from_hub\(\s*["'](\w+)["']/.exec(p.text_(d));
     if (m) out.kernel = { name: m[1], layers: [], src: p.cite(d) };
@@ -250,7 +256,7 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     // A construction without an eps argument gets the class's default, filled in where the class is
     // resolved (it may live in another file); its `range` is the callee, not an eps expression.
     if (use.eps.kind === "config" && use.eps.key) e.eps = use.eps.key;
-    else if (use.eps.kind === "default") e.eps = use.eps.value !== undefined ? String(use.eps.value) : undefined;
+    else if (use.eps.kind === "default") e.eps = use.eps.value !== undefined ? pyFloat(use.eps.value) : undefined;
     else if (use.eps.range) e.eps = p.text.slice(use.eps.range.start, use.eps.range.end);
     else if (use.eps.value !== undefined) e.eps = String(use.eps.value);
   }

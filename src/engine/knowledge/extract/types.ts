@@ -42,6 +42,8 @@ export interface ExtractedClass {
   scale?: string;
   /** Config keys the eps comes from at its constructions, or the literal as a string ("1e-06"). */
   eps: string[];
+  /** With more than one eps: the eps each path is built with. */
+  epsAt?: Record<string, string>;
   /** Module paths from the architecture root (`model.layers.{N}.input_layernorm`). */
   at: string[];
   /** The class definition (or, for torch norms, the first construction). */
