@@ -189,6 +189,56 @@ describe("knowledge-base extraction", () => {
     expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: "toy" }, flatSub: "text_config" });
   });
 
+  it("follows a layer class chosen into a local name and concatenated layer lists (Chameleon, D-FINE)", () => {
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyRMSNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        return self.weight * hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+
+
+class ToyLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.input_layernorm = ToyRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToySwinLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.q_norm = nn.LayerNorm(config.hidden_size)
+
+
+class ToyModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        layer_cls = ToyLayer if not config.use_qk_norm else ToySwinLayer
+        self.layers = nn.ModuleList([layer_cls(config) for _ in range(2)] + [ToyLayer(config) for _ in range(1)])
+`;
+    const x = extractKnowledge(
+      memory({ "models/auto/auto_mappings.py": AUTO, "models/auto/modeling_auto.py": MODELING_AUTO, "models/toy/configuration_toy.py": TOY_CONFIG, "models/toy/modeling_toy.py": modeling }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    expect(t.classes.map((c) => [c.name, c.at])).toEqual([
+      ["ToyRMSNorm", ["layers.{N}.input_layernorm"]],
+      ["nn.LayerNorm", ["layers.{N}.q_norm"]],
+    ]);
+    // The chosen class's condition is its norms' (off for the default use_qk_norm = False); a norm
+    // the other branch builds too is unconditional.
+    expect(t.choices).toEqual([{ at: "layers.{N}.q_norm", options: [{ name: "nn.LayerNorm", when: "config.use_qk_norm", byDefault: false, src: expect.stringMatching(/modeling_toy\.py:\d+$/) }] }]);
+  });
+
   it("is deterministic", () => {
     expect(toJsonl(toy())).toBe(toJsonl(toy()));
   });

@@ -765,6 +765,18 @@ function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): We
   return out;
 }
 
+/** A condition's negation as source text, without a double `not` (`not config.x` -> `config.x`). */
+function negated(c: string): string {
+  const m = /^not\s+([\w.]+)$/.exec(c) ?? /^not\s*\(([^()]*)\)$/.exec(c);
+  return m ? m[1] : `not (${c})`;
+}
+
+/** A method's local names: the expressions assigned to each, and the classes chosen into one. */
+interface Locals {
+  values: Map<string, Array<{ node: PyNode; indexed: boolean }>>;
+  classes: Map<string, Array<{ callee: string; when?: string }>>;
+}
+
 /** Calls that hold modules rather than being one: their module arguments get an index segment. */
 const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|dict)$/;
 
@@ -776,18 +788,25 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
     // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
     return dotted?.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.").replace(/\._?from_(config|pretrained)$/, "");
   };
-  type Add = (call: PyNode, callee: string, indexed: boolean) => void;
-  // The constructor calls an expression evaluates to, through containers, lists, conditionals and
-  // local lists (`layers = []; layers.append(Block(...)); self.layers = nn.ModuleList(layers)`).
-  const visit = (n: PyNode | undefined, indexed: boolean, add: Add, locals: Map<string, Array<{ node: PyNode; indexed: boolean }>>, depth = 0): void => {
+  type Add = (call: PyNode, callee: string, indexed: boolean, when?: string) => void;
+  // The constructor calls an expression evaluates to, through containers, lists (and their
+  // concatenation), conditionals, local lists (`layers = []; layers.append(Block(...));
+  // self.layers = nn.ModuleList(layers)`) and classes chosen into a local name
+  // (`decoder_layer = A if config.x else B; [decoder_layer(config) for ...]`).
+  const visit = (n: PyNode | undefined, indexed: boolean, add: Add, locals: Locals, depth = 0): void => {
     if (!n || depth > 12) return;
     const next = (c: PyNode | undefined, idx: boolean) => visit(c, idx, add, locals, depth + 1);
     switch (n.type) {
       case "identifier":
-        for (const v of locals.get(textOf(text, n)) ?? []) next(v.node, v.indexed || indexed);
+        for (const v of locals.values.get(textOf(text, n)) ?? []) next(v.node, v.indexed || indexed);
         return;
       case "call": {
         const fn = field(n, "function")!;
+        const chosen = fn.type === "identifier" ? locals.classes.get(textOf(text, fn)) : undefined;
+        if (chosen) {
+          for (const c of chosen) add(n, c.callee, indexed, c.when);
+          return;
+        }
         const callee = calleeOf(fn);
         const last = callee?.split(".").pop() ?? "";
         if (!callee) return;
@@ -796,6 +815,12 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         } else if (/^[A-Z]/.test(last)) add(n, callee, indexed);
         return;
       }
+      case "binary_operator":
+        // `[A(c) for _ in range(n)] + [A(c) for _ in range(m)]` (D-FINE's decoder layers).
+        if (textOf(text, field(n, "operator")) !== "+") return;
+        next(field(n, "left"), indexed);
+        next(field(n, "right"), indexed);
+        return;
       case "list":
       case "tuple":
       case "set":
@@ -820,26 +845,47 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
       }
     }
   };
-  /** What local names hold in a method: `layers = [...]`, `layers.append(X(...))`, `norm = X(...)`. */
-  const localLists = (body: PyNode): Map<string, Array<{ node: PyNode; indexed: boolean }>> => {
-    const out = new Map<string, Array<{ node: PyNode; indexed: boolean }>>();
+  /**
+   * What local names hold in a method: `layers = [...]`, `layers.append(X(...))`, `norm = X(...)`,
+   * and classes chosen by name (`layer_cls = A if config.x else B`), each with the condition it is chosen under.
+   */
+  const localLists = (body: PyNode): Locals => {
+    const values = new Map<string, Array<{ node: PyNode; indexed: boolean }>>();
+    const classes = new Map<string, Array<{ callee: string; when?: string }>>();
     const push = (name: string, node: PyNode | undefined, indexed: boolean) => {
       if (!node) return;
-      const list = out.get(name) ?? [];
+      const list = values.get(name) ?? [];
       list.push({ node, indexed });
-      out.set(name, list);
+      values.set(name, list);
+    };
+    /** The classes an expression names: `A`, `mod.A`, `A if cond else B` (nested), with their conditions. */
+    const named = (n: PyNode | undefined, when: string | undefined, out: Array<{ callee: string; when?: string }>, depth = 0): boolean => {
+      if (!n || depth > 6) return false;
+      if (n.type === "parenthesized_expression") return named(namedChildren(n)[0], when, out, depth + 1);
+      if (n.type === "conditional_expression") {
+        const [a, cond, b] = namedChildren(n);
+        const c = textOf(text, cond).replace(/\s+/g, " ");
+        return named(a, when ?? c, out, depth + 1) && named(b, when ?? negated(c), out, depth + 1);
+      }
+      if (n.type !== "identifier" && n.type !== "attribute") return false;
+      const callee = n.type === "identifier" ? textOf(text, n) : resolveDotted(n, ctx);
+      if (!callee || !/^[A-Z]/.test(callee.split(".").pop() ?? "")) return false;
+      out.push({ callee: callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn."), ...(when ? { when } : {}) });
+      return true;
     };
     for (const n of walk(body)) {
       if (n.type === "assignment" || n.type === "augmented_assignment") {
         const left = field(n, "left");
         const right = field(n, "right");
         if (left?.type === "identifier" && right && /^(list|list_comprehension|call)$/.test(right.type)) push(textOf(text, left), right, false);
+        const chosen: Array<{ callee: string; when?: string }> = [];
+        if (n.type === "assignment" && left?.type === "identifier" && named(right, undefined, chosen)) classes.set(textOf(text, left), [...(classes.get(textOf(text, left)) ?? []), ...chosen]);
       } else if (n.type === "call") {
         const m = /^(\w+)\.(append|extend|insert)$/.exec(textOf(text, field(n, "function")));
         if (m && m[1] !== "self") push(m[1], namedChildren(field(n, "arguments")).pop(), true);
       }
     }
-    return out;
+    return { values, classes };
   };
   for (const c of classes) {
     const owner = textOf(text, field(c, "name"));
@@ -866,7 +912,7 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
           value = m[2] === "add_module" ? args[1] : args[0];
           indexed = true;
         } else continue;
-        visit(value, indexed, (call, callee, idx) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx }), locals);
+        visit(value, indexed, (call, callee, idx, when) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx, ...(when ? { when } : {}) }), locals);
       }
     }
   }

@@ -202,6 +202,8 @@ export interface Submodule {
   range: Range;
   /** Built inside a container (nn.ModuleList, nn.Sequential, a list): its keys gain one segment (`layers.0.`). */
   indexed: boolean;
+  /** Built through a class chosen into a local name under this condition (`A if config.x else B`). */
+  when?: string;
 }
 
 export interface Suppression {

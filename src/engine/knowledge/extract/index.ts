@@ -189,7 +189,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         if (eps !== undefined && !c.eps.includes(eps)) c.eps.push(eps);
         if (eps !== undefined) (c.epsAt ??= {})[path] ??= eps;
         const list = byPath.get(path) ?? [];
-        if (!list.some((x) => x.leaf.key === leaf.key)) list.push({ leaf, edge });
+        const same = list.findIndex((x) => x.leaf.key === leaf.key);
+        if (same < 0) list.push({ leaf, edge });
+        // Reached again under another condition (or none): built either way (Chameleon's two layer classes).
+        else if (list[same].edge.when !== edge.when) list[same] = { leaf, edge: { ...list[same].edge, when: undefined } };
         byPath.set(path, list);
       }
       // Paths by eps only where a class is built with more than one (MLA's latent norms keep the class default).
@@ -229,17 +232,20 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   /** Every norm reachable from a class through `self.<slot> = ...`, with its module path. */
   function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown) {
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
-    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown) => {
+    // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
+    // is built under that condition too, unless its own construction names one.
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"]) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
-      for (const e of edgesOf(ff, cls)) {
+      for (const e0 of edgesOf(ff, cls)) {
+        const e = e0.when || !when ? e0 : { ...e0, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
         const target = resolve(ff, e, subKeys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when);
       }
     };
     visit(rootCls, rootFile, "", [], configDefault);
@@ -278,7 +284,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
     if (/^Auto\w*$/.test(name)) {
-      const t = e.configKey ? subKeys.get(e.configKey)?.modelType : undefined;
+      const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
       const cls = t ? baseModel.get(t) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
       return cls && file ? { cls, file, modelType: t } : undefined;

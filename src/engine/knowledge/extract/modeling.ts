@@ -178,7 +178,7 @@ export function fileFacts(p: Parsed): FileFacts {
   };
   const seen = new Set(analysis.submodules.map((s) => s.range.start));
   // Source order, whichever way a slot was found.
-  const slots: Array<Submodule & { when?: string }> = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
+  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
     if (s.when) e.when = s.when;
@@ -193,7 +193,7 @@ export function fileFacts(p: Parsed): FileFacts {
  * `from_config` callee only through the imports, so a class of the same module built this way is
  * added here.
  */
-function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Array<Submodule & { when?: string }> {
+function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
   const tables = new Map<string, Array<{ key: string; value: string }>>();
   for (const st of namedChildren(p.tree.root)) {
@@ -208,7 +208,7 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
     const m = imports.get(head);
     return rest.length && m ? [m, ...rest].join(".") : v;
   };
-  const out: Array<Submodule & { when?: string }> = [];
+  const out: Submodule[] = [];
   for (const c of classes) {
     for (const n of walk(c.node)) {
       if (n.type !== "assignment") continue;
