@@ -1,18 +1,20 @@
 // The knowledge-base extraction: its building blocks on small Python sources, the committed extraction
-// against its schema, and (with the pinned transformers wheel fetched into .cache by
-// scripts/kb/fetch-transformers-wheel.sh) that extracting the pinned version reproduces the committed
-// extraction and report byte for byte. Without the wheel that last part is skipped, and says so.
+// against its schema, families.json as its build and the report in step, and (with the pinned
+// transformers wheel fetched into .cache by scripts/kb/fetch-transformers-wheel.sh) that extracting the
+// pinned version reproduces the committed extraction and the shipped families.json byte for byte.
+// Without the wheel that last part is skipped, and says so.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadPythonWasm } from "../src/node/wasm";
-import { compareWithShipped, compileFamily } from "../src/engine/knowledge/extract/compare";
+import { familiesJson } from "../src/engine/knowledge/extract/build";
+import { compileFamily } from "../src/engine/knowledge/extract/compare";
 import { diffExtractions } from "../src/engine/knowledge/extract/diff";
-import { extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
-import shipped from "../src/engine/knowledge/families.json";
+import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
+import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
-import { folderFiles } from "../scripts/kb/files";
+import { buildCommitted, familiesPath, folderFiles, shippedFamilies } from "../scripts/kb/files";
 
 const root = join(__dirname, "..");
 const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
@@ -277,18 +279,44 @@ describe("the committed extraction (scripts/kb/extracted/)", () => {
     }
   });
 
-  it("keeps its report in step with the shipped knowledge base and the overrides", () => {
-    const report = compareWithShipped(pinned, (shipped as unknown as { families: Record<string, Record<string, unknown>> }).families, overrides);
+  it("builds into the shipped families.json byte for byte (kb:build is not stale)", () => {
+    const { built } = buildCommitted(root);
+    expect(familiesJson(built) === readFileSync(familiesPath(root), "utf8"), "src/engine/knowledge/families.json is stale: run npm run kb:build").toBe(true);
+  });
+
+  it("keeps its report in step: the built records compared with the shipped ones, every override disagreement listed", () => {
+    const { extractions, built } = buildCommitted(root);
+    const report = extractionReport(extractions[0], built, shippedFamilies(root), overrides);
     expect(report.markdown).toBe(readFileSync(join(root, "scripts", "kb", "extracted", `report-${pinned.meta.version}.md`), "utf8"));
+    for (const d of built.disagreements) expect(report.markdown).toContain(d);
+  });
+
+  it("reports a built record that differs from the shipped one, field by field and class by class", () => {
+    const { extractions, built } = buildCommitted(root);
+    const shippedRecs = structuredClone(shippedFamilies(root));
+    shippedRecs.llama.cast = "fp32";
+    shippedRecs.llama.classes![0].offset = true;
+    delete shippedRecs.gemma;
+    const report = extractionReport(extractions[0], built, shippedRecs, overrides);
+    expect(report.counts).toEqual({ cast: 1, "class.offset": 1 });
+    expect(report.markdown).toContain("- `cast`: shipped \"fp32\", built \"llama\"");
+    expect(report.markdown).toMatch(/## Model types built but not shipped\n\n`gemma`\n/);
   });
 });
 
 describe.skipIf(!present)(`extracting transformers ${pinned.meta.version} (the pinned wheel)`, () => {
+  let fresh: Extraction;
   it("reproduces the committed extraction byte for byte", () => {
     const files = folderFiles(join(wheelDir, "transformers"));
     const t0 = performance.now();
-    const x = extractKnowledge(files, parser, { version: source.version, wheel: source.wheel, sha256: source.sha256 });
-    console.log(`extracted ${x.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    expect(toJsonl(x) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
+    fresh = extractKnowledge(files, parser, { version: source.version, wheel: source.wheel, sha256: source.sha256 });
+    console.log(`extracted ${fresh.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(toJsonl(fresh) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
   }, 600_000);
+
+  it("reproduces the shipped families.json when built with the committed remote-code extractions and the overrides", () => {
+    expect(fresh, "the extraction above did not run").toBeDefined();
+    const { built } = buildCommitted(root, { [`transformers-${pinned.meta.version}.jsonl`]: fresh });
+    expect(familiesJson(built) === readFileSync(familiesPath(root), "utf8"), "the extraction of the pinned wheel does not build into families.json: run npm run kb:extract, then npm run kb:build").toBe(true);
+  });
 });

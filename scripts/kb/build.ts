@@ -5,21 +5,16 @@
 //   scripts/kb/extracted/remote-*.jsonl                  extractions of remote-code families, pinned by commit
 //   scripts/kb/overrides.json                            hand-verified facts extraction cannot decide
 // Every record is checked against schemas/kb-families.schema.json; every place an override and the
-// extraction disagree is printed (and listed in the extraction report). Nothing outside the repository is read.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+// extraction disagree is printed, and report-<version>.md is rewritten against the new families.json.
+// Nothing outside the repository is read.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Ajv from "ajv";
-import { buildKnowledge, familiesJson } from "../../src/engine/knowledge/extract/build";
-import type { Overrides } from "../../src/engine/knowledge/extract/compare";
-import { fromJsonl } from "../../src/engine/knowledge/extract/index";
-import { PINNED } from "../../src/engine/knowledge/extract/pin";
+import { familiesJson } from "../../src/engine/knowledge/extract/build";
+import { buildCommitted, familiesPath, readOverrides, writeReport } from "./files";
 
 const root = resolve(__dirname, "..");
-const dir = join(root, "scripts", "kb", "extracted");
-const files = [`transformers-${PINNED}.jsonl`, ...readdirSync(dir).filter((f) => /^remote-.*\.jsonl$/.test(f)).sort()];
-const extractions = files.map((f) => fromJsonl(readFileSync(join(dir, f), "utf8")));
-const overrides: Overrides = JSON.parse(readFileSync(join(root, "scripts", "kb", "overrides.json"), "utf8"));
-const built = buildKnowledge(extractions, overrides);
+const { files, extractions, built } = buildCommitted(root);
 
 const schema = JSON.parse(readFileSync(join(root, "schemas", "kb-families.schema.json"), "utf8"));
 const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
@@ -28,11 +23,13 @@ if (!validate({ _meta: built.meta, families: built.families })) {
   console.error("families.json would not match schemas/kb-families.schema.json; nothing written");
   process.exit(1);
 }
-writeFileSync(join(root, "src", "engine", "knowledge", "families.json"), familiesJson(built));
+writeFileSync(familiesPath(root), familiesJson(built));
+writeReport(root, extractions, built);
 const n = Object.keys(built.families).length;
 const withNorm = Object.values(built.families).filter((f) => f.norm !== "none").length;
-console.log(`wrote ${n} families (${withNorm} with a norm) from ${files.join(", ")} and ${Object.keys(overrides).filter((k) => !k.startsWith("_")).length} overridden model type(s)`);
+const overridden = Object.keys(readOverrides(root)).filter((k) => !k.startsWith("_")).length;
+console.log(`wrote ${n} families (${withNorm} with a norm) from ${files.join(", ")} and ${overridden} overridden model type(s)`);
 if (built.disagreements.length) {
-  console.log(`${built.disagreements.length} override(s) disagree with the extraction:`);
-  for (const d of built.disagreements) console.log(`  - ${d}`);
+  console.log(`${built.disagreements.length} override(s) disagree with the extraction (listed in scripts/kb/extracted/report-${extractions[0].meta.version}.md):`);
+  for (const d of built.disagreements) console.log(`  - ${d.length > 300 ? `${d.slice(0, 300)}...` : d}`);
 }
