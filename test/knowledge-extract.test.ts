@@ -12,6 +12,7 @@ import { familiesJson } from "../src/engine/knowledge/extract/build";
 import { compileFamily } from "../src/engine/knowledge/extract/compare";
 import { diffExtractions } from "../src/engine/knowledge/extract/diff";
 import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
+import { extractRemote, type RemoteEntry } from "../src/engine/knowledge/extract/remote";
 import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
 import { buildCommitted, familiesPath, folderFiles, shippedFamilies } from "../scripts/kb/files";
@@ -318,5 +319,36 @@ describe.skipIf(!present)(`extracting transformers ${pinned.meta.version} (the p
     expect(fresh, "the extraction above did not run").toBeDefined();
     const { built } = buildCommitted(root, { [`transformers-${pinned.meta.version}.jsonl`]: fresh });
     expect(familiesJson(built) === readFileSync(familiesPath(root), "utf8"), "the extraction of the pinned wheel does not build into families.json: run npm run kb:extract, then npm run kb:build").toBe(true);
+  });
+});
+
+// Remote-code families (scripts/kb/remote.json): each committed remote-<type>.jsonl is reproduced from the
+// files scripts/kb/fetch-remote.sh puts in .cache/remote/<type>/ at the pinned commit; skipped loudly without them.
+const remote: RemoteEntry[] = JSON.parse(readFileSync(join(root, "scripts", "kb", "remote.json"), "utf8")).families;
+for (const e of remote) {
+  const dir = join(root, ".cache", "remote", e.modelType);
+  const src = existsSync(join(dir, "SOURCE.json")) ? JSON.parse(readFileSync(join(dir, "SOURCE.json"), "utf8")) : undefined;
+  const here = src?.commit === e.commit;
+  if (!here) console.warn(`\n*** remote-code extraction of ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ is absent or at another commit. Run scripts/kb/fetch-remote.sh to enable it. ***\n`);
+  describe.skipIf(!here)(`extracting remote code: ${e.modelType} (${e.repo}@${e.commit.slice(0, 7)})`, () => {
+    it("reproduces the committed remote extraction, cited at the repository and commit", () => {
+      const x = extractRemote(e, { config: readFileSync(join(dir, e.config), "utf8"), modeling: readFileSync(join(dir, e.modeling), "utf8") }, parser);
+      expect(toJsonl(x) === readFileSync(join(root, "scripts", "kb", "extracted", `remote-${e.modelType}.jsonl`), "utf8"), "stale: run npm run kb:extract-remote").toBe(true);
+      expect(x.families[0].classes.length).toBeGreaterThan(0);
+    });
+  });
+}
+
+describe("remote-code families in the shipped knowledge base", () => {
+  it("has facts for every pinned remote model type, cited at its repository and commit", () => {
+    const shippedRecs = shippedFamilies(root);
+    for (const e of remote) {
+      const f = shippedRecs[e.modelType];
+      expect(f, e.modelType).toBeDefined();
+      expect(f.norm, e.modelType).not.toBe("none");
+      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir}/`)), e.modelType).toBe(true);
+    }
+    // ChatGLM picks RMSNorm or LayerNorm from config.rmsnorm through a local name; the default builds RMSNorm.
+    expect(shippedRecs.chatglm).toMatchObject({ norm: "rms", eps: { layernorm_epsilon: 1e-5 }, normKeys: { rmsnorm: true } });
   });
 });

@@ -775,6 +775,12 @@ function negated(c: string): string {
 interface Locals {
   values: Map<string, Array<{ node: PyNode; indexed: boolean }>>;
   classes: Map<string, Array<{ callee: string; when?: string }>>;
+  /** Local helper functions and the expressions they return. */
+  returns: Map<string, PyNode[]>;
+  /** Local names bound to torch's skip_init. */
+  wrappers: Set<string>;
+  /** The classes an expression names, with their conditions; false when it names anything else. */
+  named: (n: PyNode | undefined, when: string | undefined, out: Array<{ callee: string; when?: string }>) => boolean;
 }
 
 /** Calls that hold modules rather than being one: their module arguments get an index segment. */
@@ -802,12 +808,26 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         return;
       case "call": {
         const fn = field(n, "function")!;
-        const chosen = fn.type === "identifier" ? locals.classes.get(textOf(text, fn)) : undefined;
+        const name = fn.type === "identifier" ? textOf(text, fn) : undefined;
+        const chosen = name ? locals.classes.get(name) : undefined;
         if (chosen) {
           for (const c of chosen) add(n, c.callee, indexed, c.when);
           return;
         }
+        // A local helper that returns the module (`def build_layer(i): return GLMBlock(config, i)`).
+        const returned = name ? locals.returns.get(name) : undefined;
+        if (returned) {
+          for (const r of returned) next(r, indexed);
+          return;
+        }
         const callee = calleeOf(fn);
+        // torch.nn.utils.skip_init(Cls, *args), directly or through a local name (ChatGLM's `init_method`).
+        if (callee && (/(?:^|\.)skip_init$/.test(callee) || (name && locals.wrappers.has(name)))) {
+          const first = namedChildren(field(n, "arguments"))[0];
+          const built: Array<{ callee: string; when?: string }> = [];
+          if (first && locals.named(first, undefined, built)) for (const c of built) add(n, c.callee, indexed, c.when);
+          return;
+        }
         const last = callee?.split(".").pop() ?? "";
         if (!callee) return;
         if (CONTAINERS.test(last)) {
@@ -873,6 +893,8 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
       out.push({ callee: callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn."), ...(when ? { when } : {}) });
       return true;
     };
+    const returns = new Map<string, PyNode[]>();
+    const wrappers = new Set<string>();
     for (const n of walk(body)) {
       if (n.type === "assignment" || n.type === "augmented_assignment") {
         const left = field(n, "left");
@@ -880,12 +902,19 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         if (left?.type === "identifier" && right && /^(list|list_comprehension|call)$/.test(right.type)) push(textOf(text, left), right, false);
         const chosen: Array<{ callee: string; when?: string }> = [];
         if (n.type === "assignment" && left?.type === "identifier" && named(right, undefined, chosen)) classes.set(textOf(text, left), [...(classes.get(textOf(text, left)) ?? []), ...chosen]);
+        if (left?.type === "identifier" && right && /(?:^|\.)skip_init$/.test(textOf(text, right))) wrappers.add(textOf(text, left));
+      } else if (n.type === "function_definition") {
+        const fname = textOf(text, field(n, "name"));
+        for (const r of walk(field(n, "body")!)) {
+          const v = r.type === "return_statement" ? namedChildren(r)[0] : undefined;
+          if (v) returns.set(fname, [...(returns.get(fname) ?? []), v]);
+        }
       } else if (n.type === "call") {
         const m = /^(\w+)\.(append|extend|insert)$/.exec(textOf(text, field(n, "function")));
         if (m && m[1] !== "self") push(m[1], namedChildren(field(n, "arguments")).pop(), true);
       }
     }
-    return { values, classes };
+    return { values, classes, returns, wrappers, named };
   };
   for (const c of classes) {
     const owner = textOf(text, field(c, "name"));
