@@ -1,18 +1,21 @@
 // The knowledge-base extraction: its building blocks on small Python sources, the committed extraction
-// against its schema, and (with the pinned transformers wheel fetched into .cache by
-// scripts/kb/fetch-transformers-wheel.sh) that extracting the pinned version reproduces the committed
-// extraction and report byte for byte. Without the wheel that last part is skipped, and says so.
+// against its schema, families.json as its build and the report in step, and (with the pinned
+// transformers wheel fetched into .cache by scripts/kb/fetch-transformers-wheel.sh) that extracting the
+// pinned version reproduces the committed extraction and the shipped families.json byte for byte.
+// Without the wheel that last part is skipped, and says so.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadPythonWasm } from "../src/node/wasm";
-import { compareWithShipped, compileFamily } from "../src/engine/knowledge/extract/compare";
+import { familiesJson } from "../src/engine/knowledge/extract/build";
+import { compileFamily } from "../src/engine/knowledge/extract/compare";
 import { diffExtractions } from "../src/engine/knowledge/extract/diff";
-import { extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
-import shipped from "../src/engine/knowledge/families.json";
+import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl } from "../src/engine/knowledge/extract/index";
+import { extractRemote, type RemoteEntry } from "../src/engine/knowledge/extract/remote";
+import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
-import { folderFiles } from "../scripts/kb/files";
+import { buildCommitted, familiesPath, folderFiles, shippedFamilies } from "../scripts/kb/files";
 
 const root = join(__dirname, "..");
 const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
@@ -185,7 +188,58 @@ describe("knowledge-base extraction", () => {
       ["nn.LayerNorm(bias=False)", ["merger"]],
     ]);
     expect(vl.classes[1]).toMatchObject({ kind: "layer", bias: false, eps: ["1e-6"], cast: "torch" });
-    expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: null }, flatSub: "text_config" });
+    // An AutoConfig sub-config compiles to the model type it defaults to (`CONFIG_MAPPING["toy"]()`).
+    expect(compileFamily(vl)).toMatchObject({ norm: "rms", offset: true, sub: { text_config: "toy", vision_config: "toy" }, flatSub: "text_config" });
+  });
+
+  it("follows a layer class chosen into a local name and concatenated layer lists (Chameleon, D-FINE)", () => {
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyRMSNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        return self.weight * hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+
+
+class ToyLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.input_layernorm = ToyRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToySwinLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.q_norm = nn.LayerNorm(config.hidden_size)
+
+
+class ToyModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        layer_cls = ToyLayer if not config.use_qk_norm else ToySwinLayer
+        self.layers = nn.ModuleList([layer_cls(config) for _ in range(2)] + [ToyLayer(config) for _ in range(1)])
+`;
+    const x = extractKnowledge(
+      memory({ "models/auto/auto_mappings.py": AUTO, "models/auto/modeling_auto.py": MODELING_AUTO, "models/toy/configuration_toy.py": TOY_CONFIG, "models/toy/modeling_toy.py": modeling }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    expect(t.classes.map((c) => [c.name, c.at])).toEqual([
+      ["ToyRMSNorm", ["layers.{N}.input_layernorm"]],
+      ["nn.LayerNorm", ["layers.{N}.q_norm"]],
+    ]);
+    // The chosen class's condition is its norms' (off for the default use_qk_norm = False); a norm
+    // the other branch builds too is unconditional.
+    expect(t.choices).toEqual([{ at: "layers.{N}.q_norm", options: [{ name: "nn.LayerNorm", when: "config.use_qk_norm", byDefault: false, src: expect.stringMatching(/modeling_toy\.py:\d+$/) }] }]);
   });
 
   it("is deterministic", () => {
@@ -226,18 +280,75 @@ describe("the committed extraction (scripts/kb/extracted/)", () => {
     }
   });
 
-  it("keeps its report in step with the shipped knowledge base and the overrides", () => {
-    const report = compareWithShipped(pinned, (shipped as unknown as { families: Record<string, Record<string, unknown>> }).families, overrides);
+  it("builds into the shipped families.json byte for byte (kb:build is not stale)", () => {
+    const { built } = buildCommitted(root);
+    expect(familiesJson(built) === readFileSync(familiesPath(root), "utf8"), "src/engine/knowledge/families.json is stale: run npm run kb:build").toBe(true);
+  });
+
+  it("keeps its report in step: the built records compared with the shipped ones, every override disagreement listed", () => {
+    const { extractions, built } = buildCommitted(root);
+    const report = extractionReport(extractions[0], built, shippedFamilies(root), overrides);
     expect(report.markdown).toBe(readFileSync(join(root, "scripts", "kb", "extracted", `report-${pinned.meta.version}.md`), "utf8"));
+    for (const d of built.disagreements) expect(report.markdown).toContain(d);
+  });
+
+  it("reports a built record that differs from the shipped one, field by field and class by class", () => {
+    const { extractions, built } = buildCommitted(root);
+    const shippedRecs = structuredClone(shippedFamilies(root));
+    shippedRecs.llama.cast = "fp32";
+    shippedRecs.llama.classes![0].offset = true;
+    delete shippedRecs.gemma;
+    const report = extractionReport(extractions[0], built, shippedRecs, overrides);
+    expect(report.counts).toEqual({ cast: 1, "class.offset": 1 });
+    expect(report.markdown).toContain("- `cast`: shipped \"fp32\", built \"llama\"");
+    expect(report.markdown).toMatch(/## Model types built but not shipped\n\n`gemma`\n/);
   });
 });
 
 describe.skipIf(!present)(`extracting transformers ${pinned.meta.version} (the pinned wheel)`, () => {
+  let fresh: Extraction;
   it("reproduces the committed extraction byte for byte", () => {
     const files = folderFiles(join(wheelDir, "transformers"));
     const t0 = performance.now();
-    const x = extractKnowledge(files, parser, { version: source.version, wheel: source.wheel, sha256: source.sha256 });
-    console.log(`extracted ${x.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    expect(toJsonl(x) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
+    fresh = extractKnowledge(files, parser, { version: source.version, wheel: source.wheel, sha256: source.sha256 });
+    console.log(`extracted ${fresh.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(toJsonl(fresh) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
   }, 600_000);
+
+  it("reproduces the shipped families.json when built with the committed remote-code extractions and the overrides", () => {
+    expect(fresh, "the extraction above did not run").toBeDefined();
+    const { built } = buildCommitted(root, { [`transformers-${pinned.meta.version}.jsonl`]: fresh });
+    expect(familiesJson(built) === readFileSync(familiesPath(root), "utf8"), "the extraction of the pinned wheel does not build into families.json: run npm run kb:extract, then npm run kb:build").toBe(true);
+  });
+});
+
+// Remote-code families (scripts/kb/remote.json): each committed remote-<type>.jsonl is reproduced from the
+// files scripts/kb/fetch-remote.sh puts in .cache/remote/<type>/ at the pinned commit; skipped loudly without them.
+const remote: RemoteEntry[] = JSON.parse(readFileSync(join(root, "scripts", "kb", "remote.json"), "utf8")).families;
+for (const e of remote) {
+  const dir = join(root, ".cache", "remote", e.modelType);
+  const src = existsSync(join(dir, "SOURCE.json")) ? JSON.parse(readFileSync(join(dir, "SOURCE.json"), "utf8")) : undefined;
+  const here = src?.commit === e.commit;
+  if (!here) console.warn(`\n*** remote-code extraction of ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ is absent or at another commit. Run scripts/kb/fetch-remote.sh to enable it. ***\n`);
+  describe.skipIf(!here)(`extracting remote code: ${e.modelType} (${e.repo}@${e.commit.slice(0, 7)})`, () => {
+    it("reproduces the committed remote extraction, cited at the repository and commit", () => {
+      const x = extractRemote(e, { config: readFileSync(join(dir, e.config), "utf8"), modeling: readFileSync(join(dir, e.modeling), "utf8") }, parser);
+      expect(toJsonl(x) === readFileSync(join(root, "scripts", "kb", "extracted", `remote-${e.modelType}.jsonl`), "utf8"), "stale: run npm run kb:extract-remote").toBe(true);
+      expect(x.families[0].classes.length).toBeGreaterThan(0);
+    });
+  });
+}
+
+describe("remote-code families in the shipped knowledge base", () => {
+  it("has facts for every pinned remote model type, cited at its repository and commit", () => {
+    const shippedRecs = shippedFamilies(root);
+    for (const e of remote) {
+      const f = shippedRecs[e.modelType];
+      expect(f, e.modelType).toBeDefined();
+      expect(f.norm, e.modelType).not.toBe("none");
+      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir}/`)), e.modelType).toBe(true);
+    }
+    // ChatGLM picks RMSNorm or LayerNorm from config.rmsnorm through a local name; the default builds RMSNorm.
+    expect(shippedRecs.chatglm).toMatchObject({ norm: "rms", eps: { layernorm_epsilon: 1e-5 }, normKeys: { rmsnorm: true } });
+  });
 });

@@ -5,8 +5,8 @@ import { execFileSync } from "node:child_process";
 import * as esbuild from "esbuild";
 
 const [tool, ...args] = process.argv.slice(2);
-if (!["extract", "diff"].includes(tool)) {
-  console.error("usage: node scripts/kb/bundle.mjs extract|diff <args...>");
+if (!["extract", "extract-remote", "diff", "build"].includes(tool)) {
+  console.error("usage: node scripts/kb/bundle.mjs extract|extract-remote|diff|build <args...>");
   process.exit(2);
 }
 await esbuild.build({

@@ -4,18 +4,18 @@
 // folder of an unpacked wheel, see scripts/kb/fetch-transformers-wheel.sh) with normlint's own Python
 // analysis, and writes into <dir> (default scripts/kb/extracted/):
 //   transformers-<version>.jsonl   the extraction, one model type per line (schemas/kb-extraction.schema.json)
-//   report-<version>.md            every difference from the shipped knowledge base, per family and field,
-//                                  and every place a hand-verified override disagrees with the extraction
+//   report-<version>.md            what kb:build would make of it (with the committed remote-code extractions
+//                                  and the overrides) compared with the shipped families.json, record by
+//                                  record, and every place a hand-verified override disagrees with the extraction
 // Nothing outside the repository and the given folder is read.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import Ajv from "ajv";
 import { loadPythonWasm } from "../../src/node/wasm";
 import { extractKnowledge, toJsonl } from "../../src/engine/knowledge/extract/index";
-import { folderFiles } from "./files";
-import { compareWithShipped, type Overrides } from "../../src/engine/knowledge/extract/compare";
+import { PINNED } from "../../src/engine/knowledge/extract/pin";
+import { buildCommitted, folderFiles, writeReport } from "./files";
 import { createPythonParser } from "../../src/engine/parsers/python";
-import shipped from "../../src/engine/knowledge/families.json";
 
 const root = resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -45,12 +45,13 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const jsonl = join(outDir, `transformers-${version}.jsonl`);
   writeFileSync(jsonl, toJsonl(x));
-  const overrides: Overrides = JSON.parse(readFileSync(join(root, "scripts", "kb", "overrides.json"), "utf8"));
-  const report = compareWithShipped(x, (shipped as unknown as { families: Record<string, never> }).families, overrides);
-  writeFileSync(join(outDir, `report-${version}.md`), report.markdown);
+  // Built as kb:build will once the pin names this version: in place of the pinned transformers
+  // extraction, with the committed remote-code extractions.
+  const { extractions, built } = buildCommitted(root, { [`transformers-${PINNED}.jsonl`]: x });
+  const summary = writeReport(root, extractions, built, outDir);
   const withNorms = x.families.filter((f) => f.classes.length).length;
   console.log(`extracted ${x.families.length} model types (${withNorms} with norms) of transformers ${version} in ${seconds.toFixed(1)} s -> ${jsonl}`);
-  console.log(report.summary);
+  console.log(summary);
 }
 
 main().catch((e) => {

@@ -1,7 +1,12 @@
-// A transformers package folder on disk as the extraction's SourceFiles (the engine does no I/O).
-import { readdirSync, readFileSync } from "node:fs";
+// Node I/O for the knowledge-base tools and tests (the engine does none): a package folder on disk as
+// the extraction's SourceFiles, and the committed extractions and overrides that kb:build compiles.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SourceFiles } from "../../src/engine/knowledge/extract/index";
+import { buildKnowledge, type BuiltKnowledge, type FamilyRecord } from "../../src/engine/knowledge/extract/build";
+import type { Overrides } from "../../src/engine/knowledge/extract/compare";
+import { type Extraction, fromJsonl, type SourceFiles } from "../../src/engine/knowledge/extract/index";
+import { PINNED } from "../../src/engine/knowledge/extract/pin";
+import { extractionReport } from "../../src/engine/knowledge/extract/report";
 
 export function folderFiles(dir: string): SourceFiles {
   return {
@@ -20,4 +25,40 @@ export function folderFiles(dir: string): SourceFiles {
       }
     },
   };
+}
+
+export const extractedDir = (root: string) => join(root, "scripts", "kb", "extracted");
+export const familiesPath = (root: string) => join(root, "src", "engine", "knowledge", "families.json");
+
+/** The committed extraction files kb:build reads, transformers first: `transformers-<pinned>.jsonl`, then `remote-*.jsonl`. */
+export function committedFiles(root: string): string[] {
+  return [`transformers-${PINNED}.jsonl`, ...readdirSync(extractedDir(root)).filter((f) => /^remote-.*\.jsonl$/.test(f)).sort()];
+}
+
+export function readOverrides(root: string): Overrides {
+  return JSON.parse(readFileSync(join(root, "scripts", "kb", "overrides.json"), "utf8"));
+}
+
+/** The shipped records of families.json. */
+export function shippedFamilies(root: string): Record<string, FamilyRecord> {
+  return JSON.parse(readFileSync(familiesPath(root), "utf8")).families;
+}
+
+/**
+ * The knowledge base kb:build makes from the committed extractions, with `replace` standing in for the
+ * committed file of the same name (a fresh extraction of the pinned wheel or of a remote repository).
+ */
+export function buildCommitted(root: string, replace: Record<string, Extraction> = {}): { files: string[]; extractions: Extraction[]; built: BuiltKnowledge } {
+  const files = committedFiles(root);
+  for (const f of Object.keys(replace)) if (!files.includes(f)) files.push(f);
+  const extractions = files.map((f) => replace[f] ?? fromJsonl(readFileSync(join(extractedDir(root), f), "utf8")));
+  return { files, extractions, built: buildKnowledge(extractions, readOverrides(root)) };
+}
+
+/** Writes report-<version>.md for the transformers extraction (the first) against the shipped families.json. */
+export function writeReport(root: string, extractions: Extraction[], built: BuiltKnowledge, outDir = extractedDir(root)): string {
+  const x = extractions[0];
+  const report = extractionReport(x, built, shippedFamilies(root), readOverrides(root));
+  writeFileSync(join(outDir, `report-${x.meta.version}.md`), report.markdown);
+  return report.summary;
 }

@@ -24,13 +24,16 @@ const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 
 /** `huggingface/transformers@5.3.0.dev0:src/...py` as a markdown link to that file at that version. */
 export function citationLink(src: string): string {
-  const m = /^([\w.-]+\/[\w.-]+)@([^:]+):(.+)$/.exec(src);
+  // `transformers@5.18.0:models/x/modeling_x.py:52` is src/transformers/<path> of huggingface/transformers.
+  const hf = /^transformers@([^:]+):(.+)$/.exec(src);
+  const m = hf ? [src, "huggingface/transformers", hf[1], `src/transformers/${hf[2]}`] : /^([\w.-]+\/[\w.-]+)@([^:]+):(.+)$/.exec(src);
   if (!m) return code(src);
-  const [, repo, version, path] = m;
+  const [, repo, version, cited] = m;
+  const [, path, line] = /^(.*?)(?::(\d+))?$/.exec(cited)!;
   const base = knowledgeMeta.base as { version?: string; commit?: string } | undefined;
   const ref = version === base?.version && base?.commit ? base.commit : /^\d+\.\d+\.\d+$/.test(version) ? `v${version}` : version;
   const file = path.split("/").pop();
-  return `[${repo.split("/")[1]} ${version} ${file}](https://github.com/${repo}/blob/${ref}/${path})`;
+  return `[${repo.split("/")[1]} ${version} ${file}${line ? `:${line}` : ""}](https://github.com/${repo}/blob/${ref}/${path}${line ? `#L${line}` : ""})`;
 }
 
 function familyLines(f: Family): string[] {

@@ -290,7 +290,7 @@ describe("hovers", () => {
     const h = await c.provideHover(uri, { line: 2, character: 5 });
     expect(h?.markdown).toContain("`Gemma2Config` reads `rms_norm_eps` (default `1e-6`)");
     expect(h?.markdown).toContain("x * (1 + weight)");
-    expect(h?.markdown).toMatch(/\]\(https:\/\/github\.com\/huggingface\/transformers\/blob\/147b7aa0[0-9a-f]+\/src\/transformers\/models\/gemma2\/configuration_gemma2\.py\)/);
+    expect(h?.markdown).toMatch(/\]\(https:\/\/github\.com\/huggingface\/transformers\/blob\/v5\.18\.0\/src\/transformers\/models\/gemma2\/configuration_gemma2\.py#L\d+\)/);
     expect(h?.range).toEqual({ start: { line: 2, character: 2 }, end: { line: 2, character: 16 } });
     const unused = host.open("n/config.json", '{"model_type": "llama", "layer_norm_eps": 1e-5}');
     c.onOpen(unused);

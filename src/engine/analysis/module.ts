@@ -62,6 +62,7 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
     const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => analyzeClass(c, ctx, classNodes));
     if (impl) norms.push(impl);
   }
+  contained("_init_weights", { start: 0, end: 0 }, undefined, () => applyInitWeights(classes, ctx, norms));
   for (const impl of norms) {
     const ref = familyForClass(impl.name, fileFamily);
     if (!ref) continue;
@@ -215,6 +216,53 @@ function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
 
 /** A tensor read from a checkpoint (`weights.get_tensor(...)`, `get_sharded`, `safe_open(...).get_tensor`). */
 const LOADED_TENSOR = /\.(get_tensor|get_sharded|get_slice|load_tensor)\(/;
+
+/**
+ * What a model's `_init_weights` does to a norm class of the file: `elif isinstance(module, XNorm):
+ * init.zeros_(module.weight)` (VideoPrism's offset LayerNorm) decides the weight's start over the
+ * `nn.Parameter(torch.ones(...))` or the torch parent's ones, since from_pretrained and training from
+ * scratch both run it.
+ */
+function applyInitWeights(classes: PyNode[], ctx: Ctx, norms: NormImpl[]): void {
+  const byName = new Map(norms.map((n) => [n.name, n]));
+  for (const c of classes) {
+    const fn = findMethod(c, "_init_weights", ctx.text);
+    if (!fn) continue;
+    const module = textOf(ctx.text, namedChildren(field(fn, "parameters"))[1]);
+    if (!module) continue;
+    for (const n of walk(fn)) {
+      if (n.type !== "if_statement" && n.type !== "elif_clause") continue;
+      const cond = field(n, "condition");
+      const m = cond && /^isinstance\(\s*(\w+)\s*,\s*\(?([\w.,\s]+?)\)?\s*\)$/.exec(textOf(ctx.text, cond));
+      if (!m || m[1] !== module) continue;
+      const targets = m[2].split(",").map((x) => x.trim().split(".").pop()!).filter((x) => byName.has(x));
+      if (!targets.length) continue;
+      for (const call of walk(field(n, "consequence")!)) {
+        if (call.type !== "call") continue;
+        const callee = textOf(ctx.text, field(call, "function"));
+        const args = namedChildren(field(call, "arguments"));
+        let param: string | undefined;
+        let value: NormParam["init"] | undefined;
+        const viaInit = /(?:^|\.)(zeros_|ones_|constant_)$/.exec(callee);
+        if (viaInit) {
+          param = new RegExp(`^${module}\\.(\\w+)(?:\\.data)?$`).exec(textOf(ctx.text, args[0]))?.[1];
+          const v = viaInit[1] === "constant_" ? Number(textOf(ctx.text, args[1])) : undefined;
+          value = viaInit[1] === "zeros_" || v === 0 ? "zeros" : viaInit[1] === "ones_" || v === 1 ? "ones" : undefined;
+        } else {
+          const d = new RegExp(`^${module}\\.(\\w+)(?:\\.data)?\\.(zero_|fill_)$`).exec(callee);
+          param = d?.[1];
+          const v = d?.[2] === "fill_" ? Number(textOf(ctx.text, args[0])) : d ? 0 : undefined;
+          value = v === 0 ? "zeros" : v === 1 ? "ones" : undefined;
+        }
+        if (!param || !value) continue;
+        for (const t of targets) {
+          const p = byName.get(t)!.params.find((x) => x.name === param);
+          if (p) Object.assign(p, { init: value, reinit: range(call) });
+        }
+      }
+    }
+  }
+}
 
 function isParameterCall(n: PyNode | undefined, ctx: Ctx): boolean {
   if (n?.type === "conditional_expression") return isParameterCall(namedChildren(n)[0], ctx);
@@ -908,6 +956,24 @@ function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): We
   return out;
 }
 
+/** A condition's negation as source text, without a double `not` (`not config.x` -> `config.x`). */
+function negated(c: string): string {
+  const m = /^not\s+([\w.]+)$/.exec(c) ?? /^not\s*\(([^()]*)\)$/.exec(c);
+  return m ? m[1] : `not (${c})`;
+}
+
+/** A method's local names: the expressions assigned to each, and the classes chosen into one. */
+interface Locals {
+  values: Map<string, Array<{ node: PyNode; indexed: boolean }>>;
+  classes: Map<string, Array<{ callee: string; when?: string }>>;
+  /** Local helper functions and the expressions they return. */
+  returns: Map<string, PyNode[]>;
+  /** Local names bound to torch's skip_init. */
+  wrappers: Set<string>;
+  /** The classes an expression names, with their conditions; false when it names anything else. */
+  named: (n: PyNode | undefined, when: string | undefined, out: Array<{ callee: string; when?: string }>) => boolean;
+}
+
 /** Calls that hold modules rather than being one: their module arguments get an index segment. */
 const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|dict)$/;
 
@@ -919,19 +985,40 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
     // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
     return dotted?.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.").replace(/\._?from_(config|pretrained)$/, "");
   };
-  type Add = (call: PyNode, callee: string, indexed: boolean) => void;
-  // The constructor calls an expression evaluates to, through containers, lists, conditionals and
-  // local lists (`layers = []; layers.append(Block(...)); self.layers = nn.ModuleList(layers)`).
-  const visit = (n: PyNode | undefined, indexed: boolean, add: Add, locals: Map<string, Array<{ node: PyNode; indexed: boolean }>>, depth = 0): void => {
+  type Add = (call: PyNode, callee: string, indexed: boolean, when?: string) => void;
+  // The constructor calls an expression evaluates to, through containers, lists (and their
+  // concatenation), conditionals, local lists (`layers = []; layers.append(Block(...));
+  // self.layers = nn.ModuleList(layers)`) and classes chosen into a local name
+  // (`decoder_layer = A if config.x else B; [decoder_layer(config) for ...]`).
+  const visit = (n: PyNode | undefined, indexed: boolean, add: Add, locals: Locals, depth = 0): void => {
     if (!n || depth > 12) return;
     const next = (c: PyNode | undefined, idx: boolean) => visit(c, idx, add, locals, depth + 1);
     switch (n.type) {
       case "identifier":
-        for (const v of locals.get(textOf(text, n)) ?? []) next(v.node, v.indexed || indexed);
+        for (const v of locals.values.get(textOf(text, n)) ?? []) next(v.node, v.indexed || indexed);
         return;
       case "call": {
         const fn = field(n, "function")!;
+        const name = fn.type === "identifier" ? textOf(text, fn) : undefined;
+        const chosen = name ? locals.classes.get(name) : undefined;
+        if (chosen) {
+          for (const c of chosen) add(n, c.callee, indexed, c.when);
+          return;
+        }
+        // A local helper that returns the module (`def build_layer(i): return GLMBlock(config, i)`).
+        const returned = name ? locals.returns.get(name) : undefined;
+        if (returned) {
+          for (const r of returned) next(r, indexed);
+          return;
+        }
         const callee = calleeOf(fn);
+        // torch.nn.utils.skip_init(Cls, *args), directly or through a local name (ChatGLM's `init_method`).
+        if (callee && (/(?:^|\.)skip_init$/.test(callee) || (name && locals.wrappers.has(name)))) {
+          const first = namedChildren(field(n, "arguments"))[0];
+          const built: Array<{ callee: string; when?: string }> = [];
+          if (first && locals.named(first, undefined, built)) for (const c of built) add(n, c.callee, indexed, c.when);
+          return;
+        }
         const last = callee?.split(".").pop() ?? "";
         if (!callee) return;
         if (CONTAINERS.test(last)) {
@@ -939,6 +1026,12 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         } else if (/^[A-Z]/.test(last)) add(n, callee, indexed);
         return;
       }
+      case "binary_operator":
+        // `[A(c) for _ in range(n)] + [A(c) for _ in range(m)]` (D-FINE's decoder layers).
+        if (textOf(text, field(n, "operator")) !== "+") return;
+        next(field(n, "left"), indexed);
+        next(field(n, "right"), indexed);
+        return;
       case "list":
       case "tuple":
       case "set":
@@ -963,26 +1056,56 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
       }
     }
   };
-  /** What local names hold in a method: `layers = [...]`, `layers.append(X(...))`, `norm = X(...)`. */
-  const localLists = (body: PyNode): Map<string, Array<{ node: PyNode; indexed: boolean }>> => {
-    const out = new Map<string, Array<{ node: PyNode; indexed: boolean }>>();
+  /**
+   * What local names hold in a method: `layers = [...]`, `layers.append(X(...))`, `norm = X(...)`,
+   * and classes chosen by name (`layer_cls = A if config.x else B`), each with the condition it is chosen under.
+   */
+  const localLists = (body: PyNode): Locals => {
+    const values = new Map<string, Array<{ node: PyNode; indexed: boolean }>>();
+    const classes = new Map<string, Array<{ callee: string; when?: string }>>();
     const push = (name: string, node: PyNode | undefined, indexed: boolean) => {
       if (!node) return;
-      const list = out.get(name) ?? [];
+      const list = values.get(name) ?? [];
       list.push({ node, indexed });
-      out.set(name, list);
+      values.set(name, list);
     };
+    /** The classes an expression names: `A`, `mod.A`, `A if cond else B` (nested), with their conditions. */
+    const named = (n: PyNode | undefined, when: string | undefined, out: Array<{ callee: string; when?: string }>, depth = 0): boolean => {
+      if (!n || depth > 6) return false;
+      if (n.type === "parenthesized_expression") return named(namedChildren(n)[0], when, out, depth + 1);
+      if (n.type === "conditional_expression") {
+        const [a, cond, b] = namedChildren(n);
+        const c = textOf(text, cond).replace(/\s+/g, " ");
+        return named(a, when ?? c, out, depth + 1) && named(b, when ?? negated(c), out, depth + 1);
+      }
+      if (n.type !== "identifier" && n.type !== "attribute") return false;
+      const callee = n.type === "identifier" ? textOf(text, n) : resolveDotted(n, ctx);
+      if (!callee || !/^[A-Z]/.test(callee.split(".").pop() ?? "")) return false;
+      out.push({ callee: callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn."), ...(when ? { when } : {}) });
+      return true;
+    };
+    const returns = new Map<string, PyNode[]>();
+    const wrappers = new Set<string>();
     for (const n of walk(body)) {
       if (n.type === "assignment" || n.type === "augmented_assignment") {
         const left = field(n, "left");
         const right = field(n, "right");
         if (left?.type === "identifier" && right && /^(list|list_comprehension|call)$/.test(right.type)) push(textOf(text, left), right, false);
+        const chosen: Array<{ callee: string; when?: string }> = [];
+        if (n.type === "assignment" && left?.type === "identifier" && named(right, undefined, chosen)) classes.set(textOf(text, left), [...(classes.get(textOf(text, left)) ?? []), ...chosen]);
+        if (left?.type === "identifier" && right && /(?:^|\.)skip_init$/.test(textOf(text, right))) wrappers.add(textOf(text, left));
+      } else if (n.type === "function_definition") {
+        const fname = textOf(text, field(n, "name"));
+        for (const r of walk(field(n, "body")!)) {
+          const v = r.type === "return_statement" ? namedChildren(r)[0] : undefined;
+          if (v) returns.set(fname, [...(returns.get(fname) ?? []), v]);
+        }
       } else if (n.type === "call") {
         const m = /^(\w+)\.(append|extend|insert)$/.exec(textOf(text, field(n, "function")));
         if (m && m[1] !== "self") push(m[1], namedChildren(field(n, "arguments")).pop(), true);
       }
     }
-    return out;
+    return { values, classes, returns, wrappers, named };
   };
   for (const c of classes) {
     const owner = textOf(text, field(c, "name"));
@@ -1009,7 +1132,7 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
           value = m[2] === "add_module" ? args[1] : args[0];
           indexed = true;
         } else continue;
-        visit(value, indexed, (call, callee, idx) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx }), locals);
+        visit(value, indexed, (call, callee, idx, when) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx, ...(when ? { when } : {}) }), locals);
       }
     }
   }

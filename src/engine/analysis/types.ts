@@ -67,6 +67,8 @@ export interface NormParam {
   nameRange: Range;
   /** Created only on some path (`... if bias else None`, under an `if`): the key may be absent. */
   conditional?: boolean;
+  /** `_init_weights` sets it again (`elif isinstance(module, XNorm): init.zeros_(module.weight)`): `init` is that value. */
+  reinit?: Range;
 }
 
 export interface ScaleInfo {
@@ -215,6 +217,8 @@ export interface Submodule {
   range: Range;
   /** Built inside a container (nn.ModuleList, nn.Sequential, a list): its keys gain one segment (`layers.0.`). */
   indexed: boolean;
+  /** Built through a class chosen into a local name under this condition (`A if config.x else B`). */
+  when?: string;
 }
 
 export interface Suppression {

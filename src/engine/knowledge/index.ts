@@ -16,6 +16,8 @@ export interface NormClass {
   cast: Cast;
   eps: string[];
   at: string[];
+  /** With more than one eps: the eps each path is built with (MLA's latent norms keep the class default). */
+  epsAt?: Record<string, string>;
   /** The scale parameter's name, in the module and in its checkpoints, when it is not `weight`. */
   scale?: string;
 }
@@ -104,13 +106,16 @@ export function knownEpsKeys(): string[] {
   return [...epsKeys].sort();
 }
 
-/** Checkpoint tensor names of a family's norms: each module path plus `.weight` and, with a bias, `.bias`. */
-export function normTensors(f: Family): string[] {
+/**
+ * Checkpoint tensor names of a family's norms: each module path plus its scale (`.weight`, or the
+ * class's own name for it, Zaya's `.temp`) and, with a bias, `.bias`.
+ */
+export function normTensors(f: Pick<Family, "tensors" | "classes">): string[] {
   if (f.tensors) return f.tensors;
   const out: string[] = [];
   for (const c of f.classes ?? []) {
     for (const at of c.at) {
-      if (c.init !== "none") out.push(`${at}.weight`);
+      if (c.init !== "none") out.push(`${at}.${c.scale ?? "weight"}`);
       if (c.bias) out.push(`${at}.bias`);
     }
   }

@@ -93,7 +93,14 @@ export function configClasses(p: Parsed): ConfigClass[] {
  */
 function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
   const text = p.text_(m);
-  const res = [/self\.(\w+)\s*=\s*CONFIG_MAPPING\[\s*["']([\w-]+)["']\s*\]/g, /(?:self\.)?(\w+)\.get\(\s*["']model_type["']\s*,\s*["']([\w-]+)["']\s*\)/g, /(?:self\.)?(\w+)\[\s*["']model_type["']\s*\]\s*=\s*["']([\w-]+)["']/g];
+  // What a config.json's sub-config object becomes comes first (`.get("model_type", "x")`, a class
+  // built from the dict); what the config builds when the key is absent (`CONFIG_MAPPING["llama"]()`) last.
+  const res = [
+    /(?:self\.)?(\w+)\.get\(\s*["']model_type["']\s*,\s*["']([\w-]+)["']\s*\)/g,
+    /(?:self\.)?(\w+)\[\s*["']model_type["']\s*\]\s*=\s*["']([\w-]+)["']/g,
+    /self\.(\w+)\s*=\s*(\w+Config)\(\s*\*\*\s*self\.\1\s*\)/g,
+    /self\.(\w+)\s*=\s*CONFIG_MAPPING\[\s*["']([\w-]+)["']\s*\]/g,
+  ];
   for (const re of res) {
     for (const x of text.matchAll(re)) {
       if (!/_config$/.test(x[1]) || cls.subDefaults.has(x[1])) continue;
@@ -109,8 +116,14 @@ function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
  */
 function flatSubIn(p: Parsed, m: PyNode, cls: ConfigClass): { key: string; src: Cite } | undefined {
   const fromKwargs = new Set(["kwargs"]);
+  // `text_config_class = self.sub_configs["text_config"]` (HunYuanVL): a name for the sub-config class.
+  const aliases = new Map<string, string>();
   for (const n of walk(m)) {
-    if (n.type === "assignment" && field(n, "left")?.type === "identifier" && /\bkwargs\b/.test(p.text_(field(n, "right")))) fromKwargs.add(p.text_(field(n, "left")));
+    if (n.type !== "assignment" || field(n, "left")?.type !== "identifier") continue;
+    const right = p.text_(field(n, "right"));
+    if (/\bkwargs\b/.test(right)) fromKwargs.add(p.text_(field(n, "left")));
+    const sub = /^(?:self\.|cls\.)?sub_configs\[\s*["'](\w+)["']\s*\]$/.exec(right);
+    if (sub) aliases.set(p.text_(field(n, "left")), sub[1]);
   }
   for (const n of walk(m)) {
     if (n.type !== "call") continue;
@@ -119,7 +132,7 @@ function flatSubIn(p: Parsed, m: PyNode, cls: ConfigClass): { key: string; src: 
     const arg = splat ? p.text_(namedChildren(splat)[0]) : "";
     if (!fromKwargs.has(arg)) continue;
     const bySub = /sub_configs\[\s*["'](\w+)["']\s*\]$/.exec(fn);
-    const key = bySub?.[1] ?? [...cls.subConfigs].find(([, v]) => v.class === fn)?.[0];
+    const key = bySub?.[1] ?? aliases.get(fn) ?? [...cls.subConfigs].find(([, v]) => v.class === fn)?.[0];
     if (key) return { key, src: p.cite(n) };
   }
   return undefined;

@@ -138,7 +138,9 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         fam.sub = {};
         for (const [k, v] of [...subs].sort()) {
           const t = typeOfConfig.get(v.class) ?? null;
-          const d = t === null ? defaults.get(k) : undefined;
+          // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
+          const d0 = t === null ? defaults.get(k) : undefined;
+          const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
           fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
           subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? null });
         }
@@ -183,12 +185,21 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
           byKey.set(leaf.key, c);
         }
         if (!c.at.includes(path)) c.at.push(path);
-        if (edge.eps !== undefined && !c.eps.includes(edge.eps)) c.eps.push(edge.eps);
+        const eps = edge.eps ?? leaf.facts.epsDefault;
+        if (eps !== undefined && !c.eps.includes(eps)) c.eps.push(eps);
+        if (eps !== undefined) (c.epsAt ??= {})[path] ??= eps;
         const list = byPath.get(path) ?? [];
-        if (!list.some((x) => x.leaf.key === leaf.key)) list.push({ leaf, edge });
+        const same = list.findIndex((x) => x.leaf.key === leaf.key);
+        if (same < 0) list.push({ leaf, edge });
+        // Reached again under another condition (or none): built either way (Chameleon's two layer classes).
+        else if (list[same].edge.when !== edge.when) list[same] = { leaf, edge: { ...list[same].edge, when: undefined } };
         byPath.set(path, list);
       }
-      fam.classes = [...byKey.values()];
+      // Paths by eps only where a class is built with more than one (MLA's latent norms keep the class default).
+      fam.classes = [...byKey.values()].map((c) => {
+        const { epsAt, ...rest } = c;
+        return c.eps.length > 1 && epsAt ? { ...rest, epsAt } : rest;
+      });
       const choices: ExtractedChoice[] = [];
       for (const [at, list] of byPath) {
         if (list.length < 2 && !list.some((x) => x.edge.when)) continue;
@@ -221,20 +232,23 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   /** Every norm reachable from a class through `self.<slot> = ...`, with its module path. */
   function walkTree(rootCls: string, rootFile: string, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown) {
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
-    const visit = (cls: string, file: string, prefix: string, stack: string[]) => {
+    // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
+    // is built under that condition too, unless its own construction names one.
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"]) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
-      for (const e of edgesOf(ff, cls)) {
+      for (const e0 of edgesOf(ff, cls)) {
+        const e = e0.when || !when ? e0 : { ...e0, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, subKeys, configDefault);
+        const target = resolve(ff, e, subKeys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when);
       }
     };
-    visit(rootCls, rootFile, "", []);
+    visit(rootCls, rootFile, "", [], configDefault);
     return out;
   }
 
@@ -252,7 +266,15 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     return out;
   }
 
-  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string } | undefined {
+  /** A sub-model built through AutoModel reads its own config's defaults (ModernVBERT's text model: ModernBERT's norm_bias). */
+  function defaultsOfType(t: string): (key: string) => unknown {
+    const name = configNames.find((x) => x.key === t)?.value;
+    const cfg = name === undefined ? undefined : configFor(String(name), moduleOf(t));
+    const fields = cfg ? allFields(cfg, configByName) : new Map();
+    return (k) => fields.get(k)?.default;
+  }
+
+  function resolve(ff: FileFacts, e0: Edge, subKeys: Map<string, { class: string; modelType: string | null }>, configDefault: (key: string) => unknown): { leaf: Leaf } | { cls: string; file: string; modelType?: string } | undefined {
     // `bias=config.norm_bias`: the construction as the config's default builds it.
     const e = { ...e0 };
     if (e.biasKey && configDefault(e.biasKey) === false) e.bias = false;
@@ -262,10 +284,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
     if (/^Auto\w*$/.test(name)) {
-      const t = e.configKey ? subKeys.get(e.configKey)?.modelType : undefined;
+      const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
       const cls = t ? baseModel.get(t) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
-      return cls && file ? { cls, file } : undefined;
+      return cls && file ? { cls, file, modelType: t } : undefined;
     }
     const local = ff.classes.has(name) && !callee.includes(".") ? ff : undefined;
     const imported = local ? undefined : ff.imports.get(callee) ?? ff.imports.get(name) ?? (callee.includes(".") ? callee : undefined);

@@ -64,6 +64,12 @@ export function torchLeaf(callee: string): ClassKind | undefined {
   return TORCH_LEAVES[callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.")];
 }
 
+/** A float as Python prints it (`1e-06`, `1e-05`, `0.0001`): eps literals read the same as in the source's own repr. */
+export function pyFloat(x: number): string {
+  if (x !== 0 && Math.abs(x) < 1e-4) return x.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
+}
+
 /** The cast order a class's forward follows, in the knowledge base's vocabulary. */
 function castOf(impl: NormImpl, classText: string): Cast {
   const c = impl.compute;
@@ -110,8 +116,10 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   if (c?.castBack) lines.castBack = p.cite(c.castBack);
   if (c?.scale && !c.scale.implicit) lines.scale = p.cite(c.scale.expr);
   if (Object.keys(lines).length) out.lines = lines;
-  const eps = impl.epsParam?.default;
-  if (eps?.value !== undefined) out.epsDefault = String(eps.value);
+  // The eps the class uses when built without one: its parameter's default, or a literal in the
+  // forward itself (OLMo's `F.layer_norm(x, ..., eps=1e-5)`).
+  const eps = impl.epsParam?.default ?? (c?.eps?.kind === "literal" ? c.eps : undefined);
+  if (eps?.value !== undefined) out.epsDefault = pyFloat(eps.value);
   for (const d of decorators) {
     const m = /use_kernel_forward_from_hub\(\s*["'](\w+)["']/.exec(p.text_(d));
     if (m) out.kernel = { name: m[1], layers: [], src: p.cite(d) };
@@ -170,7 +178,7 @@ export function fileFacts(p: Parsed): FileFacts {
   };
   const seen = new Set(analysis.submodules.map((s) => s.range.start));
   // Source order, whichever way a slot was found.
-  const slots: Array<Submodule & { when?: string }> = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
+  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
     if (s.when) e.when = s.when;
@@ -185,7 +193,7 @@ export function fileFacts(p: Parsed): FileFacts {
  * `from_config` callee only through the imports, so a class of the same module built this way is
  * added here.
  */
-function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Array<Submodule & { when?: string }> {
+function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
   const tables = new Map<string, Array<{ key: string; value: string }>>();
   for (const st of namedChildren(p.tree.root)) {
@@ -200,7 +208,7 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
     const m = imports.get(head);
     return rest.length && m ? [m, ...rest].join(".") : v;
   };
-  const out: Array<Submodule & { when?: string }> = [];
+  const out: Submodule[] = [];
   for (const c of classes) {
     for (const n of walk(c.node)) {
       if (n.type !== "assignment") continue;
@@ -245,7 +253,10 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
   }
   if (use?.eps) {
+    // A construction without an eps argument gets the class's default, filled in where the class is
+    // resolved (it may live in another file); its `range` is the callee, not an eps expression.
     if (use.eps.kind === "config" && use.eps.key) e.eps = use.eps.key;
+    else if (use.eps.kind === "default") e.eps = use.eps.value !== undefined ? pyFloat(use.eps.value) : undefined;
     else if (use.eps.range) e.eps = p.text.slice(use.eps.range.start, use.eps.range.end);
     else if (use.eps.value !== undefined) e.eps = String(use.eps.value);
   }

@@ -8,8 +8,13 @@ import type { ClassKind, Cast, JsonScalar } from "../index";
 export type Cite = string;
 
 export interface ExtractionMeta {
-  package: "transformers";
+  /** `transformers`, or `remote-code` for modeling files published with checkpoints on the Hub. */
+  package: "transformers" | "remote-code";
   version: string;
+  /** Remote code: the repository and commit the files were read at, and their folder in it. */
+  repo?: string;
+  commit?: string;
+  root?: string;
   /** The pin: a wheel has no git commit, so the version and the wheel's sha256 identify the sources. */
   wheel?: string;
   sha256?: string;
@@ -37,6 +42,8 @@ export interface ExtractedClass {
   scale?: string;
   /** Config keys the eps comes from at its constructions, or the literal as a string ("1e-06"). */
   eps: string[];
+  /** With more than one eps: the eps each path is built with. */
+  epsAt?: Record<string, string>;
   /** Module paths from the architecture root (`model.layers.{N}.input_layernorm`). */
   at: string[];
   /** The class definition (or, for torch norms, the first construction). */

@@ -32,9 +32,8 @@ export default defineRule<"unexpected" | "missing", FolderRuleContext<"unexpecte
   check(ctx) {
     const { family: fam, tensorShapes, anchor, fromGguf } = ctx.folder;
     if (!fam || fromGguf || tensorShapes.size === 0) return;
-    // Bias facts are trusted only where a person checked them against the source: the main norms of
-    // hand-verified families (the research table's per-class bias flags have known errors).
-    if (!fam.via.startsWith("hand")) return;
+    // Bias facts are read from each class's own code (its parameters, `bias=False` at the
+    // construction, `self.norm.bias = None`), so every family's main norms are trusted.
     const names = [...tensorShapes.keys()];
     // A config switch for the norms' bias (ModernBERT's norm_bias) decides over the default.
     const biasKey = Object.keys(fam.normKeys ?? {}).find((k) => /norm.*bias|bias.*norm/.test(k));

@@ -1,0 +1,35 @@
+// npm run kb:build
+//
+// Builds src/engine/knowledge/families.json, the shipped knowledge base, from the repository alone:
+//   scripts/kb/extracted/transformers-<version>.jsonl   the extraction of the pinned transformers release
+//   scripts/kb/extracted/remote-*.jsonl                  extractions of remote-code families, pinned by commit
+//   scripts/kb/overrides.json                            hand-verified facts extraction cannot decide
+// Every record is checked against schemas/kb-families.schema.json; every place an override and the
+// extraction disagree is printed, and report-<version>.md is rewritten against the new families.json.
+// Nothing outside the repository is read.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Ajv from "ajv";
+import { familiesJson } from "../../src/engine/knowledge/extract/build";
+import { buildCommitted, familiesPath, readOverrides, writeReport } from "./files";
+
+const root = resolve(__dirname, "..");
+const { files, extractions, built } = buildCommitted(root);
+
+const schema = JSON.parse(readFileSync(join(root, "schemas", "kb-families.schema.json"), "utf8"));
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+if (!validate({ _meta: built.meta, families: built.families })) {
+  console.error(JSON.stringify(validate.errors?.slice(0, 20), null, 1));
+  console.error("families.json would not match schemas/kb-families.schema.json; nothing written");
+  process.exit(1);
+}
+writeFileSync(familiesPath(root), familiesJson(built));
+writeReport(root, extractions, built);
+const n = Object.keys(built.families).length;
+const withNorm = Object.values(built.families).filter((f) => f.norm !== "none").length;
+const overridden = Object.keys(readOverrides(root)).filter((k) => !k.startsWith("_")).length;
+console.log(`wrote ${n} families (${withNorm} with a norm) from ${files.join(", ")} and ${overridden} overridden model type(s)`);
+if (built.disagreements.length) {
+  console.log(`${built.disagreements.length} override(s) disagree with the extraction (listed in scripts/kb/extracted/report-${extractions[0].meta.version}.md):`);
+  for (const d of built.disagreements) console.log(`  - ${d.length > 300 ? `${d.slice(0, 300)}...` : d}`);
+}

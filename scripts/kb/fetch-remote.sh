@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Fetches the published modeling files of the remote-code families pinned in scripts/kb/remote.json into
+# .cache/remote/<modelType>/ (with a SOURCE.json naming repository, commit and folder), where
+# `npm run kb:extract-remote` reads them. The files are read, never committed here.
+#
+#   scripts/kb/fetch-remote.sh [<git mirrors folder>]
+#
+# Each file is `git show <commit>:<dir>/<file>` from <git mirrors folder>/<owner>+<name>/repo when that
+# clone exists, else downloaded from raw.githubusercontent.com at the pinned commit.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+mirrors="${1:-}"
+out="$root/.cache/remote"
+mkdir -p "$out"
+
+node -e '
+  const r = require(process.argv[1]);
+  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir, f.config, f.modeling].join(" "));
+' "$root/scripts/kb/remote.json" | while read -r type repo commit dir config modeling; do
+  dest="$out/$type"
+  rm -rf "$dest.tmp"
+  mkdir -p "$dest.tmp"
+  git_dir="${mirrors:+$mirrors/${repo/\//+}/repo}"
+  for f in "$config" "$modeling"; do
+    if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
+      git -C "$git_dir" show "$commit:$dir/$f" >"$dest.tmp/$f"
+    else
+      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/$dir/$f" -o "$dest.tmp/$f"
+    fi
+  done
+  printf '{ "repo": "%s", "commit": "%s", "dir": "%s" }\n' "$repo" "$commit" "$dir" >"$dest.tmp/SOURCE.json"
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+  echo "fetched $type from $repo@$commit:$dir"
+done

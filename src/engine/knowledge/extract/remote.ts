@@ -1,0 +1,70 @@
+// Remote-code families (a config.json with `auto_map`, loaded with trust_remote_code): their published
+// configuration and modeling files extracted exactly as transformers' own, by presenting them as a
+// one-model transformers package (the auto mappings written from the pinned entry), then citing the
+// repository, commit and folder they were read at. Pure: the caller passes the file texts.
+import type { PythonParser } from "../../parsers/python";
+import { extractKnowledge } from "./index";
+import type { Extraction } from "./types";
+
+/** One entry of scripts/kb/remote.json. */
+export interface RemoteEntry {
+  modelType: string;
+  repo: string;
+  commit: string;
+  /** The folder of the two files in the repository. */
+  dir: string;
+  config: string;
+  modeling: string;
+  configClass: string;
+  /** The classes `auto_map` registers, most telling first (a causal LM head before the bare model). */
+  architectures: string[];
+  hub?: string;
+}
+
+export function extractRemote(e: RemoteEntry, texts: { config: string; modeling: string }, parser: PythonParser): Extraction {
+  const folder = `models/${e.modelType.replace(/-/g, "_")}`;
+  const [head, ...rest] = e.architectures;
+  const auto = `CONFIG_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(e.configClass)})])\n`;
+  const bare = e.architectures.find((a) => /Model$/.test(a)) ?? head;
+  const modelingAuto = [
+    `MODEL_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(bare)})])`,
+    // The head first: the extraction's root is the most telling registered class.
+    ...[head, ...rest].filter((a) => a !== bare).map((a, i) => `MODEL_${i}_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(a)})])`),
+  ].join("\n");
+  // Relative imports (`from .configuration_chatglm import ChatGLMConfig`) resolve by class name.
+  const files: Record<string, string> = {
+    "models/auto/auto_mappings.py": auto,
+    "models/auto/modeling_auto.py": `${modelingAuto}\n`,
+    [`${folder}/${e.config}`]: texts.config,
+    [`${folder}/${e.modeling}`]: texts.modeling,
+  };
+  const x = extractKnowledge(
+    {
+      list: (d) => [...new Set(Object.keys(files).filter((p) => p.startsWith(`${d}/`)).map((p) => p.slice(d.length + 1).split("/")[0]))].sort(),
+      read: (p) => files[p],
+    },
+    parser,
+    { version: e.commit.slice(0, 12) },
+  );
+  // Citations name the file in its repository folder; the registered classes cite their definitions.
+  const classLine = (cls: string) => {
+    const i = texts.modeling.search(new RegExp(`^class ${cls}\\b`, "m"));
+    return i < 0 ? e.modeling : `${e.modeling}:${texts.modeling.slice(0, i).split("\n").length}`;
+  };
+  const families = x.families.map((f) => {
+    const text = JSON.stringify({ ...f, arch: Object.fromEntries(Object.keys(f.arch).map((a) => [a, classLine(a)])) });
+    return JSON.parse(text.split(`"${folder}/`).join('"'));
+  });
+  return {
+    meta: {
+      package: "remote-code",
+      version: e.commit.slice(0, 12),
+      repo: e.repo,
+      commit: e.commit,
+      root: e.dir,
+      citations: `path:line is ${e.dir}/<path> in ${e.repo} at commit ${e.commit}${e.hub ? `, the remote code of ${e.hub}` : ""}`,
+      modelTypes: families.length,
+    },
+    families,
+  };
+}
