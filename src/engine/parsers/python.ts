@@ -107,7 +107,7 @@ export async function createPythonParser(wasm: PythonWasm, opts: ParserOptions =
       const old = previous?.native ?? null;
       const tree = parser.parse(text, old);
       if (!tree) throw new Error("tree-sitter returned no tree");
-      return wrap(text, tree, walker);
+      return wrap(text, tree, walker, previous);
     },
     edit(tree, change) {
       const before = tree.text;
@@ -165,11 +165,15 @@ function walkersAgree(parser: Parser, calls: DirectCalls): boolean {
   return ok;
 }
 
-function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker): PythonTree {
+/** The text each tree's plain copy was made from (`edit` moves `PythonTree.text` on to the next version). */
+const copiedFrom = new WeakMap<PythonTree, string>();
+
+function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker, previous?: PythonTree): PythonTree {
   const errors: PythonTree["errors"] = [];
-  const root = copy(tree, errors, text, walker);
+  const before = previous && previous.errors.length === 0 ? copiedFrom.get(previous) : undefined;
+  const root = copy(tree, errors, text, walker, before !== undefined ? reusable(previous!.root, before) : undefined);
   let native: Tree | null = tree;
-  return {
+  const out: PythonTree = {
     text,
     root,
     errors,
@@ -181,6 +185,15 @@ function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker): PythonT
       native = null;
     },
   };
+  copiedFrom.set(out, text);
+  return out;
+}
+
+/** A previous version's top-level statements by their text, for `copy` to take over unchanged. */
+function reusable(root: PyNode, text: string): Map<string, PyNode> {
+  const byText = new Map<string, PyNode>();
+  for (const n of root.children) byText.set(text.slice(n.start, n.end), n);
+  return byText;
 }
 
 /**
@@ -199,8 +212,13 @@ const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
  * errors, anonymous tokens that fill no field (`(`, `,`, `.`, `def`: a third of all nodes) are not
  * copied: nothing reads them, and each would cost an object and two calls into wasm. Operators keep
  * their field (`operator`, `operators`) and are copied.
+ *
+ * After an incremental reparse (`previous` given to `parse`, both versions without syntax errors), a
+ * top-level statement whose text a statement of the previous version had is copied from that plain
+ * tree, shifted, instead of out of wasm: a top-level statement of an error-free module parses the
+ * same wherever it stands, so a one-line edit copies one class out of wasm, not the whole file.
  */
-function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (tree: Tree) => Walker): PyNode {
+function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (tree: Tree) => Walker, previous?: Map<string, PyNode>): PyNode {
   // A tree without errors has no missing nodes to ask about.
   const clean = !tree.rootNode.hasError;
   // After that public call: the direct walker's state must not be overwritten before its first use.
@@ -242,6 +260,7 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
     const skip = (n: PyNode) =>
       n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.hasError());
     // `parent` is the copied node whose children the cursor is on.
+    const reuse = clean ? previous : undefined;
     let parent = root;
     if (!c.firstChild()) {
       root.after = order.length;
@@ -249,8 +268,10 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
     }
     for (;;) {
       const n = visit(parent);
+      const same = reuse && n && parent === root ? reuse.get(text.slice(n.start, n.end)) : undefined;
+      if (same && same.type === n!.type) adoptCopy(n!, same, order);
       // Tokens left out have no children to visit.
-      if (n && !skip(n) && c.firstChild()) {
+      else if (n && !skip(n) && c.firstChild()) {
         parent = n;
         continue;
       }
@@ -265,6 +286,25 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
   } finally {
     c.done();
   }
+}
+
+/** Gives `n` copies of the descendants of `from` (a node of another tree with the same text), shifted to `n`'s place. */
+function adoptCopy(n: PyNode, from: PyNode, order: PyNode[]): void {
+  const src = from.order!;
+  const first = from.index;
+  const end = from.after;
+  const delta = n.start - from.start;
+  // Old index -> new node: the subtree is contiguous in both document orders.
+  const base = order.length - 1 - first;
+  for (let i = first + 1; i < end; i++) {
+    const o = src[i];
+    const parent = order[base + o.parent!.index];
+    const m: PyNode = { type: o.type, start: o.start + delta, end: o.end + delta, named: o.named, field: o.field, missing: undefined, children: NO_CHILDREN, parent, index: order.length, after: base + o.after, order };
+    order.push(m);
+    if (parent.children === NO_CHILDREN) parent.children = [m];
+    else parent.children.push(m);
+  }
+  n.after = order.length;
 }
 
 // Small helpers over PyNode, shared by the analysis.
