@@ -5,7 +5,7 @@ import { analyzeModule } from "./analysis/module";
 import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
-import type { PythonParser, PythonTree } from "./parsers/python";
+import { lineage, type PythonParser, type PythonTree } from "./parsers/python";
 import { judgeFindings, Project, type ModuleSummary, summarizeModule } from "./project/index";
 import { RULES } from "./registry";
 import type { PythonRuleContext } from "./rule";
@@ -119,7 +119,8 @@ function lintText(path: string, text: string, settings: FileSettings, parser: Py
   try {
     let module: ModuleAnalysis;
     try {
-      module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType });
+      // A tree the caller keeps is likely reparsed after the next edit: its analysis is kept for that.
+      module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType, memo: own ? undefined : lineage(tree) });
     } catch (err) {
       // An analysis bug must not crash the caller; the file is reported as not analysed.
       const findings = lintModule(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);

@@ -22,6 +22,11 @@ export interface AnalyzeOptions {
   modelType?: string;
   /** The `model_type` of the config.json that governs the file's folder. */
   configModelType?: string;
+  /**
+   * A store kept across versions of one document (an editor's relint after each edit): classes
+   * whose analysis cannot have changed are taken from it instead of analysed again.
+   */
+  memo?: Map<string, unknown>;
 }
 
 interface Ctx {
@@ -57,11 +62,13 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
       return fallback;
     }
   };
+  const memo = opts.memo && classMemo(opts.memo, ctx);
   for (const c of classes) {
     const name = textOf(text, field(c, "name"));
-    const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => analyzeClass(c, ctx, classNodes));
+    const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => (memo ? memo.analyze(c, classNodes) : analyzeClass(c, ctx, classNodes)));
     if (impl) norms.push(impl);
   }
+  memo?.done();
   for (const impl of norms) {
     const ref = familyForClass(impl.name, fileFamily);
     if (!ref) continue;
@@ -76,6 +83,54 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const suppressions = collectSuppressions(comments, text);
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, failures };
+}
+
+/**
+ * Class analyses kept across versions of one document. A class's analysis reads its own text and
+ * its local ancestors' (`localChain`), the imports and the module's functions (the interpreter
+ * follows calls into them), and nothing else. The key is the chain's texts with their places
+ * relative to the class, and the functions' places; imports and functions' texts are checked once
+ * per module. A hit is the stored analysis moved by how far the class moved.
+ */
+function classMemo(store: Map<string, unknown>, ctx: Ctx) {
+  type Entry = { start: number; impl: NormImpl | undefined };
+  const context = JSON.stringify([...ctx.imports]) + [...ctx.functions.values()].map((f) => textOf(ctx.text, f)).join("\0");
+  const previous = store.get("classes") as { context: string; entries: Map<string, Entry> } | undefined;
+  const old = previous?.context === context ? previous.entries : undefined;
+  // Only what this version used is kept, so the store does not grow with every edit.
+  const entries = new Map<string, Entry>();
+  const functions = [...ctx.functions.values()];
+  return {
+    analyze(c: PyNode, classNodes: Map<string, PyNode>): NormImpl | undefined {
+      const chain = localChain(c, ctx, classNodes);
+      const key = chain.map((k) => `${k.start - c.start}:${textOf(ctx.text, k)}`).join("\0") + "\0" + functions.map((f) => f.start - c.start).join(",");
+      const hit = old?.get(key) ?? entries.get(key);
+      if (hit) {
+        entries.set(key, hit);
+        return hit.impl && { ...moved(hit.impl, c.start - hit.start), node: c };
+      }
+      const impl = analyzeClass(c, ctx, classNodes);
+      // Without its node, so the store keeps no old tree alive.
+      entries.set(key, { start: c.start, impl: impl && { ...moved(impl, 0), node: undefined as unknown as PyNode } });
+      return impl;
+    },
+    done() {
+      store.set("classes", { context, entries });
+    },
+  };
+}
+
+/** A copy of an analysis with every range moved by `delta` (syntax nodes are not copied). */
+function moved<T>(v: T, delta: number): T {
+  if (Array.isArray(v)) return v.map((x) => moved(x, delta)) as T;
+  if (!v || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = k === "node" ? x : moved(x, delta);
+  if (typeof out.start === "number" && typeof out.end === "number") {
+    out.start += delta;
+    out.end += delta;
+  }
+  return out as T;
 }
 
 function textOf(text: string, n: PyNode | undefined): string {

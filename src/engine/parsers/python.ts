@@ -186,7 +186,21 @@ function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker, previous
     },
   };
   copiedFrom.set(out, text);
+  const kept = previous && lineages.get(previous);
+  if (kept) lineages.set(out, kept);
   return out;
+}
+
+const lineages = new WeakMap<PythonTree, Map<string, unknown>>();
+
+/**
+ * A store shared by a tree and every tree parsed incrementally from it (`parse(text, previous)`):
+ * the versions of one document. The analysis keeps there what a later version can reuse.
+ */
+export function lineage(tree: PythonTree): Map<string, unknown> {
+  let store = lineages.get(tree);
+  if (!store) lineages.set(tree, (store = new Map()));
+  return store;
 }
 
 /** A previous version's top-level statements by their text, for `copy` to take over unchanged. */
