@@ -180,17 +180,18 @@ export function stringValue(n: PyNode, text: string): string | undefined {
 
 /** The dotted path an expression names, with its first segment resolved through the imports. */
 export function resolveDotted(n: PyNode, ctx: Ctx): string | undefined {
-  const parts: string[] = [];
+  // Built from the right: every call of every collector comes through here.
+  let tail = "";
   let cur: PyNode | undefined = n;
   while (cur?.type === "attribute") {
-    parts.unshift(textOf(ctx.text, field(cur, "attribute")));
+    tail = `.${textOf(ctx.text, field(cur, "attribute"))}${tail}`;
     cur = field(cur, "object");
   }
   if (cur?.type !== "identifier") return undefined;
   const head = textOf(ctx.text, cur);
-  const mapped = ctx.imports.get(head) ?? (parts.length ? DEFAULT_ALIASES[head] : head);
+  const mapped = ctx.imports.get(head) ?? (tail ? DEFAULT_ALIASES[head] : head);
   if (!mapped) return undefined;
-  return [mapped, ...parts].join(".");
+  return `${mapped}${tail}`;
 }
 
 function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[], all: readonly PyNode[], ctx: Ctx): FamilyRef | undefined {
@@ -505,6 +506,18 @@ const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; 
   "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
 };
 
+const TORCH_NORM_NAMES = new Set(Object.keys(TORCH_NORMS).map((k) => k.slice(k.lastIndexOf(".") + 1)));
+
+/** A cheap necessary condition for a call to be a torch norm or a local norm class (most calls are neither). */
+function mayBuildNorm(fn: PyNode, ctx: Ctx, local: Map<string, NormImpl>): boolean {
+  if (fn.type === "attribute") return TORCH_NORM_NAMES.has(textOf(ctx.text, field(fn, "attribute")));
+  if (fn.type !== "identifier") return false;
+  const name = textOf(ctx.text, fn);
+  if (local.has(name)) return true;
+  const dotted = ctx.imports.get(name) ?? name;
+  return TORCH_NORM_NAMES.has(dotted.slice(dotted.lastIndexOf(".") + 1));
+}
+
 function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: FamilyRef | undefined): NormUse[] {
   const { text } = ctx;
   const byName = new Map(norms.map((n) => [n.name, n]));
@@ -514,6 +527,7 @@ function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: 
   for (const n of all) {
     if (n.type !== "call") continue;
     const fnNode = field(n, "function")!;
+    if (fnNode && !mayBuildNorm(fnNode, ctx, byName)) continue;
     const dotted = resolveDotted(fnNode, ctx);
     const torch = dotted ? TORCH_NORMS[dotted.replace(/^torch\.nn\.modules\.normalization\./, "torch.nn.")] : undefined;
     const local = fnNode.type === "identifier" ? byName.get(textOf(text, fnNode)) : undefined;
