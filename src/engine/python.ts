@@ -156,7 +156,7 @@ function lintModule(path: string, text: string, module: ModuleAnalysis | null, p
     suppressionsOf: () => ({ kind: "comments", text, suppressions }),
     context: (_rule, report, uses) => ({ file: path, text, module, ...problems, ...(uses ? { suppressionUses: uses } : {}), report }),
   });
-  if (module) {
+  if (module && all.length) {
     const lines = new LineIndex(text);
     for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
   }

@@ -68,7 +68,6 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
     const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => (memo ? memo.analyze(c, classNodes) : analyzeClass(c, ctx, classNodes)));
     if (impl) norms.push(impl);
   }
-  memo?.done();
   for (const impl of norms) {
     const ref = familyForClass(impl.name, fileFamily);
     if (!ref) continue;
@@ -79,7 +78,8 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const uses = contained("norms built in place", start, [], () => collectUses(all, ctx, norms, fileFamily));
   const patches = contained("monkey-patches", start, [], () => collectPatches(all, ctx, norms));
   const loading = contained("weight loading", start, [], () => collectLoading(all, ctx, norms));
-  const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx));
+  const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx, memo));
+  memo?.done();
   const suppressions = collectSuppressions(comments, text);
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, failures };
@@ -94,11 +94,15 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
  */
 function classMemo(store: Map<string, unknown>, ctx: Ctx) {
   type Entry = { start: number; impl: NormImpl | undefined };
+  type Subs = { start: number; subs: Submodule[] };
   const context = JSON.stringify([...ctx.imports]) + [...ctx.functions.values()].map((f) => textOf(ctx.text, f)).join("\0");
-  const previous = store.get("classes") as { context: string; entries: Map<string, Entry> } | undefined;
-  const old = previous?.context === context ? previous.entries : undefined;
+  const previous = store.get("classes") as { context: string; entries: Map<string, Entry>; subs: Map<string, Subs> } | undefined;
+  const same = previous?.context === context;
+  const old = same ? previous.entries : undefined;
+  const oldSubs = same ? previous.subs : undefined;
   // Only what this version used is kept, so the store does not grow with every edit.
   const entries = new Map<string, Entry>();
+  const subs = new Map<string, Subs>();
   const functions = [...ctx.functions.values()];
   return {
     analyze(c: PyNode, classNodes: Map<string, PyNode>): NormImpl | undefined {
@@ -107,15 +111,27 @@ function classMemo(store: Map<string, unknown>, ctx: Ctx) {
       const hit = old?.get(key) ?? entries.get(key);
       if (hit) {
         entries.set(key, hit);
-        return hit.impl && { ...moved(hit.impl, c.start - hit.start), node: c };
+        // Nothing changes an analysis once made, so one that has not moved is shared.
+        return hit.impl && { ...(c.start === hit.start ? hit.impl : moved(hit.impl, c.start - hit.start)), node: c };
       }
       const impl = analyzeClass(c, ctx, classNodes);
       // Without its node, so the store keeps no old tree alive.
-      entries.set(key, { start: c.start, impl: impl && { ...moved(impl, 0), node: undefined as unknown as PyNode } });
+      entries.set(key, { start: c.start, impl: impl && { ...impl, node: undefined as unknown as PyNode } });
       return impl;
     },
+    /** The submodules a class with this text had, moved to where it is now. */
+    submodules(c: PyNode): Submodule[] | undefined {
+      const key = textOf(ctx.text, c);
+      const hit = oldSubs?.get(key) ?? subs.get(key);
+      if (!hit) return undefined;
+      subs.set(key, hit);
+      return c.start === hit.start ? hit.subs : moved(hit.subs, c.start - hit.start);
+    },
+    keepSubmodules(c: PyNode, found: Submodule[]): void {
+      subs.set(textOf(ctx.text, c), { start: c.start, subs: found });
+    },
     done() {
-      store.set("classes", { context, entries });
+      store.set("classes", { context, entries, subs });
     },
   };
 }
@@ -125,7 +141,8 @@ function moved<T>(v: T, delta: number): T {
   if (Array.isArray(v)) return v.map((x) => moved(x, delta)) as T;
   if (!v || typeof v !== "object") return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = k === "node" ? x : moved(x, delta);
+  const src = v as Record<string, unknown>;
+  for (const k in src) out[k] = k === "node" ? src[k] : moved(src[k], delta);
   if (typeof out.start === "number" && typeof out.end === "number") {
     out.start += delta;
     out.end += delta;
@@ -789,9 +806,10 @@ function collectLoading(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): We
 /** Calls that hold modules rather than being one: their module arguments get an index segment. */
 const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|dict)$/;
 
-function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
+/** `memo`: a class's submodules depend on its text and the imports alone (see classMemo). */
+function collectSubmodules(classes: PyNode[], ctx: Ctx, memo?: ReturnType<typeof classMemo>): Submodule[] {
   const { text } = ctx;
-  const out: Submodule[] = [];
+  let out: Submodule[] = [];
   const calleeOf = (fn: PyNode) => {
     const dotted = fn.type === "identifier" ? textOf(text, fn) : resolveDotted(fn, ctx);
     // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
@@ -862,7 +880,16 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
     }
     return out;
   };
+  const all: Submodule[] = [];
   for (const c of classes) {
+    if (memo) {
+      const known = memo.submodules(c);
+      if (known) {
+        for (const s of known) all.push(s);
+        continue;
+      }
+    }
+    out = [];
     const owner = textOf(text, field(c, "name"));
     for (const st of namedChildren(field(c, "body"))) {
       const def = st.type === "decorated_definition" ? field(st, "definition") : st;
@@ -890,8 +917,10 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         visit(value, indexed, (call, callee, idx) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx }), locals);
       }
     }
+    memo?.keepSubmodules(c, out);
+    for (const s of out) all.push(s);
   }
-  return out;
+  return all;
 }
 
 function collectSuppressions(comments: PyNode[], text: string): Suppression[] {
