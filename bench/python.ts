@@ -142,7 +142,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function relint(parser: PythonParser): Promise<string[]> {
+export async function relint(parser: PythonParser): Promise<string[]> {
   const settings = defaultSettings();
   const path = "modeling_bench.py";
   let text = modelingFile(3000);

@@ -78,6 +78,34 @@ describe("the direct tree walker", () => {
     expect(same(text.replace(/\):\n/g, ")\n")).errors).toBeGreaterThan(0);
   });
 
+  it("copies an incrementally reparsed tree as a fresh parse of its text, unchanged statements taken over", () => {
+    let text = modelingFile(600);
+    let tree = direct.parse(text);
+    const edits = [
+      (t: string) => ({ at: t.indexOf("eps=1e-6"), len: 8, text: "eps=1e-5" }),
+      (t: string) => ({ at: t.indexOf("self.eps = eps"), len: 14, text: "self.variance_epsilon = eps  # longer" }),
+      (t: string) => ({ at: t.indexOf("\nclass Block1"), len: 0, text: "\nX = 1\n\n\ndef helper(x):\n    return x\n" }),
+      (t: string) => ({ at: t.indexOf("def helper"), len: t.indexOf("\nclass Block1") - t.indexOf("def helper"), text: "" }),
+      (t: string) => ({ at: t.indexOf("return self.weight"), len: 6, text: "return (" }),
+      (t: string) => ({ at: t.indexOf("return (self.weight"), len: 8, text: "return " }),
+      (t: string) => ({ at: 0, len: 0, text: "# a comment\n" }),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const edit of edits) {
+        const e = edit(text);
+        if (e.at < 0) continue;
+        text = direct.edit(tree, { start: e.at, end: e.at + e.len, text: e.text });
+        const next = direct.parse(text, tree);
+        const fresh = direct.parse(text);
+        expect(shape(next)).toBe(shape(fresh));
+        fresh.delete();
+        tree.delete();
+        tree = next;
+      }
+    }
+    tree.delete();
+  });
+
   it("copies incrementally reparsed trees exactly", () => {
     let text = modelingFile(400);
     let a = direct.parse(text);

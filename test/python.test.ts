@@ -182,3 +182,11 @@ describe("analysis failures are contained", () => {
     expect(r.module?.failures).toEqual([]);
   });
 });
+
+describe("norms built in place", () => {
+  it("are torch norms or local norm classes, never a call that happens to name an Object method", () => {
+    const text = "import torch\n\n\nclass SM3:\n    def step(self):\n        a = constructor(1)\n        b = self.x.constructor(2)\n        return torch.nn.LayerNorm(8, eps=1e-5), a, b\n";
+    const uses = lintPython({ path: "opt.py", text }, settings, parser).module!.uses;
+    expect(uses.map((u) => u.callee)).toEqual(["torch.nn.LayerNorm"]);
+  });
+});

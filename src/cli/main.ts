@@ -230,9 +230,12 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   const pythonResults: Array<{ file: string; text: string; findings: Finding[]; summary?: ModuleSummary; settings: FileSettings }> = [];
   // Files not parsed (no norm text): they only use attributes a rename fix must not break.
   const unparsed: Array<{ file: string; summary: ModuleSummary }> = [];
-  // The config.json of a folder governs the family of the code beside it: configs go first.
+  // The config.json of a folder governs the family of the code beside it: configs go before that
+  // code. Pooled files sit in no such folder, so they go first of all: the workers parse them
+  // while this thread reads the configs.
   const configTypes = new Map<string, string>();
-  const ordered0 = [...candidates.filter((c) => c.kind === "config"), ...candidates.filter((c) => c.kind !== "config")];
+  const early = (c: Candidate) => (pool && pooled(c) ? 0 : c.kind === "config" ? 1 : 2);
+  const ordered0 = [0, 1, 2].flatMap((k) => candidates.filter((c) => early(c) === k));
 
   for (const c of ordered0) {
     const { loaded, rel, settings } = settingsOf(c.path);
@@ -356,6 +359,9 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   await pool?.close();
   // Every summarised module answers for the others of its project (src/engine/project).
   const roots = projectRoots(new Set([...folders].filter(([, f]) => f.configBytes || f.files.length).map(([d]) => resolve(cwd, d))));
+  // In the order of the walk, whichever thread finished first: a project lists its loaders in it.
+  const walkOrder = new Map(candidates.map((c, i) => [displayPath(c.path, cwd), i]));
+  pythonResults.sort((a, b) => (walkOrder.get(a.file) ?? 0) - (walkOrder.get(b.file) ?? 0));
   const groups = new Map<string, typeof pythonResults>();
   const others = new Map<string, ModuleSummary[]>();
   for (const r of pythonResults) {

@@ -5,7 +5,7 @@ import { analyzeModule } from "./analysis/module";
 import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
-import type { PythonParser, PythonTree } from "./parsers/python";
+import { lineage, type PythonParser, type PythonTree } from "./parsers/python";
 import { FLAG_HOLDERS } from "./analysis/declared-vocab";
 import { judgeFindings, Project, type ModuleSummary, summarizeModule, summarizeText } from "./project/index";
 import { RULES } from "./registry";
@@ -126,7 +126,8 @@ function lintText(path: string, text: string, settings: FileSettings, parser: Py
   try {
     let module: ModuleAnalysis;
     try {
-      module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType });
+      // A tree the caller keeps is likely reparsed after the next edit: its analysis is kept for that.
+      module = analyzeModule(tree, path, { modelType: opts.modelType, configModelType: opts.configModelType, memo: own ? undefined : lineage(tree) });
     } catch (err) {
       // An analysis bug must not crash the caller; the file is reported as not analysed.
       const findings = lintModule(path, text, null, { decodeProblem: { detail: `normlint internal error while analysing: ${(err as Error).message}`, kind: "internal" } }, settings);
@@ -162,7 +163,7 @@ function lintModule(path: string, text: string, module: ModuleAnalysis | null, p
     suppressionsOf: () => ({ kind: "comments", text, suppressions }),
     context: (_rule, report, uses) => ({ file: path, text, module, ...problems, ...(uses ? { suppressionUses: uses } : {}), report }),
   });
-  if (module) {
+  if (module && all.length) {
     const lines = new LineIndex(text);
     for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
   }

@@ -22,6 +22,11 @@ export interface AnalyzeOptions {
   modelType?: string;
   /** The `model_type` of the config.json that governs the file's folder. */
   configModelType?: string;
+  /**
+   * A store kept across versions of one document (an editor's relint after each edit): classes
+   * whose analysis cannot have changed are taken from it instead of analysed again.
+   */
+  memo?: Map<string, unknown>;
 }
 
 interface Ctx {
@@ -57,9 +62,10 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
       return fallback;
     }
   };
+  const memo = opts.memo && classMemo(opts.memo, ctx);
   for (const c of classes) {
     const name = textOf(text, field(c, "name"));
-    const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => analyzeClass(c, ctx, classNodes));
+    const impl = contained(`class \`${name}\``, range(field(c, "name") ?? c), undefined, () => (memo ? memo.analyze(c, classNodes) : analyzeClass(c, ctx, classNodes)));
     if (impl) norms.push(impl);
   }
   contained("_init_weights", { start: 0, end: 0 }, undefined, () => applyInitWeights(classes, ctx, norms));
@@ -74,10 +80,76 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   contained("norms built by model classes", start, undefined, () => adoptBuilders(norms, uses, fileFamily));
   const patches = contained("monkey-patches", start, [], () => collectPatches(all, ctx, norms));
   const loading = contained("weight loading", start, [], () => collectLoading(all, ctx, norms));
-  const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx));
+  const submodules = contained("submodules", start, [], () => collectSubmodules(classes, ctx, memo));
+  memo?.done();
   const suppressions = collectSuppressions(comments, text);
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, failures };
+}
+
+/**
+ * Class analyses kept across versions of one document. A class's analysis reads its own text and
+ * its local ancestors' (`localChain`), the imports and the module's functions (the interpreter
+ * follows calls into them), and nothing else. The key is the chain's texts with their places
+ * relative to the class, and the functions' places; imports and functions' texts are checked once
+ * per module. A hit is the stored analysis moved by how far the class moved.
+ */
+function classMemo(store: Map<string, unknown>, ctx: Ctx) {
+  type Entry = { start: number; impl: NormImpl | undefined };
+  type Subs = { start: number; subs: Submodule[] };
+  const context = JSON.stringify([...ctx.imports]) + [...ctx.functions.values()].map((f) => textOf(ctx.text, f)).join("\0");
+  const previous = store.get("classes") as { context: string; entries: Map<string, Entry>; subs: Map<string, Subs> } | undefined;
+  const same = previous?.context === context;
+  const old = same ? previous.entries : undefined;
+  const oldSubs = same ? previous.subs : undefined;
+  // Only what this version used is kept, so the store does not grow with every edit.
+  const entries = new Map<string, Entry>();
+  const subs = new Map<string, Subs>();
+  const functions = [...ctx.functions.values()];
+  return {
+    analyze(c: PyNode, classNodes: Map<string, PyNode>): NormImpl | undefined {
+      const chain = localChain(c, ctx, classNodes);
+      const key = chain.map((k) => `${k.start - c.start}:${textOf(ctx.text, k)}`).join("\0") + "\0" + functions.map((f) => f.start - c.start).join(",");
+      const hit = old?.get(key) ?? entries.get(key);
+      if (hit) {
+        entries.set(key, hit);
+        // Nothing changes an analysis once made, so one that has not moved is shared.
+        return hit.impl && { ...(c.start === hit.start ? hit.impl : moved(hit.impl, c.start - hit.start)), node: c };
+      }
+      const impl = analyzeClass(c, ctx, classNodes);
+      // Without its node, so the store keeps no old tree alive.
+      entries.set(key, { start: c.start, impl: impl && { ...impl, node: undefined as unknown as PyNode } });
+      return impl;
+    },
+    /** The submodules a class with this text had, moved to where it is now. */
+    submodules(c: PyNode): Submodule[] | undefined {
+      const key = textOf(ctx.text, c);
+      const hit = oldSubs?.get(key) ?? subs.get(key);
+      if (!hit) return undefined;
+      subs.set(key, hit);
+      return c.start === hit.start ? hit.subs : moved(hit.subs, c.start - hit.start);
+    },
+    keepSubmodules(c: PyNode, found: Submodule[]): void {
+      subs.set(textOf(ctx.text, c), { start: c.start, subs: found });
+    },
+    done() {
+      store.set("classes", { context, entries, subs });
+    },
+  };
+}
+
+/** A copy of an analysis with every range moved by `delta` (syntax nodes are not copied). */
+function moved<T>(v: T, delta: number): T {
+  if (Array.isArray(v)) return v.map((x) => moved(x, delta)) as T;
+  if (!v || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  const src = v as Record<string, unknown>;
+  for (const k in src) out[k] = k === "node" ? src[k] : moved(src[k], delta);
+  if (typeof out.start === "number" && typeof out.end === "number") {
+    out.start += delta;
+    out.end += delta;
+  }
+  return out as T;
 }
 
 function textOf(text: string, n: PyNode | undefined): string {
@@ -127,17 +199,18 @@ export function stringValue(n: PyNode, text: string): string | undefined {
 
 /** The dotted path an expression names, with its first segment resolved through the imports. */
 export function resolveDotted(n: PyNode, ctx: Ctx): string | undefined {
-  const parts: string[] = [];
+  // Built from the right: every call of every collector comes through here.
+  let tail = "";
   let cur: PyNode | undefined = n;
   while (cur?.type === "attribute") {
-    parts.unshift(textOf(ctx.text, field(cur, "attribute")));
+    tail = `.${textOf(ctx.text, field(cur, "attribute"))}${tail}`;
     cur = field(cur, "object");
   }
   if (cur?.type !== "identifier") return undefined;
   const head = textOf(ctx.text, cur);
-  const mapped = ctx.imports.get(head) ?? (parts.length ? DEFAULT_ALIASES[head] : head);
+  const mapped = ctx.imports.get(head) ?? (tail ? DEFAULT_ALIASES[head] : head);
   if (!mapped) return undefined;
-  return [mapped, ...parts].join(".");
+  return `${mapped}${tail}`;
 }
 
 function resolveFileFamily(path: string, opts: AnalyzeOptions, comments: PyNode[], all: readonly PyNode[], ctx: Ctx): FamilyRef | undefined {
@@ -605,6 +678,18 @@ const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; 
   "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
 };
 
+const TORCH_NORM_NAMES = new Set(Object.keys(TORCH_NORMS).map((k) => k.slice(k.lastIndexOf(".") + 1)));
+
+/** A cheap necessary condition for a call to be a torch norm or a local norm class (most calls are neither). */
+function mayBuildNorm(fn: PyNode, ctx: Ctx, local: Map<string, NormImpl>): boolean {
+  if (fn.type === "attribute") return TORCH_NORM_NAMES.has(textOf(ctx.text, field(fn, "attribute")));
+  if (fn.type !== "identifier") return false;
+  const name = textOf(ctx.text, fn);
+  if (local.has(name)) return true;
+  const dotted = ctx.imports.get(name) ?? name;
+  return TORCH_NORM_NAMES.has(dotted.slice(dotted.lastIndexOf(".") + 1));
+}
+
 function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: FamilyRef | undefined): NormUse[] {
   const { text } = ctx;
   const byName = new Map(norms.map((n) => [n.name, n]));
@@ -614,6 +699,7 @@ function collectUses(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[], file: 
   for (const n of all) {
     if (n.type !== "call") continue;
     const fnNode = field(n, "function")!;
+    if (fnNode && !mayBuildNorm(fnNode, ctx, byName)) continue;
     const dotted = resolveDotted(fnNode, ctx);
     const torch = dotted ? TORCH_NORMS[dotted.replace(/^torch\.nn\.modules\.normalization\./, "torch.nn.")] : undefined;
     const local = fnNode.type === "identifier" ? byName.get(textOf(text, fnNode)) : undefined;
@@ -977,9 +1063,10 @@ interface Locals {
 /** Calls that hold modules rather than being one: their module arguments get an index segment. */
 const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|dict)$/;
 
-function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
+/** `memo`: a class's submodules depend on its text and the imports alone (see classMemo). */
+function collectSubmodules(classes: PyNode[], ctx: Ctx, memo?: ReturnType<typeof classMemo>): Submodule[] {
   const { text } = ctx;
-  const out: Submodule[] = [];
+  let out: Submodule[] = [];
   const calleeOf = (fn: PyNode) => {
     const dotted = fn.type === "identifier" ? textOf(text, fn) : resolveDotted(fn, ctx);
     // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
@@ -1107,7 +1194,16 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
     }
     return { values, classes, returns, wrappers, named };
   };
+  const all: Submodule[] = [];
   for (const c of classes) {
+    if (memo) {
+      const known = memo.submodules(c);
+      if (known) {
+        for (const s of known) all.push(s);
+        continue;
+      }
+    }
+    out = [];
     const owner = textOf(text, field(c, "name"));
     for (const st of namedChildren(field(c, "body"))) {
       const def = st.type === "decorated_definition" ? field(st, "definition") : st;
@@ -1135,8 +1231,10 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx): Submodule[] {
         visit(value, indexed, (call, callee, idx, when) => out.push({ owner, slot: slot!, callee, range: range(call), indexed: idx, ...(when ? { when } : {}) }), locals);
       }
     }
+    memo?.keepSubmodules(c, out);
+    for (const s of out) all.push(s);
   }
-  return out;
+  return all;
 }
 
 function collectSuppressions(comments: PyNode[], text: string): Suppression[] {

@@ -15,7 +15,10 @@ export interface PyNode {
   /** The field this node fills in its parent (`left`, `function`, `body`...). */
   field?: string;
   missing?: boolean;
-  /** Children in order; leaves share one frozen empty list. */
+  /**
+   * Children in order; leaves share one frozen empty list. In a tree without syntax errors,
+   * anonymous tokens that fill no field (punctuation, keywords) are left out.
+   */
   children: PyNode[];
   parent?: PyNode;
   /** This node's place in `order`, and the place after its last descendant. */
@@ -104,7 +107,7 @@ export async function createPythonParser(wasm: PythonWasm, opts: ParserOptions =
       const old = previous?.native ?? null;
       const tree = parser.parse(text, old);
       if (!tree) throw new Error("tree-sitter returned no tree");
-      return wrap(text, tree, walker);
+      return wrap(text, tree, walker, previous);
     },
     edit(tree, change) {
       const before = tree.text;
@@ -162,11 +165,15 @@ function walkersAgree(parser: Parser, calls: DirectCalls): boolean {
   return ok;
 }
 
-function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker): PythonTree {
+/** The text each tree's plain copy was made from (`edit` moves `PythonTree.text` on to the next version). */
+const copiedFrom = new WeakMap<PythonTree, string>();
+
+function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker, previous?: PythonTree): PythonTree {
   const errors: PythonTree["errors"] = [];
-  const root = copy(tree, errors, text, walker);
+  const before = previous && previous.errors.length === 0 ? copiedFrom.get(previous) : undefined;
+  const root = copy(tree, errors, text, walker, before !== undefined ? reusable(previous!.root, before) : undefined);
   let native: Tree | null = tree;
-  return {
+  const out: PythonTree = {
     text,
     root,
     errors,
@@ -178,6 +185,29 @@ function wrap(text: string, tree: Tree, walker: (tree: Tree) => Walker): PythonT
       native = null;
     },
   };
+  copiedFrom.set(out, text);
+  const kept = previous && lineages.get(previous);
+  if (kept) lineages.set(out, kept);
+  return out;
+}
+
+const lineages = new WeakMap<PythonTree, Map<string, unknown>>();
+
+/**
+ * A store shared by a tree and every tree parsed incrementally from it (`parse(text, previous)`):
+ * the versions of one document. The analysis keeps there what a later version can reuse.
+ */
+export function lineage(tree: PythonTree): Map<string, unknown> {
+  let store = lineages.get(tree);
+  if (!store) lineages.set(tree, (store = new Map()));
+  return store;
+}
+
+/** A previous version's top-level statements by their text, for `copy` to take over unchanged. */
+function reusable(root: PyNode, text: string): Map<string, PyNode> {
+  const byText = new Map<string, PyNode>();
+  for (const n of root.children) byText.set(text.slice(n.start, n.end), n);
+  return byText;
 }
 
 /**
@@ -192,9 +222,17 @@ const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
 
 /**
  * Copies the wasm tree into plain objects with one cursor walk (no recursion: deep input is fine),
- * numbering the nodes in document order so `walk` is a slice of one list.
+ * numbering the nodes in document order so `walk` is a slice of one list. In a tree without syntax
+ * errors, anonymous tokens that fill no field (`(`, `,`, `.`, `def`: a third of all nodes) are not
+ * copied: nothing reads them, and each would cost an object and two calls into wasm. Operators keep
+ * their field (`operator`, `operators`) and are copied.
+ *
+ * After an incremental reparse (`previous` given to `parse`, both versions without syntax errors), a
+ * top-level statement whose text a statement of the previous version had is copied from that plain
+ * tree, shifted, instead of out of wasm: a top-level statement of an error-free module parses the
+ * same wherever it stands, so a one-line edit copies one class out of wasm, not the whole file.
  */
-function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (tree: Tree) => Walker): PyNode {
+function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (tree: Tree) => Walker, previous?: Map<string, PyNode>): PyNode {
   // A tree without errors has no missing nodes to ask about.
   const clean = !tree.rootNode.hasError;
   // After that public call: the direct walker's state must not be overwritten before its first use.
@@ -205,11 +243,7 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
   // Whether a node is named depends on its symbol alone: asked once per type id.
   const namedById: boolean[] = [];
   const order: PyNode[] = [];
-  const make = (parent: PyNode | undefined): PyNode => {
-    const id = c.typeId();
-    let named = namedById[id];
-    if (named === undefined) namedById[id] = named = language.nodeTypeIsNamed(id);
-    const fieldId = c.fieldId();
+  const make = (id: number, fieldId: number, named: boolean, parent: PyNode | undefined): PyNode => {
     // Every node has every property, in one order: one object shape for the whole analysis.
     const n: PyNode = { type: types[id] || "ERROR", start: c.start(), end: c.end(), named, field: fieldId ? (fields[fieldId] ?? undefined) : undefined, missing: undefined, children: NO_CHILDREN, parent, index: order.length, after: 0, order };
     order.push(n);
@@ -220,36 +254,71 @@ function copy(tree: Tree, errors: PythonTree["errors"], text: string, walker: (t
     } else if (n.type === "ERROR") errors.push({ start: n.start, end: n.end, missing: false });
     return n;
   };
-  const adopt = (parent: PyNode, child: PyNode) => {
-    if (parent.children === NO_CHILDREN) parent.children = [child];
-    else parent.children.push(child);
+  /** The node under the cursor, copied and added to `parent`, or undefined for a token left out. */
+  const visit = (parent: PyNode | undefined): PyNode | undefined => {
+    const id = c.typeId();
+    let named = namedById[id];
+    if (named === undefined) namedById[id] = named = language.nodeTypeIsNamed(id);
+    const fieldId = c.fieldId();
+    if (clean && !named && !fieldId) return undefined;
+    const n = make(id, fieldId, named, parent);
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [n];
+      else parent.children.push(n);
+    }
+    return n;
   };
   // The cursor is freed however the walk ends (a wasm trap included).
   try {
-    const root = make(undefined);
-    let node = root;
+    const root = visit(undefined)!;
     const skip = (n: PyNode) =>
       n.parent === root && n.type === "expression_statement" && n.end - n.start > 200 && !RELEVANT.test(text.slice(n.start, n.end)) && (clean || !c.hasError());
+    // `parent` is the copied node whose children the cursor is on.
+    const reuse = clean ? previous : undefined;
+    let parent = root;
+    if (!c.firstChild()) {
+      root.after = order.length;
+      return root;
+    }
     for (;;) {
-      if (!skip(node) && c.firstChild()) {
-        const child = make(node);
-        adopt(node, child);
-        node = child;
+      const n = visit(parent);
+      const same = reuse && n && parent === root ? reuse.get(text.slice(n.start, n.end)) : undefined;
+      if (same && same.type === n!.type) adoptCopy(n!, same, order);
+      // Tokens left out have no children to visit.
+      else if (n && !skip(n) && c.firstChild()) {
+        parent = n;
         continue;
       }
-      node.after = order.length;
+      if (n) n.after = order.length;
       while (!c.nextSibling()) {
-        if (!c.parent()) return root;
-        node = node.parent!;
-        node.after = order.length;
+        c.parent();
+        parent.after = order.length;
+        if (parent === root) return root;
+        parent = parent.parent!;
       }
-      const sib = make(node.parent);
-      adopt(node.parent!, sib);
-      node = sib;
     }
   } finally {
     c.done();
   }
+}
+
+/** Gives `n` copies of the descendants of `from` (a node of another tree with the same text), shifted to `n`'s place. */
+function adoptCopy(n: PyNode, from: PyNode, order: PyNode[]): void {
+  const src = from.order!;
+  const first = from.index;
+  const end = from.after;
+  const delta = n.start - from.start;
+  // Old index -> new node: the subtree is contiguous in both document orders.
+  const base = order.length - 1 - first;
+  for (let i = first + 1; i < end; i++) {
+    const o = src[i];
+    const parent = order[base + o.parent!.index];
+    const m: PyNode = { type: o.type, start: o.start + delta, end: o.end + delta, named: o.named, field: o.field, missing: undefined, children: NO_CHILDREN, parent, index: order.length, after: base + o.after, order };
+    order.push(m);
+    if (parent.children === NO_CHILDREN) parent.children = [m];
+    else parent.children.push(m);
+  }
+  n.after = order.length;
 }
 
 // Small helpers over PyNode, shared by the analysis.
