@@ -35,10 +35,10 @@ const FLOOR: Record<string, number> = {
   "hf-module": 2,
   "custom-op": 0,
   "weight-outside-init": 0,
-  "free-function": 0,
+  "free-function": 2,
   "load-transform": 0,
-  "declaration-flag": 0,
-  "kernel-wrapper": 0,
+  "declaration-flag": 1,
+  "kernel-wrapper": 1,
   mlx: 0,
   fold: 0,
 };

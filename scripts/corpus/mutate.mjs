@@ -118,7 +118,7 @@ for (const [project, mutations] of byProject) {
         else fresh.push(f);
       }
       const near = (f) => f.file === m.file && f.line >= first - NEAR && f.line <= lastAfter + NEAR;
-      const caught = fresh.some((f) => f.code === m.rule && near(f));
+      const hit = fresh.find((f) => f.code === m.rule && near(f));
       results.push({
         id: m.id,
         project,
@@ -127,7 +127,9 @@ for (const [project, mutations] of byProject) {
         incident: m.incident,
         file: m.file,
         line: first,
-        caught,
+        caught: Boolean(hit),
+        // Test code is reported at most at info by design; the severity says how a user would see it.
+        severity: hit?.severity ?? null,
         fresh: fresh.map((f) => ({ file: f.file, line: f.line, code: f.code, severity: f.severity })),
       });
     }
@@ -152,6 +154,11 @@ if (format === "json") {
   console.log(line(header));
   console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
   for (const c of cells) console.log(line(c));
+  const caught = results.filter((r) => r.caught);
+  if (caught.length) {
+    console.log(`\nCaught (${caught.length}):`);
+    for (const r of caught) console.log(`- ${r.id} [${r.idiom}] ${r.project}/${r.file}:${r.line} ${r.rule} ${r.severity} (${r.incident})`);
+  }
   const misses = results.filter((r) => !r.caught);
   if (misses.length) {
     console.log(`\nMissed (${misses.length}):`);
