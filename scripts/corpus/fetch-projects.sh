@@ -21,6 +21,21 @@
 #   unsloth             unslothai/unsloth: fine-tuning, patches and kernels over transformers
 #   lmdeploy            InternLM/lmdeploy: inference engine with its own PyTorch model ports
 #
+# The recall corpus (issue 15: engines and frameworks where 2024-2026 norm bugs happened), exported into
+# .cache/engines/<project>/ instead, so that test/projects-corpus.test.ts in other checkouts sharing the
+# cache does not pick them up before docs/findings.md pins them; scripts/corpus/mutate.mjs injects the
+# incidents' bug patterns into them (scripts/corpus/mutations.json):
+#   mlx-lm              ml-explore/mlx-lm: MLX ports, sanitize() shifts (mlx-lm#1623)
+#   mlx-vlm             Blaizzy/mlx-vlm: MLX vision-language ports, sanitize() shifts (mlx-vlm#1528)
+#   Liger-Kernel        linkedin/Liger-Kernel: Triton norm kernels and their HF patches (Liger-Kernel#74)
+#   axolotl             axolotl-ai-cloud/axolotl: training framework, monkey patches (axolotl#1886)
+#   llm-compressor      vllm-project/llm-compressor: quantizer, smoothing folds into norms (#2102)
+#   unsloth-zoo         unslothai/unsloth-zoo: patches, merged save and GGUF export (unsloth-zoo#1095)
+#   Megatron-Bridge     NVIDIA-NeMo/Megatron-Bridge: HF<->Megatron bridges, zero-centred gamma (#1929)
+#   exllamav2           turboderp-org/exllamav2: inference engine, its own loader and norm modules
+#   AutoAWQ             casper-hansen/AutoAWQ: AWQ quantizer, scales folded into norm weights
+#   optimum-quanto      huggingface/optimum-quanto: quantizer, smoothing/calibration of norms
+#
 # The whole repository's *.py, *.ipynb, config.json, other *.json under 1 MiB and .gitignore files are
 # taken from the pinned commit (files over 4 MiB, symlinks, submodules and anything not UTF-8 text are
 # skipped). A revision other than the pinned one is refused unless --any-commit is given; with it and
@@ -28,13 +43,11 @@
 # projects not named on the command line are kept, so the cache can be filled one project at a time.
 set -euo pipefail
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 any=0
 [ "${1:-}" = "--any-commit" ] && { any=1; shift; }
 [ $# -gt 0 ] || usage
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-out="$root/.cache/projects"
-mkdir -p "$out"
 
 # project -> "owner/repo commit"
 pin_of() {
@@ -52,6 +65,16 @@ pin_of() {
     mlx-examples) echo "ml-explore/mlx-examples 7ddca42f4dc83ea70f4c53d1b6a917d335ab435d" ;;
     unsloth) echo "unslothai/unsloth 015bdef0d94a241bcd94eec7a405b1700632180d" ;;
     lmdeploy) echo "InternLM/lmdeploy 1263d5cd889b7ad500e85b8eb20401327a4516ab" ;;
+    mlx-lm) echo "ml-explore/mlx-lm d78bf58e217c904ec282ed8da9b947491f78c022 engines" ;;
+    mlx-vlm) echo "Blaizzy/mlx-vlm 9b13f522a7f1d214f426c67bb292c9e1065e9108 engines" ;;
+    Liger-Kernel) echo "linkedin/Liger-Kernel ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c engines" ;;
+    axolotl) echo "axolotl-ai-cloud/axolotl 067b021c8b87a9e5e380b9173c704cf7340e30f5 engines" ;;
+    llm-compressor) echo "vllm-project/llm-compressor ab1ba3effcafc15746cd6d6ca24cba3f7bd7a582 engines" ;;
+    unsloth-zoo) echo "unslothai/unsloth-zoo ce232d6cef9cb8cd34cd3727906131622177436b engines" ;;
+    Megatron-Bridge) echo "NVIDIA-NeMo/Megatron-Bridge 067f987df03b8355b03192d88d70f1709fedf51a engines" ;;
+    exllamav2) echo "turboderp-org/exllamav2 da07facd10b5c7f35b03664c41a3090c9f093de5 engines" ;;
+    AutoAWQ) echo "casper-hansen/AutoAWQ 88e4c76b20755db275574e6a03c83c84ba3bece5 engines" ;;
+    optimum-quanto) echo "huggingface/optimum-quanto e33f8202e6c755256b7448789a5ed765c45d5105 engines" ;;
     *) return 1 ;;
   esac
 }
@@ -76,8 +99,9 @@ for arg in "$@"; do
   [ "$project" != "$arg" ] || { echo "expected <project>=<git dir>, got $arg" >&2; exit 2; }
   src="${spec%@*}"
   pin="$(pin_of "$project")" || { echo "unknown project $project" >&2; exit 2; }
-  repo="${pin% *}"
-  pinned="${pin#* }"
+  read -r repo pinned corpus <<<"$pin"
+  out="$root/.cache/${corpus:-projects}"
+  mkdir -p "$out"
   rev="$pinned"
   if [ "$spec" != "$src" ]; then rev="${spec##*@}"
   elif [ $any = 1 ]; then rev="HEAD"; fi

@@ -6,8 +6,9 @@
 // against `ast.parse` of the same project's .py files measured in the same run, also net of the two
 // processes' start-up (measured on one small file), which is most of either figure on a small project.
 //
-//   node scripts/corpus/lint-projects.mjs [--list] [--repeat N] [project ...]
+//   node scripts/corpus/lint-projects.mjs [--list] [--repeat N] [--corpus engines] [project ...]
 //
+// --corpus engines lints .cache/engines/ (the recall corpus of issue 15) instead of .cache/projects/.
 // --list prints every finding at warning or above as `project file:line CODE severity message`.
 // --repeat N runs both timings N times and keeps the fastest (default 1).
 import { spawnSync } from "node:child_process";
@@ -17,14 +18,18 @@ import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 
 const root = join(import.meta.dirname, "..", "..");
-const cache = join(root, ".cache", "projects");
 const cli = join(root, "dist", "cli.js");
 
 const args = process.argv.slice(2);
 const list = args.includes("--list");
 const repeatAt = args.indexOf("--repeat");
 const repeat = repeatAt >= 0 ? Math.max(1, Number(args[repeatAt + 1]) || 1) : 1;
-const named = args.filter((a, i) => !a.startsWith("--") && !(repeatAt >= 0 && i === repeatAt + 1));
+const corpusAt = args.indexOf("--corpus");
+const corpus = corpusAt >= 0 ? args[corpusAt + 1] : "projects";
+if (corpus !== "projects" && corpus !== "engines") fail(`--corpus takes projects or engines, not ${corpus}`);
+const cache = join(root, ".cache", corpus);
+const valued = new Set([repeatAt, corpusAt].filter((i) => i >= 0).map((i) => i + 1));
+const named = args.filter((a, i) => !a.startsWith("--") && !valued.has(i));
 
 if (!existsSync(cli)) fail(`${cli} is missing: run npm run build`);
 if (!existsSync(cache)) fail(`${cache} is missing: run scripts/corpus/fetch-projects.sh <project>=<git dir> ...`);
