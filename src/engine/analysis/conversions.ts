@@ -375,7 +375,9 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
 function callersTensor(node: PyNode, operand: PyNode, text: string): boolean {
   const fn = enclosingFn(node);
   if (!fn) return false;
-  if (operand.type !== "identifier") return operand.type === "attribute" || operand.type === "subscript";
+  // A module's own weight (`module.input_layernorm.weight += 1` while fusing it) belongs to the model
+  // being changed on purpose; the caller's tensors are the ones it was handed.
+  if (operand.type !== "identifier") return operand.type === "subscript";
   const name = text.slice(operand.start, operand.end);
   if (loopVars(fn, node, text).has(name)) return true;
   if (!params(fn, text).includes(name)) return false;

@@ -119,6 +119,8 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
       const left = field(n, "left");
       const classField = left?.type === "identifier" && n.parent?.type === "expression_statement" && n.parent.parent?.parent?.type === "class_definition";
       if (left?.type !== "attribute" && !classField) continue;
+      // A sub-model's config (`vision_cfg.layernorm_zero_centered_gamma = False`) is not the family's text model.
+      if (left?.type === "attribute" && /vision|visual|vit|audio|image|encoder/i.test(text.slice(field(left, "object")!.start, field(left, "object")!.end))) continue;
       const key = left!.type === "identifier" ? text.slice(left!.start, left!.end) : text.slice(field(left!, "attribute")!.start, field(left!, "attribute")!.end);
       const v = literal(field(n, "right"), text);
       if (KEYS[key] && !KEYS[key].generic && v !== undefined) add({ key, value: v, raw: text.slice(field(n, "right")!.start, field(n, "right")!.end), range: range(field(n, "right")!), form: "attr", effect: "declared", node: n });

@@ -843,7 +843,8 @@ function collectPatches(all: readonly PyNode[], ctx: Ctx, norms: NormImpl[]): No
   const out: NormPatch[] = [];
   const add = (modulePath: string, target: string, targetNode: PyNode, valueNode: PyNode) => {
     const m = /(?:^|\.)modeling_([A-Za-z0-9_]+)$/.exec(modulePath);
-    if (!m || !/^[A-Z]/.test(target)) return;
+    // `modeling_qwen2_vl.LayerNorm`: torch's class imported under its bare name, not a family's norm.
+    if (!m || !/^[A-Z]/.test(target) || /^(LayerNorm|RMSNorm|GroupNorm)$/.test(target)) return;
     const fam = familyByLooseName(m[1]);
     out.push({ module: modulePath, modelType: m[1], family: fam, target, targetRange: range(targetNode), value: range(valueNode), impl: implOf(valueNode, ctx, norms), valueNode });
   };
