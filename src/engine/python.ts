@@ -181,7 +181,10 @@ function lintModule(path: string, text: string, module: ModuleAnalysis | null, p
     for (const f of all) if (f.rule !== "unused-suppression" && f.rule !== "source-unreadable") f.fixes.push(suppressFix(text, lines, f, suppressions));
   }
   all.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
-  return module && usesMlx(module) ? all.map((f) => (MLX_LAYOUT_DEPENDENT.has(f.rule) && f.severity !== "info" && settings.levels.get(f.rule) === RULES.find((r) => r.name === f.rule)?.severity ? { ...f, severity: "info" as const, message: `${f.message} (MLX: the weights' layout after sanitize() decides; judged at info until layouts are known)` } : f)) : all;
+  if (!module || !usesMlx(module)) return all;
+  const configured = userLevels(settings);
+  const note = (f: Finding): Finding => ({ ...f, severity: "info", message: `${f.message} (MLX: the weights' layout after sanitize() decides; judged at info until layouts are known)` });
+  return all.map((f) => (MLX_LAYOUT_DEPENDENT.has(f.rule) && f.severity !== "info" && configured(f.rule) === undefined ? note(f) : f));
 }
 
 /** A fix that silences one finding with a `# normlint: ignore[rule]` comment at the end of its line. */

@@ -8,6 +8,7 @@ import { factsFor, familyForClass } from "../analysis/family";
 import type { FamilyVia, ModuleAnalysis, NormFacts } from "../analysis/types";
 import { family as familyOf } from "../knowledge/index";
 import { RULES } from "../registry";
+import { format } from "../rule";
 import { selectorMatches } from "../settings";
 import type { Finding, Severity } from "../types";
 import type { LineIndex } from "../util/text";
@@ -169,7 +170,6 @@ function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b:
     return [];
   }
   const severity: Severity = configured ? (configured as Severity) : RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
-  const template = (rule.messages as Record<string, string>).built ?? "";
-  const message = template.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => data[k] ?? "");
+  const message = format((rule.messages as Record<string, string>).built ?? "", data);
   return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId: "built", message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
 }
