@@ -775,7 +775,12 @@ try {
     await lab.locator("#next-actions vscode-button", { hasText: "Open the finding (NL303)" }).click();
     const hover = page.locator(".monaco-hover:visible", { hasText: "NL303" }).first();
     await hover.waitFor({ timeout: 15_000 });
-    const crumbs = (await page.locator(".breadcrumbs-control:visible").first().innerText()).replace(/\s+/g, " ");
+    // The breadcrumbs show the symbol path only once the JSON outline is computed: poll for it.
+    let crumbs = "";
+    const opened = () => crumbs.includes(LAB_BROKEN) && crumbs.includes("config") && crumbs.includes("model_type");
+    for (let t = Date.now(); Date.now() - t < 10_000 && !opened(); await sleep(200)) {
+      crumbs = (await page.locator(".breadcrumbs-control:visible").first().innerText()).replace(/\s+/g, " ");
+    }
     check(crumbs.includes(LAB_BROKEN) && crumbs.includes("config") && crumbs.includes("model_type"), `the finding opened ${crumbs}`);
     await shot(page, "norm-lab-open-finding");
     await resetUi(page);
