@@ -87,24 +87,28 @@ console.log(`ratio lint / JSON.parse: ${(bestLint / bestFloor).toFixed(1)}x`);
 console.log(`CLI end to end:   ${bestCli.toFixed(0)} ms (${Math.round((N / bestCli) * 1000)} files/s); node walk+JSON.parse command ${bestWalk.toFixed(0)} ms; ratio ${(bestCli / bestWalk).toFixed(1)}x`);
 console.log(`peak RSS: ${mb(Math.max(peak, process.resourceUsage().maxRSS * 1024))} MiB`);
 
-// NORMLINT_BENCH_ONLY=workspace skips from here to the whole-workspace and editor part.
-const onlyWorkspace = process.env.NORMLINT_BENCH_ONLY === "workspace";
-if (!onlyWorkspace) console.log("\ncheckpoints:");
-(onlyWorkspace ? Promise.resolve([] as string[]) : runCheckpointBench())
+// NORMLINT_BENCH_ONLY=workspace skips from here to the whole-workspace and editor part;
+// NORMLINT_BENCH_ONLY=relint runs only the relint latency of the Python part.
+const only = process.env.NORMLINT_BENCH_ONLY;
+const onlyWorkspace = only === "workspace";
+const onlyRelint = only === "relint";
+if (!onlyWorkspace && !onlyRelint) console.log("\ncheckpoints:");
+(onlyWorkspace || onlyRelint ? Promise.resolve([] as string[]) : runCheckpointBench())
   .then((lines) => {
     for (const line of lines) console.log(line);
     if (onlyWorkspace) return [];
     console.log("\nPython modeling code:");
-    return runPythonBench();
+    return runPythonBench(onlyRelint);
   })
   .then((lines) => {
     for (const line of lines) console.log(line);
-    if (onlyWorkspace) return [];
+    if (onlyWorkspace || onlyRelint) return [];
     console.log("\nGPU norm kernels:");
     return runGpuBench();
   })
   .then((lines) => {
     for (const line of lines) console.log(line);
+    if (onlyRelint) return [];
     console.log("\nWhole workspace and the editor:");
     return runWorkspaceBench();
   })

@@ -3,6 +3,7 @@
 // Host interface (host.ts implements it), so tests drive it with a fake host and the real engine.
 // The engine is imported lazily on the first lint; the Python parser on the first Python lint.
 import type { ModuleAnalysis, PythonParser } from "../engine/python";
+import type { PythonTree, TextChange } from "../engine/parsers/python";
 import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
 import type { CommandHandlers } from "./commands";
@@ -113,6 +114,12 @@ export class Controller {
   private readonly book: DiagnosticsBook;
   private readonly scheduler: Scheduler;
   private readonly docs = new Map<Uri, DocEntry>();
+  /**
+   * The last parse tree of each open Python file, told about every change since (`pending`), so the
+   * next lint reparses incrementally (tree-sitter reuses the unchanged parts). `broken`: a change came
+   * without offsets, the next lint parses from scratch.
+   */
+  private readonly trees = new Map<Uri, { tree: PythonTree; pending: TextChange[]; broken: boolean }>();
   private readonly notebooks = new Map<Uri, NotebookEntry>();
   private readonly cellOwner = new Map<Uri, Uri>();
   private readonly folders = new Map<Uri, FolderEntry>();
@@ -175,6 +182,7 @@ export class Controller {
     this.disposed = true;
     this.scheduler.dispose();
     this.lab?.dispose();
+    for (const uri of [...this.trees.keys()]) this.dropTree(uri);
     this.parser = undefined;
     this.engineModule?.disposePythonParser();
   }
@@ -212,7 +220,17 @@ export class Controller {
     else if (kind) this.scheduler.schedule(`doc:${uri}`, 0, () => this.lintDocument(uri, "open"));
   }
 
-  onChange(uri: Uri): void {
+  /**
+   * A change of an open document. `changes` (offsets into the text before each change, applied in
+   * order, as VS Code's contentChanges) let the next lint reparse incrementally; without them the
+   * next parse starts from scratch.
+   */
+  onChange(uri: Uri, changes?: TextChange[]): void {
+    const kept = this.trees.get(uri);
+    if (kept) {
+      if (changes) kept.pending.push(...changes);
+      else kept.broken = true;
+    }
     const owner = this.cellOwner.get(uri) ?? this.notebookOfCell(uri);
     if (owner) return this.onNotebookChange(owner);
     const doc = this.host.document(uri);
@@ -233,6 +251,7 @@ export class Controller {
 
   onClose(uri: Uri): void {
     this.scheduler.cancel(`doc:${uri}`);
+    this.dropTree(uri);
     this.docs.delete(uri);
     this.tooLarge.delete(uri);
     if (basename(uri) === CONFIG_FILE) this.configChanged();
@@ -390,6 +409,7 @@ export class Controller {
   }
 
   private forget(uri: Uri): void {
+    this.dropTree(uri);
     this.index?.remove(uri);
     this.docs.delete(uri);
     this.book.clear(`doc:${uri}`);
@@ -423,7 +443,8 @@ export class Controller {
       this.noteSize(uri, display, size, settings.maxFileSize, over);
       const input = over ? { path: display, size } : { path: display, text };
       const t0 = performance.now();
-      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType, project: "defer" });
+      const tree = kind === "python" && !over ? this.reparse(parser!, uri, text) : undefined;
+      const result = kind === "config" ? engine.lintConfig(input, settings) : engine.lintPython(input, settings, parser!, { configModelType, project: "defer", tree });
       if (result.status === "skipped") {
         this.host.log.debug(`${display}: skipped (${result.reason ?? "not linted"})`);
         return this.forget(uri);
@@ -449,6 +470,34 @@ export class Controller {
         else await this.lintModelFolder(engine, uri, text, ext, () => !this.disposed && this.docs.has(uri));
       }
     });
+  }
+
+  /**
+   * A tree of `text` for an open Python file: the kept tree told about the changes since, reparsed
+   * with tree-sitter's reuse of unchanged parts, when its text comes out equal to `text`; else a
+   * fresh parse. The tree is kept for the next change (lintPython does not delete a given tree).
+   */
+  private reparse(parser: PythonParser, uri: Uri, text: string): PythonTree {
+    const kept = this.trees.get(uri);
+    let previous: PythonTree | undefined;
+    if (kept && !kept.broken) {
+      let current: string | undefined = kept.tree.text;
+      try {
+        for (const c of kept.pending) current = current !== undefined && c.start <= c.end && c.end <= current.length ? parser.edit(kept.tree, c) : undefined;
+      } catch {
+        current = undefined;
+      }
+      if (current === text) previous = kept.tree;
+    }
+    const tree = parser.parse(text, previous);
+    kept?.tree.delete();
+    this.trees.set(uri, { tree, pending: [], broken: false });
+    return tree;
+  }
+
+  private dropTree(uri: Uri): void {
+    this.trees.get(uri)?.tree.delete();
+    this.trees.delete(uri);
   }
 
   // The project index -----------------------------------------------------------------------------

@@ -360,7 +360,14 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
   const ws = vscode.workspace;
   subs.push(
     ws.onDidOpenTextDocument((d) => !isCell(d.uri) && controller.onOpen(d.uri.toString())),
-    ws.onDidChangeTextDocument((e) => e.contentChanges.length > 0 && controller.onChange(e.document.uri.toString())),
+    ws.onDidChangeTextDocument(
+      (e) =>
+        e.contentChanges.length > 0 &&
+        controller.onChange(
+          e.document.uri.toString(),
+          e.contentChanges.map((c) => ({ start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text })),
+        ),
+    ),
     ws.onDidSaveTextDocument((d) => !isCell(d.uri) && controller.onSave(d.uri.toString())),
     ws.onDidCloseTextDocument((d) => !isCell(d.uri) && controller.onClose(d.uri.toString())),
     ws.onDidOpenNotebookDocument((nb) => controller.onNotebookOpen(nb.uri.toString())),

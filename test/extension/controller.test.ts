@@ -156,6 +156,74 @@ describe("config.json diagnostics", () => {
   });
 });
 
+describe("incremental reparse of open Python files", () => {
+  it("reparses with the kept tree after offset changes, and finds what a fresh lint finds", async () => {
+    const { host, c } = setup();
+    const uri = host.open("pkg/gemma.py", GEMMA_PY);
+    c.start();
+    await c.idle();
+    expect(host.codes(uri).some((x) => x.startsWith("NL201"))).toBe(true);
+    const parser = (c as unknown as { parser: { parse: (text: string, previous?: unknown) => unknown } }).parser;
+    const calls: boolean[] = [];
+    const parse = parser.parse.bind(parser);
+    parser.parse = (text, previous) => (calls.push(previous !== undefined), parse(text, previous));
+    // Two changes in one event, as VS Code sends them (each against the text after the ones before).
+    let text = GEMMA_PY;
+    const changes = [
+      { from: "(y * self.weight.float())", to: "(y * (1.0 + self.weight.float()))" },
+      { from: "eps=1e-6", to: "eps=1e-5" },
+    ].map(({ from, to }) => {
+      const start = text.indexOf(from);
+      text = text.slice(0, start) + to + text.slice(start + from.length);
+      return { start, end: start + from.length, text: to };
+    });
+    host.edit(uri, text);
+    c.onChange(uri, changes);
+    await c.idle();
+    expect(calls).toEqual([true]);
+    expect(host.codes(uri).some((x) => x.startsWith("NL201"))).toBe(false);
+    // Undo by changes again: the finding is back, still reparsed incrementally.
+    const undo = changes.reverse().map((ch) => ({ start: ch.start, end: ch.start + ch.text.length, text: text.slice(0, 0) + GEMMA_PY.slice(ch.start, ch.end) }));
+    let back = text;
+    for (const u of undo) back = back.slice(0, u.start) + u.text + back.slice(u.end);
+    expect(back).toBe(GEMMA_PY);
+    host.edit(uri, back);
+    c.onChange(uri, undo);
+    await c.idle();
+    expect(calls).toEqual([true, true]);
+    const fresh = new FakeHost();
+    const other = new Controller(fresh, { typeDelay: 20 });
+    const u2 = fresh.open("pkg/gemma.py", GEMMA_PY);
+    other.start();
+    await other.idle();
+    expect(host.codes(uri)).toEqual(fresh.codes(u2));
+    other.dispose();
+  });
+
+  it("parses from scratch when the changes do not add up to the document's text", async () => {
+    const { host, c } = setup();
+    const uri = host.open("pkg/gemma.py", GEMMA_PY);
+    c.start();
+    await c.idle();
+    const parser = (c as unknown as { parser: { parse: (text: string, previous?: unknown) => unknown } }).parser;
+    const calls: boolean[] = [];
+    const parse = parser.parse.bind(parser);
+    parser.parse = (text, previous) => (calls.push(previous !== undefined), parse(text, previous));
+    const text = GEMMA_PY.replace("(y * self.weight.float())", "(y * (1 + self.weight.float()))");
+    host.edit(uri, text);
+    c.onChange(uri, [{ start: 0, end: 3, text: "#" }]); // wrong offsets: the tree is not reused
+    await c.idle();
+    host.edit(uri, GEMMA_PY);
+    c.onChange(uri); // no offsets at all
+    await c.idle();
+    host.edit(uri, text);
+    c.onChange(uri, [{ start: 10 ** 6, end: 10 ** 6 + 1, text: "" }]); // out of range
+    await c.idle();
+    expect(calls).toEqual([false, false, false]);
+    expect(host.codes(uri).some((x) => x.startsWith("NL201"))).toBe(false);
+  });
+});
+
 describe("code actions", () => {
   it("offers the engine's fix, an ignore entry and the docs; the ignore entry creates .normlint.json", async () => {
     const { host, c } = setup();
