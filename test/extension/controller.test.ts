@@ -156,6 +156,15 @@ describe("config.json diagnostics", () => {
   });
 });
 
+/** Records, for each parse the controller's Python parser does from now on, whether it reused a tree. */
+function parsesWithTree(c: Controller): boolean[] {
+  const parser = (c as unknown as { parser: { parse: (text: string, previous?: unknown) => unknown } }).parser;
+  const calls: boolean[] = [];
+  const parse = parser.parse.bind(parser);
+  parser.parse = (text, previous) => (calls.push(previous !== undefined), parse(text, previous));
+  return calls;
+}
+
 describe("incremental reparse of open Python files", () => {
   it("reparses with the kept tree after offset changes, and finds what a fresh lint finds", async () => {
     const { host, c } = setup();
@@ -163,10 +172,7 @@ describe("incremental reparse of open Python files", () => {
     c.start();
     await c.idle();
     expect(host.codes(uri).some((x) => x.startsWith("NL201"))).toBe(true);
-    const parser = (c as unknown as { parser: { parse: (text: string, previous?: unknown) => unknown } }).parser;
-    const calls: boolean[] = [];
-    const parse = parser.parse.bind(parser);
-    parser.parse = (text, previous) => (calls.push(previous !== undefined), parse(text, previous));
+    const calls = parsesWithTree(c);
     // Two changes in one event, as VS Code sends them (each against the text after the ones before).
     let text = GEMMA_PY;
     const changes = [
@@ -205,10 +211,7 @@ describe("incremental reparse of open Python files", () => {
     const uri = host.open("pkg/gemma.py", GEMMA_PY);
     c.start();
     await c.idle();
-    const parser = (c as unknown as { parser: { parse: (text: string, previous?: unknown) => unknown } }).parser;
-    const calls: boolean[] = [];
-    const parse = parser.parse.bind(parser);
-    parser.parse = (text, previous) => (calls.push(previous !== undefined), parse(text, previous));
+    const calls = parsesWithTree(c);
     const text = GEMMA_PY.replace("(y * self.weight.float())", "(y * (1 + self.weight.float()))");
     host.edit(uri, text);
     c.onChange(uri, [{ start: 0, end: 3, text: "#" }]); // wrong offsets: the tree is not reused
