@@ -40,7 +40,7 @@ const lazyExtensionChunks = {
 const requireChunks = { supported: { "dynamic-import": false } };
 const extension = { ...common, ...importMeta, format: "cjs", external: ["vscode"], banner: { js: cjsBanner }, minify: true, plugins: [lazyExtensionChunks] };
 await Promise.all([
-  esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: true }),
+  esbuild.build({ ...common, ...importMeta, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", format: "cjs", banner: { js: `#!/usr/bin/env node\n${cjsBanner}` }, minify: !process.env.NORMLINT_NO_MINIFY }),
   esbuild.build({ ...extension, ...requireChunks, entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js" }),
   esbuild.build({ ...extension, entryPoints: ["src/extension/engine.ts"], outfile: "dist/extension-engine.js" }),
   esbuild.build({ ...extension, ...requireChunks, entryPoints: ["src/extension/norm-lab.ts"], outfile: "dist/extension-lab.js" }),
