@@ -353,3 +353,29 @@ describe("checkpoints that change between reads", () => {
     expect(r.findings.filter((f) => f.code === "NL301")).toEqual([]);
   });
 });
+
+describe("names that are also properties of every JavaScript object", () => {
+  // Config keys, model types, Python names and GGUF architectures come from user files: none of them
+  // may be found in normlint's own tables by way of Object.prototype.
+  const NAMES = ["constructor", "toString", "valueOf", "__proto__", "hasOwnProperty", "isPrototypeOf"];
+
+  it("configs, code and a GGUF named after them get what any unknown name gets: no error, no internal failure", () => {
+    NAMES.forEach((n, i) => {
+      box.write(`c${i}/config.json`, `{"model_type": "${n}", "${n}": {"model_type": "${n}"}, "rms_norm_eps": 1e-6}\n`);
+      box.write(`l${i}/config.json`, `{"model_type": "llama", "${n}": {"x": 1}, "text_config": {"model_type": "${n}"}, "rms_norm_eps": 1e-6}\n`);
+      box.write(
+        `p${i}/m.py`,
+        `import torch as ${n}\nfrom torch import nn\n\n\nclass Norm(nn.Module):\n    def __init__(self, d, eps=1e-6):\n        super().__init__()\n        self.${n} = nn.Parameter(${n}.ones(d))\n        self.eps = eps\n\n    def forward(self, x):\n        return ${n}.nn.functional.rms_norm(x, (x.shape[-1],), self.${n}, self.eps) * self.${n}.${n}\n\n\ndef f(m, **kw):\n    m.${n} = 1\n    setattr(m, "${n}", kw["${n}"])\n    return dict(${n}=1)\n`,
+      );
+      const gguf = buildGgufHeader({ metadata: { "general.architecture": { type: "str", value: n }, [`${n}.attention.layer_norm_rms_epsilon`]: { type: "f32", value: 1e-6 } } }).bytes;
+      box.write(`g${i}/model.gguf`, gguf);
+    });
+    const { result, report } = box.json(["."]);
+    expect(result.signal).toBeNull();
+    expect(result.stderr).toBe("");
+    const above = report.findings.filter((f) => f.severity !== "info" || f.code === "NL200").map((f) => `${f.file} ${f.code} ${f.message}`);
+    expect(above).toEqual([]);
+    // Every unknown model type is still said to be unknown.
+    for (const n of NAMES) expect(report.findings.some((f) => f.code === "NL002" && f.message.includes(`\`${n}\``))).toBe(true);
+  });
+});

@@ -15,6 +15,7 @@ import { runRules } from "./runner";
 import type { FileSettings } from "./settings";
 import type { Finding } from "./types";
 import { classifyOffsetEncoding, tensorStats } from "./weights/norm-stats";
+import { table } from "./util/text";
 
 const FOLDER_RULES = RULES.filter((r) => r.input === "folder");
 
@@ -57,7 +58,7 @@ function textFamily(config: ConfigFile | null): { family?: Family; values: Recor
   return { family: root.family, values: all, scope: root };
 }
 
-const GGUF_ARCH_ALIASES: Record<string, string> = { command_r: "cohere", "gpt-neox": "gpt_neox", phi2: "phi", starcoder: "gpt_bigcode" };
+const GGUF_ARCH_ALIASES: Record<string, string> = table({ command_r: "cohere", "gpt-neox": "gpt_neox", phi2: "phi", starcoder: "gpt_bigcode" });
 
 /** Reads headers and the main norm tensors of a folder. Never throws on bad input. */
 export async function readModelFolder(input: ModelFolderInput): Promise<ModelFolder> {

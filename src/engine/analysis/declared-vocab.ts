@@ -3,6 +3,7 @@
 // family actually does stays in knowledge/.
 import type { Cast } from "../knowledge/index";
 import type { Aspect } from "./declared-types";
+import { table } from "../util/text";
 
 const TL = "TransformerLensOrg/TransformerLens@4cd36aaeb5dad931d085bd5d46a12b402fe15272";
 const LIGER = "linkedin/Liger-Kernel@ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c";
@@ -34,7 +35,7 @@ export interface Key {
 
 const bool = (v: boolean | number | string) => (typeof v === "boolean" ? v : undefined);
 
-export const KEYS: Readonly<Record<string, Key>> = {
+export const KEYS: Readonly<Record<string, Key>> = table({
   // TransformerBridgeConfig(rmsnorm_uses_offset: bool = False); NormalizationBridge scales by (1.0 + weight) when set.
   rmsnorm_uses_offset: { aspect: "offset", read: bool, generic: false, src: SRC.tlNorm },
   // "LN" / "LNPre" centre the activations, "RMS" / "RMSPre" do not (NormalizationBridge.uses_rms_norm).
@@ -68,7 +69,7 @@ export const KEYS: Readonly<Record<string, Key>> = {
   offset: { aspect: "offset", read: (v) => (v === 0 ? false : v === 1 ? true : undefined), generic: true, src: SRC.ligerModule },
   casting_mode: { aspect: "cast", read: (v) => (v === "llama" || v === "gemma" || v === "none" ? v : undefined), generic: true, src: SRC.ligerKernel },
   init_fn: { aspect: "init", read: (v) => (v === "ones" || v === "zeros" ? v : undefined), generic: true, src: SRC.ligerModule },
-};
+});
 
 /**
  * The knowledge base's cast orders a Liger casting mode reproduces. "llama" normalises in fp32 and

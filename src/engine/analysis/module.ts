@@ -8,11 +8,12 @@ import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseN
 import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
 import type { NormClass } from "../knowledge/index";
 import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
+import { table } from "../util/text";
 
 const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
 
 /** Names a snippet may use without importing them (fixtures, notebooks that import in another cell). */
-const DEFAULT_ALIASES: Record<string, string> = { torch: "torch", nn: "torch.nn", F: "torch.nn.functional" };
+const DEFAULT_ALIASES: Record<string, string> = table({ torch: "torch", nn: "torch.nn", F: "torch.nn.functional" });
 
 const EPS_NAME = /^(eps|epsilon|variance_epsilon|.*_eps|.*_epsilon|norm_eps)$/i;
 const NORM_NAME = /(Norm|Normalization|LayerNorm1P|Norm2d|NormGated)$/;
@@ -665,7 +666,7 @@ function slotOf(call: PyNode, text: string): string | undefined {
   return undefined;
 }
 
-const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; epsPos: number; epsDefault?: number; weightPos?: number }> = {
+const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; epsPos: number; epsDefault?: number; weightPos?: number }> = table({
   "torch.nn.LayerNorm": { kind: "layer", functional: false, epsPos: 1, epsDefault: 1e-5 },
   "torch.nn.RMSNorm": { kind: "rms", functional: false, epsPos: 1 },
   "torch.nn.functional.layer_norm": { kind: "layer", functional: true, epsPos: 4, epsDefault: 1e-5, weightPos: 2 },
@@ -676,7 +677,7 @@ const TORCH_NORMS: Record<string, { kind: "rms" | "layer"; functional: boolean; 
   "mlx.core.fast.rms_norm": { kind: "rms", functional: true, epsPos: 2, weightPos: 1 },
   "mlx.core.fast.layer_norm": { kind: "layer", functional: true, epsPos: 3, weightPos: 1 },
   "torch.rms_norm": { kind: "rms", functional: true, epsPos: 3, weightPos: 2 },
-};
+});
 
 const TORCH_NORM_NAMES = new Set(Object.keys(TORCH_NORMS).map((k) => k.slice(k.lastIndexOf(".") + 1)));
 

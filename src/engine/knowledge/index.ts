@@ -59,7 +59,18 @@ const raw = (data as unknown as { families: Record<string, RawFamily> }).familie
 export const knowledgeMeta = (data as unknown as { _meta: Record<string, unknown> })._meta;
 
 const families = new Map<string, Family>();
-for (const [modelType, rec] of Object.entries(raw)) families.set(modelType, { modelType, ...rec });
+/**
+ * The records without prototypes, all the way down: rules look up config keys and Python names in
+ * them (`key in fam.eps`), and a config key `constructor` or `toString` must not be found there.
+ */
+function bare<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(bare) as T;
+  if (v === null || typeof v !== "object") return v;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [k, x] of Object.entries(v)) out[k] = bare(x);
+  return out as T;
+}
+for (const [modelType, rec] of Object.entries(raw)) families.set(modelType, bare({ modelType, ...rec }));
 
 const byArchitecture = new Map<string, string[]>();
 const byConfigClass = new Map<string, string>();

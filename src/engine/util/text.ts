@@ -77,3 +77,11 @@ export class LineIndex {
     return text.slice(start, end).replace(/\r?\n$/, "");
   }
 }
+
+/**
+ * A lookup table keyed by names that come from user input (config keys, Python identifiers, GGUF
+ * metadata): without a prototype, so `constructor`, `toString` or `__proto__` is no key of it.
+ */
+export function table<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}

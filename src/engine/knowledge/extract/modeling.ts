@@ -8,6 +8,7 @@ import { field, namedChildren, type PyNode, walk } from "../../parsers/python";
 import type { Cast, ClassKind } from "../index";
 import { type Parsed, topClasses } from "./source";
 import type { Cite, ExtractedClass } from "./types";
+import { table } from "../../util/text";
 
 /** A norm class of the file: its facts, without the paths and eps that come from where it is built. */
 export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & {
@@ -48,7 +49,7 @@ export interface FileFacts {
   bases: Map<string, string[]>;
 }
 
-const TORCH_LEAVES: Record<string, ClassKind> = {
+const TORCH_LEAVES: Record<string, ClassKind> = table({
   "torch.nn.LayerNorm": "layer",
   "torch.nn.RMSNorm": "rms",
   "torch.nn.GroupNorm": "group",
@@ -58,7 +59,7 @@ const TORCH_LEAVES: Record<string, ClassKind> = {
   "torch.nn.SyncBatchNorm": "batch",
   "torch.nn.InstanceNorm1d": "other",
   "torch.nn.InstanceNorm2d": "other",
-};
+});
 
 export function torchLeaf(callee: string): ClassKind | undefined {
   return TORCH_LEAVES[callee.replace(/^torch\.nn\.modules\.\w+\./, "torch.nn.")];

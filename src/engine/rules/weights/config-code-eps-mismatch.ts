@@ -117,7 +117,7 @@ function serves(fam: Family, facts: NormFacts): boolean {
 
 /** The eps the config gives this norm: the value it sets for the norm's key, else the family's default. */
 function configEps(fam: Family, facts: NormFacts, values: Record<string, unknown>): { key: string; value: number; set: boolean } | undefined {
-  const keys = facts.epsKeys.filter((k) => k in fam.eps || k in values);
+  const keys = facts.epsKeys.filter((k) => k in fam.eps || Object.hasOwn(values, k));
   for (const key of keys) {
     const v = values[key];
     if (typeof v === "number" && Number.isFinite(v) && v > 0) return { key, value: v, set: true };
