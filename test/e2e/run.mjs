@@ -48,15 +48,28 @@ let interrupted = false;
 async function scenario(name, page, fn) {
   if (!selected(name) || interrupted) return;
   const s = Date.now();
-  try {
-    const detail = await fn();
-    results.push({ name, ok: true });
-    console.log(`PASS ${name} (${((Date.now() - s) / 1000).toFixed(1)} s)${detail ? `: ${detail}` : ""}`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name} (${((Date.now() - s) / 1000).toFixed(1)} s): ${e?.message?.split("\n")[0] ?? e}`);
-    if (page) await shot(page, `FAIL-${name.replace(/\W+/g, "-")}`).catch(() => {});
-    if (page) await resetUi(page).catch(() => {});
+  // A real workbench on a shared CI machine has timing the scenarios cannot always wait out: a
+  // scenario that fails runs once more from a reset UI, and a pass on the second attempt is
+  // reported as such (with the first failure) in the log and in e2e.json, never silently.
+  let first;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      const detail = await fn();
+      results.push({ name, ok: true, ...(first ? { retried: first } : {}) });
+      console.log(`PASS ${name} (${((Date.now() - s) / 1000).toFixed(1)} s)${first ? ` on the second attempt (first: ${first})` : ""}${detail ? `: ${detail}` : ""}`);
+      return;
+    } catch (e) {
+      const why = e?.message?.split("\n")[0] ?? String(e);
+      if (page) await shot(page, `FAIL-${attempt}-${name.replace(/\W+/g, "-")}`).catch(() => {});
+      if (page) await resetUi(page).catch(() => {});
+      if (attempt === 2 || interrupted || !page) {
+        results.push({ name, ok: false, ...(first ? { firstAttempt: first } : {}) });
+        console.log(`FAIL ${name} (${((Date.now() - s) / 1000).toFixed(1)} s): ${why}${first && first !== why ? ` (first attempt: ${first})` : ""}`);
+        return;
+      }
+      first = why;
+      console.log(`RETRY ${name}: ${why}`);
+    }
   }
 }
 const check = (cond, msg) => {
