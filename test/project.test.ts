@@ -1,7 +1,8 @@
 // The project model through the CLI: what the cross-file fixtures (test/project-fixtures.test.ts)
 // do not show, the fixes. A rename fix inside a norm class is offered only where nothing else in
 // the project uses the old name.
-import { cpSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, type JsonReport, runCli, Sandbox } from "./harness/cli";
@@ -51,5 +52,55 @@ describe("project model: fixes", () => {
     sb.write("pkg/gemma.py", model);
     const r = runCli([".", "--format", "json"], sb.root);
     expect((JSON.parse(r.stdout) as JsonReport).findings.map((f) => f.rule)).toEqual([]);
+  });
+});
+
+describe("project model: checkpoint keys (NL304) and loaders outside the model folder", () => {
+  const EXAMPLE = join(__dirname, "..", "examples", "gpt-scale-shift");
+  /** The gpt-scale-shift example (scale/shift in the code, weight/bias in the checkpoint) inside a project. */
+  function project(withLoader: boolean): JsonReport["findings"] {
+    sb = Sandbox.create();
+    sb.write(".git/HEAD", "ref: refs/heads/main\n");
+    // build-examples writes the example's model.safetensors from its weights.json, under <root>/examples.
+    cpSync(EXAMPLE, join(sb.root, "ex", "examples", "gpt-scale-shift"), { recursive: true, filter: (src) => !src.endsWith(".safetensors") });
+    execFileSync(process.execPath, [join(__dirname, "..", "dist", "build-examples.js"), join(sb.root, "ex")], { stdio: "pipe" });
+    cpSync(join(sb.root, "ex", "examples", "gpt-scale-shift"), join(sb.root, "models", "gpt"), { recursive: true });
+    rmSync(join(sb.root, "ex"), { recursive: true });
+    expect(readFileSync(join(EXAMPLE, "modeling.py"), "utf8")).toContain("self.scale = nn.Parameter");
+    if (withLoader) {
+      sb.write(
+        "pkg/convert.py",
+        [
+          "import torch",
+          "",
+          "",
+          "def assign(left, right):",
+          "    return torch.nn.Parameter(torch.as_tensor(right))",
+          "",
+          "",
+          "def load_weights_into_gpt(gpt, params):",
+          "    for b in range(len(gpt.trf_blocks)):",
+          '        gpt.trf_blocks[b].norm1.scale = assign(gpt.trf_blocks[b].norm1.scale, params[f"trf_blocks.{b}.norm1.weight"])',
+          '        gpt.trf_blocks[b].norm1.shift = assign(gpt.trf_blocks[b].norm1.shift, params[f"trf_blocks.{b}.norm1.bias"])',
+          '    gpt.final_norm.scale = assign(gpt.final_norm.scale, params["final_norm.weight"])',
+          '    gpt.final_norm.shift = assign(gpt.final_norm.shift, params["final_norm.bias"])',
+          "",
+        ].join("\n"),
+      );
+    }
+    const r = runCli([".", "--format", "json"], sb.root);
+    expect(r.status === 0 || r.status === 1).toBe(true);
+    return (JSON.parse(r.stdout) as JsonReport).findings.filter((f) => f.code === "NL304");
+  }
+
+  it("no loader elsewhere: the folder's code and checkpoint disagree, an error", () => {
+    const found = project(false);
+    expect(found.map((f) => [f.file, f.severity])).toEqual([["models/gpt/modeling.py", "error"]]);
+  });
+
+  it("a loader in another package maps the code's names: a note naming it, not an error", () => {
+    const found = project(true);
+    expect(found.map((f) => [f.file, f.severity])).toEqual([["models/gpt/modeling.py", "info"]]);
+    expect(found[0].message).toMatch(/pkg\/convert\.py maps `(scale|shift)` while loading: if that loader reads this checkpoint/);
   });
 });

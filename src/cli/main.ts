@@ -13,7 +13,7 @@ import type { Finding } from "../engine/types";
 import { nodeAccess } from "../node/access";
 import { ConfigFinder, UsageError } from "./configs";
 import { createPythonParser, fixPythonText, lintPython, notebookCellFindings, type PythonLintResult, type PythonParser, userLevels } from "../engine/python";
-import { judgeFindings, type ModuleSummary, Project, PROJECT_MARKERS } from "../engine/project/index";
+import { judgeFindings, judgeFolderFinding, type ModuleSummary, Project, PROJECT_MARKERS } from "../engine/project/index";
 import type { FileSettings } from "../engine/settings";
 import { notebookMapper } from "../node/notebook-map";
 import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob, workerCount } from "./pool";
@@ -320,6 +320,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
 
   // Model folders are read here while the workers lint the other Python files, by the reader the
   // editor and `verify` share (src/node/folder.ts), limited to the files the walk kept.
+  const folderFindings: Array<{ dir: string; finding: Finding; code: PythonLintResult }> = [];
   const lintModelFolder = async ([dir, folder]: [string, FolderWork]): Promise<void> => {
     const weights = folder.files.filter((f) => f.kind !== "pickle");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
@@ -337,6 +338,11 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
       const { findings } = await lintFolder(input, (file) => settingsOf(resolve(cwd, file)).settings);
       for (const f of findings) {
         const code = folder.code.find((r) => r.path === f.file);
+        if (code && f.rule === "checkpoint-norm-keys-mismatch") {
+          // A loader elsewhere in the project may rename these keys: settled with the project below.
+          folderFindings.push({ dir: resolve(cwd, dir), finding: f, code });
+          continue;
+        }
         if (code) {
           // Findings on code lines: a notebook's move into their cell, then into the .ipynb JSON.
           addFindings(f.file, code.text, code.status === "notebook" ? notebookCellFindings(code, [f]).map(notebookMapper(code.text)) : [f]);
@@ -376,12 +382,30 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     if (list) list.push(u.summary);
     else others.set(root, [u.summary]);
   }
+  const projects = new Map<string, Project>();
   for (const [root, group] of groups) {
     const project = new Project([...group.flatMap((r) => (r.summary ? [r.summary] : [])), ...(others.get(root) ?? [])]);
+    projects.set(root, project);
     for (const r of group) {
       const beside = folders.get(dirname(resolve(cwd, r.file)))?.files.some((f) => f.kind !== "pickle" && f.kind !== "index") ?? false;
       addFindings(r.file, r.text, judgeFindings(r.findings, r.summary, project, userLevels(r.settings), { checkpointBeside: beside }));
     }
+  }
+
+  for (const { dir, finding, code } of folderFindings) {
+    // The model folder is a project of its own; the code around it (the repository or package it
+    // sits in, up to the first .git/pyproject.toml/setup.py) may hold the loader that reads it.
+    const inFolder = (p: string) => dirname(resolve(cwd, p)) === dir;
+    const levels = userLevels(settingsOf(resolve(cwd, finding.file)).settings);
+    let f = finding;
+    for (let root = roots(dir), hops = 0; hops < 16 && f === finding; hops++) {
+      const project = projects.get(root);
+      if (project) f = judgeFolderFinding(finding, project, inFolder, levels);
+      const up = dirname(root);
+      if (up === root || PROJECT_MARKERS.some((m) => existsSync(join(root, m)))) break;
+      root = roots(up);
+    }
+    addFindings(f.file, code.text, code.status === "notebook" ? notebookCellFindings(code, [f]).map(notebookMapper(code.text)) : [f]);
   }
 
   const ordered = [...reports.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

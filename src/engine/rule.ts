@@ -79,6 +79,8 @@ export interface FolderReport<M extends string> {
   severity?: Severity;
   /** Other places the finding concerns (a checkpoint, the config key); `at` when known. */
   related?: Array<{ file: string; message: string; at?: ReportRange }>;
+  /** Plain data for the project pass (src/engine/project), kept in the finding's `data`. */
+  meta?: Record<string, string>;
 }
 
 /** `file` and `text` are the folder's anchor file (config.json when there is one) and its text. */

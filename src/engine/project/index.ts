@@ -213,6 +213,23 @@ export function judgeFindings(
   return out;
 }
 
+/**
+ * A model folder's finding that a module outside the folder can change: NL304 compares the
+ * checkpoint's keys with the folder's code and the renames in it, but a loader elsewhere in the
+ * project that maps the code's norm parameter names may be the one that reads this checkpoint. The
+ * finding then is a note naming that loader (unless the user configured the rule's level).
+ */
+export function judgeFolderFinding(f: Finding, project: Project, inFolder: (path: string) => boolean, userLevel: (rule: string) => string | undefined = () => undefined): Finding {
+  if (f.rule !== "checkpoint-norm-keys-mismatch" || typeof f.data?.params !== "string") return f;
+  for (const name of f.data.params.split(",").filter(Boolean)) {
+    const elsewhere = project.mappedIn(name).filter((p) => !inFolder(p));
+    if (!elsewhere.length) continue;
+    const note = ` ${elsewhere[0]} maps \`${name}\` while loading: if that loader reads this checkpoint, it renames the keys there.`;
+    return { ...f, message: f.message + note, ...(userLevel(f.rule) === undefined ? { severity: atMost(f, "info").severity } : {}) };
+  }
+  return f;
+}
+
 function judgeLoad(f: Finding, project: Project, configured: boolean): Finding | undefined {
   const name = f.data?.param;
   if (typeof name !== "string") return f;

@@ -131,6 +131,8 @@ export default defineRule<M, FolderRuleContext<M>>({
           have: scaleFirst(have).join("`/`"),
           want: scaleFirst(want).join("`/`"),
         },
+        // The code's parameter names, for the project pass (a loader elsewhere may map them).
+        meta: { params: want.join(",") },
         related: files.map((file) => ({ file, message: "checkpoint whose keys were compared" })),
       });
     }
