@@ -47,7 +47,7 @@ describe("checkpoint-norm-offset-mismatch (NL303)", () => {
     };
     const input = (fill: "gemma-like" | "llama-like"): ModelFolderInput => ({ dir: "g", safetensors: [], gguf: [{ path: "g/m.gguf", source: bytesSource(gguf(fill)) }], pickles: [] });
     expect(await codes(input("llama-like"))).toEqual([]);
-    expect(await codes(input("gemma-like"))).toEqual(["NL303/ggufNotFolded"]);
+    expect(await codes(input("gemma-like"))).toEqual(["NL303/notShifted"]);
   });
 });
 

@@ -26,14 +26,14 @@ if (!validate({ _meta: built.meta, families: built.families })) {
   console.error("families.json would not match schemas/kb-families.schema.json; nothing written");
   process.exit(1);
 }
-const layouts = JSON.parse(readFileSync(join(root, "scripts", "kb", "layouts.json"), "utf8"));
+const layouts: { facts: Array<{ id: string; families: string[] }> } = JSON.parse(readFileSync(join(root, "scripts", "kb", "layouts.json"), "utf8"));
 const validateLayouts = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(root, "schemas", "kb-layouts.schema.json"), "utf8")));
-if (!validateLayouts(layouts)) {
+if (!validateLayouts(layouts as unknown)) {
   console.error(JSON.stringify(validateLayouts.errors?.slice(0, 20), null, 1));
   console.error("scripts/kb/layouts.json does not match schemas/kb-layouts.schema.json; nothing written");
   process.exit(1);
 }
-const unknownFamilies = layouts.facts.flatMap((f: { id: string; families: string[] }) => f.families.filter((t) => t !== "*" && !(t in built.families)).map((t) => `${f.id}: ${t}`));
+const unknownFamilies = layouts.facts.flatMap((f) => f.families.filter((t) => t !== "*" && !(t in built.families)).map((t) => `${f.id}: ${t}`));
 if (unknownFamilies.length) {
   console.error(`layouts.json names model types the knowledge base does not have: ${unknownFamilies.join(", ")}; nothing written`);
   process.exit(1);

@@ -7,6 +7,7 @@ import type { ConfigFile, ConfigScope } from "./config-model";
 import type { Family, NormClass } from "./knowledge/index";
 import type { GgufHeader, GgufProblem } from "./parsers/gguf";
 import type { SafetensorsHeader, SafetensorsProblem } from "./parsers/safetensors";
+import type { DetectedLayout, NormGroup } from "./layout";
 import type { ShardIndexResult } from "./parsers/safetensors-index";
 import type { OffsetClassification, TensorStats } from "./weights/norm-stats";
 
@@ -55,6 +56,10 @@ export interface ModelFolder {
   /** Main-norm weight tensors that were read (capped), and the classification over them. */
   normTensors: NormTensor[];
   offset?: OffsetClassification;
+  /** The storage layout of the checkpoint the norm statistics come from, and how it was recognised. */
+  layout: DetectedLayout;
+  /** The norm tensors read, by module group (trunk, mtp, vision, gated), each with its centre. */
+  normGroups: NormGroup[];
   /** GGUF files store llama.cpp's convention: true when the main norm tensors came from one. */
   fromGguf: boolean;
   normBytesCapped: boolean;

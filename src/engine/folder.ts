@@ -5,6 +5,8 @@ import { buildConfigFile, type ConfigFile, type ConfigScope } from "./config-mod
 import { type CheckpointFile, type CodeModule, mainNormClasses, type ModelFolder, normPathRegex, type NormTensor, scaleParam } from "./folder-model";
 import type { ByteSource } from "./io";
 import { type Family, family as familyOf } from "./knowledge/index";
+import { familyForGgufArch } from "./knowledge/layouts";
+import { detectLayout, readNormGroups } from "./layout";
 import { decodeText, nodeValue, parseJson } from "./parsers/json";
 import { readGgufHeader, readGgufTensor } from "./parsers/gguf";
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from "./parsers/safetensors";
@@ -132,7 +134,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
     if (g?.gguf) {
       const arch = g.gguf.metadata.get("general.architecture")?.value;
       const archType = typeof arch === "string" ? GGUF_ARCH_ALIASES[arch] ?? arch : undefined;
-      statsFamily = fam ?? (archType ? familyOf(archType) : undefined);
+      statsFamily = fam ?? (archType ? familyOf(archType) ?? familyOf(familyForGgufArch(archType) ?? "") : undefined);
       fromGguf = true;
       const src = input.gguf.find((f) => f.path === g.path)!.source;
       for (const t of g.gguf.tensors) {
@@ -152,8 +154,19 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
       }
     }
   }
-  const offset = normTensors.length ? classifyOffsetEncoding(normTensors.map((n) => n.stats)) : undefined;
+  let offset = normTensors.length ? classifyOffsetEncoding(normTensors.map((n) => n.stats)) : undefined;
+  // Storage layout and the norms outside the trunk (MTP head, vision tower, gated norms), by group.
+  const layout = detectLayout(checkpoints, config?.scopes[0] ? (nodeValue(config.doc, config.scopes[0].node) as Record<string, unknown>) : {}, fromGguf);
+  const sources = new Map([...input.safetensors, ...input.gguf].map((f) => [f.path, f.source]));
+  const grouped = await readNormGroups(checkpoints, (p) => sources.get(p), layout, normTensors, offset, budget);
+  if (grouped.capped) capped = true;
+  if (!normTensors.length && grouped.trunk.length) {
+    normTensors.push(...grouped.trunk);
+    offset = classifyOffsetEncoding(normTensors.map((n) => n.stats));
+  }
   return {
+    layout,
+    normGroups: grouped.groups,
     dir: input.dir,
     configPath: input.config?.path,
     configText,

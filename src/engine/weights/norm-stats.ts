@@ -267,3 +267,54 @@ function pct(x: number): string {
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
+
+/** Where a group of norm weights sits: 0 (offsets from 1), 1 (the scale), 2 (the +1 applied twice). */
+export type Centre = 0 | 1 | 2 | "unknown";
+
+export interface CentreClassification {
+  centre: Centre;
+  reason: string;
+  usable: number;
+  /** Median over usable tensors of their medians (NaN when none). */
+  medianOfMedians: number;
+  /** Tensors supporting the answer (or the first ones, when unknown); at most 6. */
+  evidence: Array<{ name: string; median: number }>;
+}
+
+/** Per-tensor median bands: a tensor sits at a centre when its median is inside that centre's band. */
+export const CENTRE_BANDS: Record<0 | 1 | 2, [number, number]> = { 0: [OFFSET_LOW, OFFSET_HIGH], 1: [PLAIN_LOW, 1.45], 2: [1.6, 3.2] };
+
+/**
+ * Where a group of norm tensors sits, conservatively: every tensor of a group under 10 (90% of a
+ * larger one) inside one centre's band, at least `minTensors` of them (default 3), and the median of
+ * their medians inside the band too. Trained plain norms spread past 1.45 and trained offsets past
+ * 0.3, so such groups stay "unknown" rather than being called at the wrong centre. With `offset`
+ * (the main norms' classifyOffsetEncoding), its answer decides between 0 and 1, and the bands only
+ * add 2: a decided "plain" whose tensors all sit in the 2 band is a double shift.
+ */
+export function classifyCentre(tensors: TensorStats[], opts: { minTensors?: number; offset?: OffsetClassification } = {}): CentreClassification {
+  const usable = tensors.filter((t) => t.finite > 0 && Number.isFinite(t.median));
+  const n = usable.length;
+  const m = median(Float64Array.from(usable, (t) => t.median));
+  const base = { usable: n, medianOfMedians: m };
+  const minTensors = opts.minTensors ?? 3;
+  const first = (pick: typeof usable) => pick.slice(0, 6).map((t) => ({ name: t.name, median: t.median }));
+  if (n < minTensors) return { centre: "unknown", reason: `only ${n} norm tensor${n === 1 ? "" : "s"} with finite values (${minTensors} needed)`, evidence: first(usable), ...base };
+  const need = n < 10 ? n : Math.ceil(0.9 * n);
+  let band: 0 | 1 | 2 | undefined;
+  for (const c of [0, 1, 2] as const) {
+    const [lo, hi] = CENTRE_BANDS[c];
+    const inside = usable.filter((t) => t.median > lo && t.median < hi);
+    if (inside.length >= need && m > lo && m < hi) band = c;
+  }
+  if (band === 2 && (!opts.offset || opts.offset.encoding !== "offset")) {
+    return { centre: 2, reason: `${n} norm tensors sit near 2 (median of medians ${m.toFixed(2)}): 1 + (1 + w)`, evidence: first(usable), ...base };
+  }
+  if (opts.offset) {
+    const o = opts.offset;
+    const centre: Centre = o.encoding === "offset" ? 0 : o.encoding === "plain" ? 1 : "unknown";
+    return { centre, reason: o.reason, evidence: o.evidence.slice(0, 6).map((e) => ({ name: e.name, median: usable.find((t) => t.name === e.name)?.median ?? e.mean })), ...base };
+  }
+  if (band === undefined) return { centre: "unknown", reason: `the ${n} norm tensors do not all sit in one band (median of medians ${m.toFixed(2)})`, evidence: first(usable), ...base };
+  return { centre: band, reason: `${n === need ? "all" : `${need} of`} ${n} norm tensors sit near ${band} (median of medians ${m.toFixed(2)})`, evidence: first(usable), ...base };
+}
