@@ -6,7 +6,7 @@ import { type CheckpointFile, type CodeModule, mainNormClasses, type ModelFolder
 import type { ByteSource } from "./io";
 import { type Family, family as familyOf } from "./knowledge/index";
 import { familyForGgufArch } from "./knowledge/layouts";
-import { detectLayout, readNormGroups } from "./layout";
+import { detectLayout, groupOf, readNormGroups } from "./layout";
 import { decodeText, nodeValue, parseJson } from "./parsers/json";
 import { readGgufHeader, readGgufTensor } from "./parsers/gguf";
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from "./parsers/safetensors";
@@ -112,7 +112,8 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
     for (const c of st) {
       const src = input.safetensors.find((f) => f.path === c.path)!.source;
       for (const t of c.safetensors!.tensors) {
-        if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e))) continue;
+        // MTP-head and vision-tower layers reuse the trunk's module names: they are read as their own groups.
+        if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e)) || groupOf(t.name) !== "trunk") continue;
         const bytes = t.end - t.begin;
         if (bytes > budget) {
           capped = true;

@@ -35,6 +35,7 @@ import checkpointFormatUnread from "./rules/weights/checkpoint-format-unread";
 import checkpointIndexInvalid from "./rules/weights/checkpoint-index-invalid";
 import checkpointNormBiasUnexpected from "./rules/weights/checkpoint-norm-bias-unexpected";
 import checkpointNormKeysMismatch from "./rules/weights/checkpoint-norm-keys-mismatch";
+import checkpointNormLayoutMixed from "./rules/weights/checkpoint-norm-layout-mixed";
 import checkpointNormMissing from "./rules/weights/checkpoint-norm-missing";
 import checkpointNormOffsetMismatch from "./rules/weights/checkpoint-norm-offset-mismatch";
 import checkpointNormShapeMismatch from "./rules/weights/checkpoint-norm-shape-mismatch";
@@ -84,6 +85,7 @@ export const RULES: readonly Rule<string, any>[] = [
   checkpointIndexInvalid,
   configCodeEpsMismatch,
   checkpointFormatUnread,
+  checkpointNormLayoutMixed,
   unusedSuppression,
 ] as Rule<string, any>[];
 

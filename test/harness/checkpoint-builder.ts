@@ -19,8 +19,10 @@ function gaussian(rand: () => number): number {
  *   some layers up to ~0.5, spread 0.05-0.5, 0.5% outliers of a few units.
  * - llama-like: stored as the scale: means near 1 (0.7-1.3), some late layers 0.3-2, spread
  *   0.02-0.3, mostly positive.
+ * - gemma-folded / gemma-double: gemma-like with 1 / 2 added, as a converter that adds the offset
+ *   once (llama.cpp, mlx-lm sanitize) or twice (a double shift) leaves them.
  */
-export type Fill = "gemma-like" | "llama-like" | "zeros" | "ones" | "normal" | "uniform-bytes";
+export type Fill = "gemma-like" | "llama-like" | "gemma-folded" | "gemma-double" | "zeros" | "ones" | "normal" | "uniform-bytes";
 
 export function fillValues(fill: Fill, count: number, seed = 1): Float64Array {
   const rand = rng(seed);
@@ -34,6 +36,11 @@ export function fillValues(fill: Fill, count: number, seed = 1): Float64Array {
   if (fill === "uniform-bytes") {
     for (let i = 0; i < count; i++) out[i] = Math.floor(rand() * 256);
     return out;
+  }
+  if (fill === "gemma-folded" || fill === "gemma-double") {
+    const shifted = fillValues("gemma-like", count, seed);
+    for (let i = 0; i < count; i++) shifted[i] += fill === "gemma-folded" ? 1 : 2;
+    return shifted;
   }
   let mean: number;
   let spread: number;

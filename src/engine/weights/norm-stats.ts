@@ -282,13 +282,13 @@ export interface CentreClassification {
 }
 
 /** Per-tensor median bands: a tensor sits at a centre when its median is inside that centre's band. */
-export const CENTRE_BANDS: Record<0 | 1 | 2, [number, number]> = { 0: [OFFSET_LOW, OFFSET_HIGH], 1: [PLAIN_LOW, 1.45], 2: [1.6, 3.2] };
+export const CENTRE_BANDS: Record<0 | 1 | 2, [number, number]> = { 0: [OFFSET_LOW, 0.6], 1: [PLAIN_LOW, 1.6], 2: [1.75, 3.2] };
 
 /**
  * Where a group of norm tensors sits, conservatively: every tensor of a group under 10 (90% of a
  * larger one) inside one centre's band, at least `minTensors` of them (default 3), and the median of
- * their medians inside the band too. Trained plain norms spread past 1.45 and trained offsets past
- * 0.3, so such groups stay "unknown" rather than being called at the wrong centre. With `offset`
+ * their medians inside the band too. Trained plain norms spread past 1.6 and trained offsets past
+ * 0.6, so such groups stay "unknown" rather than being called at the wrong centre. With `offset`
  * (the main norms' classifyOffsetEncoding), its answer decides between 0 and 1, and the bands only
  * add 2: a decided "plain" whose tensors all sit in the 2 band is a double shift.
  */
