@@ -29,7 +29,8 @@ export interface WirePlan {
   seed: number;
   scale: number;
   familyOffset: boolean;
-  stored: "offset" | "plain" | "unknown";
+  layout?: string;
+  stored: "offset" | "plain" | "double" | "unknown";
   storedReason: string;
   tensors: WireTensor[];
   notes: string[];

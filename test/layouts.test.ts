@@ -2,11 +2,15 @@
 // judged in every layout. Checkpoints are built in memory for each layout x family class: offset
 // (Gemma 2), plain (Llama), LayerNorm1P (Nemotron), gated exception (Qwen3-Next / Qwen3.5), with
 // double shifts, mixed groups and already-converted input.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { describe, expect, it } from "vitest";
+import { verifyCommand, type VerifyJson } from "../src/cli/verify";
 import { lintFolder, type ModelFolderInput, readModelFolder } from "../src/engine/folder";
+import { cpuExec, runComparison } from "../src/engine/lab";
+import { planComparison, readLabTensors } from "../src/engine/lab-plan";
 import { defaultSettings } from "../src/engine/index";
 import { bytesSource } from "../src/engine/io";
 import { family } from "../src/engine/knowledge/index";
@@ -224,5 +228,58 @@ describe("NL311 checkpoint-norm-layout-mixed", () => {
   });
   it("does not compare raw values across layouts (llama.cpp #22565): a folded GGUF with plain gated norms is clean", async () => {
     expect((await lint(ggufFolder("qwen35", "gemma-folded", eachLayer("blk.{N}.ssm_norm.weight", "llama-like")))).ids).toEqual([]);
+  });
+});
+
+describe("Norm Lab and verify in the detected layout (CPU reference)", () => {
+  async function lab(input: ModelFolderInput) {
+    const folder = await readModelFolder(input);
+    const sources = new Map([...input.safetensors, ...input.gguf].map((f) => [f.path, f.source]));
+    const { tensors } = await readLabTensors(folder, (p) => sources.get(p));
+    const plan = planComparison(folder, tensors, { rows: 4 });
+    return { plan, result: await runComparison(plan, cpuExec) };
+  }
+  it("a GGUF is compared in its own layout, and the verdict says what a loader must do", async () => {
+    const ok = await lab(ggufFolder("gemma2", "gemma-folded"));
+    expect(ok.plan).toMatchObject({ layout: "GGUF (general.architecture=gemma2)", familyOffset: false, stored: "plain" });
+    expect(ok.result.verdict.kind).toBe("consistent");
+    expect(ok.result.verdict.text).toContain("a loader must do nothing to them (layout: GGUF (general.architecture=gemma2))");
+    const missing = await lab(ggufFolder("gemma2", "gemma-like"));
+    expect(missing.result.verdict.kind).toBe("offset-missing");
+    expect(missing.result.verdict.text).toContain("a loader must add 1");
+    const double = await lab(ggufFolder("gemma2", "gemma-double"));
+    expect(double.plan.stored).toBe("double");
+    expect(double.result.verdict.kind).toBe("double-shift");
+    expect(double.result.verdict.text).toContain("a loader must remove 1");
+  });
+  it("an MLX Qwen3-Next conversion is read with sanitize()'s +1 already in", async () => {
+    const ok = await lab(safetensorsFolder({ modelType: "qwen3_next", fill: "gemma-folded", metadata: MLX }));
+    expect(ok.plan.layout).toBe("MLX (safetensors metadata format=mlx)");
+    expect(ok.plan.tensors[0]).toMatchObject({ declared: "rmsnorm", alternative: "rmsnorm-offset" });
+    expect(ok.plan.declaredText).toMatch(/MLX stores 1 \+ w, so its runtime computes x \* w$/);
+    expect(ok.result.verdict.kind).toBe("consistent");
+    const missing = await lab(safetensorsFolder({ modelType: "qwen3_next", fill: "gemma-like", metadata: MLX }));
+    expect(missing.result.verdict.kind).toBe("offset-missing");
+    // mlx-lm keeps Gemma's offsets (its RMSNorm adds 1 at run time): near 0 is right there.
+    const gemma = await lab(safetensorsFolder({ modelType: "gemma2", fill: "gemma-like", metadata: MLX }));
+    expect(gemma.plan.familyOffset).toBe(true);
+    expect(gemma.result.verdict.kind).toBe("consistent");
+    const hfTwice = await lab(safetensorsFolder({ modelType: "gemma2", fill: "gemma-folded" }));
+    expect(hfTwice.result.verdict.text).toContain("a loader must remove 1");
+  });
+  it("verify prints the layout line and exits 1 on a double shift", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "normlint-layouts-")), "gguf-double");
+    mkdirSync(dir, { recursive: true });
+    const input = ggufFolder("gemma2", "gemma-double");
+    const src = input.gguf[0].source;
+    writeFileSync(join(dir, "model.gguf"), await src.read(0, src.size));
+    let stdout = "";
+    const code = await verifyCommand([dir, "--cpu"], (s) => void (stdout += s), () => undefined);
+    expect(stdout).toContain("layout: GGUF (general.architecture=gemma2)");
+    expect(stdout).toMatch(/verdict: the \+1 offset was applied twice before storage/);
+    expect(code).toBe(1);
+    let json = "";
+    await verifyCommand([dir, "--cpu", "--json"], (s) => void (json += s), () => undefined);
+    expect((JSON.parse(json) as VerifyJson).result.plan).toMatchObject({ stored: "double", layout: "GGUF (general.architecture=gemma2)" });
   });
 });

@@ -124,7 +124,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
       const json: VerifyJson = { folder: dir, backend, label, result, problems };
       out(`${JSON.stringify(json, null, 2)}\n`);
     } else out(formatText(dir, backend, label, result, problems));
-    const mismatch = result.verdict.kind === "offset-missing" || result.verdict.kind === "offset-twice" || !!result.verdict.implementationDiffers;
+    const mismatch = result.verdict.kind === "offset-missing" || result.verdict.kind === "offset-twice" || result.verdict.kind === "double-shift" || !!result.verdict.implementationDiffers;
     const failed = result.backend === "gpu" && !result.verified;
     return mismatch || failed ? 1 : result.verdict.kind === "no-tensors" ? 2 : 0;
   } catch (e) {
@@ -201,6 +201,7 @@ function formatText(dir: string, backend: VerifyJson["backend"], label: string, 
   const lines: string[] = [];
   lines.push(`normlint verify ${dir}`);
   lines.push(`  family: ${p.family ?? "unknown"} (${p.declaredText}); eps ${p.eps}; cast order ${p.precision.cast}; ${p.precision.dtype}`);
+  if (p.layout) lines.push(`  layout: ${p.layout}`);
   lines.push(`  stored weights: ${p.stored} (${p.storedReason})`);
   const impl = r.tensors.find((t) => t.implemented)?.implemented;
   if (impl) lines.push(`  modeling code: ${impl.variant}${p.implementedText ? ` (${p.implementedText})` : ""}`);

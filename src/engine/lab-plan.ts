@@ -5,6 +5,7 @@ import type { ModuleAnalysis, NormCompute } from "./analysis/types";
 import type { ModelFolder } from "./folder-model";
 import type { ByteSource } from "./io";
 import { describeNorm } from "./knowledge/index";
+import { expectedCentre } from "./knowledge/layouts";
 import { alternativeVariant, declaredVariant, type LabOptions, type LabPlan } from "./lab";
 import { castOrderOf, NORM_VARIANTS, type NormVariant } from "./numerics/norms";
 import { readGgufTensor } from "./parsers/gguf";
@@ -87,27 +88,30 @@ export function planComparison(folder: ModelFolder, tensors: Array<{ name: strin
   const fam = folder.family;
   const notes: string[] = [];
   const family = declaredVariant(fam);
-  const declared = family && fam?.offset && folder.fromGguf && fam.gguf?.foldsOffset ? foldedVariant(family) : family;
+  // A converter that adds the +1 (llama.cpp for GGUF, mlx-lm's sanitize() for Qwen3-Next) leaves a
+  // runtime computing x * w: that is the declared convention in that layout, and adding the 1 again
+  // the mistake (NL303 reads every layout the same way).
+  const layout = folder.layout;
+  const folded = !!fam?.offset && layout.format !== "hf" && expectedCentre(fam, layout.format, "trunk").centre === 1;
+  const declared = family && folded ? foldedVariant(family) : family;
   const rows = opts.rows ?? 8;
   const seed = opts.seed ?? 0;
   const scale = opts.scale ?? 1;
   const cast = (fam && castOrderOf(fam.cast)) ?? "gemma";
-  // llama.cpp's converter folds the +1 into GGUF norm weights of these families and its runtime
-  // computes x * w: that is the declared convention of a GGUF file, and adding the 1 again the
-  // mistake (NL303 reads GGUF files the same way).
-  const folded = !!fam?.offset && folder.fromGguf && !!fam.gguf?.foldsOffset;
   const familyOffset = !!fam?.offset && !folded;
-  const enc = folder.offset?.encoding ?? "unknown";
+  const trunk = folder.normGroups.find((g) => g.group === "trunk")?.centre.centre;
+  const enc = trunk === 2 && fam?.offset ? "double" : folder.offset?.encoding ?? "unknown";
   const plan: LabPlan = {
     dir: folder.dir,
     family: fam?.modelType,
-    declaredText: fam ? (folded ? `${describeNorm(fam)}; GGUF stores 1 + w, so llama.cpp computes x * w` : describeNorm(fam)) : "unknown family",
+    declaredText: fam ? (folded ? `${describeNorm(fam)}; ${layout.format === "gguf" ? "GGUF stores 1 + w, so llama.cpp computes x * w" : `${layout.format.toUpperCase()} stores 1 + w, so its runtime computes x * w`}` : describeNorm(fam)) : "unknown family",
     precision: { dtype: opts.dtype ?? "f32", cast },
     eps: epsOf(folder),
     rows,
     seed,
     scale,
     familyOffset,
+    layout: layout.label,
     stored: enc,
     storedReason: folder.offset?.reason ?? "no norm tensors were read",
     tensors: [],

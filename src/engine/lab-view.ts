@@ -156,15 +156,20 @@ export function verdictView(r: LabResult, map: ModelMap = modelMap(r)): Verdict 
     };
   } else {
     const missing = kind === "offset-missing";
+    const double = kind === "double-shift";
     const finding: StepAction = { kind: "finding", code: "NL303", label: "Open the finding (NL303)" };
     v = {
       tone: "problem",
-      title: missing ? "The norms are wrong: the +1 offset is missing" : "The norms are wrong: the +1 offset is added twice",
-      body: missing
+      title: missing ? "The norms are wrong: the +1 offset is missing" : double ? "The norms are wrong: the +1 offset was applied twice before storage" : "The norms are wrong: the +1 offset is added twice",
+      body: double
+        ? `${fam}'s norm weights${r.plan.layout ? ` in this layout (${r.plan.layout})` : ""} should sit near ${r.plan.familyOffset ? 0 : 1}, but they sit near 2: an exporter added the +1 on top of weights that already held it. Each norm scales its output by about ${r.plan.familyOffset ? 3 : 2} instead of about 1.`
+        : missing
         ? `${fam} computes x * w, so its norm weights should sit near 1, but ${map.counts.alternative || "most"} of ${n} sit near 0: they were stored as offsets from 1 (Gemma-style). Each norm scales its output by about 0 instead of about 1.`
         : `${fam} computes x * (1 + w), so its norm weights should sit near 0, but ${map.counts.alternative || "most"} of ${n} sit near 1: the +1 is already folded in. Each norm scales its output by about 2 instead of about 1.`,
       consequence: `Each norm's output changes by a median ${diff} (relative L2) from what the weights were trained to give; cosine similarity falls to ${cos}. The model loads and runs without an error.`,
-      next: missing
+      next: double
+        ? [`Subtract ${r.plan.familyOffset ? 2 : 1} from every norm weight, or re-export from the original weights with one conversion.`]
+        : missing
         ? [
             "Load the checkpoint with the model type it was exported for (one whose norm computes x * (1 + w), such as gemma2): fix model_type in config.json;",
             "or convert it once: add 1 to every norm weight and save the checkpoint again.",

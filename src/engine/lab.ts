@@ -37,8 +37,11 @@ export interface LabTensorPlan {
   implemented?: NormVariant;
 }
 
-/** Whether the stored weights look offset-encoded (near 0) or plain (near 1), as NL303 reads them. */
-export type StoredEncoding = "offset" | "plain" | "unknown";
+/**
+ * Whether the stored weights look offset-encoded (near 0), plain (near 1) or shifted twice (near 2),
+ * as NL303 reads them.
+ */
+export type StoredEncoding = "offset" | "plain" | "double" | "unknown";
 
 export interface LabPlan {
   dir: string;
@@ -52,8 +55,10 @@ export interface LabPlan {
   rows: number;
   seed: number;
   scale: number;
-  /** Whether the family's checkpoints store the scale as an offset from 1. */
+  /** Whether the family's checkpoints in this storage layout store the scale as an offset from 1. */
   familyOffset: boolean;
+  /** The storage layout and how it was recognised: "GGUF (general.architecture=gemma2)". */
+  layout?: string;
   stored: StoredEncoding;
   storedReason: string;
   tensors: LabTensorPlan[];
@@ -110,7 +115,7 @@ export interface LabTensorResult {
   ms: number;
 }
 
-export type VerdictKind = "consistent" | "offset-missing" | "offset-twice" | "unknown" | "no-tensors";
+export type VerdictKind = "consistent" | "offset-missing" | "offset-twice" | "double-shift" | "unknown" | "no-tensors";
 
 export interface LabResult {
   plan: Omit<LabPlan, "tensors">;
@@ -232,7 +237,7 @@ export async function runComparison(plan: LabPlan, exec: LabExec, input?: LabInp
   }
   // The baseline is the convention the stored weights fit, so "differ by 97%" is relative to the
   // outputs the checkpoint was trained to give.
-  const weightsFitAlternative = plan.stored !== "unknown" && (plan.stored === "offset") !== plan.familyOffset;
+  const weightsFitAlternative = (plan.stored === "offset" || plan.stored === "plain") && (plan.stored === "offset") !== plan.familyOffset;
   for (const t of plan.tensors) {
     let x = xs.get(t.hidden);
     if (!x) xs.set(t.hidden, (x = activations(plan, t.hidden)));
@@ -326,7 +331,7 @@ export function verdict(plan: LabPlan, relL2: number, count: number, implRelL2 =
   if (!count || !t?.implemented || t.implemented === t.declared) return v;
   const fam = plan.family ?? "the model";
   const where = plan.implementedText ? ` (${plan.implementedText})` : "";
-  const diff = Number.isFinite(implRelL2) ? `: its outputs differ by ${percent(implRelL2)} relative L2 from the ${v.kind === "offset-missing" || v.kind === "offset-twice" ? "weights' convention" : "declared one"}` : "";
+  const diff = Number.isFinite(implRelL2) ? `: its outputs differ by ${percent(implRelL2)} relative L2 from the ${v.kind === "offset-missing" || v.kind === "offset-twice" || v.kind === "double-shift" ? "weights' convention" : "declared one"}` : "";
   return { kind: v.kind, text: `${v.text}; the code implements ${formulaOf(t.implemented, t.declared)}${where}, ${fam} declares ${formulaOf(t.declared, t.implemented)}${diff}`, implementationDiffers: true };
 }
 
@@ -337,15 +342,21 @@ function weightsVerdict(plan: LabPlan, relL2: number, count: number): { kind: Ve
   if (plan.stored === "unknown") {
     return { kind: "unknown", text: `the stored norm weights do not say which convention they follow (${plan.storedReason}); the declared convention and the alternative differ by ${diff} relative L2` };
   }
+  // What a loader of this layout must do to the stored weights, said in every verdict.
+  const layout = plan.layout ? ` (layout: ${plan.layout})` : "";
+  if (plan.stored === "double") {
+    const remove = plan.familyOffset ? 2 : 1;
+    return { kind: "double-shift", text: `the +1 offset was applied twice before storage: the weights sit near 2 where ${fam} in this layout keeps them near ${plan.familyOffset ? 0 : 1}; a loader must remove ${remove} from the norm weights${layout}; outputs differ by ${diff} relative L2 (NL303)` };
+  }
   const storesOffset = plan.stored === "offset";
   if (storesOffset === plan.familyOffset) {
     return {
       kind: "consistent",
-      text: `the norm weights match ${fam}'s declared convention (${plan.declaredText}): they sit near ${storesOffset ? 0 : 1}; getting it wrong would change outputs by ${diff} relative L2`,
+      text: `the norm weights match ${fam}'s declared convention (${plan.declaredText}): they sit near ${storesOffset ? 0 : 1}; a loader must do nothing to them${layout}; getting it wrong would change outputs by ${diff} relative L2`,
     };
   }
   if (storesOffset) {
-    return { kind: "offset-missing", text: `the +1 offset is missing: the weights are stored as offsets from 1 (near 0) but ${fam} computes x * w; outputs differ by ${diff} relative L2 (NL303)` };
+    return { kind: "offset-missing", text: `the +1 offset is missing: the weights are stored as offsets from 1 (near 0) but ${fam} computes x * w here; a loader must add 1 to the norm weights${layout}; outputs differ by ${diff} relative L2 (NL303)` };
   }
-  return { kind: "offset-twice", text: `the +1 offset is applied twice: the weights already hold 1 + w (near 1) and ${fam} adds 1 again; outputs differ by ${diff} relative L2 (NL303)` };
+  return { kind: "offset-twice", text: `the +1 offset is applied twice: the weights already hold 1 + w (near 1) and ${fam} adds 1 again; a loader must remove 1 from the norm weights${layout}; outputs differ by ${diff} relative L2 (NL303)` };
 }
