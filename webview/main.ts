@@ -208,7 +208,7 @@ window.addEventListener("message", (event: MessageEvent) => {
     plan = { ...plan, rows: s.rows, seed: s.seed, scale: s.scale, precision: { ...plan.precision, dtype: s.dtype ?? plan.precision.dtype } };
     if (s.activations) chosen = keyOf(s.activations);
   }
-  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"}, ${plan.declaredText}; ${plan.tensors.length} norm tensors, eps ${plan.eps}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
+  $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"}, ${plan.declaredText}; ${plan.tensors.length} norm tensors, eps ${plan.eps}${plan.layout ? `; layout: ${plan.layout}` : ""}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
   ($("rows") as HTMLInputElement).value = String(plan.rows);
   ($("seed") as HTMLInputElement).value = String(plan.seed);
   ($("scale") as HTMLInputElement).value = String(plan.scale);
