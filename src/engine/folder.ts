@@ -216,5 +216,8 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
     },
     context: (_rule, report) => ({ file: folder.anchor.file, text: folder.configText, folder, report }),
   });
+  // Every finding about a checkpoint's norm tensors says which storage layout they were read in.
+  const normRules = new Set(FOLDER_RULES.filter((r) => r.tags.includes("checkpoint") && r.tags.includes("norm")).map((r) => r.name));
+  if (folder.checkpoints.length) for (const f of findings) if (normRules.has(f.rule) && !f.message.includes("layout: ")) f.message += ` (layout: ${folder.layout.label})`;
   return { findings, folder };
 }
