@@ -283,3 +283,11 @@ describe("Norm Lab and verify in the detected layout (CPU reference)", () => {
     expect((JSON.parse(json) as VerifyJson).result.plan).toMatchObject({ stored: "double", layout: "GGUF (general.architecture=gemma2)" });
   });
 });
+
+describe("NL311 stays silent where trained weights could explain the picture", () => {
+  it("a plain family's MTP norms away from 1, and an HF trunk in place beside an MTP group near 1", async () => {
+    const deepseekLike = safetensorsFolder({ modelType: "llama", fill: "llama-like", add: { "model.layers.6.enorm.weight": "gemma-like", "model.layers.6.hnorm.weight": "gemma-like", "model.layers.6.shared_head.norm.weight": "gemma-like" } });
+    expect((await lint(deepseekLike)).ids).toEqual([]);
+    expect((await lint(safetensorsFolder({ modelType: "qwen3_5_text", fill: "gemma-like", add: QWEN35_MTP("gemma-folded") }))).ids).toEqual([]);
+  });
+});

@@ -15,7 +15,9 @@ import { defineRule, type FolderRuleContext } from "../../rule";
  * once to the MTP head (unsloth-zoo #1095), or a converter shifts the gated norms it should leave
  * alone, one part of the model is scaled by about 2 (or 0) whatever the loader does, and nothing
  * fails at load time. Raw ratios across layouts are not evidence (llama.cpp #22565): only groups
- * whose expected centres are known are compared, and a file some other layout explains is left alone.
+ * whose expected centres are known are compared, a file some other layout explains is left alone,
+ * plain families are not judged (their groups sit wherever training left them), and a Hugging Face
+ * checkpoint whose trunk is where the family keeps it is not judged by its smaller groups alone.
  *
  * ## Example
  * A Qwen3.5 safetensors export whose `model.layers.*.input_layernorm.weight` sit near 2 while
@@ -38,7 +40,9 @@ export default defineRule<"mixed", FolderRuleContext<"mixed">>({
   },
   check(ctx) {
     const { family: fam, normGroups, layout, anchor } = ctx.folder;
-    if (!fam) return;
+    // Converters shift offset families' norms; a plain family's groups (DeepSeek's MTP enorm/hnorm)
+    // can sit anywhere after training, so they are not compared.
+    if (!fam?.offset) return;
     const judged = (format: LayoutFormat) =>
       normGroups.flatMap((g) => {
         const obs = g.centre.centre;
@@ -49,6 +53,9 @@ export default defineRule<"mixed", FolderRuleContext<"mixed">>({
     const here = judged(layout.format);
     const deltas = new Set(here.map((j) => j.delta));
     if (here.length < 2 || deltas.size < 2) return;
+    // In a Hugging Face checkpoint whose trunk sits where the family keeps it, a small group near 1
+    // can be trained offsets: only a converter layout, or a trunk off its centre, is evidence.
+    if (layout.format === "hf" && here.some((j) => j.g.group === "trunk" && j.delta === 0)) return;
     // A layout that places every group where it was found explains the file: no mixture.
     const others: LayoutFormat[] = layout.format === "gguf" ? [] : (["hf", "mlx", "megatron"] as const).filter((f) => f !== layout.format);
     if (others.some((f) => judged(f).every((j) => j.delta === 0) && judged(f).length === here.length)) return;
