@@ -5,11 +5,11 @@
 import type { ModuleAnalysis } from "./analysis/types";
 import type { ConfigFile, ConfigScope } from "./config-model";
 import type { Family, NormClass } from "./knowledge/index";
+import type { LayoutFormat, ModuleGroup } from "./knowledge/layouts";
 import type { GgufHeader, GgufProblem } from "./parsers/gguf";
 import type { SafetensorsHeader, SafetensorsProblem } from "./parsers/safetensors";
-import type { DetectedLayout, NormGroup } from "./layout";
 import type { ShardIndexResult } from "./parsers/safetensors-index";
-import type { OffsetClassification, TensorStats } from "./weights/norm-stats";
+import type { CentreClassification, OffsetClassification, TensorStats } from "./weights/norm-stats";
 
 export interface CodeModule {
   path: string;
@@ -63,6 +63,24 @@ export interface ModelFolder {
   /** GGUF files store llama.cpp's convention: true when the main norm tensors came from one. */
   fromGguf: boolean;
   normBytesCapped: boolean;
+}
+
+export interface DetectedLayout {
+  format: LayoutFormat;
+  /** "GGUF (general.architecture=gemma3)", "MLX (safetensors metadata format=mlx)". */
+  label: string;
+  /**
+   * True when a marker says so; false when the layout is the default guess (Hugging Face naming
+   * with no marker of another format), which an unquantized MLX conversion also looks like.
+   */
+  marked: boolean;
+}
+
+/** A group of a checkpoint's norm tensors (trunk, MTP head, vision tower, gated norms) and where they sit. */
+export interface NormGroup {
+  group: ModuleGroup;
+  tensors: NormTensor[];
+  centre: CentreClassification;
 }
 
 /** The name of a norm class's scale in checkpoints: `weight`, unless the knowledge base says otherwise. */

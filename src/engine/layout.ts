@@ -2,31 +2,14 @@
 // to. A format decides where the norms sit (knowledge/layouts.ts): llama.cpp folds Gemma's +1 into
 // GGUF files, mlx-lm shifts Qwen3-Next's norms in sanitize(), Megatron stores zero-centred gamma.
 // The detection reads only what the folder reader already has (headers, names, config.json), and
-// says how it knows, so every weight-rule message can name the layout and its evidence.
-import type { CheckpointFile, NormTensor } from "./folder-model";
+// says how it knows, so every weight-rule message can name the layout and its evidence. The types
+// (DetectedLayout, NormGroup) live in folder-model.ts with the rest of what a folder is once read.
+import type { CheckpointFile, DetectedLayout, NormGroup, NormTensor } from "./folder-model";
 import type { ByteSource } from "./io";
-import type { LayoutFormat, ModuleGroup } from "./knowledge/layouts";
+import type { ModuleGroup } from "./knowledge/layouts";
 import { readGgufTensor } from "./parsers/gguf";
 import { readTensor } from "./parsers/safetensors";
-import { type CentreClassification, classifyCentre, type OffsetClassification, tensorStats } from "./weights/norm-stats";
-
-export interface DetectedLayout {
-  format: LayoutFormat;
-  /** "GGUF (general.architecture=gemma3)", "MLX (safetensors metadata format=mlx)". */
-  label: string;
-  /**
-   * True when a marker says so; false when the layout is the default guess (Hugging Face naming
-   * with no marker of another format), which an unquantized MLX conversion also looks like.
-   */
-  marked: boolean;
-}
-
-/** A group of a checkpoint's norm tensors (trunk, MTP head, vision tower, gated norms) and where they sit. */
-export interface NormGroup {
-  group: ModuleGroup;
-  tensors: NormTensor[];
-  centre: CentreClassification;
-}
+import { classifyCentre, type OffsetClassification, tensorStats } from "./weights/norm-stats";
 
 const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.linear_qkv\.layer_norm_weight|mlp\.linear_fc1\.layer_norm_weight|input_layernorm\.weight|pre_mlp_layernorm\.weight)$|(^|\.)decoder\.final_layernorm\.weight$/;
 

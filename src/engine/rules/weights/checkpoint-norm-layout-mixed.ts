@@ -1,4 +1,4 @@
-import type { NormGroup } from "../../layout";
+import type { NormGroup } from "../../folder-model";
 import { expectedCentre, type LayoutFormat } from "../../knowledge/layouts";
 import { defineRule, type FolderRuleContext } from "../../rule";
 

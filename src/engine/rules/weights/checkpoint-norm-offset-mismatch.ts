@@ -74,7 +74,7 @@ export default defineRule<Ids, FolderRuleContext<Ids>>({
     };
     // Near 0 where a converter's layout keeps an offset family near 1: the converter's +1 is missing.
     const messageId: Ids = observed === 2 ? "doubleShift" : observed === 1 ? "foldedTwice" : fam.offset && layout.format !== "hf" ? "notShifted" : "offsetIntoPlain";
-    ctx.report({ messageId, file: anchor.file, at: anchor.range, data, related: [{ file, message: `norm weights read here (layout: ${layout.label})` }] });
+    ctx.report({ messageId, file: anchor.file, at: anchor.range, data, related: [{ file, message: "norm weights read here" }] });
   },
 });
 
