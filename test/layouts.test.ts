@@ -291,3 +291,25 @@ describe("NL311 stays silent where trained weights could explain the picture", (
     expect((await lint(safetensorsFolder({ modelType: "qwen3_5_text", fill: "gemma-like", add: QWEN35_MTP("gemma-folded") }))).ids).toEqual([]);
   });
 });
+
+describe("Megatron Bridge's gated exception (Qwen3-Next)", () => {
+  const megatron = (trunk: Fill, gated: Fill) =>
+    safetensorsFolder({
+      modelType: "qwen3_next",
+      fill: trunk,
+      onlyAdded: true,
+      add: {
+        ...eachLayer("decoder.layers.{N}.self_attention.in_proj.layer_norm_weight", trunk),
+        ...eachLayer("decoder.layers.{N}.pre_mlp_layernorm.weight", trunk),
+        "decoder.final_layernorm.weight": trunk,
+        ...eachLayer("decoder.layers.{N}.self_attention.out_norm.weight", gated),
+      },
+    });
+  it("keeps every group near 0 (the gated norm had 1 subtracted); a gated norm left at 1 is mixed", async () => {
+    expect(expectedCentre(family("qwen3_next")!, "megatron", "gated").centre).toBe(0);
+    const ok = await lint(megatron("gemma-like", "gemma-like"));
+    expect(ok.folder.layout.format).toBe("megatron");
+    expect(ok.ids).toEqual([]);
+    expect((await lint(megatron("gemma-like", "llama-like"))).ids).toEqual(["NL311/mixed"]);
+  });
+});

@@ -11,7 +11,7 @@ import { readGgufTensor } from "./parsers/gguf";
 import { readTensor } from "./parsers/safetensors";
 import { classifyCentre, type OffsetClassification, tensorStats } from "./weights/norm-stats";
 
-const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.linear_qkv\.layer_norm_weight|mlp\.linear_fc1\.layer_norm_weight|input_layernorm\.weight|pre_mlp_layernorm\.weight)$|(^|\.)decoder\.final_layernorm\.weight$/;
+const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.(linear_qkv|in_proj)\.layer_norm_weight|mlp\.linear_fc1\.layer_norm_weight|input_layernorm\.weight|pre_mlp_layernorm\.weight)$|(^|\.)decoder\.final_layernorm\.weight$/;
 
 /**
  * The layout of the checkpoint the norm statistics come from. `config` is config.json's root object
@@ -62,7 +62,8 @@ export function groupOf(name: string): ModuleGroup | undefined {
   if (!/norm\w*\.weight$|(^|\.)ln_\w+\.weight$|layer_norm_weight$/.test(name)) return undefined;
   if (/(^|\.)mtp\.|\.nextn\.|(^|\.)(enorm|hnorm)\.weight$|shared_head\.norm|pre_fc_norm_(embedding|hidden)/.test(name)) return "mtp";
   if (/(^|\.)(vision_tower|vision_model|visual|vision|image_encoder|vit|siglip|mm_projector|multi_modal_projector)\./.test(name)) return "vision";
-  if (/linear_attn\.norm\.weight$|(^|\.)ssm_norm\.weight$|mixer\.norm\.weight$|(^|\.)mamba\.norm\.weight$/.test(name)) return "gated";
+  // Megatron names the gated linear-attention norm self_attention.out_norm (Megatron Bridge, Qwen3-Next).
+  if (/linear_attn\.norm\.weight$|(^|\.)ssm_norm\.weight$|mixer\.norm\.weight$|(^|\.)mamba\.norm\.weight$|self_attention\.out_norm\.weight$/.test(name)) return "gated";
   return "trunk";
 }
 

@@ -56,8 +56,10 @@ export default defineRule<"mixed", FolderRuleContext<"mixed">>({
     // In a Hugging Face checkpoint whose trunk sits where the family keeps it, a small group near 1
     // can be trained offsets: only a converter layout, or a trunk off its centre, is evidence.
     if (layout.format === "hf" && here.some((j) => j.g.group === "trunk" && j.delta === 0)) return;
-    // A layout that places every group where it was found explains the file: no mixture.
-    const others: LayoutFormat[] = layout.format === "gguf" ? [] : (["hf", "mlx", "megatron"] as const).filter((f) => f !== layout.format);
+    // Unmarked Hugging Face naming is also what an unquantized MLX conversion looks like: when the
+    // MLX layout places every group where it was found, the file is explained, not mixed. A marked
+    // layout (GGUF, MLX metadata, Megatron naming) is what it says.
+    const others: LayoutFormat[] = layout.marked ? [] : ["mlx"];
     if (others.some((f) => judged(f).every((j) => j.delta === 0) && judged(f).length === here.length)) return;
     // The pair to name: the trunk (or the largest group) against the first group off by another amount.
     const sorted = [...here].sort((x, y) => (x.g.group === "trunk" ? -1 : y.g.group === "trunk" ? 1 : y.g.tensors.length - x.g.tensors.length));
