@@ -313,3 +313,15 @@ describe("Megatron Bridge's gated exception (Qwen3-Next)", () => {
     expect((await lint(megatron("gemma-like", "llama-like"))).ids).toEqual(["NL311/mixed"]);
   });
 });
+
+describe("hostile names", () => {
+  it("a megabyte-long tensor name neither hangs the layout detection nor the group reading", async () => {
+    const long = `${"norm".repeat(250_000)}x`;
+    const input = safetensorsFolder({ modelType: "gemma2", fill: "gemma-like", shapes: { [long]: [64] } });
+    const t0 = performance.now();
+    const r = await lint(input);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(groupOf(long)).toBeUndefined();
+    expect(r.folder.layout.format).toBe("hf");
+  });
+});

@@ -11,6 +11,7 @@ import { readGgufTensor } from "./parsers/gguf";
 import { readTensor } from "./parsers/safetensors";
 import { classifyCentre, type OffsetClassification, tensorStats } from "./weights/norm-stats";
 
+const MAX_NAME = 512;
 const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.(linear_qkv|in_proj)\.layer_norm_weight|mlp\.linear_fc1\.layer_norm_weight|input_layernorm\.weight|pre_mlp_layernorm\.weight)$|(^|\.)decoder\.final_layernorm\.weight$/;
 
 /**
@@ -28,7 +29,7 @@ export function detectLayout(checkpoints: CheckpointFile[], config: Record<strin
   const mlx = mlxMarker(st, config);
   if (mlx) return { format: "mlx", label: `MLX (${mlx})`, marked: true };
   for (const c of st) {
-    const t = c.safetensors!.tensors.find((x) => MEGATRON_NORM.test(x.name) && /decoder\.|self_attention|linear_fc1|pre_mlp_layernorm/.test(x.name));
+    const t = c.safetensors!.tensors.find((x) => x.name.length <= MAX_NAME && MEGATRON_NORM.test(x.name) && /decoder\.|self_attention|linear_fc1|pre_mlp_layernorm/.test(x.name));
     if (t) return { format: "megatron", label: `Megatron (tensor naming: ${t.name})`, marked: true };
   }
   return { format: "hf", label: "Hugging Face safetensors (tensor naming; no MLX, GGUF or Megatron marker)", marked: false };
@@ -59,6 +60,9 @@ function mlxMarker(st: CheckpointFile[], config: Record<string, unknown>): strin
  * naming; undefined when the name is not a norm's scale.
  */
 export function groupOf(name: string): ModuleGroup | undefined {
+  // Real tensor names are short; a hostile header's megabyte-long name would make the suffix
+  // patterns below backtrack quadratically.
+  if (name.length > MAX_NAME) return undefined;
   if (!/norm\w*\.weight$|(^|\.)ln_\w+\.weight$|layer_norm_weight$/.test(name)) return undefined;
   if (/(^|\.)mtp\.|\.nextn\.|(^|\.)(enorm|hnorm)\.weight$|shared_head\.norm|pre_fc_norm_(embedding|hidden)/.test(name)) return "mtp";
   if (/(^|\.)(vision_tower|vision_model|visual|vision|image_encoder|vit|siglip|mm_projector|multi_modal_projector)\./.test(name)) return "vision";
