@@ -11,6 +11,7 @@ import { verifyCommand, type VerifyJson } from "../src/cli/verify";
 import { lintFolder, type ModelFolderInput, readModelFolder } from "../src/engine/folder";
 import { cpuExec, runComparison } from "../src/engine/lab";
 import { planComparison, readLabTensors } from "../src/engine/lab-plan";
+import { planToWire, validateToWebview } from "../src/protocol";
 import { defaultSettings } from "../src/engine/index";
 import { bytesSource } from "../src/engine/io";
 import { family } from "../src/engine/knowledge/index";
@@ -323,5 +324,18 @@ describe("hostile names", () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
     expect(groupOf(long)).toBeUndefined();
     expect(r.folder.layout.format).toBe("hf");
+  });
+});
+
+describe("protocol: the layout line and the double state", () => {
+  it("a GGUF plan with a double shift crosses the wire and still rejects what the schema does not allow", async () => {
+    const folder = await readModelFolder(ggufFolder("gemma2", "gemma-double"));
+    const src = ggufFolder("gemma2", "gemma-double").gguf[0].source;
+    const { tensors } = await readLabTensors(folder, () => src);
+    const wire = planToWire(planComparison(folder, tensors, { rows: 2 }));
+    expect(wire).toMatchObject({ stored: "double", layout: "GGUF (general.architecture=gemma2)" });
+    expect(validateToWebview({ type: "load", folder: "g", plan: wire }).ok).toBe(true);
+    expect(validateToWebview({ type: "load", folder: "g", plan: { ...wire, stored: "triple" } }).ok).toBe(false);
+    expect(validateToWebview({ type: "load", folder: "g", plan: { ...wire, layout: 3 } }).ok).toBe(false);
   });
 });
