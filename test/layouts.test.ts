@@ -339,3 +339,16 @@ describe("protocol: the layout line and the double state", () => {
     expect(validateToWebview({ type: "load", folder: "g", plan: { ...wire, layout: 3 } }).ok).toBe(false);
   });
 });
+
+describe("field incidents (../shared/notes/field-incidents.md, theme B)", () => {
+  it("unsloth-zoo #1095: GGUF at source + 2 with a grafted MTP head at + 1", async () => {
+    const r = await lint(ggufFolder("qwen35", "gemma-double", { "blk.6.nextn.enorm.weight": "gemma-folded", "blk.6.nextn.hnorm.weight": "gemma-folded", "blk.6.nextn.shared_head_norm.weight": "gemma-folded" }));
+    expect(r.ids.sort()).toEqual(["NL303/doubleShift", "NL311/mixed"]);
+  });
+  it("llama.cpp #23758: an MLX-shifted Qwen3.5 converted again to GGUF sits near 2", async () => {
+    expect((await lint(ggufFolder("qwen35", "gemma-double", eachLayer("blk.{N}.ssm_norm.weight", "gemma-folded")))).ids).toContain("NL303/doubleShift");
+  });
+  it("mlx-lm #1623 / mlx-vlm #1528: sanitize() re-shifts an already-converted Qwen3.5 MLX checkpoint", async () => {
+    expect((await lint(safetensorsFolder({ modelType: "qwen3_5_text", fill: "gemma-double", metadata: MLX }))).ids).toEqual(["NL303/doubleShift"]);
+  });
+});
