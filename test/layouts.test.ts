@@ -352,3 +352,22 @@ describe("field incidents (../shared/notes/field-incidents.md, theme B)", () => 
     expect((await lint(safetensorsFolder({ modelType: "qwen3_5_text", fill: "gemma-double", metadata: MLX }))).ids).toEqual(["NL303/doubleShift"]);
   });
 });
+
+describe("classifyCentre never answers against the evidence", () => {
+  it("random groups mixing fills are never called at a centre most of their tensors are not at", () => {
+    const fills: Fill[] = ["gemma-like", "gemma-folded", "gemma-double", "llama-like"];
+    let seed = 11;
+    for (let k = 0; k < 400; k++) {
+      const n = 3 + (k % 12);
+      const pick = fills[k % 4];
+      const other = fills[(k >> 2) % 4];
+      const stray = k % 3;
+      const stats = Array.from({ length: n }, (_, i) => tensorStats(`t${i}`, fillValues(i < stray ? other : pick, 128, seed++)));
+      const c = classifyCentre(stats);
+      if (c.centre === "unknown") continue;
+      const [lo, hi] = { 0: [-0.5, 0.6], 1: [0.7, 1.6], 2: [1.75, 3.2] }[c.centre];
+      const inside = stats.filter((t) => t.median > lo && t.median < hi).length;
+      expect(inside / n, `${k}: ${pick} with ${stray} ${other} called ${c.centre}`).toBeGreaterThanOrEqual(n < 10 ? 1 : 0.9);
+    }
+  });
+});
