@@ -8,7 +8,6 @@ import type { Family } from "./index";
 export type LayoutFormat = "hf" | "gguf" | "mlx" | "megatron";
 /** Norms that a converter can treat differently within one checkpoint. */
 export type ModuleGroup = "trunk" | "mtp" | "vision" | "gated";
-export const MODULE_GROUPS: readonly ModuleGroup[] = ["trunk", "mtp", "vision", "gated"];
 
 export interface LayoutFact {
   id: string;
@@ -43,7 +42,7 @@ export function familyForGgufArch(arch: string): string | undefined {
   return FACTS.find((f) => f.format === "gguf" && f.ggufArch?.includes(arch))?.families[0];
 }
 
-export function citeFact(f: LayoutFact): string {
+function citeFact(f: LayoutFact): string {
   return `${f.source.repo}@${f.source.commit.slice(0, 8)}:${f.source.file} (${f.source.at.split(":")[0]})`;
 }
 
