@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { verifyCommand, type VerifyJson } from "../src/cli/verify";
 import { lintFolder, type ModelFolderInput, readModelFolder } from "../src/engine/folder";
 import { cpuExec, runComparison } from "../src/engine/lab";
+import { verdictView } from "../src/engine/lab-view";
 import { planComparison, readLabTensors } from "../src/engine/lab-plan";
 import { planToWire, validateToWebview } from "../src/protocol";
 import { defaultSettings } from "../src/engine/index";
@@ -252,6 +253,9 @@ describe("Norm Lab and verify in the detected layout (CPU reference)", () => {
     expect(double.plan.stored).toBe("double");
     expect(double.result.verdict.kind).toBe("double-shift");
     expect(double.result.verdict.text).toContain("a loader must remove 1");
+    const view = verdictView(double.result);
+    expect(view).toMatchObject({ tone: "problem", title: "The norms are wrong: the +1 offset was applied twice before storage" });
+    expect(view.body).toContain("in this layout (GGUF (general.architecture=gemma2)) should sit near 1, but they sit near 2");
   });
   it("an MLX Qwen3-Next conversion is read with sanitize()'s +1 already in", async () => {
     const ok = await lab(safetensorsFolder({ modelType: "qwen3_next", fill: "gemma-folded", metadata: MLX }));
