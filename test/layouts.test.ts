@@ -375,3 +375,12 @@ describe("classifyCentre never answers against the evidence", () => {
     }
   });
 });
+
+describe("mlx-lm's legacy weights.npz", () => {
+  it("marks the folder as MLX", async () => {
+    const input = { ...safetensorsFolder({ modelType: "qwen3_next", fill: "gemma-folded" }), files: ["config.json", "weights.npz", "model.safetensors"] };
+    const r = await lint(input);
+    expect(r.folder.layout).toMatchObject({ format: "mlx", label: "MLX (weights.npz)", marked: true });
+    expect(r.ids).toEqual([]);
+  });
+});

@@ -35,6 +35,8 @@ export interface ModelFolderInput {
   gguf: FolderFile[];
   /** PyTorch pickles (.bin, .pt, .pth, .ckpt): listed, never read. */
   pickles: string[];
+  /** Names of the folder's other files, for layout markers (mlx-lm's legacy `weights.npz`). */
+  files?: string[];
   /** Total bytes of norm tensors to read for statistics (default 64 MiB). */
   maxNormBytes?: number;
   /**
@@ -157,7 +159,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
   }
   let offset = normTensors.length ? classifyOffsetEncoding(normTensors.map((n) => n.stats)) : undefined;
   // Storage layout and the norms outside the trunk (MTP head, vision tower, gated norms), by group.
-  const layout = detectLayout(checkpoints, config?.scopes[0] ? (nodeValue(config.doc, config.scopes[0].node) as Record<string, unknown>) : {}, fromGguf);
+  const layout = detectLayout(checkpoints, config?.scopes[0] ? (nodeValue(config.doc, config.scopes[0].node) as Record<string, unknown>) : {}, fromGguf, input.files);
   const sources = new Map([...input.safetensors, ...input.gguf].map((f) => [f.path, f.source]));
   const grouped = await readNormGroups(checkpoints, (p) => sources.get(p), layout, normTensors, offset, budget);
   if (grouped.capped) capped = true;

@@ -18,13 +18,16 @@ const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.(linear_q
  * The layout of the checkpoint the norm statistics come from. `config` is config.json's root object
  * (or empty); `fromGguf` says the statistics were read from a GGUF file.
  */
-export function detectLayout(checkpoints: CheckpointFile[], config: Record<string, unknown>, fromGguf: boolean): DetectedLayout {
+export function detectLayout(checkpoints: CheckpointFile[], config: Record<string, unknown>, fromGguf: boolean, files: readonly string[] = []): DetectedLayout {
   if (fromGguf) {
     const g = checkpoints.find((c) => c.gguf)?.gguf;
     const arch = g?.metadata.get("general.architecture")?.value;
     return { format: "gguf", label: `GGUF (general.architecture=${typeof arch === "string" ? arch : "missing"})`, marked: true };
   }
   const st = checkpoints.filter((c) => c.safetensors);
+  // mlx-lm's first format: the weights in one weights.npz beside config.json.
+  const npz = files.find((f) => /(^|[\\/])weights\.npz$/.test(f));
+  if (npz) return { format: "mlx", label: `MLX (${npz.split(/[\\/]/).pop()})`, marked: true };
   if (!st.length) return { format: "hf", label: "Hugging Face (no checkpoint read)", marked: false };
   const mlx = mlxMarker(st, config);
   if (mlx) return { format: "mlx", label: `MLX (${mlx})`, marked: true };

@@ -78,7 +78,7 @@ export async function readModelFolderInput(dir: string, access: FileAccess, opts
   const problems: FolderProblem[] = [];
   const opened: ClosableSource[] = [];
   const code: ModelFolderRead["code"] = [];
-  const input: ModelFolderInput = { dir: display(dir), safetensors: [], gguf: [], pickles: [] };
+  const input: ModelFolderInput = { dir: display(dir), safetensors: [], gguf: [], pickles: [], files: names };
   if (opts.maxNormBytes !== undefined) input.maxNormBytes = opts.maxNormBytes;
   if (opts.code) input.code = opts.code;
   const fileCap = opts.maxFileSize ?? FOLDER_CAPS.file;
