@@ -25,7 +25,9 @@ export type Trigger = "open" | "type" | "save" | "settings" | "config" | "comman
 
 /** Delay after the last keystroke before a lint (ms). */
 export const TYPE_DELAY = 250;
-const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$/;
+// The files of a model folder besides config.json: a change re-reads the folder (params.json: Meta's
+// config, whose eps is compared with config.json's).
+const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$|^params\.json$/;
 const SKIP_DIRS = /(^|\/)(node_modules|\.git|\.hg|\.svn|__pycache__|\.venv|venv|\.mypy_cache|site-packages|\.tox)\//;
 export const NOTEBOOK_TYPE = "jupyter-notebook";
 /** Most files of each kind Lint Workspace takes (a virtualenv inside the workspace can hold 100k .py files). */
