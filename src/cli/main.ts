@@ -324,7 +324,8 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   const lintModelFolder = async ([dir, folder]: [string, FolderWork]): Promise<void> => {
     const weights = folder.files.filter((f) => f.kind !== "pickle" && f.kind !== "params");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) return;
+    const params = folder.files.some((f) => f.kind === "params");
+    if (weights.length === 0 && !((pickles.length || folder.code.length || params) && folder.configBytes)) return;
     const read = await readModelFolderInput(dir, nodeAccess, {
       display: (p) => displayPath(p, cwd),
       names: new Set(folder.files.map((f) => basename(f.path))),

@@ -734,13 +734,14 @@ export class Controller {
     }
     try {
       const { input } = read;
-      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
+      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...(input.params ? [input.params.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
       if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
       for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
       const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
       const configPath = input.config!.path;
       const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
       if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
+      if (input.params) texts.set(byDisplay.get(input.params.path)!, new Positions(new TextDecoder().decode(input.params.bytes)));
       // Every file here shares config.json's .normlint.json; only their relative paths differ.
       const perFile = new Map<string, FileSettings>();
       for (const [d, uri] of byDisplay) perFile.set(d, (await this.fileSettings(engine, uri, ext)).settings);
