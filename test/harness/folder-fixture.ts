@@ -71,7 +71,7 @@ export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFix
       if (result.module) input.code!.push({ path, text: result.text, module: result.module });
       continue;
     }
-    const name = f.replace(/\.jsonc$/, "").replace(/\.index$/, ".index.json");
+    const name = f === "params.jsonc" ? "params.json" : f.replace(/\.jsonc$/, "").replace(/\.index$/, ".index.json");
     const path = `m/${name}`;
     specFor.set(path, f);
     const spec = JSON.parse(read(f));

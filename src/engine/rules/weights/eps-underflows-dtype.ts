@@ -127,8 +127,8 @@ function epsValues(impl: NormImpl, uses: ModelFolder["code"][number]["module"]["
   for (const use of uses) {
     if (use.origin !== "local" || use.callee !== impl.name || use.insideNorm) continue;
     if (use.eps.kind === "default") {
-      const d = impl.epsParam?.default;
-      if (d?.kind === "literal" && d.value !== undefined) out.push({ value: d.value, at: use.calleeRange });
+      const d = use.eps.value !== undefined ? use.eps : impl.epsParam?.default;
+      if (d?.value !== undefined && (d === use.eps || d.kind === "literal")) out.push({ value: d.value, at: use.calleeRange });
     } else add(use.eps, use.eps.range);
   }
   return out;
