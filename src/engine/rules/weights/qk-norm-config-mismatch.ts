@@ -1,10 +1,10 @@
-import { intValue } from "../../folder-model";
+import { intValue, type ModelFolder } from "../../folder-model";
 import { expectedQkShapes, qkNormFacts, type QkNormFact } from "../../knowledge/qk-norm";
 import { property } from "../../parsers/json";
 import { defineRule, type FolderRuleContext } from "../../rule";
 import { rangeOfNode } from "./shared";
 
-type M = "unexpected" | "missing" | "shape" | "heads";
+type M = "unexpected" | "missing" | "shape" | "heads" | "codeSize";
 
 /**
  * ## What it does
@@ -18,6 +18,8 @@ type M = "unexpected" | "missing" | "shape" | "heads";
  *   `[head_dim]` LayerNorm per head (StableLM's `q_layernorm.norms.{h}`), with `head_dim` as the
  *   attention computes it (the config's `head_dim` or its class default, else `hidden_size /
  *   num_attention_heads`).
+ * - in the folder's modeling code, where it is plain to see: a q/k norm built over `hidden_size`
+ *   where the family normalizes per head, or over `head_dim` where it normalizes the projection.
  *
  * ## Why is this bad?
  * A model built without q/k norms drops the checkpoint's norm weights with a warning and attends
@@ -46,12 +48,15 @@ export default defineRule<M, FolderRuleContext<M>>({
     missing: "{{flag}}, so {{family}} builds `{{q}}`/`{{k}}` in every attention layer, but the checkpoint has none: they stay at their initial value.",
     shape: "`{{tensor}}` has shape [{{shape}}], but {{family}} builds it as [{{expected}}] ({{how}}){{more}}.",
     heads: "`{{module}}` of layer {{layer}} has {{count}} per-head norms, but {{family}} builds one per {{what}} ({{expected}}).",
+    codeSize: "`{{slot}}` is built over `{{arg}}`, but {{family}} (this folder's config.json) normalizes {{how}}: its checkpoints hold [{{expected}}] weights.",
   },
   check(ctx) {
-    const { family: fam, tensorShapes, textConfig, textScope, fromGguf, configPath, anchor } = ctx.folder;
-    if (!fam || fromGguf || !configPath) return;
+    const { family: fam, tensorShapes, textConfig, textScope, fromGguf, configPath, anchor, code } = ctx.folder;
+    if (!fam || !configPath) return;
     const facts = qkNormFacts(fam.modelType);
     if (!facts) return;
+    checkCode(ctx, code, fam.modelType, facts);
+    if (fromGguf) return;
     const qk = collect(tensorShapes, facts);
     const attention = [...tensorShapes.keys()].some((n) => /(^|\.)layers\.\d+\.(self_attn|attention|attn)\./.test(n) && !foreign(n));
     const flagSet = facts.flag && typeof textConfig[facts.flag.key] === "boolean" ? (textConfig[facts.flag.key] as boolean) : undefined;
@@ -141,4 +146,72 @@ function howHeadDim(f: QkNormFact, headDim: number, set: number | undefined, hid
       : `head_dim = ${headDim}, the config class's default`;
   const shape = { head: "one weight shared by all heads", projection: "the whole projection, heads x head_dim", "head-matrix": "one row per head", "per-head": "one LayerNorm per head" }[f.shape];
   return `${shape}; ${source}`;
+}
+
+// In code, a q/k norm's size is statically clear when its first argument is a plain head_dim or
+// hidden_size reference: `Qwen3RMSNorm(config.hidden_size)` in a Qwen3 folder, or
+// `Olmo2RMSNorm(self.head_dim)` in an OLMo 2 one.
+const HEAD_DIM_ARG = /^(self\.|config\.|self\.config\.)?head_dim$/;
+const HIDDEN_ARG = /^(self\.|config\.|self\.config\.)?hidden_size$/;
+
+function checkCode(ctx: FolderRuleContext<M>, code: ModelFolder["code"], family: string, facts: QkNormFact): void {
+  if (facts.shape === "head-matrix") return;
+  const perHead = facts.shape === "head" || facts.shape === "per-head";
+  for (const c of code) {
+    // Code that names another family is that family's business.
+    const named = c.module.fileFamily;
+    if (named && named.via !== "config-json" && named.family.modelType !== family) continue;
+    for (const use of c.module.uses) {
+      if (use.insideNorm || (use.slot !== facts.q && use.slot !== facts.k)) continue;
+      const arg = firstArgument(c.text, use.calleeRange.end, use.range.end);
+      if (!arg) continue;
+      const wrong = perHead ? HIDDEN_ARG.test(arg.text) : HEAD_DIM_ARG.test(arg.text);
+      if (!wrong) continue;
+      ctx.report({
+        messageId: "codeSize",
+        file: c.path,
+        at: arg.range,
+        data: {
+          slot: use.slot!,
+          arg: arg.text,
+          family,
+          how: perHead ? "each head with a [head_dim] weight" : "the whole projection at once, over heads x head_dim",
+          expected: perHead ? "head_dim" : "heads * head_dim",
+        },
+      });
+    }
+  }
+}
+
+/** The first positional argument of a call whose callee ends at `from`: its text and range. */
+function firstArgument(text: string, from: number, end: number): { text: string; range: { start: number; end: number } } | undefined {
+  let i = from;
+  while (i < end && /\s/.test(text[i])) i++;
+  if (text[i] !== "(") return undefined;
+  let depth = 0;
+  const start = i + 1;
+  for (let j = start; j < end; j++) {
+    const ch = text[j];
+    if (ch === "(" || ch === "[" || ch === "{") depth++;
+    else if (ch === ")" || ch === "]" || ch === "}") {
+      if (depth === 0) return slice(text, start, j);
+      depth--;
+    } else if (ch === "," && depth === 0) return slice(text, start, j);
+  }
+  return undefined;
+}
+
+function slice(text: string, start: number, end: number): { text: string; range: { start: number; end: number } } | undefined {
+  let raw = text.slice(start, end);
+  // The size may be passed by name (`dim=config.head_dim`); another keyword first is unclear.
+  const kw = /^\s*(\w+)\s*=(?!=)/.exec(raw);
+  if (kw && !/^(dim|hidden_size|normalized_shape)$/.test(kw[1])) return undefined;
+  if (kw) {
+    start += kw[0].length;
+    raw = raw.slice(kw[0].length);
+  }
+  const lead = raw.length - raw.trimStart().length;
+  const body = raw.trim();
+  if (!body) return undefined;
+  return { text: body, range: { start: start + lead, end: start + lead + body.length } };
 }
