@@ -162,9 +162,18 @@ describe("params-config-eps-mismatch (NL313)", () => {
 
   it("is silent when they agree, and on hostile params.json files", async () => {
     expect(await codes(withParams('{"norm_eps": 0.000001}'))).toEqual([]);
-    for (const bad of ['{"norm_eps": "1e-5"}', "[1e-5]", '{"norm_eps": ', '{"norm_eps": -1}', '{"norm_eps": 1e999}', "", new Uint8Array([0xff, 0xfe, 0x00, 0x81]), '{"norm_eps": {"x": 1}}']) {
-      const findings = await lint(withParams(bad));
-      expect(findings.filter((x) => ours.test(x.code) || x.messageId === "internal"), String(bad)).toEqual([]);
+    for (const odd of ['{"norm_eps": "1e-5"}', "[1e-5]", '{"norm_eps": -1}', '{"norm_eps": 1e999}', '{"norm_eps": {"x": 1}}', '{"norm_eps": null}']) {
+      const findings = await lint(withParams(odd));
+      expect(findings.filter((x) => ours.test(x.code) || x.messageId === "internal"), odd).toEqual([]);
+    }
+  });
+
+  it("notes a params.json that is not JSON, at the first problem", async () => {
+    const cases: Array<[Uint8Array | string, number]> = [['{"norm_eps": ', 12], ["", 0], [new Uint8Array([0x7b, 0x00, 0x7d]), 0], [new Uint8Array([0x7b, 0xff, 0x7d]), 0], ['{"norm_eps": 1e-5,}', 17], ["// x\n{}", 0]];
+    for (const [bad, at] of cases) {
+      const findings = (await lint(withParams(bad))).filter((x) => ours.test(x.code) || x.messageId === "internal");
+      expect(findings.map((x) => `${x.code}/${x.messageId}/${x.severity}/${x.file}`), String(bad)).toEqual(["NL313/unreadable/info/m/params.json"]);
+      expect(findings[0].start, String(bad)).toBe(at);
     }
   });
 });

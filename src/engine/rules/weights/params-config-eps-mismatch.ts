@@ -4,7 +4,7 @@ import { formatNumber } from "../../util/text";
 import { sameNumber } from "../modeling/shared";
 import { configMainEps, rangeOfNode } from "./shared";
 
-type M = "mismatch";
+type M = "mismatch" | "unreadable";
 
 /**
  * ## What it does
@@ -12,7 +12,8 @@ type M = "mismatch";
  * a Hugging Face `config.json`, compares `norm_eps` with the eps config.json gives the family's
  * main norms (`rms_norm_eps` for Llama; the family's default when config.json does not set it).
  * The finding is on config.json's key, which is what transformers, vLLM and the GGUF converter
- * read; params.json's value is a related location.
+ * read; params.json's value is a related location. A params.json that is not valid JSON gets a
+ * note at the first problem, since its eps could not be compared.
  *
  * ## Why is this bad?
  * The two files describe one checkpoint, and only one of them was used in training. When they
@@ -37,12 +38,18 @@ export default defineRule<M, FolderRuleContext<M>>({
   summary: "params.json's norm_eps and config.json's eps disagree in one folder",
   messages: {
     mismatch: "{{config}}, but {{params}} has `norm_eps` = {{paramsValue}}: the two configs of this checkpoint disagree on the norm eps.",
+    unreadable: "{{params}} is not valid JSON ({{detail}}): its `norm_eps` was not compared with config.json's eps.",
   },
   check(ctx) {
     const { folder } = ctx;
     const params = folder.params;
-    const root = params?.doc?.root;
-    if (!params || !root || root.type !== "object" || !folder.configPath) return;
+    if (!params || !folder.configPath) return;
+    if (params.problem) {
+      ctx.report({ messageId: "unreadable", file: params.path, at: { start: params.problem.start, end: params.problem.end }, severity: "info", data: { params: params.path, detail: params.problem.detail } });
+      return;
+    }
+    const root = params.doc?.root;
+    if (!root || root.type !== "object") return;
     const prop = property(root, "norm_eps");
     const value = prop ? nodeValue(params.doc!, prop.valueNode) : undefined;
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return;
