@@ -136,6 +136,11 @@ describe("gguf-eps-mismatch (NL312)", () => {
     // RWKV reads either key, neither required; unknown architectures are not judged.
     expect(await codes(ggufFolder({ "general.architecture": "rwkv7" }))).toEqual([]);
     expect(await codes(ggufFolder({ "general.architecture": "someday-arch" }))).toEqual([]);
+    // A LoRA adapter and a vocab-only file name an architecture but hold no hyperparameters.
+    expect(await codes(ggufFolder({ "general.architecture": "llama", "general.type": "adapter", "adapter.type": "lora" }))).toEqual([]);
+    expect(await codes(ggufFolder({ "general.architecture": "llama", "general.type": "model" }))).toEqual(["NL312/missing/warning"]);
+    const vocabOnly: ModelFolderInput = { dir: "v", safetensors: [], gguf: [{ path: "v/ggml-vocab-llama.gguf", source: bytesSource(buildGguf({ metadata: { "general.architecture": "llama" } })) }], pickles: [] };
+    expect(await codes(vocabOnly)).toEqual([]);
   });
 
   it("does not trip over eps metadata of the wrong type", async () => {

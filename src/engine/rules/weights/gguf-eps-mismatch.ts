@@ -17,7 +17,9 @@ type M = "mismatch" | "missing" | "wrongKey";
  * resolution of the dtype the config declares (`torch_dtype`): the relative change of a norm's
  * output, `|eps1 - eps2| / (2 (ms + eps))` on rows with the smallest realistic mean square (4e-4,
  * embeddings at `initializer_range` 0.02), exceeds that dtype's unit roundoff. Also flags a GGUF
- * that lacks the key its architecture needs: llama.cpp refuses to load it.
+ * that lacks the key its architecture needs: llama.cpp refuses to load it. LoRA adapters and
+ * vocab-only files hold no hyperparameters and are not checked, nor are architectures normlint
+ * does not list (`clip` projectors, architectures newer than the llama.cpp commit it cites).
  *
  * ## Why is this bad?
  * llama.cpp uses the GGUF's eps for every norm, whatever config.json says. A GGUF converted from
@@ -55,6 +57,10 @@ export default defineRule<M, FolderRuleContext<M>>({
       const meta = c.gguf?.metadata;
       const arch = meta?.get("general.architecture")?.value;
       if (!meta || typeof arch !== "string") continue;
+      // LoRA adapters (`general.type` "adapter") and vocab-only files (no tensors: llama.cpp's
+      // ggml-vocab-*.gguf) carry an architecture but no hyperparameters; llama.cpp reads no eps there.
+      const type = meta.get("general.type")?.value;
+      if ((typeof type === "string" && type !== "model") || c.gguf!.tensors.length === 0) continue;
       const kind = ggufEpsKind(arch);
       if (kind !== "rms" && kind !== "layer") continue;
       const key = ggufEpsKey(arch, kind);
