@@ -25,7 +25,9 @@ export type Trigger = "open" | "type" | "save" | "settings" | "config" | "comman
 
 /** Delay after the last keystroke before a lint (ms). */
 export const TYPE_DELAY = 250;
-const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$/;
+// The files of a model folder besides config.json: a change re-reads the folder (params.json: Meta's
+// config, whose eps is compared with config.json's).
+const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$|^params\.json$/;
 const SKIP_DIRS = /(^|\/)(node_modules|\.git|\.hg|\.svn|__pycache__|\.venv|venv|\.mypy_cache|site-packages|\.tox)\//;
 export const NOTEBOOK_TYPE = "jupyter-notebook";
 /** Most files of each kind Lint Workspace takes (a virtualenv inside the workspace can hold 100k .py files). */
@@ -818,13 +820,14 @@ export class Controller {
     }
     try {
       const { input } = read;
-      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
+      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...(input.params ? [input.params.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
       if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
       for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
       const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
       const configPath = input.config!.path;
       const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
       if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
+      if (input.params) texts.set(byDisplay.get(input.params.path)!, new Positions(new TextDecoder().decode(input.params.bytes)));
       // The folder's modeling code, as the CLI passes it: NL304 compares its names with the checkpoint's keys.
       const code = named.length > 1 ? await this.folderCode(engine, read.code, ext) : [];
       if (code.length) input.code = code.map(({ path, text, module }) => ({ path, text, module }));

@@ -513,6 +513,26 @@ describe("model folders", () => {
   });
 });
 
+describe("params.json beside config.json (NL313)", () => {
+  it("compares the open config.json with params.json on disk, and follows params.json's changes", async () => {
+    const { host, c } = setup();
+    const configText = '{\n  "model_type": "llama",\n  "rms_norm_eps": 1e-6\n}\n';
+    host.file("m/config.json", configText);
+    host.file("m/params.json", '{"dim": 64, "norm_eps": 1e-05}');
+    const uri = host.open("m/config.json", configText);
+    c.start();
+    await c.idle();
+    const d = host.diags(uri).find((x) => x.finding.rule === "params-config-eps-mismatch");
+    expect(d, JSON.stringify(host.diags(uri).map((x) => x.finding.rule))).toBeDefined();
+    expect(d!.range.start.line).toBe(2);
+    expect(d!.related[0]).toMatchObject({ uri: `${ROOT}/m/params.json`, message: "`norm_eps` is set here" });
+    host.file("m/params.json", '{"dim": 64, "norm_eps": 1e-06}');
+    c.onFileEvent(`${ROOT}/m/params.json`, "changed");
+    await c.idle();
+    expect(host.diags(uri).find((x) => x.finding.rule === "params-config-eps-mismatch")).toBeUndefined();
+  });
+});
+
 describe("commands", () => {
   it("Lint Workspace lints closed files from disk, puts closed notebooks' findings on their cells, and summarises", async () => {
     const { host, c } = setup();
