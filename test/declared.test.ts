@@ -99,3 +99,23 @@ class Gemma3NModel(Gemma3Model):
     expect(admits(cs[0].guard, "model.embed_tokens.weight")).toBe(false);
   });
 });
+
+describe("a kernel's defaults in messages", () => {
+  it("names the argument to pass with the kernel's own spelling (a float offset), not the boolean it is normalised to", () => {
+    const text = [
+      "from liger_kernel.transformers.rms_norm import LigerRMSNorm",
+      "from torch import nn",
+      "",
+      "class Gemma2DecoderLayer(nn.Module):",
+      "    def __init__(self, config):",
+      "        super().__init__()",
+      "        self.input_layernorm = LigerRMSNorm(config.hidden_size, eps=config.rms_norm_eps)",
+      "",
+    ].join("\n");
+    const found = lintPython({ path: "modeling_gemma2.py", text }, defaultSettings(), parser).findings;
+    const nl210 = found.find((f) => f.code === "NL210");
+    expect(nl210?.message).toContain("defaults to `offset=0.0`");
+    expect(nl210?.message).toContain("pass `offset=1.0`");
+    expect(found.map((f) => f.message).join("\n")).not.toContain("the default of");
+  });
+});

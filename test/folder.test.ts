@@ -43,7 +43,7 @@ describe("checkpoint-norm-offset-mismatch (NL303)", () => {
         tensors[`blk.${i}.attn_norm.weight`] = { type: "F32", dims: [64], fill };
         tensors[`blk.${i}.ffn_norm.weight`] = { type: "F32", dims: [64], fill };
       }
-      return buildGguf({ metadata: { "general.architecture": "gemma2" }, tensors });
+      return buildGguf({ metadata: { "general.architecture": "gemma2", "gemma2.attention.layer_norm_rms_epsilon": { type: "f32", value: 1e-6 } }, tensors });
     };
     const input = (fill: "gemma-like" | "llama-like"): ModelFolderInput => ({ dir: "g", safetensors: [], gguf: [{ path: "g/m.gguf", source: bytesSource(gguf(fill)) }], pickles: [] });
     expect(await codes(input("llama-like"))).toEqual([]);

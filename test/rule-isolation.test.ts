@@ -18,7 +18,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Files under rules/ that hold helpers several rules share; every other file is one rule. */
-const HELPERS = new Set(["config/shared.ts", "modeling/shared.ts", "modeling/declared-shared.ts"]);
+const HELPERS = new Set(["config/shared.ts", "modeling/shared.ts", "modeling/declared-shared.ts", "weights/shared.ts"]);
 /** The input kinds each rules folder holds (`.normlint.json` problems are config rules too). */
 const INPUTS_OF: Record<string, string[]> = { config: ["config", "normlint-config"], modeling: ["python"], weights: ["folder"] };
 /** Modules a rule must never reach, even indirectly: the registry and the lint entry points. */

@@ -219,7 +219,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
 
   // Many Python files outside model folders are linted on worker threads (src/cli/pool.ts); those
   // in a model folder stay here, since the folder's rules read their analysis, and --fix runs here.
-  const modelDirs = new Set(candidates.filter((c) => c.kind !== "python" && c.kind !== "notebook").map((c) => dirname(c.path)));
+  const modelDirs = new Set(candidates.filter((c) => c.kind !== "python" && c.kind !== "notebook" && c.kind !== "params").map((c) => dirname(c.path)));
   const pooled = (c: Candidate) => (c.kind === "python" || c.kind === "notebook") && !modelDirs.has(dirname(c.path));
   const workers = opts.fix || !__filename.endsWith(".js") ? 0 : workerCount(candidates.filter(pooled).length);
   const pool = workers > 0 ? new PythonPool(__filename, workers, async (job) => runPythonJob(job, await pythonParser())) : undefined;
@@ -322,9 +322,10 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
   // editor and `verify` share (src/node/folder.ts), limited to the files the walk kept.
   const folderFindings: Array<{ dir: string; finding: Finding; code: PythonLintResult }> = [];
   const lintModelFolder = async ([dir, folder]: [string, FolderWork]): Promise<void> => {
-    const weights = folder.files.filter((f) => f.kind !== "pickle");
+    const weights = folder.files.filter((f) => f.kind !== "pickle" && f.kind !== "params");
     const pickles = folder.files.filter((f) => f.kind === "pickle");
-    if (weights.length === 0 && !((pickles.length || folder.code.length) && folder.configBytes)) return;
+    const params = folder.files.some((f) => f.kind === "params");
+    if (weights.length === 0 && !((pickles.length || folder.code.length || params) && folder.configBytes)) return;
     const read = await readModelFolderInput(dir, nodeAccess, {
       display: (p) => displayPath(p, cwd),
       names: new Set(folder.files.map((f) => basename(f.path))),

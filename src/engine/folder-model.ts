@@ -9,6 +9,7 @@ import type { LayoutFormat, ModuleGroup } from "./knowledge/layouts";
 import type { GgufHeader, GgufProblem } from "./parsers/gguf";
 import type { SafetensorsHeader, SafetensorsProblem } from "./parsers/safetensors";
 import type { ShardIndexResult } from "./parsers/safetensors-index";
+import type { ParamsJson } from "./params-json";
 import type { CentreClassification, OffsetClassification, TensorStats } from "./weights/norm-stats";
 
 export interface CodeModule {
@@ -52,6 +53,8 @@ export interface ModelFolder {
   /** Every tensor name -> shape, across shards and files. */
   tensorShapes: Map<string, { shape: number[]; file: string }>;
   index?: { path: string; text: string; result: ShardIndexResult };
+  /** Meta's params.json beside config.json. */
+  params?: ParamsJson;
   pickles: string[];
   /** Main-norm weight tensors that were read (capped), and the classification over them. */
   normTensors: NormTensor[];

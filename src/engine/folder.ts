@@ -9,6 +9,7 @@ import { familyForGgufArch } from "./knowledge/layouts";
 import { detectLayout, groupOf, readNormGroups } from "./layout";
 import { decodeText, nodeValue, parseJson } from "./parsers/json";
 import { readGgufHeader, readGgufTensor } from "./parsers/gguf";
+import { readParamsJson } from "./params-json";
 import { readSafetensorsHeader, readTensor, type SafetensorsHeader } from "./parsers/safetensors";
 import { checkShardIndex } from "./parsers/safetensors-index";
 import { RULES } from "./registry";
@@ -31,6 +32,8 @@ export interface ModelFolderInput {
   dir: string;
   config?: { path: string; bytes: Uint8Array };
   index?: { path: string; bytes: Uint8Array };
+  /** Meta's params.json, when the folder has one beside config.json. */
+  params?: { path: string; bytes: Uint8Array };
   safetensors: FolderFile[];
   gguf: FolderFile[];
   /** PyTorch pickles (.bin, .pt, .pth, .ckpt): listed, never read. */
@@ -182,6 +185,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
     checkpoints,
     tensorShapes,
     index,
+    params: readParamsJson(input.params),
     pickles: input.pickles,
     normTensors,
     offset,
@@ -205,7 +209,7 @@ export async function lintFolder(input: ModelFolderInput, settingsFor: (file: st
   const folder = await readModelFolder(input);
   const code = new Map(folder.code.map((c) => [c.path, c]));
   // Every file a folder rule can report into: a rule off in all of them does not run.
-  const files = [folder.anchor.file, folder.configPath, folder.index?.path, ...folder.checkpoints.map((c) => c.path), ...code.keys()].filter((f): f is string => f !== undefined);
+  const files = [folder.anchor.file, folder.configPath, folder.index?.path, folder.params?.path, ...folder.checkpoints.map((c) => c.path), ...code.keys()].filter((f): f is string => f !== undefined);
   const findings = runRules<FolderRuleContext<string>>({
     rules: FOLDER_RULES,
     file: folder.anchor.file,

@@ -40,7 +40,11 @@ import checkpointNormMissing from "./rules/weights/checkpoint-norm-missing";
 import checkpointNormOffsetMismatch from "./rules/weights/checkpoint-norm-offset-mismatch";
 import checkpointNormShapeMismatch from "./rules/weights/checkpoint-norm-shape-mismatch";
 import configCodeEpsMismatch from "./rules/weights/config-code-eps-mismatch";
+import epsUnderflowsDtype from "./rules/weights/eps-underflows-dtype";
+import ggufEpsMismatch from "./rules/weights/gguf-eps-mismatch";
 import ggufInvalid from "./rules/weights/gguf-invalid";
+import paramsConfigEpsMismatch from "./rules/weights/params-config-eps-mismatch";
+import qkNormConfigMismatch from "./rules/weights/qk-norm-config-mismatch";
 import safetensorsInvalid from "./rules/weights/safetensors-invalid";
 
 // Rules of every input kind share one list; each is called with its own context.
@@ -75,6 +79,8 @@ export const RULES: readonly Rule<string, any>[] = [
   offsetTransformUnguarded,
   offsetFoldMissing,
   normScaleFoldIgnoresOffset,
+  epsUnderflowsDtype,
+  qkNormConfigMismatch,
   safetensorsInvalid,
   ggufInvalid,
   checkpointNormOffsetMismatch,
@@ -86,6 +92,8 @@ export const RULES: readonly Rule<string, any>[] = [
   configCodeEpsMismatch,
   checkpointFormatUnread,
   checkpointNormLayoutMixed,
+  ggufEpsMismatch,
+  paramsConfigEpsMismatch,
   unusedSuppression,
 ] as Rule<string, any>[];
 

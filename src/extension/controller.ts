@@ -25,7 +25,9 @@ export type Trigger = "open" | "type" | "save" | "settings" | "config" | "comman
 
 /** Delay after the last keystroke before a lint (ms). */
 export const TYPE_DELAY = 250;
-const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$/;
+// The files of a model folder besides config.json: a change re-reads the folder (params.json: Meta's
+// config, whose eps is compared with config.json's).
+const WEIGHT_EXTENSIONS = /\.(safetensors|gguf|bin|pt|pth|ckpt)$|\.safetensors\.index\.json$|^params\.json$/;
 const SKIP_DIRS = /(^|\/)(node_modules|\.git|\.hg|\.svn|__pycache__|\.venv|venv|\.mypy_cache|site-packages|\.tox)\//;
 export const NOTEBOOK_TYPE = "jupyter-notebook";
 /** Most files of each kind Lint Workspace takes (a virtualenv inside the workspace can hold 100k .py files). */
@@ -102,6 +104,22 @@ interface FolderEntry {
   anchored: AnchoredFinding[];
   other: Map<Uri, Diag[]>;
   related: Map<string, Uri>;
+  /**
+   * NL304 on the folder's own code as the folder rules found it, judged at each publish against the
+   * projects around the folder (a loader elsewhere that maps the code's names makes it a note).
+   */
+  code: FolderCodeFinding[];
+}
+
+interface FolderCodeFinding {
+  finding: Finding;
+  uri: Uri;
+  positions: Positions;
+  /** The project roots from the folder's up to the first with a project marker, nearest first. */
+  roots: Uri[];
+  /** Display paths of the folder's own modules (their mappings are already in the finding). */
+  inFolder: Set<string>;
+  levels: (rule: string) => string | undefined;
 }
 
 export interface ControllerOptions {
@@ -247,6 +265,13 @@ export class Controller {
     const kind = documentKind(doc);
     if (kind === "normlint-config") return this.configChanged();
     if (kind) this.scheduler.schedule(`doc:${uri}`, 0, () => this.lintDocument(uri, "save"));
+    if (kind === "python") this.folderCodeChanged(uri);
+  }
+
+  /** A model folder's Python file was saved or changed on disk: its NL304 compares the new names with the checkpoint. */
+  private folderCodeChanged(uri: Uri): void {
+    const configUri = joinUri(dirname(uri), "config.json");
+    if (this.folders.has(dirname(uri)) && this.docs.has(configUri)) this.scheduler.schedule(`doc:${configUri}`, 500, () => this.lintDocument(configUri, "files"));
   }
 
   onClose(uri: Uri): void {
@@ -301,6 +326,7 @@ export class Controller {
     if (type !== "changed") this.listings.clear();
     if (type === "deleted") this.index?.removeInside(uri);
     else if (/\.(py|ipynb)$/.test(name) && !this.disk.has(uri) && !this.host.document(uri) && !this.host.notebook(uri)) this.reindexFromDisk(uri);
+    if (name.endsWith(".py") && !this.host.document(uri)) this.folderCodeChanged(uri);
     if (type === "deleted") {
       this.book.clear(`doc:${uri}`);
       this.docs.delete(uri);
@@ -512,6 +538,12 @@ export class Controller {
       engine,
       (root) => this.scheduler.run(`index:${root}`, () => this.buildProject(root)),
       (err, root) => this.recordError(err, `indexing ${this.host.displayPath(root)}`),
+      (root) => {
+        // A model folder's NL304 waits on, or depends on, the projects around the folder.
+        for (const entry of this.folders.values()) {
+          if (entry.code.some((c) => c.roots.includes(root))) this.publishFolder(entry, this.host.document(entry.configUri)?.text ?? entry.configText);
+        }
+      },
     );
     return this.index;
   }
@@ -542,18 +574,74 @@ export class Controller {
    */
   private async placement(uri: Uri): Promise<{ root: Uri; beside: boolean }> {
     const engine = await this.engine();
-    const top = this.host.workspaceFolder(uri);
+    const beside = (await this.listing(dirname(uri))).some(([n]) => {
+      const k = engine.targetKind(n);
+      return k === "safetensors" || k === "gguf";
+    });
+    return { root: await this.rootFrom(dirname(uri)), beside };
+  }
+
+  /** The project root of a folder: itself or the nearest folder above it with a project marker or model files (see placement). */
+  private async rootFrom(start: Uri): Promise<Uri> {
+    const engine = await this.engine();
+    const top = this.host.workspaceFolder(start);
     const kinds = (names: Array<[string, string]>) => names.map(([n]) => (n === "config.json" ? "config" : engine.targetKind(n)));
-    const here = kinds(await this.listing(dirname(uri)));
-    const beside = here.some((k) => k === "safetensors" || k === "gguf");
-    let dir = dirname(uri);
+    let dir = start;
     for (;;) {
       const names = await this.listing(dir);
       const marked = names.some(([n]) => engine.PROJECT_MARKERS.includes(n)) || kinds(names).some((k) => k === "config" || k === "safetensors" || k === "gguf" || k === "pickle" || k === "index");
       const parent = dirname(dir);
-      if (marked || !top || dir === top || parent === dir || !isInside(top, parent)) return { root: marked || !top ? dir : top, beside };
+      if (marked || !top || dir === top || parent === dir || !isInside(top, parent)) return marked || !top ? dir : top;
       dir = parent;
     }
+  }
+
+  /**
+   * The projects a model folder's code may be loaded from, as the CLI walks them: the folder's own
+   * root, then each enclosing root up to the first that holds a project marker (.git,
+   * pyproject.toml...), within the workspace folder.
+   */
+  private async rootsAround(dir: Uri): Promise<Uri[]> {
+    const engine = await this.engine();
+    const top = this.host.workspaceFolder(dir);
+    const out: Uri[] = [];
+    let root = await this.rootFrom(dir);
+    for (let hops = 0; hops < 16; hops++) {
+      out.push(root);
+      const up = dirname(root);
+      if (!top || up === root || !isInside(top, up) || (await this.listing(root)).some(([n]) => engine.PROJECT_MARKERS.includes(n))) break;
+      root = await this.rootFrom(up);
+    }
+    return out;
+  }
+
+  /**
+   * The analyses of a model folder's Python files for the folder rules (NL304 compares their norm
+   * parameter names with the checkpoint's keys): an open file as it is in its editor, a closed one
+   * from disk within the size cap. Notebooks in a model folder are left to their own lint.
+   */
+  private async folderCode(engine: Engine, files: Array<{ location: string; path: string; kind: string }>, ext: ExtensionSettings): Promise<Array<{ uri: Uri; path: string; text: string; module: ModuleAnalysis }>> {
+    const out: Array<{ uri: Uri; path: string; text: string; module: ModuleAnalysis }> = [];
+    for (const f of files) {
+      if (f.kind !== "python") continue;
+      const uri = f.location as Uri;
+      const open = this.docs.get(uri);
+      const doc = this.host.document(uri);
+      if (open?.module && doc && open.version === doc.version) {
+        out.push({ uri, path: f.path, text: doc.text, module: open.module });
+        continue;
+      }
+      const { settings, excluded } = await this.fileSettings(engine, uri, ext);
+      if (excluded) continue;
+      const input = doc ? { path: f.path, text: doc.text } : await (async () => {
+        const read = await this.host.access.read(uri, settings.maxFileSize);
+        return read.bytes ? { path: f.path, bytes: read.bytes, size: read.size } : undefined;
+      })();
+      if (!input) continue;
+      const r = engine.lintPython(input, settings, await this.pythonParser(engine), { prefilter: true, project: "defer" });
+      if ("module" in r && r.module) out.push({ uri, path: f.path, text: r.text, module: r.module });
+    }
+    return out;
   }
 
   /**
@@ -732,13 +820,21 @@ export class Controller {
     }
     try {
       const { input } = read;
-      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
+      const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...(input.params ? [input.params.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
       if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
       for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
       const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
       const configPath = input.config!.path;
       const texts = new Map<Uri, Positions>([[configUri, new Positions(configText)]]);
       if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
+      if (input.params) texts.set(byDisplay.get(input.params.path)!, new Positions(new TextDecoder().decode(input.params.bytes)));
+      // The folder's modeling code, as the CLI passes it: NL304 compares its names with the checkpoint's keys.
+      const code = named.length > 1 ? await this.folderCode(engine, read.code, ext) : [];
+      if (code.length) input.code = code.map(({ path, text, module }) => ({ path, text, module }));
+      for (const c of code) {
+        byDisplay.set(c.path, c.uri);
+        texts.set(c.uri, new Positions(c.text));
+      }
       // Every file here shares config.json's .normlint.json; only their relative paths differ.
       const perFile = new Map<string, FileSettings>();
       for (const [d, uri] of byDisplay) perFile.set(d, (await this.fileSettings(engine, uri, ext)).settings);
@@ -746,10 +842,18 @@ export class Controller {
       const { findings } = await engine.lintFolder(input, (file) => perFile.get(file) ?? fallback);
       // The document may have closed or changed while the checkpoints were read.
       if (!wanted()) return;
-      const entry: FolderEntry = { dir, configUri, configText, anchored: [], other: new Map(), related: byDisplay };
+      const entry: FolderEntry = { dir, configUri, configText, anchored: [], other: new Map(), related: byDisplay, code: [] };
+      const inFolder = new Set(code.map((c) => c.path));
+      let roots: Uri[] | undefined;
       for (const f of findings) {
         const uri = byDisplay.get(f.file);
         if (!uri) continue;
+        if (f.rule === "checkpoint-norm-keys-mismatch" && inFolder.has(f.file)) {
+          // A loader elsewhere in the project may rename these keys: judged with the projects around the folder.
+          roots ??= await this.rootsAround(dir);
+          entry.code.push({ finding: f, uri, positions: texts.get(uri)!, roots, inFolder, levels: engine.userLevels(perFile.get(f.file) ?? fallback) });
+          continue;
+        }
         if (uri === configUri) {
           const pointer = engine.pointerAt(configText, f.start, f.end);
           const exact = engine.rangeAtPointer(configText, pointer, false);
@@ -784,7 +888,28 @@ export class Controller {
       const r = engine.rangeAtPointer(configText, pointer, key) ?? { start: 0, end: 0 };
       return toDiag({ ...finding, ...r }, pos, { uri: entry.configUri, docsUrl: this.ruleDoc, uriOf: (f) => entry.related.get(f) });
     });
-    this.book.set(`folder:${entry.dir}`, new Map([[entry.configUri, diags], ...entry.other]));
+    const byUri = new Map<Uri, Diag[]>([[entry.configUri, diags], ...entry.other]);
+    for (const c of entry.code) {
+      const f = this.judgeFolderCode(engine, c);
+      if (!f) continue;
+      byUri.set(c.uri, [...(byUri.get(c.uri) ?? []), toDiag(f, c.positions, { uri: c.uri, docsUrl: this.ruleDoc, uriOf: (file) => entry.related.get(file) })]);
+    }
+    this.book.set(`folder:${entry.dir}`, byUri);
+  }
+
+  /**
+   * NL304 on a model folder's code against the projects around the folder, nearest first (as the
+   * CLI judges it); held back while one of them is still being summarised, rather than shown on a guess.
+   */
+  private judgeFolderCode(engine: Engine, c: FolderCodeFinding): Finding | undefined {
+    const index = this.projectIndex(engine);
+    for (const root of c.roots) {
+      const project = index.builtProject(root);
+      if (!project) return undefined;
+      const judged = engine.judgeFolderFinding(c.finding, project, (p) => c.inFolder.has(p), c.levels);
+      if (judged !== c.finding) return judged;
+    }
+    return c.finding;
   }
 
   // Code actions ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { loadPythonWasm } from "../node/wasm";
 
 export { configModelType, fixConfigText, isExcluded, lintConfig, loadConfig, resolveSettings, RULES, defaultSettings } from "../engine/index";
 export { fixPythonText, lintNotebook, lintPython, userLevels } from "../engine/python";
-export { dependsOnProject, judgeFindings, needsProject, Project, PROJECT_MARKERS, summaryKey } from "../engine/project/index";
+export { dependsOnProject, judgeFindings, judgeFolderFinding, needsProject, Project, PROJECT_MARKERS, summaryKey } from "../engine/project/index";
 export { lintFolder, readModelFolder } from "../engine/folder";
 export { activationCandidates, planComparison, readActivationRows, readLabTensors } from "../engine/lab-plan";
 export { ruleDocsUrl, ruleInfo } from "../engine/docs";

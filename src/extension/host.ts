@@ -18,7 +18,7 @@ const SELECTOR: vscode.DocumentSelector = [
 const STATUS_SELECTOR: vscode.DocumentSelector = [...(SELECTOR as vscode.DocumentFilter[]), { pattern: "**/.normlint.json" }];
 const FIX_ALL = vscode.CodeActionKind.SourceFixAll.append("normlint");
 const DOCS_SCHEME = "normlint-docs";
-const WATCH = "**/{config.json,.normlint.json,*.py,*.ipynb,*.safetensors,*.safetensors.index.json,*.gguf,*.bin,*.pt,*.pth,*.ckpt}";
+const WATCH = "**/{config.json,params.json,.normlint.json,*.py,*.ipynb,*.safetensors,*.safetensors.index.json,*.gguf,*.bin,*.pt,*.pth,*.ckpt}";
 
 const parse = (uri: string) => vscode.Uri.parse(uri, true);
 

@@ -42,6 +42,8 @@ export class ProjectIndex {
     /** Summarises the project's files that are not indexed yet (calls `add` for each); resolves when done. */
     private readonly build: (root: Uri) => Promise<void>,
     private readonly onError: (err: unknown, root: Uri) => void = () => undefined,
+    /** A root's project was judged again (a file's contribution changed, or its build finished). */
+    private readonly onRejudge: (root: Uri) => void = () => undefined,
   ) {}
 
   /** Records a file's lint and publishes its judged findings; other files are judged again if what it contributes changed. */
@@ -121,6 +123,17 @@ export class ProjectIndex {
     return this.roots.get(root) === "built";
   }
 
+  /**
+   * The project of a root, for a finding judged outside the index (a model folder's NL304 on its
+   * code); undefined while the root is not summarised yet, whose build this starts (`onRejudge`
+   * tells when it is done).
+   */
+  builtProject(root: Uri): Project | undefined {
+    if (this.isBuilt(root)) return this.project(root);
+    this.request(root);
+    return undefined;
+  }
+
   /** The roots that have files in the index. */
   rootsOf(uris: Iterable<Uri>): Set<Uri> {
     const out = new Set<Uri>();
@@ -164,6 +177,7 @@ export class ProjectIndex {
       if (uri === except || f.root !== root || !f.publish) continue;
       if (this.engine.needsProject(f.raw, f.summary)) this.judge(f);
     }
+    this.onRejudge(root);
   }
 
   private request(root: Uri): void {

@@ -20,6 +20,9 @@ export const FOLDER_CAPS = {
 /** When several indexes sit in one folder, this one is the checkpoint's (transformers' name). */
 export const INDEX_NAME = "model.safetensors.index.json";
 
+/** Meta's original checkpoint config (`norm_eps`, `dim`, `n_heads`), beside config.json in some folders. */
+export const PARAMS_NAME = "params.json";
+
 export interface FolderReadOptions {
   /** How a file is named in the input, its findings and `problems` (default: its location). */
   display?: (location: string) => string;
@@ -93,6 +96,9 @@ export async function readModelFolderInput(dir: string, access: FileAccess, opts
 
   if (opts.config) input.config = { path: at("config.json").path, bytes: opts.config };
   else if (opts.config !== null && names.includes("config.json")) input.config = await readWhole("config.json", fileCap);
+
+  // Meta's params.json, read only beside a config.json: the eps the two files give are compared.
+  if (input.config && names.includes(PARAMS_NAME)) input.params = await readWhole(PARAMS_NAME, fileCap);
 
   const kinds = names.map((name) => ({ name, kind: targetKind(name) }));
   const indexes = kinds.filter((k) => k.kind === "index").map((k) => k.name);

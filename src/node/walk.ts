@@ -9,7 +9,7 @@ import ignore, { type Ignore } from "ignore";
 import { readTextFile } from "./files";
 import { displayPath } from "./paths";
 
-export type TargetKind = "config" | "safetensors" | "gguf" | "index" | "pickle" | "python" | "notebook";
+export type TargetKind = "config" | "safetensors" | "gguf" | "index" | "pickle" | "python" | "notebook" | "params";
 
 export interface Candidate {
   path: string;
@@ -22,6 +22,8 @@ const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "__pycache__",
 /** What a file is to normlint, by name; explicit files are linted whatever their name. */
 export function targetKind(name: string, explicit = false): TargetKind | undefined {
   if (name === "config.json") return "config";
+  // Meta's params.json: read with the model folder it sits in, never linted on its own.
+  if (name === "params.json") return "params";
   if (name.endsWith(".safetensors.index.json")) return "index";
   if (name.endsWith(".safetensors")) return "safetensors";
   if (name.endsWith(".gguf")) return "gguf";

@@ -1,8 +1,12 @@
 // The extension's behaviour without VS Code: the controller driven through a fake host, with the
 // real engine (lazily imported) and the real Python parser.
 import { afterEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildSafetensors } from "../harness/checkpoint-builder";
 import { folderInput } from "../harness/model-folder";
 import { Controller, documentKind } from "../../src/extension/controller";
+import type { Uri } from "../../src/extension/types";
 import { FakeHost, ROOT } from "./fake-host";
 import { GEMMA_PY } from "./samples";
 
@@ -408,6 +412,68 @@ describe("notebooks", () => {
 });
 
 describe("model folders", () => {
+  /** examples/gpt-scale-shift in the fake workspace: the code names its norm parameters scale/shift, the checkpoint weight/bias. */
+  function gptFolder(host: FakeHost, dir: string): Uri {
+    const ex = join(__dirname, "..", "..", "examples", "gpt-scale-shift");
+    const tensors: Record<string, { dtype: "F32"; shape: number[]; fill: "llama-like" | "zeros" }> = {};
+    for (const n of ["trf_blocks.0.norm1", "trf_blocks.0.norm2", "final_norm"]) {
+      tensors[`${n}.weight`] = { dtype: "F32", shape: [768], fill: "llama-like" };
+      tensors[`${n}.bias`] = { dtype: "F32", shape: [768], fill: "zeros" };
+    }
+    host.file(`${dir}/model.safetensors`, buildSafetensors({ tensors }).bytes);
+    host.file(`${dir}/modeling.py`, readFileSync(join(ex, "modeling.py"), "utf8"));
+    const config = readFileSync(join(ex, "config.json"), "utf8");
+    host.file(`${dir}/config.json`, config);
+    return host.open(`${dir}/config.json`, config);
+  }
+
+  it("compares the folder's code with the checkpoint's keys (NL304) as the CLI does, and settles it with a loader elsewhere in the project", async () => {
+    const { host, c } = setup();
+    host.file(".git/HEAD", "ref: refs/heads/main\n");
+    gptFolder(host, "models/gpt");
+    c.start();
+    await c.idle();
+    const code = `${ROOT}/models/gpt/modeling.py`;
+    const keys = () => host.diags(code).filter((d) => d.finding.rule === "checkpoint-norm-keys-mismatch");
+    expect(keys().map((d) => d.severity)).toEqual(["error"]);
+    expect(keys()[0].range.start.line).toBeGreaterThan(0);
+    // A loader in another package assigns the code's names: the finding is a note that names it.
+    const loader = [
+      "import torch",
+      "",
+      "def load_weights_into_gpt(gpt, params):",
+      '    gpt.final_norm.scale = torch.nn.Parameter(torch.as_tensor(params["final_norm.weight"]))',
+      '    gpt.final_norm.shift = torch.nn.Parameter(torch.as_tensor(params["final_norm.bias"]))',
+      "",
+    ].join("\n");
+    const uri = host.open("pkg/convert.py", loader);
+    c.onOpen(uri);
+    await c.idle();
+    expect(keys().map((d) => d.severity)).toEqual(["info"]);
+    expect(keys()[0].message).toMatch(/pkg\/convert\.py maps `(scale|shift)` while loading/);
+    // The loader stops mapping them: the error is back, without re-reading the checkpoint.
+    host.edit(uri, loader.replace(/scale|shift/g, "other"));
+    c.onChange(uri);
+    await c.idle();
+    expect(keys().map((d) => d.severity)).toEqual(["error"]);
+  });
+
+  it("re-reads the folder when its code is saved: renaming the parameters to the checkpoint's names clears NL304", async () => {
+    const { host, c } = setup();
+    gptFolder(host, "m");
+    c.start();
+    await c.idle();
+    const code = `${ROOT}/m/modeling.py`;
+    const keys = () => host.diags(code).filter((d) => d.finding.rule === "checkpoint-norm-keys-mismatch");
+    expect(keys()).toHaveLength(1);
+    const text = new TextDecoder().decode(host.files.get(code)!).replace(/self\.scale\b/g, "self.weight").replace(/self\.shift\b/g, "self.bias");
+    host.file("m/modeling.py", text);
+    const uri = host.open("m/modeling.py", text);
+    c.onSave(uri);
+    await c.idle();
+    expect(keys()).toEqual([]);
+  });
+
   it("anchors weight findings on config.json with the checkpoint as related information, and moves them while typing", async () => {
     const { host, c } = setup();
     const input = folderInput({ modelType: "gemma2", fill: "ones" });
@@ -444,6 +510,26 @@ describe("model folders", () => {
     expect(host.diags(uri).find((d) => d.finding.rule === "checkpoint-norm-offset-mismatch")).toBeUndefined();
     c.onClose(uri);
     expect(host.diagnostics.size).toBe(0);
+  });
+});
+
+describe("params.json beside config.json (NL313)", () => {
+  it("compares the open config.json with params.json on disk, and follows params.json's changes", async () => {
+    const { host, c } = setup();
+    const configText = '{\n  "model_type": "llama",\n  "rms_norm_eps": 1e-6\n}\n';
+    host.file("m/config.json", configText);
+    host.file("m/params.json", '{"dim": 64, "norm_eps": 1e-05}');
+    const uri = host.open("m/config.json", configText);
+    c.start();
+    await c.idle();
+    const d = host.diags(uri).find((x) => x.finding.rule === "params-config-eps-mismatch");
+    expect(d, JSON.stringify(host.diags(uri).map((x) => x.finding.rule))).toBeDefined();
+    expect(d!.range.start.line).toBe(2);
+    expect(d!.related[0]).toMatchObject({ uri: `${ROOT}/m/params.json`, message: "`norm_eps` is set here" });
+    host.file("m/params.json", '{"dim": 64, "norm_eps": 1e-06}');
+    c.onFileEvent(`${ROOT}/m/params.json`, "changed");
+    await c.idle();
+    expect(host.diags(uri).find((x) => x.finding.rule === "params-config-eps-mismatch")).toBeUndefined();
   });
 });
 

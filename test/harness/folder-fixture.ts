@@ -7,6 +7,7 @@
 //                                         stands for every layer index
 //   <name>.gguf.jsonc                  -> a GGUF file: {"metadata", "tensors", "truncate"}
 //   model.safetensors.index.jsonc      -> the index as is
+//   params.jsonc                       -> Meta's params.json as is
 //   <name>.bin.jsonc                   -> a PyTorch pickle's name only (never read)
 //   modeling.py (any *.py)             -> modeling code, analysed by lintPython and passed as
 //                                         `code`; `# error: [rule]` markers count on its lines, for
@@ -70,11 +71,13 @@ export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFix
       if (result.module) input.code!.push({ path, text: result.text, module: result.module });
       continue;
     }
-    const name = f.replace(/\.jsonc$/, "").replace(/\.index$/, ".index.json");
+    const name = f === "params.jsonc" ? "params.json" : f.replace(/\.jsonc$/, "").replace(/\.index$/, ".index.json");
     const path = `m/${name}`;
     specFor.set(path, f);
     const spec = JSON.parse(read(f));
-    if (name.endsWith(".safetensors.index.json")) {
+    if (name === "params.json") {
+      input.params = { path, bytes: enc.encode(texts.get(f)!) };
+    } else if (name.endsWith(".safetensors.index.json")) {
       input.index = { path, bytes: enc.encode(texts.get(f)!) };
     } else if (name.endsWith(".safetensors")) {
       const text = config.text_config ?? config;

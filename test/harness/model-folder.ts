@@ -26,7 +26,7 @@ export function normNames(modelType: string, layers: number): string[] {
   const out: string[] = [];
   for (const c of mainNormClasses(f)) {
     for (const at of c.at) {
-      if (/vision|audio|visual|projector|q_norm|k_norm/.test(at)) continue;
+      if (/vision|audio|visual|projector|q_norm|k_norm|q_layernorm|k_layernorm/.test(at)) continue;
       if (at.includes("{N}")) for (let i = 0; i < layers; i++) out.push(`${at.replace("{N}", String(i))}.weight`);
       else out.push(`${at}.weight`);
     }

@@ -66,7 +66,7 @@ export default defineRule<M, PythonRuleContext<M>>({
         messageId: "init",
         at: d.range,
         severity: "warning",
-        data: { key: d.key, raw: d.raw, init: d.value === "zeros" ? "0" : "1", declared: scaleWords(d.value === "zeros"), family: servedLabel(e.family, d.serves), fact: offsetFact(e), src: factSource(e.family) },
+        data: { key: d.key, raw: d.form === "default" ? `"${String(d.value)}"` : d.raw, init: d.value === "zeros" ? "0" : "1", declared: scaleWords(d.value === "zeros"), family: servedLabel(e.family, d.serves), fact: offsetFact(e), src: factSource(e.family) },
         fixes: d.form === "default" ? [] : [fix(`Use \`${d.key}="${e.offset ? "zeros" : "ones"}"\``, [replace(d.range, quote(d.raw, e.offset ? "zeros" : "ones"))])],
       });
     }
@@ -99,7 +99,9 @@ function quote(raw: string, v: string): string {
 
 function report(ctx: PythonRuleContext<M>, d: Declaration, wrong: Expected[]): void {
   const e = wrong[0];
-  const want = typeof d.value === "boolean" || /^(True|False)$/.test(d.raw) ? (e.offset ? "True" : "False") : e.offset ? "1.0" : "0.0";
+  // A kernel's numeric offset argument (Liger's `offset=`) takes a float, also where only its default was seen.
+  const numeric = d.form === "default" ? d.key === "offset" : !(typeof d.value === "boolean" || /^(True|False)$/.test(d.raw));
+  const want = numeric ? (e.offset ? "1.0" : "0.0") : e.offset ? "True" : "False";
   const data = {
     key: d.key,
     raw: d.form === "default" ? (d.value === true ? "1.0" : "0.0") : d.raw,

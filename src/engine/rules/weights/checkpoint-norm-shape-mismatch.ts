@@ -1,4 +1,5 @@
 import { intValue, mainNormClasses, normPathRegex, scaleParam } from "../../folder-model";
+import { qkNormFacts } from "../../knowledge/qk-norm";
 import { defineRule, type FolderRuleContext } from "../../rule";
 
 /**
@@ -40,7 +41,10 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
     const bad: Array<{ tensor: string; shape: number[]; expected: string }> = [];
     for (const cls of mainNormClasses(fam)) {
       for (const at of cls.at) {
-        const qk = /(^|\.)(q|k|query|key)_(norm|layernorm)$/.test(at);
+        // StableLM's per-head q/k LayerNorms (`q_layernorm.norms.{N}`) are q/k norms too.
+        const qk = /(^|\.)(q|k|query|key)_(norm|layernorm)(\.norms\.\{N\})?$/.test(at);
+        // Families whose q/k norm shapes the knowledge base records are judged by NL219, exactly.
+        if (qk && qkNormFacts(fam.modelType)) continue;
         const re = normPathRegex(at, scaleParam(cls));
         for (const [name, { shape }] of tensorShapes) {
           if (!re.test(name)) continue;
