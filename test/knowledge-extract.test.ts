@@ -346,8 +346,17 @@ describe("remote-code families in the shipped knowledge base", () => {
       const f = shippedRecs[e.modelType];
       expect(f, e.modelType).toBeDefined();
       expect(f.norm, e.modelType).not.toBe("none");
-      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir}/`)), e.modelType).toBe(true);
+      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir ? `${e.dir}/` : ""}`)), e.modelType).toBe(true);
     }
+    // Falcon's remote code before transformers' falcon: LayerNorm with a bias, eps from layer_norm_epsilon,
+    // cited in its own `modelling_RW.py`; the 7B's post-attention norm exists only without parallel_attn.
+    for (const t of ["RefinedWeb", "RefinedWebModel"]) {
+      expect(shippedRecs[t], t).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+      expect(shippedRecs[t].src?.some((s) => /modelling_RW\.py:\d+$/.test(s)), t).toBe(true);
+    }
+    // Qwen v1 and Baichuan 2: RMSNorm without offset, each reading its own eps key.
+    expect(shippedRecs.qwen).toMatchObject({ norm: "rms", offset: false, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(shippedRecs.baichuan).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
     // ChatGLM picks RMSNorm or LayerNorm from config.rmsnorm through a local name; the default builds RMSNorm.
     expect(shippedRecs.chatglm).toMatchObject({ norm: "rms", eps: { layernorm_epsilon: 1e-5 }, normKeys: { rmsnorm: true } });
   });
