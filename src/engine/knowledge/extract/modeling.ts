@@ -192,7 +192,7 @@ export function fileFacts(p: Parsed): FileFacts {
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
- * added here.
+ * added here, and so is a backbone built by `load_backbone(config)`.
  */
 function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
@@ -221,6 +221,9 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       const fn = field(right, "function")!;
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
+      // `self.backbone = load_backbone(config)`: the model of the config's backbone_config, resolved
+      // like an AutoModel built from that sub-config (DepthAnything's DINOv2).
+      else if (p.text_(fn) === "load_backbone") out.push({ owner: c.name, slot, callee: "load_backbone", range, indexed: false });
       else if (fn.type === "subscript" && tables.has(p.text_(field(fn, "value")))) {
         const sub = field(fn, "subscript");
         const key = p.text_(sub);
@@ -273,6 +276,7 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   if (call) {
     const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
     if (m) e.configKey = m[1];
+    else if (s.callee === "load_backbone") e.configKey = "backbone_config";
     if (owner) {
       const when = conditionOf(p, call, owner);
       if (when) e.when = when.replace(/\s+/g, " ");
