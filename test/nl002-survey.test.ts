@@ -65,6 +65,11 @@ describe.skipIf(!present)("NL002 on real config.json files (.cache/configs)", ()
         `NL002 for ${flagged.size} type(s) without a source: ${[...flagged.keys()].sort().join(", ") || "none"}; ` +
         `known without a norm: ${[...noNorm].sort().join(", ") || "none"}`,
     );
+    // The cache is the export of the pinned list, not of an older one.
+    const source = JSON.parse(readFileSync(join(cache, "SOURCE.json"), "utf8"));
+    const pinned = JSON.parse(readFileSync(join(root, "scripts", "corpus", "configs.json"), "utf8")).configs.length;
+    expect(source.exported + source.missing, "stale .cache/configs: run scripts/corpus/fetch-configs.sh").toBe(pinned);
+    expect(files.length).toBe(source.exported);
     expect(linted).toBeGreaterThan(0);
     for (const [type, where] of flagged) {
       expect(sourced.has(type), `NL002 on \`${type}\` (${where[0]}), a model type normlint has a source for`).toBe(false);
