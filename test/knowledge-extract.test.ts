@@ -304,6 +304,49 @@ class ToySubModel(ToyPreTrainedModel):
     expect(sub.classes[0].at).toEqual(["attn.q_norm", "post_layernorm"]);
   });
 
+  it("roots an unregistered sub-config type at the class its config is named for, and builds InstanceNorm without parameters unless affine=True", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_head", "ToyHeadConfig")])\n`;
+    const config = `
+class ToyHeadConfig(PreTrainedConfig):
+    model_type = "toy_head"
+`;
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyHeadBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels)
+        self.affine_norm = nn.InstanceNorm2d(channels, affine=True)
+
+
+class ToyHeadModel(ToyPreTrainedModel):
+    def __init__(self, config, add_pooling_layer=True):
+        super().__init__(config)
+        self.block = ToyHeadBlock(config.hidden_size)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": MODELING_AUTO,
+        "models/toy/configuration_toy.py": TOY_CONFIG,
+        "models/toy/modeling_toy.py": TOY_MODELING,
+        "models/toy_head/configuration_toy_head.py": config,
+        "models/toy_head/modeling_toy_head.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const head = x.families.find((f) => f.modelType === "toy_head")!;
+    expect(head.root).toBe("ToyHeadModel");
+    expect(head.classes.map((c) => [c.name, c.params, c.bias, c.at])).toEqual([
+      ["nn.InstanceNorm2d(affine=False)", [], false, ["block.norm"]],
+      ["nn.InstanceNorm2d", ["weight", "bias"], true, ["block.affine_norm"]],
+    ]);
+  });
+
   it("takes no default backbone type when the config names a default_backbone (a timm or Hub backbone)", () => {
     const config = `${TOY_CONFIG}
 

@@ -178,6 +178,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const shortest = (re: RegExp) => (byInit.get(configName) ?? []).filter((c) => re.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0];
       root = shortest(/Model$/) ?? shortest(/(Encoder|Decoder|Transformer)$/);
     }
+    // Else transformers' naming: `BlipTextConfig` configures `BlipTextModel` (`ClvpEncoderConfig`,
+    // `ClvpEncoder`), when that class is defined in the type's own folder and takes `config` first.
+    if (!root && /Config$/.test(configName)) {
+      const base = configName.slice(0, -"Config".length);
+      root = [`${base}Model`, base].find((c) => (classFiles.get(c) ?? []).some((f) => f.startsWith(`models/${module}/`) && new RegExp(`^class ${c}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n|\\n)*?[ \\t]+def __init__\\(\\s*self,\\s*config\\b`, "m").test(files.read(f) ?? "")));
+    }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
       else gaps.push("no registered architecture class is defined in a modeling file");

@@ -244,6 +244,9 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   const kw = (k: string) => args.find((a) => a.type === "keyword_argument" && p.text_(field(a, "name")) === k);
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
+  // torch's InstanceNorm is built without parameters unless `affine=True` is written (BatchNorm and
+  // GroupNorm default to affine).
+  if (/InstanceNorm\dd$/.test(s.callee) && valueOf("affine") !== "True") e.affine = false;
   if (valueOf("bias") === "False") e.bias = false;
   const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
   const biasKey = key(valueOf("bias"));
