@@ -70,6 +70,8 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   const classFiles = new Map<string, string[]>();
   /** Model classes by the config class they declare (`config: XConfig`, `config_class = XConfig`). */
   const byConfig = new Map<string, string[]>();
+  /** Model classes by the config class their constructor is annotated with. */
+  const byInit = new Map<string, string[]>();
   const modelDirs = files.list("models").filter((d) => files.list(`models/${d}`).length > 0);
   for (const d of modelDirs) {
     for (const f of files.list(`models/${d}`)) {
@@ -82,6 +84,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
           classFiles.set(m[1], [...(classFiles.get(m[1]) ?? []), path]);
           const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[2].slice(0, 2000))?.[1];
           if (cfg && !/PreTrainedModel$/.test(m[1])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[1]]);
+          // The constructor's annotation (`def __init__(self, config: Aimv2TextConfig)`): a sub-model with
+          // no registered architecture that declares no config class of its own.
+          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[2].slice(0, 8000))?.[1];
+          if (init && !/PreTrainedModel$/.test(m[1])) byInit.set(init, [...(byInit.get(init) ?? []), m[1]]);
         }
       }
     }
@@ -165,6 +171,18 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     if (!root) {
       const own = byConfig.get(configName) ?? [];
       root = own.filter((c) => /Model$/.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] ?? [...own].sort()[0];
+    }
+    // Else the whole-model class whose constructor takes that config (`Aimv2TextModel`, `DiaEncoder`),
+    // never a layer or attention class that takes it too.
+    if (!root) {
+      const shortest = (re: RegExp) => (byInit.get(configName) ?? []).filter((c) => re.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0];
+      root = shortest(/Model$/) ?? shortest(/(Encoder|Decoder|Transformer)$/);
+    }
+    // Else transformers' naming: `BlipTextConfig` configures `BlipTextModel` (`ClvpEncoderConfig`,
+    // `ClvpEncoder`), when that class is defined in the type's own folder and takes `config` first.
+    if (!root && /Config$/.test(configName)) {
+      const base = configName.slice(0, -"Config".length);
+      root = [`${base}Model`, base].find((c) => (classFiles.get(c) ?? []).some((f) => f.startsWith(`models/${module}/`) && new RegExp(`^class ${c}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n|\\n)*?[ \\t]+def __init__\\(\\s*self,\\s*config\\b`, "m").test(files.read(f) ?? "")));
     }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
@@ -283,7 +301,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const torch = torchLeaf(callee);
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
-    if (/^Auto\w*$/.test(name)) {
+    if (/^Auto\w*$/.test(name) || name === "load_backbone") {
       const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
       const cls = t ? baseModel.get(t) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;

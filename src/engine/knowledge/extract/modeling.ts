@@ -192,7 +192,7 @@ export function fileFacts(p: Parsed): FileFacts {
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
- * added here.
+ * added here, and so is a backbone built by `load_backbone(config)`.
  */
 function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
@@ -221,6 +221,9 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       const fn = field(right, "function")!;
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
+      // `self.backbone = load_backbone(config)`: the model of the config's backbone_config, resolved
+      // like an AutoModel built from that sub-config (DepthAnything's DINOv2).
+      else if (p.text_(fn) === "load_backbone") out.push({ owner: c.name, slot, callee: "load_backbone", range, indexed: false });
       else if (fn.type === "subscript" && tables.has(p.text_(field(fn, "value")))) {
         const sub = field(fn, "subscript");
         const key = p.text_(sub);
@@ -241,6 +244,9 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   const kw = (k: string) => args.find((a) => a.type === "keyword_argument" && p.text_(field(a, "name")) === k);
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
+  // torch's InstanceNorm is built without parameters unless `affine=True` is written (BatchNorm and
+  // GroupNorm default to affine).
+  if (/InstanceNorm\dd$/.test(s.callee) && valueOf("affine") !== "True") e.affine = false;
   if (valueOf("bias") === "False") e.bias = false;
   const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
   const biasKey = key(valueOf("bias"));
@@ -273,6 +279,7 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   if (call) {
     const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
     if (m) e.configKey = m[1];
+    else if (s.callee === "load_backbone") e.configKey = "backbone_config";
     if (owner) {
       const when = conditionOf(p, call, owner);
       if (when) e.when = when.replace(/\s+/g, " ");
