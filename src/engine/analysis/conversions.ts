@@ -333,6 +333,8 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
       const r = field(n, "right")!;
       const op = text.slice(l.end, r.start).trim();
       if (op === "+" && isOne(r, text)) consider(n, l, 1);
+      // `v + 2.0`: the unit offset applied twice (unsloth-zoo#1095's source + 2.0 state).
+      else if (op === "+" && literal(r, text) === 2) consider(n, l, 2);
       else if (op === "+" && isOne(l, text)) consider(n, r, 1);
       else if (op === "-" && isOne(r, text)) consider(n, l, -1);
       else if ((op === "+" || op === "-") && r.type === "identifier") {
@@ -442,7 +444,11 @@ function registered(cls: PyNode, text: string): boolean {
   return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\.register\(/.test(text.slice(c.start, c.end)));
 }
 
-export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[]; offsetBlindFolds: OffsetBlindFold[] } {
+export function collectConversions(
+  root: PyNode,
+  text: string,
+  idx: ScopeIndex,
+): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[]; offsetBlindFolds: OffsetBlindFold[]; overShifts: OffsetConversion[] } {
   const tuples = new Map<string, string[]>();
   const ctx: Ctx = { text, tuples };
   for (const n of walk(root)) {
@@ -510,6 +516,7 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
 
   const sites = findSites(root, ctx);
   const conversions: OffsetConversion[] = [];
+  const overShifts: OffsetConversion[] = [];
   /** Classes that hold an offset change for the missing-fold check (shifts of unknown value count). */
   const folding = new Set<PyNode>();
   for (const site of sites) {
@@ -539,11 +546,13 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
       }
       if (deltas.length && u.cls) folding.add(u.cls);
       for (const d of deltas) {
-        if (Math.abs(d.delta) !== 1) continue;
-        conversions.push({
+        if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
+        const c: OffsetConversion = {
           delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
           fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text) : false,
-        });
+        };
+        if (d.delta !== 2) conversions.push(c);
+        else if (touchesNorms(c)) overShifts.push(c);
       }
     }
   }
@@ -558,7 +567,16 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
     if (chain.some((k) => folding.has(k))) continue;
     missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
   }
-  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx) };
+  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx), overShifts };
+}
+
+/** Checkpoint names of the norms every decoder has, to test a conversion's name guard against. */
+const NORM_NAMES = ["model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight", "model.norm.weight"];
+
+/** Does the conversion certainly act on norm weights (its names, or a guard that admits a norm's name)? */
+function touchesNorms(c: OffsetConversion): boolean {
+  if (c.names) return c.names.some((n) => NORMISH.test(n));
+  return NORM_NAMES.some((n) => admits(c.guard, n) === true);
 }
 
 /** `ln.weight` / `norm.weight.data` of something named like a norm. */

@@ -144,4 +144,6 @@ export interface DeclaredConventions {
   missingFolds: MissingFold[];
   missingUnfolds?: MissingUnfold[];
   offsetBlindFolds?: OffsetBlindFold[];
+  /** Shifts of 2 on an offset family's norm weights (`v + 2.0` in a sanitize()): the 1 added twice. */
+  overShifts?: OffsetConversion[];
 }

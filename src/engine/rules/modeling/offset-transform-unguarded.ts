@@ -2,7 +2,7 @@ import type { OffsetConversion } from "../../analysis/declared-types";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { servedLabel } from "./declared-shared";
 
-type M = "reload" | "inPlace";
+type M = "reload" | "inPlace" | "twice";
 
 /**
  * Functions that run on every load and on the output of a conversion too: MLX's `sanitize()` (mlx-lm
@@ -21,7 +21,8 @@ function offsetFamily(c: OffsetConversion): string | undefined {
  * ## What it does
  * Flags a +1/-1 on norm weights that is not safe to run twice: in a load path (`sanitize()`, a load
  * hook) with no check that the weights are still in the source layout, or applied in place
- * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds. NL211 covers a shift that is
+ * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds, or a shift of 2 on an offset
+ * family's norm weights (`v + 2.0`: the second application written out). NL211 covers a shift that is
  * wrong for the family; this rule covers a shift that is right for the family but wrong because it
  * repeats.
  *
@@ -51,11 +52,16 @@ export default defineRule<M, PythonRuleContext<M>>({
   summary: "a +1/-1 on norm weights that shifts again when the load or conversion runs twice",
   messages: {
     reload: "`{{fn}}` {{op}} 1 on norm weights for {{family}} on every load, with no check that the weights are still in the source layout: weights it already shifted (a saved conversion) are shifted again.",
+    twice: "`{{fn}}` adds 2 to norm weights for {{family}}, whose norms scale by `1 + weight`: the unit offset is applied twice, so every norm scales by `2 + weight`.",
     inPlace: "This {{op_noun}} of 1 changes the caller's tensor in place: each time the conversion runs (a retry, a weight sync) the norm weights move by 1 again. Make a new tensor (`v = v {{sign}} 1`).",
   },
   check(ctx) {
     const declared = ctx.module?.declared;
     if (!declared) return;
+    for (const c of declared.overShifts ?? []) {
+      const family = offsetFamily(c);
+      if (family) ctx.report({ messageId: "twice", at: c.range, severity: "error", data: { fn: c.fn ?? c.unit, family } });
+    }
     const seen = new Set<number>();
     for (const c of declared.conversions) {
       if (c.gguf || seen.has(c.range.start)) continue;
