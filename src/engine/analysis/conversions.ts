@@ -259,6 +259,14 @@ function tensorPath(n: PyNode, text: string): string | undefined {
 }
 
 const NORMISH = /norm|(^|[._])ln[_\d.]|(^|[._])ln$|layernorm/i;
+/** A class converting norm weights (`RMSNorm2ZeroCenteredRMSNormMapping`, `LayerNormConverter`), not a norm. */
+const NORM_MAPPING_CLASS = /Norm\w*(Mapping|Converter|Conversion|Bridge)$/;
+
+/** `w.data` -> `w`: the same tensor (an in-place change through `.data` changes `w`). */
+function unwrapData(n: PyNode, text: string): PyNode {
+  const a = n.type === "attribute" ? field(n, "attribute") : undefined;
+  return a && text.slice(a.start, a.end) === "data" ? (field(n, "object") ?? n) : n;
+}
 
 function enclosingFn(n: PyNode): PyNode | undefined {
   for (let p = n.parent; p; p = p.parent) if (p.type === "function_definition") return p;
@@ -301,14 +309,18 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
     if (/^self\./.test(opText)) return;
     const fnName = fn ? text.slice(field(fn, "name")!.start, field(fn, "name")!.end) : "";
     const path = operand.type === "identifier" ? undefined : tensorPath(operand, text);
+    // A method of a class that maps norm weights between formats (Megatron-Bridge's
+    // `RMSNorm2ZeroCenteredRMSNormMapping.hf_to_megatron`): every tensor it is handed is a norm weight.
+    const owner = fn ? classOfMethod(fn) : undefined;
+    const normMapping = !!owner && NORM_MAPPING_CLASS.test(nameOf(owner, text));
     let nameVar: string | undefined;
     let names: string[] | undefined;
     if (operand.type === "identifier") {
-      if (!TENSOR_VAR.test(opText)) return;
+      if (!TENSOR_VAR.test(opText) && !normMapping) return;
       nameVar = itemsLoopKey(node, opText, text) ?? (fn ? params(fn, text).find((p) => NAME_PARAM.test(p)) : undefined);
     } else if (path && NORMISH.test(path) && /(\.weight|\.w|\.scale|\.gamma)$/.test(path)) names = [path];
     else return;
-    if (!names && !CONVERSION_FN.test(fnName)) return;
+    if (!names && !CONVERSION_FN.test(fnName) && !normMapping) return;
     const guard = names ? FREE : guardAt(node, fn, nameVar, ctx);
     sites.push({ node, fn, delta, shift, guard, names, inPlace });
   };
@@ -342,9 +354,10 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
         if (m) consider(n, l, undefined, { method: m, sign: op === "+" ? 1 : -1 });
       }
     } else if (n.type === "augmented_assignment") {
-      const l = field(n, "left")!;
+      const left = field(n, "left")!;
+      const l = unwrapData(left, text);
       const r = field(n, "right")!;
-      const op = text.slice(l.end, r.start).trim();
+      const op = text.slice(left.end, r.start).trim();
       // On a torch tensor `+=` changes it in place; MLX and NumPy-free code rebinds (mx arrays are immutable).
       if ((op === "+=" || op === "-=") && isOne(r, text)) consider(n, l, op === "+=" ? 1 : -1, undefined, !MLX_MODULE.test(text) && callersTensor(n, l, text));
     } else if (n.type === "call" && field(n, "function")?.type === "attribute" && /^(add_|sub_)$/.test(text.slice(field(field(n, "function"), "attribute")!.start, field(field(n, "function"), "attribute")!.end))) {
@@ -382,9 +395,13 @@ function callersTensor(node: PyNode, operand: PyNode, text: string): boolean {
   if (operand.type !== "identifier") return operand.type === "subscript";
   const name = text.slice(operand.start, operand.end);
   if (loopVars(fn, node, text).has(name)) return true;
-  if (!params(fn, text).includes(name)) return false;
-  // A parameter rebound before the change (`w = w.clone()`) is no longer the caller's.
-  return !walk(field(fn, "body")!).some((x) => x.start < node.start && x.type === "assignment" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+  // The last binding of the name before the change: a parameter rebound (`w = w.clone()`) is no
+  // longer the caller's; a local bound to an element of a dict (`v = out[key]`) is
+  // the holder's tensor under another name.
+  const bindings = walk(field(fn, "body")!).filter((x) => x.start < node.start && x.type === "assignment" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+  const last = bindings[bindings.length - 1];
+  if (last) return field(last, "right")?.type === "subscript";
+  return params(fn, text).includes(name);
 }
 
 /** The loop variables (`k, v` of `for k, v in weights.items()`) around `node` inside `fn`. */
