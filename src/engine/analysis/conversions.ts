@@ -5,7 +5,7 @@
 // code, each with its own overrides (llama.cpp's Gemma3NModel returns 0.0 from `norm_shift`).
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
-import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetConversion, Serves } from "./declared-types";
+import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetBlindStandIn, OffsetConversion, Serves } from "./declared-types";
 import { familiesDefiningClass } from "./family";
 import { family as familyOf } from "../knowledge/index";
 import { paramName } from "./interp";
@@ -465,7 +465,14 @@ export function collectConversions(
   root: PyNode,
   text: string,
   idx: ScopeIndex,
-): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[]; offsetBlindFolds: OffsetBlindFold[]; overShifts: OffsetConversion[] } {
+): {
+  conversions: OffsetConversion[];
+  missingFolds: MissingFold[];
+  missingUnfolds: MissingUnfold[];
+  offsetBlindFolds: OffsetBlindFold[];
+  overShifts: OffsetConversion[];
+  offsetBlindStandIns: OffsetBlindStandIn[];
+} {
   const tuples = new Map<string, string[]>();
   const ctx: Ctx = { text, tuples };
   for (const n of walk(root)) {
@@ -584,7 +591,7 @@ export function collectConversions(
     if (chain.some((k) => folding.has(k))) continue;
     missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
   }
-  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx), overShifts };
+  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx), overShifts, offsetBlindStandIns: findOffsetBlindStandIns(classes, text) };
 }
 
 /** Checkpoint names of the norms every decoder has, to test a conversion's name guard against. */
@@ -652,6 +659,61 @@ function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): Offs
     const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
     if (handled) continue;
     out.push({ range: { start: n.start, end: n.end }, target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}` });
+  }
+  return out;
+}
+
+/** The first offset norm class (with its family) among the names a class is registered under. */
+function registeredOffsetClass(cls: PyNode, text: string): { name: string; family: string } | undefined {
+  const d = cls.parent?.type === "decorated_definition" ? cls.parent : undefined;
+  if (!d) return undefined;
+  for (const dec of namedChildren(d)) {
+    if (dec.type !== "decorator" || !/\.register\(/.test(text.slice(dec.start, dec.end))) continue;
+    for (const s of walk(dec)) {
+      if (s.type !== "string") continue;
+      const name = stringOf(s, text);
+      if (!name || !/^\w+$/.test(name)) continue;
+      // The family the class is named for (GemmaRMSNorm: gemma, not a model that reuses it).
+      const key = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, "");
+      const fams = familiesDefiningClass(name).sort((a, b) => Number(key(name).startsWith(key(b))) * key(b).length - Number(key(name).startsWith(key(a))) * key(a).length);
+      for (const fam of fams) {
+        const f = familyOf(fam);
+        const k = f?.classes?.find((c) => c.name === name);
+        if (k?.offset) return { name, family: fam };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Stand-ins registered for offset norm classes whose own forward scales by the plain weight
+ * (`output * self.weight`): the weight they take over must be `1 + original.weight`, and the weight
+ * they hand back `self.weight - 1`. Flags the assignment that has no 1 where it belongs.
+ */
+function findOffsetBlindStandIns(classes: PyNode[], text: string): OffsetBlindStandIn[] {
+  const out: OffsetBlindStandIn[] = [];
+  const t = (n: PyNode | undefined) => (n ? text.slice(n.start, n.end).replace(/\s+/g, "") : "");
+  const ONE = /(^|[(+\-*])1(\.0*)?\+|[+-]1(\.0*)?($|[)*.])|torch\.ones_like|\.add\(1/;
+  for (const cls of classes) {
+    const reg = registeredOffsetClass(cls, text);
+    if (!reg) continue;
+    const methods = methodsOf(cls, text);
+    const fwd = methods.get("forward");
+    // Its forward must scale by the plain weight: `* self.weight` with no 1 next to it.
+    const body = fwd ? t(fwd) : "";
+    if (!/\*self\.weight\b/.test(body) || /1(\.0*)?\+self\.weight|self\.weight(\.\w+\(\))*\+1/.test(body)) continue;
+    const name = nameOf(cls, text);
+    for (const [mname, def] of methods) {
+      for (const n of walk(field(def, "body")!)) {
+        if (n.type !== "assignment") continue;
+        const l = t(field(n, "left"));
+        const r = t(field(n, "right"));
+        const enter = mname === "__init__" && l === "self.weight" && /(^|[^\w.])(?!self\.)\w+\.weight\b/.test(r) && !/^self\./.test(r.replace(/^\w+(\.\w+)*\(/, ""));
+        const restore = /^(?!self\.)\w+\.weight(\.data)?$/.test(l) && /self\.weight/.test(r);
+        if ((enter || restore) && !ONE.test(r)) out.push({ range: range(n), side: enter ? "enter" : "restore", cls: name, registeredFor: reg.name, family: reg.family });
+      }
+    }
   }
   return out;
 }

@@ -137,6 +137,21 @@ export interface OffsetBlindFold {
   how: string;
 }
 
+/**
+ * A plain-norm stand-in registered for offset norm classes (llm-compressor's `CalibrationOffsetNorm`:
+ * `@NormCalibrationModule.register("GemmaRMSNorm", alias=[...])`, whose forward is `x * w`): taking
+ * over the original's weight without the `1 +`, or handing it back without the `- 1`.
+ */
+export interface OffsetBlindStandIn {
+  range: Range;
+  /** "enter": the stand-in's weight built from the original's; "restore": the original's weight set from the stand-in's. */
+  side: "enter" | "restore";
+  cls: string;
+  /** The offset norm class it is registered for, and that class's family. */
+  registeredFor: string;
+  family: string;
+}
+
 export interface DeclaredConventions {
   declarations: Declaration[];
   inherited: InheritedFlag[];
@@ -146,4 +161,5 @@ export interface DeclaredConventions {
   offsetBlindFolds?: OffsetBlindFold[];
   /** Shifts of 2 on an offset family's norm weights (`v + 2.0` in a sanitize()): the 1 added twice. */
   overShifts?: OffsetConversion[];
+  offsetBlindStandIns?: OffsetBlindStandIn[];
 }
