@@ -259,6 +259,9 @@ function tensorPath(n: PyNode, text: string): string | undefined {
 }
 
 const NORMISH = /norm|(^|[._])ln[_\d.]|(^|[._])ln$|layernorm/i;
+/** A test for multi-token-prediction keys (`"mtp." in k`). */
+const MTP_KEY_TEST = /["']mtp[._]?["']\s+in\b|startswith\(\s*["']mtp/;
+
 /** A class converting norm weights (`RMSNorm2ZeroCenteredRMSNormMapping`, `LayerNormConverter`), not a norm. */
 const NORM_MAPPING_CLASS = /Norm\w*(Mapping|Converter|Conversion|Bridge)$/;
 
@@ -420,7 +423,7 @@ function loopVars(fn: PyNode, node: PyNode, text: string): Set<string> {
  * loop variable), and either tests the weights for a key (`"...conv1d.weight" in weights`), names a
  * layout word (`already_converted`, `is_hf`, `norm_convention`), or tests another tensor's shape.
  */
-function hasLayoutGuard(fn: PyNode, node: PyNode, text: string): boolean {
+function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void): boolean {
   const loop = loopVars(fn, node, text);
   // A condition (or one operand of an `and`) that does not name the tensor being changed is about the
   // input as a whole: a flag computed from a structural test (`should_shift_norm_weights`), a key only
@@ -431,6 +434,16 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string): boolean {
     if (cond.type === "boolean_operator" && text.slice(field(cond, "left")!.end, field(cond, "right")!.start).trim() === "and") return layoutTest(field(cond, "left")) || layoutTest(field(cond, "right"));
     const ids = walk(cond).filter((x) => x.type === "identifier").map((x) => text.slice(x.start, x.end));
     if (!ids.length || ids.some((i) => loop.has(i))) return false;
+    // Multi-token-prediction keys are no layout signal: converted MLX checkpoints can keep them
+    // (mlx-lm#1623 rejected `any("mtp." in k ...)` as the raw-layout test).
+    const flag = (id: string) => walk(field(fn, "body")!).find((x) => x.type === "assignment" && x.start < node.start && text.slice(field(x, "left")!.start, field(x, "left")!.end) === id);
+    // The condition and the right sides of the flags it reads (the flag's own name may say `conv1d`).
+    const nodes = [...(cond.type === "identifier" ? [] : [cond]), ...ids.map((i) => field(flag(i), "right")).filter((x) => x !== undefined)];
+    const tests = nodes.map((x) => text.slice(x.start, x.end));
+    if (tests.some((x) => MTP_KEY_TEST.test(x)) && !tests.some((x) => /conv1d|shape|ndim|converted|is_hf|layout/.test(x))) {
+      mtp?.(range(nodes.find((x) => MTP_KEY_TEST.test(text.slice(x.start, x.end)))!));
+      return false;
+    }
     return true;
   };
   for (let p = node.parent; p && p !== fn; p = p.parent) if ((p.type === "if_statement" || p.type === "elif_clause") && layoutTest(field(p, "condition"))) return true;
@@ -571,10 +584,12 @@ export function collectConversions(
       if (deltas.length && u.cls) folding.add(u.cls);
       for (const d of deltas) {
         if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
+        let mtpGuard: Range | undefined;
         const c: OffsetConversion = {
           delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
-          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text) : false,
+          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r)) : false,
         };
+        if (mtpGuard) c.mtpGuard = mtpGuard;
         if (d.delta !== 2) conversions.push(c);
         else if (touchesNorms(c)) overShifts.push(c);
       }

@@ -111,6 +111,8 @@ export interface OffsetConversion {
    * tensor): running it again on its own output would not shift again.
    */
   layoutGuard?: boolean;
+  /** The only guard tests for multi-token-prediction keys (`any("mtp." in k ...)`), which converted checkpoints can keep: no layout test. */
+  mtpGuard?: Range;
 }
 
 /** A GGUF converter class for an offset family whose chain adds nothing to any norm weight. */
