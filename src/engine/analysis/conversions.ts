@@ -259,8 +259,12 @@ function tensorPath(n: PyNode, text: string): string | undefined {
 }
 
 const NORMISH = /norm|(^|[._])ln[_\d.]|(^|[._])ln$|layernorm/i;
-/** A test for multi-token-prediction keys (`"mtp." in k`). */
-const MTP_KEY_TEST = /["']mtp[._]?["']\s+in\b|startswith\(\s*["']mtp/;
+/**
+ * A test for multi-token-prediction keys anywhere in the weights (`"mtp." in k`). A per-key
+ * `key.startswith("mtp.")` that strips the prefix (mlx-vlm's MTP drafter) is a layout test: the
+ * converted keys lose it.
+ */
+const MTP_KEY_TEST = /["']mtp[._]?["']\s+in\b/;
 
 /** A class converting norm weights (`RMSNorm2ZeroCenteredRMSNormMapping`, `LayerNormConverter`), not a norm. */
 const NORM_MAPPING_CLASS = /Norm\w*(Mapping|Converter|Conversion|Bridge)$/;
