@@ -12,4 +12,4 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def __call__(self, x):
-        return mx.fast.rms_norm(x, self.weight, self.eps)  # info: [norm-missing-unit-offset]
+        return mx.fast.rms_norm(x, self.weight, self.eps)  # error: [norm-missing-unit-offset]
