@@ -16,7 +16,7 @@ import { nodeAccess } from "../src/node/access";
 import { readModelFolderInput } from "../src/node/folder";
 import { buildGguf, buildSafetensors, type GgufMeta } from "./harness/checkpoint-builder";
 import { ensureBuilt, positionOf, Sandbox } from "./harness/cli";
-import { folderDesc, folderInput } from "./harness/model-folder";
+import { folderDesc, folderInput, QWEN3_FP16_CONFIG, QWEN3_FP16_MODELING } from "./harness/model-folder";
 
 const enc = new TextEncoder();
 const lint = async (input: ModelFolderInput) => (await lintFolder(input, () => defaultSettings())).findings;
@@ -296,6 +296,31 @@ describe("params.json reaches the folder rules from disk and through the CLI", (
       expect(f[0].file).toBe("llama/config.json");
       const at = positionOf(text, "0.000001");
       expect([f[0].line, f[0].column]).toEqual([at.line, at.column]);
+    });
+
+    // NL218/NL219 are folder rules: the code they judge is a folder's, with config.json's family
+    // and dtype. Beside a config.json (no checkpoint needed) the CLI lints the folder; a Python
+    // file whose only family evidence is a `# normlint: model_type=` comment has no dtype (NL218)
+    // and is no folder's code (NL219): neither reaches it.
+    const modeling = `# normlint: model_type=qwen3\n${QWEN3_FP16_MODELING}`;
+    const ours = (report: { findings: Array<{ code: string; file: string; line: number }> }) =>
+      report.findings.filter((x) => /^NL21[89]$/.test(x.code)).map((x) => `${x.code} ${x.file}:${x.line}`).sort();
+
+    it("reaches a modeling file beside its config.json, with no checkpoint", () => {
+      box = Sandbox.create();
+      box.write("m/config.json", QWEN3_FP16_CONFIG);
+      box.write("m/modeling.py", modeling);
+      const { result, report } = box.json(["."]);
+      expect(result.stderr).toBe("");
+      expect(ours(report)).toEqual(["NL218 m/modeling.py:17", "NL218 m/modeling.py:18", "NL219 m/modeling.py:17"]);
+    });
+
+    it("does not reach a file whose family comes from a comment only", () => {
+      box = Sandbox.create();
+      box.write("src/modeling.py", modeling);
+      const { result, report } = box.json(["."]);
+      expect(result.stderr).toBe("");
+      expect(ours(report)).toEqual([]);
     });
   });
 });
