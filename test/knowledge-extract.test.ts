@@ -370,6 +370,51 @@ class ToyDepthConfig(PreTrainedConfig):
     expect(x.families.find((f) => f.modelType === "toy_depth")!.sub?.backbone_config.default).toBeUndefined();
   });
 
+  it("binds a norm's bias and eps to what its wrapper class is built with (StableLM's per-head LayerNorms)", () => {
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyLayerNormPerHead(nn.Module):
+    def __init__(self, dim, num_heads, eps=1e-5, bias=False):
+        super().__init__()
+        self.norms = nn.ModuleList([nn.LayerNorm(dim, eps=eps, bias=bias) for _ in range(num_heads)])
+
+
+class ToyAttention(nn.Module):
+    def __init__(self, config, norm_eps):
+        super().__init__()
+        self.q_layernorm = ToyLayerNormPerHead(config.head_dim, config.num_heads, eps=config.rms_norm_eps)
+        self.k_layernorm = ToyLayerNormPerHead(config.head_dim, config.num_heads, norm_eps, True)
+
+
+class ToyLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.self_attn = ToyAttention(config, 1e-3)
+        self.input_layernorm = nn.LayerNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToyModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList([ToyLayer(config) for _ in range(2)])
+`;
+    const x = extractKnowledge(
+      memory({ "models/auto/auto_mappings.py": AUTO, "models/auto/modeling_auto.py": MODELING_AUTO, "models/toy/configuration_toy.py": TOY_CONFIG, "models/toy/modeling_toy.py": modeling }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    // q: bias by the wrapper's default (False), eps passed by keyword; k: both positional, the eps
+    // through the attention's own parameter.
+    expect(t.classes.map((c) => [c.name, c.bias, c.at, c.eps])).toEqual([
+      ["nn.LayerNorm(bias=False)", false, ["layers.{N}.self_attn.q_layernorm.norms.{N}"], ["rms_norm_eps"]],
+      ["nn.LayerNorm", true, ["layers.{N}.self_attn.k_layernorm.norms.{N}", "layers.{N}.input_layernorm"], ["0.001", "rms_norm_eps"]],
+    ]);
+  });
+
   it("is deterministic", () => {
     expect(toJsonl(toy())).toBe(toJsonl(toy()));
   });

@@ -3,7 +3,7 @@
 // order, module trees in source order, no clocks.
 import type { PythonParser } from "../../parsers/python";
 import { allFields, type ConfigClass, configClasses, EPS_KEY, inheritedMap, NORM_KEY, splitKeys } from "./config";
-import { type Edge, type FileFacts, fileFacts, type NormFacts, torchLeaf } from "./modeling";
+import { type Edge, type FileFacts, fileFacts, type NormFacts, pyFloat, torchLeaf } from "./modeling";
 import { mappingPairs, Parsed, type SourceFiles } from "./source";
 import type { Cite, ExtractedChoice, ExtractedClass, ExtractedFamily, Extraction } from "./types";
 
@@ -252,21 +252,59 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
     // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
     // is built under that condition too, unless its own construction names one.
-    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"]) => {
+    // `bind`: the class's `__init__` arguments as its construction passes them (or their defaults).
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when: Edge["when"], bind: Map<string, string>) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
       for (const e0 of edgesOf(ff, cls)) {
-        const e = e0.when || !when ? e0 : { ...e0, when };
+        const e1 = e0.owner === cls ? bound(e0, bind) : e0;
+        const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
         const target = resolve(ff, e, subKeys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind));
       }
     };
-    visit(rootCls, rootFile, "", [], configDefault);
+    visit(rootCls, rootFile, "", [], configDefault, undefined, new Map());
+    return out;
+  }
+
+  /**
+   * What a construction passes for each `__init__` parameter of the class it builds: the argument
+   * as written (a parameter of the enclosing class is replaced by what that one was passed), else the
+   * default. Empty when the arguments cannot be matched (`*args`, `**kwargs`).
+   */
+  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!params || !e.args) return out;
+    params.forEach((x, i) => {
+      const v = e.args!.keyword[x.name] ?? e.args!.positional[i];
+      if (v === undefined) {
+        if (x.default !== undefined) out.set(x.name, x.default);
+      } else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
+      else if (!/^\w+$/.test(v) || /^(True|False|None)$/.test(v)) out.set(x.name, v);
+    });
+    return out;
+  }
+
+  /** An edge whose bias/affine/eps is a parameter of its owner, with what the owner was passed. */
+  function bound(e: Edge, bind: Map<string, string>): Edge {
+    if (!e.fromParam) return e;
+    const out: Edge = { ...e };
+    const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
+    const { bias, affine, eps } = e.fromParam;
+    const b = bias !== undefined ? bind.get(bias) : undefined;
+    if (b === "False" || b === "True") out.bias = b === "True";
+    else if (b && key(b)) out.biasKey = key(b);
+    const a = affine !== undefined ? bind.get(affine) : undefined;
+    if (a === "False" || a === "True") out.affine = a === "True";
+    else if (a && key(a)) out.affineKey = key(a);
+    const x = eps !== undefined ? bind.get(eps) : undefined;
+    if (x && key(x)) out.eps = key(x);
+    else if (x && /^[\d.]+(e-?\d+)?$/i.test(x) && Number.isFinite(Number(x))) out.eps = pyFloat(Number(x));
     return out;
   }
 
