@@ -148,7 +148,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
           const d0 = t === null ? defaults.get(k) : undefined;
           const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
           fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
-          subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? null });
+          // A config class outside the auto config mapping that names its own model type, registered
+          // with a model class (VibeVoiceAcousticTokenizerEncoderConfig: `vibevoice_acoustic_tokenizer_encoder`).
+          const own = configByName.get(v.class)?.modelType;
+          subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? (own && baseModel.has(own) ? own : null) });
         }
       }
       const flat = cfg.flatSub ?? [...cfg.bases].map((b) => configByName.get(b)?.flatSub).find((x) => x);

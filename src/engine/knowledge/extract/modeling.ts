@@ -159,6 +159,10 @@ export function fileFacts(p: Parsed): FileFacts {
     classes.set(c.name, p.cite(c.node));
     bases.set(c.name, namedChildren(field(c.node, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => p.text_(b)));
   }
+  for (const c of decorated.values()) {
+    const facts = !norms.has(c.name) ? torchSubclassFacts(p, c.node, c.name, bases, analysis.imports) : undefined;
+    if (facts) norms.set(c.name, facts);
+  }
   const usesAt = new Map(analysis.uses.map((u) => [u.range.start, u]));
   // `self.norm_1.bias = None` after `self.norm_1 = LayerNorm(...)` (MPT): that norm has no bias.
   const biasDropped = new Set<string>();
@@ -187,6 +191,46 @@ export function fileFacts(p: Parsed): FileFacts {
     add(s.owner, e);
   }
   return { path: p.path, imports: analysis.imports, classes, norms, edges, bases };
+}
+
+/** `nn.GroupNorm` -> `torch.nn.GroupNorm` through the file's imports. */
+function dottedName(v: string, imports: Map<string, string>): string {
+  const [head, ...rest] = v.split(".");
+  const m = imports.get(head);
+  return m ? [m, ...rest].join(".") : v;
+}
+
+/**
+ * A subclass of a torch norm other than LayerNorm/RMSNorm, which the analysis leaves to torch
+ * (BiT's `BitGroupNormActivation(nn.GroupNorm)`, PoolFormer's `PoolFormerGroupNorm`): torch's norm with
+ * its parameters (none when the class passes `affine=False` to torch), directly or through a base
+ * class of the same file. What its forward adds around torch's computation (an activation, a mask) is
+ * not a norm fact.
+ */
+function torchSubclassFacts(p: Parsed, node: PyNode, name: string, bases: Map<string, string[]>, imports: Map<string, string>, depth = 0): NormFacts | undefined {
+  if (depth > 4) return undefined;
+  for (const b of bases.get(name) ?? []) {
+    const kind = torchLeaf(dottedName(b, imports));
+    const viaLocal = !kind && bases.has(b) ? torchSubclassFacts(p, node, b, bases, imports, depth + 1) : undefined;
+    if (!kind && !viaLocal) continue;
+    const text = p.text_(node);
+    const affine = !/\baffine\s*=\s*False\b/.test(text);
+    const eps = /def __init__\([^)]*\beps\s*=\s*([\d.eE+-]+)/.exec(text)?.[1];
+    const facts: NormFacts = {
+      name,
+      kind: kind ?? viaLocal!.kind,
+      offset: false,
+      bias: affine,
+      init: affine ? "ones" : "none",
+      cast: "torch",
+      params: affine ? ["weight", "bias"] : [],
+      src: p.cite(field(node, "name") ?? node),
+    };
+    const epsDefault = eps !== undefined && Number.isFinite(Number(eps)) ? pyFloat(Number(eps)) : viaLocal?.epsDefault ?? (kind === "rms" ? undefined : "1e-05");
+    if (epsDefault) facts.epsDefault = epsDefault;
+    return facts;
+  }
+  return undefined;
 }
 
 /**
