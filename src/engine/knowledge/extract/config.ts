@@ -121,6 +121,10 @@ function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
       cls.subDefaults.set(x[1], { modelType: x[2], src: p.cite(m.start + hit.index!) });
     }
   }
+  // `for sub_config_key in self.sub_configs: ... sub_config = CONFIG_MAPPING["dinov2"](...)` (DepthPro):
+  // every sub-config absent from the file is built as that type.
+  const loop = /for\s+\w+\s+in\s+self\.sub_configs\b[^\n]*:[\s\S]*?\w+\s*=\s*CONFIG_MAPPING\[\s*["']([\w-]+)["']\s*\]\(/.exec(text);
+  if (loop) for (const key of cls.subConfigs.keys()) if (!cls.subDefaults.has(key)) cls.subDefaults.set(key, { modelType: loop[1], src: p.cite(m.start + loop.index) });
 }
 
 /**

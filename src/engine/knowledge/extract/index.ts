@@ -96,6 +96,32 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   for (const [name, list] of configs) configByName.set(name, list[0]);
   const configFor = (cls: string, module: string) => configs.get(cls)?.find((c) => c.src.startsWith(`models/${module}/`)) ?? configs.get(cls)?.[0];
 
+  /** A config class's sub-configs: the type each names, its default, and the type its model is built as. */
+  function subConfigsOf(cfg: ConfigClass) {
+    const subs = inheritedMap(cfg, configByName, (c) => c.subConfigs);
+    const defaults = inheritedMap(cfg, configByName, (c) => c.subDefaults);
+    return [...subs].sort().map(([key, v]) => {
+      const t = typeOfConfig.get(v.class) ?? null;
+      // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
+      const d0 = t === null ? defaults.get(key) : undefined;
+      const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
+      // A config class outside the auto config mapping that names its own model type, registered
+      // with a model class (VibeVoiceAcousticTokenizerEncoderConfig: `vibevoice_acoustic_tokenizer_encoder`).
+      const own = configByName.get(v.class)?.modelType;
+      return { key, class: v.class, src: v.src, modelType: t, default: d, resolved: t ?? d?.modelType ?? (own && baseModel.has(own) ? own : null) };
+    });
+  }
+  /** The sub-config keys of a model type's config, for the models built inside one of its sub-models. */
+  const subKeysMemo = new Map<string, Map<string, { class: string; modelType: string | null }>>();
+  const subKeysOfType = (t: string) => {
+    if (!subKeysMemo.has(t)) {
+      const name = configNames.find((x) => x.key === t)?.value;
+      const cfg = name === undefined ? undefined : configFor(String(name), moduleOf(t));
+      subKeysMemo.set(t, new Map((cfg ? subConfigsOf(cfg) : []).map((x) => [x.key, { class: x.class, modelType: x.resolved }])));
+    }
+    return subKeysMemo.get(t)!;
+  };
+
   const facts = new Map<string, FileFacts>();
   const factsOf = (path: string): FileFacts | undefined => {
     if (!facts.has(path)) {
@@ -138,20 +164,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const amap = inheritedMap(cfg, configByName, (c) => c.attributeMap);
       const normMap = [...amap].filter(([k, v]) => EPS_KEY.test(k) || EPS_KEY.test(v) || NORM_KEY.test(k) || NORM_KEY.test(v)).sort();
       if (normMap.length) fam.attributeMap = Object.fromEntries(normMap);
-      const subs = inheritedMap(cfg, configByName, (c) => c.subConfigs);
-      const defaults = inheritedMap(cfg, configByName, (c) => c.subDefaults);
-      if (subs.size) {
+      const subs = subConfigsOf(cfg);
+      if (subs.length) {
         fam.sub = {};
-        for (const [k, v] of [...subs].sort()) {
-          const t = typeOfConfig.get(v.class) ?? null;
-          // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
-          const d0 = t === null ? defaults.get(k) : undefined;
-          const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
-          fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
-          // A config class outside the auto config mapping that names its own model type, registered
-          // with a model class (VibeVoiceAcousticTokenizerEncoderConfig: `vibevoice_acoustic_tokenizer_encoder`).
-          const own = configByName.get(v.class)?.modelType;
-          subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? (own && baseModel.has(own) ? own : null) });
+        for (const { key, class: cls, src, modelType: t, default: d, resolved } of subs) {
+          fam.sub[key] = { class: cls, modelType: t === modelType ? null : t, src, ...(d ? { default: d } : {}) };
+          subKeys.set(key, { class: cls, modelType: resolved });
         }
       }
       const flat = cfg.flatSub ?? [...cfg.bases].map((b) => configByName.get(b)?.flatSub).find((x) => x);
@@ -255,7 +273,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
     // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
     // is built under that condition too, unless its own construction names one.
-    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"]) => {
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"], keys = subKeys) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
@@ -263,10 +281,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       for (const e0 of edgesOf(ff, cls)) {
         const e = e0.when || !when ? e0 : { ...e0, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, subKeys, dflt);
+        const target = resolve(ff, e, keys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when);
+        // A sub-model reads its own config: its AutoModel slots name its own sub-configs (ColModernVBERT's
+        // ModernVBERT builds its text model from ModernVBERT's text_config).
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, target.modelType ? subKeysOfType(target.modelType) : keys);
       }
     };
     visit(rootCls, rootFile, "", [], configDefault);
@@ -304,9 +324,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const torch = torchLeaf(callee);
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
-    if (/^Auto\w*$/.test(name) || name === "load_backbone") {
+    if (/^Auto(Model|Backbone)\w*$/.test(name) || name === "load_backbone") {
       const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
-      const cls = t ? baseModel.get(t) : undefined;
+      // A type registered only as a backbone (`pp_lcnet_v4`: PPLCNetV4Backbone) is built as that class.
+      const cls = t ? baseModel.get(t) ?? [...(arch.get(t)?.keys() ?? [])].find((c) => /Backbone$/.test(c)) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
       return cls && file ? { cls, file, modelType: t } : undefined;
     }

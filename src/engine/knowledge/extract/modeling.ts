@@ -262,7 +262,11 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call" || seen.has(right.start)) continue;
       const slot = p.text_(field(left, "attribute"));
       const range = { start: right.start, end: right.end };
-      const fn = field(right, "function")!;
+      // `AutoModel.from_config(config.semantic_model_config).eval()`: the model the chained call returns.
+      const chained = field(right, "function");
+      const inner = chained?.type === "attribute" && /^(eval|float|half|to|requires_grad_)$/.test(p.text_(field(chained, "attribute"))) ? field(chained, "object") : undefined;
+      const call = inner?.type === "call" ? inner : right;
+      const fn = field(call, "function")!;
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
       // `self.backbone = load_backbone(config)`: the model of the config's backbone_config, resolved
@@ -322,7 +326,11 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   }
   if (call) {
     const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
+    // `text_config = config.get_text_config()` ... `AutoModel.from_config(text_config)` (Gemma 4's assistant).
+    const local = /from_config\(\s*(?:config\s*=\s*)?(\w+)\s*[,)]/.exec(p.text_(call))?.[1];
+    const bound = local && owner ? new RegExp(`\\b${local}\\s*=\\s*(?:self\\.)?config\\.(?:get_text_config\\([^)]*\\)|(\\w+))\\s*$`, "m").exec(p.text_(owner)) : undefined;
     if (m) e.configKey = m[1];
+    else if (bound) e.configKey = bound[1] ?? "text_config";
     else if (s.callee === "load_backbone") e.configKey = "backbone_config";
     if (owner) {
       const when = conditionOf(p, call, owner);
