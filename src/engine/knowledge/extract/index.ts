@@ -80,14 +80,15 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         for (const c of withParsed(path, configClasses) ?? []) configs.set(c.name, [...(configs.get(c.name) ?? []), c]);
       } else if (/^modeling_\w+\.py$/.test(f)) {
         const text = files.read(path) ?? "";
-        for (const m of text.matchAll(/^class (\w+)[^\n]*\n((?:[ \t]+[^\n]*\n|\n)*)/gm)) {
-          classFiles.set(m[1], [...(classFiles.get(m[1]) ?? []), path]);
-          const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[2].slice(0, 2000))?.[1];
-          if (cfg && !/PreTrainedModel$/.test(m[1])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[1]]);
+        // Top-level classes, and those indented once: a module-level `if`/`else` block's (xLSTM's fallback classes).
+        for (const m of text.matchAll(/^(?:class|( {4})class) (\w+)[^\n]*\n((?:(?:\1[ \t]+)[^\n]*\n|\n)*)/gm)) {
+          classFiles.set(m[2], [...(classFiles.get(m[2]) ?? []), path]);
+          const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[3].slice(0, 2000))?.[1];
+          if (cfg && !/PreTrainedModel$/.test(m[2])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[2]]);
           // The constructor's annotation (`def __init__(self, config: Aimv2TextConfig)`): a sub-model with
           // no registered architecture that declares no config class of its own.
-          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[2].slice(0, 8000))?.[1];
-          if (init && !/PreTrainedModel$/.test(m[1])) byInit.set(init, [...(byInit.get(init) ?? []), m[1]]);
+          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[3].slice(0, 8000))?.[1];
+          if (init && !/PreTrainedModel$/.test(m[2])) byInit.set(init, [...(byInit.get(init) ?? []), m[2]]);
         }
       }
     }
@@ -217,7 +218,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       for (const { path, leaf, edge } of found) {
         let c = byKey.get(leaf.key);
         if (!c) {
-          const { epsDefault: _e, conditional: _c, ...rest } = leaf.facts;
+          const { epsDefault: _e, conditional: _c, flagDefaults: _f, ...rest } = leaf.facts;
           c = { ...rest, eps: [], at: [] };
           if (c.kernel) c.kernel = { ...c.kernel, layers: kernels.get(c.kernel.name)?.layers ?? [], ...(kernels.get(c.kernel.name) ? { registry: kernels.get(c.kernel.name)!.src } : {}) };
           if (leaf.from) c.from = leaf.from;
@@ -346,6 +347,19 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         if (off && n.conditional?.includes(scale)) {
           const variant: NormFacts = { ...n, name: `${name}(${off}=False)`, params: n.params.filter((x) => !n.conditional!.includes(x)), init: "none", bias: n.bias && !n.conditional.includes("bias") };
           return { leaf: { key: `${g.path}::${variant.name}`, facts: variant, ...(g !== ff ? { from: g.path } : {}) } };
+        }
+        // `use_bias=config.use_bias` (default False), or the constructor's own `use_bias: bool = False`:
+        // a conditional parameter whose flag is off as built is not created (xLSTM's RMSNorm has no bias).
+        const flags: Record<string, boolean> = { ...n.flagDefaults, ...e.flags };
+        for (const [k, key] of Object.entries(e.flagKeys ?? {})) {
+          const v = configDefault(key);
+          if (typeof v === "boolean") flags[k] = v;
+          else delete flags[k];
+        }
+        const dropped = (n.conditional ?? []).filter((prm) => Object.entries(flags).some(([k, v]) => !v && (prm === "bias" ? /bias/.test(k) : /weight|scale|affine/.test(k) && prm === scale)));
+        if (dropped.length) {
+          const facts: NormFacts = { ...n, params: n.params.filter((x) => !dropped.includes(x)), bias: n.bias && !dropped.includes("bias"), ...(dropped.includes(scale) ? { init: "none" as const } : {}) };
+          return { leaf: { key: `${g.path}::${name}::without ${dropped.join(",")}`, facts, ...(g !== ff ? { from: g.path } : {}) } };
         }
         return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
       }

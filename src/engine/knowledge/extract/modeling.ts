@@ -15,6 +15,8 @@ export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & {
   epsDefault?: string;
   /** Parameters created only on some path (`if self.with_scale: self.weight = ...`). */
   conditional?: string[];
+  /** Boolean constructor parameters with their defaults (`use_bias: bool = False`). */
+  flagDefaults?: Record<string, boolean>;
 };
 
 export interface Edge {
@@ -33,6 +35,8 @@ export interface Edge {
   affineKey?: string;
   /** Boolean keyword arguments written as literals (`with_scale=False`). */
   flags?: Record<string, boolean>;
+  /** Keyword arguments given as a config key (`use_bias=config.use_bias`): decided by the key's default. */
+  flagKeys?: Record<string, string>;
   /** The condition it is built under (`config.norm_type == "rms"`, `not config.use_fast_kernel`). */
   when?: string;
   /** `AutoModel.from_config(config.text_config)`: the sub-config key the built model reads. */
@@ -110,7 +114,11 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   };
   if (scaleName && scaleName !== "weight" && scaleParam) out.scale = scaleName;
   const conditional = impl.params.filter((x) => x.conditional).map((x) => x.name);
-  if (conditional.length) out.conditional = conditional;
+  if (conditional.length) {
+    out.conditional = conditional;
+    const init = /def __init__\(([^)]*)\)/.exec(classText)?.[1] ?? "";
+    for (const m of init.matchAll(/(\w+)\s*(?::\s*bool\s*)?=\s*(True|False)\b/g)) (out.flagDefaults ??= {})[m[1]] = m[2] === "True";
+  }
   const lines: NonNullable<ExtractedClass["lines"]> = {};
   if (c?.stats && c.via !== "parent") lines.stats = p.cite(c.stats);
   if (c?.upcast) lines.upcast = p.cite(c.upcast);
@@ -306,6 +314,8 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     const name = p.text_(field(a, "name"));
     const v = p.text_(field(a, "value"));
     if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
+    const k = key(v);
+    if (k && name !== "eps" && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flagKeys ??= {})[name] = k;
   }
   if (use?.eps) {
     // A construction without an eps argument gets the class's default, filled in where the class is
