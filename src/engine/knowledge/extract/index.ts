@@ -206,6 +206,21 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const base = configName.slice(0, -"Config".length);
       root = [`${base}Model`, base].find((c) => (classFiles.get(c) ?? []).some((f) => f.startsWith(`models/${module}/`) && new RegExp(`^class ${c}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n|\\n)*?[ \\t]+def __init__\\(\\s*self,\\s*config\\b`, "m").test(files.read(f) ?? "")));
     }
+    // Else the class a model of the folder builds from the sub-config this config is
+    // (`self.vision_tower = Florence2VisionBackbone(config=config.vision_config)` where Florence2Config's
+    // `vision_config` is a Florence2VisionConfig), first in source order.
+    if (!root) {
+      const keys = new Set([...configs.values()].flat().filter((c) => c.src.startsWith(`models/${module}/`)).flatMap((c) => [...c.subConfigs].filter(([, v]) => v.class === configName).map(([k]) => k)));
+      for (const f of keys.size ? files.list(`models/${module}`).filter((x) => /^modeling_\w+\.py$/.test(x)) : []) {
+        for (const m of (files.read(`models/${module}/${f}`) ?? "").matchAll(/\b([A-Z]\w*)\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)\s*[,)]/g)) {
+          if (keys.has(m[2]) && (classFiles.get(m[1]) ?? []).some((p) => p.startsWith(`models/${module}/`))) {
+            root = m[1];
+            break;
+          }
+        }
+        if (root) break;
+      }
+    }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
       else gaps.push("no registered architecture class is defined in a modeling file");
