@@ -347,6 +347,82 @@ class ToyHeadModel(ToyPreTrainedModel):
     ]);
   });
 
+  it("records a subclass of torch's GroupNorm, classes of an if/else block whatever their case, own classes named Auto*, and drops a parameter whose flag is off as built", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_head", "ToyHeadConfig")])\n`;
+    const config = `
+class ToyHeadConfig(PreTrainedConfig):
+    model_type = "toy_head"
+    use_bias: bool = False
+    norm_eps: float = 1e-6
+`;
+    const modeling = `
+import torch
+from torch import nn
+from ...utils import is_fancy_available
+
+
+class ToyGroupNormAct(nn.GroupNorm):
+    def __init__(self, config, num_channels, eps=1e-5):
+        super().__init__(config.num_groups, num_channels, eps=eps)
+
+
+if is_fancy_available():
+    from fancy import RMSNorm as xToyRMSNorm
+else:
+
+    class xToyRMSNorm(nn.Module):
+        def __init__(self, dim, eps=1e-6, use_bias: bool = False):
+            super().__init__()
+            self.eps = eps
+            self.weight = nn.Parameter(torch.ones(dim))
+            if use_bias:
+                self.bias = nn.Parameter(torch.zeros(dim))
+            else:
+                self.bias = None
+
+        def forward(self, x):
+            in_dtype = x.dtype
+            x = x.float()
+            x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+            return x.to(in_dtype) * self.weight
+
+    class xToyBlock(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.norm = xToyRMSNorm(config.hidden_size, eps=config.norm_eps, use_bias=config.use_bias)
+
+
+class AutoToyEncoder(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.blocks = nn.ModuleList([xToyBlock(config) for _ in range(2)])
+
+
+class ToyHeadModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.embedder_norm = ToyGroupNormAct(config, 8)
+        self.encoder = AutoToyEncoder(config)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": MODELING_AUTO,
+        "models/toy/configuration_toy.py": TOY_CONFIG,
+        "models/toy/modeling_toy.py": TOY_MODELING,
+        "models/toy_head/configuration_toy_head.py": config,
+        "models/toy_head/modeling_toy_head.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const head = x.families.find((f) => f.modelType === "toy_head")!;
+    expect(head.classes.map((c) => [c.name, c.kind, c.params, c.bias, c.eps, c.at])).toEqual([
+      ["ToyGroupNormAct", "group", ["weight", "bias"], true, ["1e-05"], ["embedder_norm"]],
+      ["xToyRMSNorm", "rms", ["weight"], false, ["norm_eps"], ["encoder.blocks.{N}.norm"]],
+    ]);
+  });
+
   it("takes no default backbone type when the config names a default_backbone (a timm or Hub backbone)", () => {
     const config = `${TOY_CONFIG}
 

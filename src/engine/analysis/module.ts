@@ -1069,6 +1069,8 @@ const CONTAINERS = /^(ModuleList|Sequential|ModuleDict|OrderedDict|list|tuple|di
 function collectSubmodules(classes: PyNode[], ctx: Ctx, memo?: ReturnType<typeof classMemo>): Submodule[] {
   const { text } = ctx;
   let out: Submodule[] = [];
+  // Classes of this file are modules whatever their case (xLSTM's `xLSTMModel`, `xLSTMBlock`).
+  const localClasses = new Set(classes.map((c) => textOf(text, field(c, "name"))));
   const calleeOf = (fn: PyNode) => {
     const dotted = fn.type === "identifier" ? textOf(text, fn) : resolveDotted(fn, ctx);
     // AutoModel.from_config(...) builds an AutoModel as far as the slot is concerned.
@@ -1112,7 +1114,7 @@ function collectSubmodules(classes: PyNode[], ctx: Ctx, memo?: ReturnType<typeof
         if (!callee) return;
         if (CONTAINERS.test(last)) {
           for (const a of namedChildren(field(n, "arguments"))) next(a.type === "keyword_argument" ? field(a, "value") : a, true);
-        } else if (/^[A-Z]/.test(last)) add(n, callee, indexed);
+        } else if (/^[A-Z]/.test(last) || localClasses.has(callee)) add(n, callee, indexed);
         return;
       }
       case "binary_operator":

@@ -67,6 +67,15 @@ export function configClasses(p: Parsed): ConfigClass[] {
       }
     }
     const methods = body.map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).filter((d): d is PyNode => d?.type === "function_definition");
+    // A sub-config computed by a property (`@property def encoder_config(self): return
+    // VibeVoiceAcousticTokenizerEncoderConfig(**self.to_dict())`), which `AutoModel.from_config(config.encoder_config)` builds.
+    for (const st of body) {
+      const def = st.type === "decorated_definition" ? field(st, "definition") : undefined;
+      if (!def || !namedChildren(st).some((d) => d.type === "decorator" && p.text_(d) === "@property")) continue;
+      const key = p.text_(field(def, "name"));
+      const ret = /^\s*return\s+(\w+Config)\(/m.exec(p.text_(field(def, "body")));
+      if (/_config$/.test(key) && ret && !cls.subConfigs.has(key)) cls.subConfigs.set(key, { class: ret[1], src: p.cite(def) });
+    }
     for (const m of methods) {
       const mname = p.text_(field(m, "name"));
       if (mname === "__init__") {
@@ -112,6 +121,10 @@ function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
       cls.subDefaults.set(x[1], { modelType: x[2], src: p.cite(m.start + hit.index!) });
     }
   }
+  // `for sub_config_key in self.sub_configs: ... sub_config = CONFIG_MAPPING["dinov2"](...)` (DepthPro):
+  // every sub-config absent from the file is built as that type.
+  const loop = /for\s+\w+\s+in\s+self\.sub_configs\b[^\n]*:[\s\S]*?\w+\s*=\s*CONFIG_MAPPING\[\s*["']([\w-]+)["']\s*\]\(/.exec(text);
+  if (loop) for (const key of cls.subConfigs.keys()) if (!cls.subDefaults.has(key)) cls.subDefaults.set(key, { modelType: loop[1], src: p.cite(m.start + loop.index) });
 }
 
 /**

@@ -80,14 +80,15 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         for (const c of withParsed(path, configClasses) ?? []) configs.set(c.name, [...(configs.get(c.name) ?? []), c]);
       } else if (/^modeling_\w+\.py$/.test(f)) {
         const text = files.read(path) ?? "";
-        for (const m of text.matchAll(/^class (\w+)[^\n]*\n((?:[ \t]+[^\n]*\n|\n)*)/gm)) {
-          classFiles.set(m[1], [...(classFiles.get(m[1]) ?? []), path]);
-          const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[2].slice(0, 2000))?.[1];
-          if (cfg && !/PreTrainedModel$/.test(m[1])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[1]]);
+        // Top-level classes, and those indented once: a module-level `if`/`else` block's (xLSTM's fallback classes).
+        for (const m of text.matchAll(/^(?:class|( {4})class) (\w+)[^\n]*\n((?:(?:\1[ \t]+)[^\n]*\n|\n)*)/gm)) {
+          classFiles.set(m[2], [...(classFiles.get(m[2]) ?? []), path]);
+          const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[3].slice(0, 2000))?.[1];
+          if (cfg && !/PreTrainedModel$/.test(m[2])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[2]]);
           // The constructor's annotation (`def __init__(self, config: Aimv2TextConfig)`): a sub-model with
           // no registered architecture that declares no config class of its own.
-          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[2].slice(0, 8000))?.[1];
-          if (init && !/PreTrainedModel$/.test(m[1])) byInit.set(init, [...(byInit.get(init) ?? []), m[1]]);
+          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[3].slice(0, 8000))?.[1];
+          if (init && !/PreTrainedModel$/.test(m[2])) byInit.set(init, [...(byInit.get(init) ?? []), m[2]]);
         }
       }
     }
@@ -95,6 +96,32 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   const configByName = new Map<string, ConfigClass>();
   for (const [name, list] of configs) configByName.set(name, list[0]);
   const configFor = (cls: string, module: string) => configs.get(cls)?.find((c) => c.src.startsWith(`models/${module}/`)) ?? configs.get(cls)?.[0];
+
+  /** A config class's sub-configs: the type each names, its default, and the type its model is built as. */
+  function subConfigsOf(cfg: ConfigClass) {
+    const subs = inheritedMap(cfg, configByName, (c) => c.subConfigs);
+    const defaults = inheritedMap(cfg, configByName, (c) => c.subDefaults);
+    return [...subs].sort().map(([key, v]) => {
+      const t = typeOfConfig.get(v.class) ?? null;
+      // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
+      const d0 = t === null ? defaults.get(key) : undefined;
+      const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
+      // A config class outside the auto config mapping that names its own model type, registered
+      // with a model class (VibeVoiceAcousticTokenizerEncoderConfig: `vibevoice_acoustic_tokenizer_encoder`).
+      const own = configByName.get(v.class)?.modelType;
+      return { key, class: v.class, src: v.src, modelType: t, default: d, resolved: t ?? d?.modelType ?? (own && baseModel.has(own) ? own : null) };
+    });
+  }
+  /** The sub-config keys of a model type's config, for the models built inside one of its sub-models. */
+  const subKeysMemo = new Map<string, Map<string, { class: string; modelType: string | null }>>();
+  const subKeysOfType = (t: string) => {
+    if (!subKeysMemo.has(t)) {
+      const name = configNames.find((x) => x.key === t)?.value;
+      const cfg = name === undefined ? undefined : configFor(String(name), moduleOf(t));
+      subKeysMemo.set(t, new Map((cfg ? subConfigsOf(cfg) : []).map((x) => [x.key, { class: x.class, modelType: x.resolved }])));
+    }
+    return subKeysMemo.get(t)!;
+  };
 
   const facts = new Map<string, FileFacts>();
   const factsOf = (path: string): FileFacts | undefined => {
@@ -138,17 +165,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const amap = inheritedMap(cfg, configByName, (c) => c.attributeMap);
       const normMap = [...amap].filter(([k, v]) => EPS_KEY.test(k) || EPS_KEY.test(v) || NORM_KEY.test(k) || NORM_KEY.test(v)).sort();
       if (normMap.length) fam.attributeMap = Object.fromEntries(normMap);
-      const subs = inheritedMap(cfg, configByName, (c) => c.subConfigs);
-      const defaults = inheritedMap(cfg, configByName, (c) => c.subDefaults);
-      if (subs.size) {
+      const subs = subConfigsOf(cfg);
+      if (subs.length) {
         fam.sub = {};
-        for (const [k, v] of [...subs].sort()) {
-          const t = typeOfConfig.get(v.class) ?? null;
-          // A default given as the config class built from the dict (`MiniMaxM3VLTextConfig(**self.text_config)`).
-          const d0 = t === null ? defaults.get(k) : undefined;
-          const d = d0 && /Config$/.test(d0.modelType) ? (typeOfConfig.has(d0.modelType) ? { ...d0, modelType: typeOfConfig.get(d0.modelType)! } : undefined) : d0;
-          fam.sub[k] = { class: v.class, modelType: t === modelType ? null : t, src: v.src, ...(d ? { default: d } : {}) };
-          subKeys.set(k, { class: v.class, modelType: t ?? d?.modelType ?? null });
+        for (const { key, class: cls, src, modelType: t, default: d, resolved } of subs) {
+          fam.sub[key] = { class: cls, modelType: t === modelType ? null : t, src, ...(d ? { default: d } : {}) };
+          subKeys.set(key, { class: cls, modelType: resolved });
         }
       }
       const flat = cfg.flatSub ?? [...cfg.bases].map((b) => configByName.get(b)?.flatSub).find((x) => x);
@@ -184,6 +206,21 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const base = configName.slice(0, -"Config".length);
       root = [`${base}Model`, base].find((c) => (classFiles.get(c) ?? []).some((f) => f.startsWith(`models/${module}/`) && new RegExp(`^class ${c}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n|\\n)*?[ \\t]+def __init__\\(\\s*self,\\s*config\\b`, "m").test(files.read(f) ?? "")));
     }
+    // Else the class a model of the folder builds from the sub-config this config is
+    // (`self.vision_tower = Florence2VisionBackbone(config=config.vision_config)` where Florence2Config's
+    // `vision_config` is a Florence2VisionConfig), first in source order.
+    if (!root) {
+      const keys = new Set([...configs.values()].flat().filter((c) => c.src.startsWith(`models/${module}/`)).flatMap((c) => [...c.subConfigs].filter(([, v]) => v.class === configName).map(([k]) => k)));
+      for (const f of keys.size ? files.list(`models/${module}`).filter((x) => /^modeling_\w+\.py$/.test(x)) : []) {
+        for (const m of (files.read(`models/${module}/${f}`) ?? "").matchAll(/\b([A-Z]\w*)\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)\s*[,)]/g)) {
+          if (keys.has(m[2]) && (classFiles.get(m[1]) ?? []).some((p) => p.startsWith(`models/${module}/`))) {
+            root = m[1];
+            break;
+          }
+        }
+        if (root) break;
+      }
+    }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
       else gaps.push("no registered architecture class is defined in a modeling file");
@@ -196,7 +233,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       for (const { path, leaf, edge } of found) {
         let c = byKey.get(leaf.key);
         if (!c) {
-          const { epsDefault: _e, conditional: _c, ...rest } = leaf.facts;
+          const { epsDefault: _e, conditional: _c, flagDefaults: _f, ...rest } = leaf.facts;
           c = { ...rest, eps: [], at: [] };
           if (c.kernel) c.kernel = { ...c.kernel, layers: kernels.get(c.kernel.name)?.layers ?? [], ...(kernels.get(c.kernel.name) ? { registry: kernels.get(c.kernel.name)!.src } : {}) };
           if (leaf.from) c.from = leaf.from;
@@ -252,8 +289,9 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
     // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
     // is built under that condition too, unless its own construction names one.
-    // `bind`: the class's `__init__` arguments as its construction passes them (or their defaults).
-    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when: Edge["when"], bind: Map<string, string>) => {
+    // `bind`: the class's `__init__` arguments as its construction passes them (or their defaults);
+    // `keys`: the sub-config keys of the model whose config the class reads.
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when: Edge["when"], bind: Map<string, string>, keys = subKeys) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
@@ -262,10 +300,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         const e1 = e0.owner === cls ? bound(e0, bind) : e0;
         const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, subKeys, dflt);
+        const target = resolve(ff, e, keys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind));
+        // A sub-model reads its own config: its AutoModel slots name its own sub-configs (ColModernVBERT's
+        // ModernVBERT builds its text model from ModernVBERT's text_config).
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind), target.modelType ? subKeysOfType(target.modelType) : keys);
       }
     };
     visit(rootCls, rootFile, "", [], configDefault, undefined, new Map());
@@ -339,9 +379,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const torch = torchLeaf(callee);
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
-    if (/^Auto\w*$/.test(name) || name === "load_backbone") {
+    if (/^Auto(Model|Backbone)\w*$/.test(name) || name === "load_backbone") {
       const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
-      const cls = t ? baseModel.get(t) : undefined;
+      // A type registered only as a backbone (`pp_lcnet_v4`: PPLCNetV4Backbone) is built as that class.
+      const cls = t ? baseModel.get(t) ?? [...(arch.get(t)?.keys() ?? [])].find((c) => /Backbone$/.test(c)) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;
       return cls && file ? { cls, file, modelType: t } : undefined;
     }
@@ -360,6 +401,19 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         if (off && n.conditional?.includes(scale)) {
           const variant: NormFacts = { ...n, name: `${name}(${off}=False)`, params: n.params.filter((x) => !n.conditional!.includes(x)), init: "none", bias: n.bias && !n.conditional.includes("bias") };
           return { leaf: { key: `${g.path}::${variant.name}`, facts: variant, ...(g !== ff ? { from: g.path } : {}) } };
+        }
+        // `use_bias=config.use_bias` (default False), or the constructor's own `use_bias: bool = False`:
+        // a conditional parameter whose flag is off as built is not created (xLSTM's RMSNorm has no bias).
+        const flags: Record<string, boolean> = { ...n.flagDefaults, ...e.flags };
+        for (const [k, key] of Object.entries(e.flagKeys ?? {})) {
+          const v = configDefault(key);
+          if (typeof v === "boolean") flags[k] = v;
+          else delete flags[k];
+        }
+        const dropped = (n.conditional ?? []).filter((prm) => Object.entries(flags).some(([k, v]) => !v && (prm === "bias" ? /bias/.test(k) : /weight|scale|affine/.test(k) && prm === scale)));
+        if (dropped.length) {
+          const facts: NormFacts = { ...n, params: n.params.filter((x) => !dropped.includes(x)), bias: n.bias && !dropped.includes("bias"), ...(dropped.includes(scale) ? { init: "none" as const } : {}) };
+          return { leaf: { key: `${g.path}::${name}::without ${dropped.join(",")}`, facts, ...(g !== ff ? { from: g.path } : {}) } };
         }
         return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
       }

@@ -15,6 +15,8 @@ export type NormFacts = Omit<ExtractedClass, "at" | "eps"> & {
   epsDefault?: string;
   /** Parameters created only on some path (`if self.with_scale: self.weight = ...`). */
   conditional?: string[];
+  /** Boolean constructor parameters with their defaults (`use_bias: bool = False`). */
+  flagDefaults?: Record<string, boolean>;
 };
 
 export interface Edge {
@@ -33,6 +35,8 @@ export interface Edge {
   affineKey?: string;
   /** Boolean keyword arguments written as literals (`with_scale=False`). */
   flags?: Record<string, boolean>;
+  /** Keyword arguments given as a config key (`use_bias=config.use_bias`): decided by the key's default. */
+  flagKeys?: Record<string, string>;
   /** The condition it is built under (`config.norm_type == "rms"`, `not config.use_fast_kernel`). */
   when?: string;
   /** `AutoModel.from_config(config.text_config)`: the sub-config key the built model reads. */
@@ -127,7 +131,11 @@ function normFacts(p: Parsed, impl: NormImpl, decorators: PyNode[]): NormFacts {
   };
   if (scaleName && scaleName !== "weight" && scaleParam) out.scale = scaleName;
   const conditional = impl.params.filter((x) => x.conditional).map((x) => x.name);
-  if (conditional.length) out.conditional = conditional;
+  if (conditional.length) {
+    out.conditional = conditional;
+    const init = /def __init__\(([^)]*)\)/.exec(classText)?.[1] ?? "";
+    for (const m of init.matchAll(/(\w+)\s*(?::\s*bool\s*)?=\s*(True|False)\b/g)) (out.flagDefaults ??= {})[m[1]] = m[2] === "True";
+  }
   const lines: NonNullable<ExtractedClass["lines"]> = {};
   if (c?.stats && c.via !== "parent") lines.stats = p.cite(c.stats);
   if (c?.upcast) lines.upcast = p.cite(c.upcast);
@@ -179,6 +187,10 @@ export function fileFacts(p: Parsed): FileFacts {
     if (params) initParams.set(c.name, params);
     bases.set(c.name, namedChildren(field(c.node, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => p.text_(b)));
   }
+  for (const c of decorated.values()) {
+    const facts = !norms.has(c.name) ? torchSubclassFacts(p, c.node, c.name, bases, analysis.imports) : undefined;
+    if (facts) norms.set(c.name, facts);
+  }
   const usesAt = new Map(analysis.uses.map((u) => [u.range.start, u]));
   // `self.norm_1.bias = None` after `self.norm_1 = LayerNorm(...)` (MPT): that norm has no bias.
   const biasDropped = new Set<string>();
@@ -229,6 +241,46 @@ function initParamsOf(p: Parsed, cls: PyNode): InitParam[] | undefined {
   return undefined;
 }
 
+/** `nn.GroupNorm` -> `torch.nn.GroupNorm` through the file's imports. */
+function dottedName(v: string, imports: Map<string, string>): string {
+  const [head, ...rest] = v.split(".");
+  const m = imports.get(head);
+  return m ? [m, ...rest].join(".") : v;
+}
+
+/**
+ * A subclass of a torch norm other than LayerNorm/RMSNorm, which the analysis leaves to torch
+ * (BiT's `BitGroupNormActivation(nn.GroupNorm)`, PoolFormer's `PoolFormerGroupNorm`): torch's norm with
+ * its parameters (none when the class passes `affine=False` to torch), directly or through a base
+ * class of the same file. What its forward adds around torch's computation (an activation, a mask) is
+ * not a norm fact.
+ */
+function torchSubclassFacts(p: Parsed, node: PyNode, name: string, bases: Map<string, string[]>, imports: Map<string, string>, depth = 0): NormFacts | undefined {
+  if (depth > 4) return undefined;
+  for (const b of bases.get(name) ?? []) {
+    const kind = torchLeaf(dottedName(b, imports));
+    const viaLocal = !kind && bases.has(b) ? torchSubclassFacts(p, node, b, bases, imports, depth + 1) : undefined;
+    if (!kind && !viaLocal) continue;
+    const text = p.text_(node);
+    const affine = !/\baffine\s*=\s*False\b/.test(text);
+    const eps = /def __init__\([^)]*\beps\s*=\s*([\d.eE+-]+)/.exec(text)?.[1];
+    const facts: NormFacts = {
+      name,
+      kind: kind ?? viaLocal!.kind,
+      offset: false,
+      bias: affine,
+      init: affine ? "ones" : "none",
+      cast: "torch",
+      params: affine ? ["weight", "bias"] : [],
+      src: p.cite(field(node, "name") ?? node),
+    };
+    const epsDefault = eps !== undefined && Number.isFinite(Number(eps)) ? pyFloat(Number(eps)) : viaLocal?.epsDefault ?? (kind === "rms" ? undefined : "1e-05");
+    if (epsDefault) facts.epsDefault = epsDefault;
+    return facts;
+  }
+  return undefined;
+}
+
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
@@ -258,7 +310,11 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call" || seen.has(right.start)) continue;
       const slot = p.text_(field(left, "attribute"));
       const range = { start: right.start, end: right.end };
-      const fn = field(right, "function")!;
+      // `AutoModel.from_config(config.semantic_model_config).eval()`: the model the chained call returns.
+      const chained = field(right, "function");
+      const inner = chained?.type === "attribute" && /^(eval|float|half|to|requires_grad_)$/.test(p.text_(field(chained, "attribute"))) ? field(chained, "object") : undefined;
+      const call = inner?.type === "call" ? inner : right;
+      const fn = field(call, "function")!;
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
       // `self.backbone = load_backbone(config)`: the model of the config's backbone_config, resolved
@@ -309,6 +365,8 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     const name = p.text_(field(a, "name"));
     const v = p.text_(field(a, "value"));
     if ((v === "True" || v === "False") && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flags ??= {})[name] = v === "True";
+    const k = key(v);
+    if (k && name !== "eps" && !/^(bias|elementwise_affine|affine)$/.test(name)) (e.flagKeys ??= {})[name] = k;
   }
   if (use?.eps) {
     // A construction without an eps argument gets the class's default, filled in where the class is
@@ -329,7 +387,11 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   }
   if (call) {
     const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
+    // `text_config = config.get_text_config()` ... `AutoModel.from_config(text_config)` (Gemma 4's assistant).
+    const local = /from_config\(\s*(?:config\s*=\s*)?(\w+)\s*[,)]/.exec(p.text_(call))?.[1];
+    const bound = local && owner ? new RegExp(`\\b${local}\\s*=\\s*(?:self\\.)?config\\.(?:get_text_config\\([^)]*\\)|(\\w+))\\s*$`, "m").exec(p.text_(owner)) : undefined;
     if (m) e.configKey = m[1];
+    else if (bound) e.configKey = bound[1] ?? "text_config";
     else if (s.callee === "load_backbone") e.configKey = "backbone_config";
     if (owner) {
       const when = conditionOf(p, call, owner);

@@ -75,11 +75,20 @@ export function mappingPairs(p: Parsed, name: string): Array<{ key: string; valu
 /** Top-level class definitions (decorated or not), with their decorators' text. */
 export function topClasses(p: Parsed): Array<{ node: PyNode; name: string; decorators: PyNode[] }> {
   const out: Array<{ node: PyNode; name: string; decorators: PyNode[] }> = [];
-  for (const st of namedChildren(p.tree.root)) {
-    const def = st.type === "decorated_definition" ? field(st, "definition") : st;
-    if (def?.type !== "class_definition") continue;
-    const decorators = st.type === "decorated_definition" ? namedChildren(st).filter((c) => c.type === "decorator") : [];
-    out.push({ node: def, name: p.text_(field(def, "name")), decorators });
-  }
+  const visit = (statements: PyNode[], depth: number) => {
+    for (const st of statements) {
+      // Classes defined under a module-level `if`/`else`/`try` (xLSTM's fallback classes when the
+      // xlstm package is absent) are the module's classes too; a later definition replaces an earlier one.
+      if (depth < 3 && /^(if_statement|else_clause|elif_clause|try_statement|except_clause|block)$/.test(st.type)) {
+        visit(namedChildren(st), depth + 1);
+        continue;
+      }
+      const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+      if (def?.type !== "class_definition") continue;
+      const decorators = st.type === "decorated_definition" ? namedChildren(st).filter((c) => c.type === "decorator") : [];
+      out.push({ node: def, name: p.text_(field(def, "name")), decorators });
+    }
+  };
+  visit(namedChildren(p.tree.root), 0);
   return out;
 }
