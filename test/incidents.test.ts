@@ -46,9 +46,19 @@ export const INCIDENTS: Incident[] = [
     reason: "the shift is guarded; whether the guard (MTP keys present) tells raw from converted weights is not judged",
   },
   { id: "Blaizzy/mlx-vlm#1528", status: "caught", fixture: "test/incidents/mlx-vlm-1528", rule: "offset-transform-unguarded" },
-  { id: "raullenchai/Rapid-MLX#1233", status: "caught", fixture: "test/incidents/rapid-mlx-1233", rule: "offset-transform-unguarded" },
+  {
+    id: "raullenchai/Rapid-MLX#1233",
+    status: "missed",
+    fixture: "test/incidents/rapid-mlx-1233",
+    reason: "a one-shot extraction that adds 1 whatever layout its input is in: the +1 is right for the family, and NL215 judges only load paths that run again (sanitize()) and in-place shifts",
+  },
   { id: "NVIDIA-NeMo/Megatron-Bridge#1929", status: "caught", fixture: "test/fixtures/offset-transform-unguarded/in_place_bridge.py", rule: "offset-transform-unguarded" },
-  { id: "utensils/mold#1074 (as Python)", status: "caught", fixture: "test/incidents/converter-adds-twice", rule: "offset-transform-unguarded" },
+  {
+    id: "utensils/mold#1074 (as Python)",
+    status: "missed",
+    fixture: "test/incidents/converter-adds-twice",
+    reason: "each +1 is judged alone and each is right for the family; two shifts on one path are not added up (mold itself is Rust)",
+  },
   {
     id: "NVIDIA/Model-Optimizer#2276",
     status: "missed",
@@ -126,9 +136,9 @@ describe("field incidents", () => {
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
     const start = readme.indexOf("\n### Incidents normlint catches\n");
     expect(start, "README has no '### Incidents normlint catches' section").toBeGreaterThan(0);
-    const rest = readme.slice(start + 1);
-    const end = rest.slice(1).search(/^#{2,3} /m);
-    const section = end < 0 ? rest : rest.slice(0, end + 1);
+    const rest = readme.slice(readme.indexOf("\n", start + 1) + 1);
+    const end = rest.search(/^#{2,3} /m);
+    const section = end < 0 ? rest : rest.slice(0, end);
     const rows = [...section.matchAll(/^\| ([^|]+?) \| (caught|missed|avoided)\b/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(rows.sort()).toEqual(INCIDENTS.map((i) => `${i.id} ${i.status}`).sort());
   });

@@ -7,6 +7,6 @@ def extract_mtp_weights(weights):
         if not k.startswith("mtp."):
             continue
         if "norm" in k and v.ndim == 1:
-            v = v + 1.0  # error: [offset-transform-unguarded]
+            v = v + 1.0
         out[k] = v
     return out
