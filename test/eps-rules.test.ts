@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { lintFolder, type ModelFolderInput } from "../src/engine/folder";
 import { defaultSettings } from "../src/engine/index";
 import { bytesSource } from "../src/engine/io";
-import { ggufEpsArchitectures, ggufEpsKey, ggufEpsKind } from "../src/engine/knowledge/gguf-eps";
+import { ggufEpsArchitectures, ggufEpsKey, ggufEpsKind, ggufEpsSource } from "../src/engine/knowledge/gguf-eps";
 import { expectedQkShapes, qkNormFacts, qkNormFamilies } from "../src/engine/knowledge/qk-norm";
 import { family } from "../src/engine/knowledge/index";
 import { epsClass, epsDiffersAt, epsEffect, floatFormat, sameEpsAsFloat32 } from "../src/engine/numerics/eps";
@@ -16,7 +16,7 @@ import { nodeAccess } from "../src/node/access";
 import { readModelFolderInput } from "../src/node/folder";
 import { buildGguf, buildSafetensors, type GgufMeta } from "./harness/checkpoint-builder";
 import { ensureBuilt, positionOf, Sandbox } from "./harness/cli";
-import { folderDesc, folderInput } from "./harness/model-folder";
+import { folderDesc, folderInput, QWEN3_FP16_CONFIG, QWEN3_FP16_MODELING } from "./harness/model-folder";
 
 const enc = new TextEncoder();
 const lint = async (input: ModelFolderInput) => (await lintFolder(input, () => defaultSettings())).findings;
@@ -83,6 +83,18 @@ describe("knowledge: GGUF eps keys and q/k norms", () => {
     expect(ggufEpsArchitectures().length).toBeGreaterThan(90);
   });
 
+  it("records newer architectures from their per-model loaders, each cited at its own commit", () => {
+    for (const arch of ["gemma4", "qwen3vlmoe", "minimax-m2"]) {
+      expect(ggufEpsKind(arch), arch).toBe("rms");
+      expect(ggufEpsSource(arch), arch).toMatch(new RegExp(`^ggml-org/llama\\.cpp@[0-9a-f]{12}:src/models/${arch}\\.cpp `));
+    }
+    // The older ones keep the load_hparams citation they were read from.
+    expect(ggufEpsSource("llama")).toBe("ggml-org/llama.cpp@00342301d01a:src/llama-model.cpp (llama_model::load_hparams)");
+    // Read nowhere at a known commit: not judged.
+    expect(ggufEpsKind("qwen3vl")).toBeUndefined();
+    expect(ggufEpsKind("nemotron_h_moe")).toBeUndefined();
+  });
+
   it("records q/k norm shapes only for families the knowledge base has, with q/k norm paths", () => {
     for (const t of qkNormFamilies()) {
       const f = family(t);
@@ -132,6 +144,9 @@ describe("gguf-eps-mismatch (NL312)", () => {
 
   it("flags a missing key, and the other kind's key in its place (llama.cpp #28989)", async () => {
     expect(await codes(ggufFolder({ "general.architecture": "gpt-oss" }))).toEqual(["NL312/missing/warning"]);
+    const gemma4 = (await lint(ggufFolder({ "general.architecture": "gemma4", "gemma4.attention.layer_norm_epsilon": f32(1e-6) }))).filter((f) => f.code === "NL312");
+    expect(gemma4.map((f) => f.messageId)).toEqual(["wrongKey"]);
+    expect(gemma4[0].related?.[0].message).toContain("src/models/gemma4.cpp");
     expect(await codes(ggufFolder({ "general.architecture": "command-r", "command-r.attention.layer_norm_rms_epsilon": f32(1e-5) }))).toEqual(["NL312/wrongKey/warning"]);
     // RWKV reads either key, neither required; unknown architectures are not judged.
     expect(await codes(ggufFolder({ "general.architecture": "rwkv7" }))).toEqual([]);
@@ -281,6 +296,31 @@ describe("params.json reaches the folder rules from disk and through the CLI", (
       expect(f[0].file).toBe("llama/config.json");
       const at = positionOf(text, "0.000001");
       expect([f[0].line, f[0].column]).toEqual([at.line, at.column]);
+    });
+
+    // NL218/NL219 are folder rules: the code they judge is a folder's, with config.json's family
+    // and dtype. Beside a config.json (no checkpoint needed) the CLI lints the folder; a Python
+    // file whose only family evidence is a `# normlint: model_type=` comment has no dtype (NL218)
+    // and is no folder's code (NL219): neither reaches it.
+    const modeling = `# normlint: model_type=qwen3\n${QWEN3_FP16_MODELING}`;
+    const ours = (report: { findings: Array<{ code: string; file: string; line: number }> }) =>
+      report.findings.filter((x) => /^NL21[89]$/.test(x.code)).map((x) => `${x.code} ${x.file}:${x.line}`).sort();
+
+    it("reaches a modeling file beside its config.json, with no checkpoint", () => {
+      box = Sandbox.create();
+      box.write("m/config.json", QWEN3_FP16_CONFIG);
+      box.write("m/modeling.py", modeling);
+      const { result, report } = box.json(["."]);
+      expect(result.stderr).toBe("");
+      expect(ours(report)).toEqual(["NL218 m/modeling.py:17", "NL218 m/modeling.py:18", "NL219 m/modeling.py:17"]);
+    });
+
+    it("does not reach a file whose family comes from a comment only", () => {
+      box = Sandbox.create();
+      box.write("src/modeling.py", modeling);
+      const { result, report } = box.json(["."]);
+      expect(result.stderr).toBe("");
+      expect(ours(report)).toEqual([]);
     });
   });
 });

@@ -15,7 +15,7 @@ import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl
 import { extractRemote, type RemoteEntry } from "../src/engine/knowledge/extract/remote";
 import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
-import { buildCommitted, familiesPath, folderFiles, shippedFamilies } from "../scripts/kb/files";
+import { buildCommitted, familiesPath, folderFiles, readNoNorm, shippedFamilies } from "../scripts/kb/files";
 
 const root = join(__dirname, "..");
 const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
@@ -242,6 +242,179 @@ class ToyModel(ToyPreTrainedModel):
     expect(t.choices).toEqual([{ at: "layers.{N}.q_norm", options: [{ name: "nn.LayerNorm", when: "config.use_qk_norm", byDefault: false, src: expect.stringMatching(/modeling_toy\.py:\d+$/) }] }]);
   });
 
+  it("follows load_backbone into the backbone config's default model, and roots a sub-config type at the model its constructor takes", () => {
+    const auto = `
+CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_depth", "ToyDepthConfig"), ("toy_sub", "ToySubConfig")])
+`;
+    const config = `${TOY_CONFIG}
+
+class ToyDepthConfig(PreTrainedConfig):
+    model_type = "toy_depth"
+    sub_configs = {"backbone_config": AutoConfig}
+    backbone_config: dict | None = None
+
+    def __post_init__(self, **kwargs):
+        self.backbone_config, kwargs = consolidate_backbone_kwargs_to_config(
+            backbone_config=self.backbone_config,
+            default_config_type="toy",
+            **kwargs,
+        )
+
+
+class ToySubConfig(PreTrainedConfig):
+    model_type = "toy_sub"
+    layer_norm_eps: float = 1e-5
+`;
+    const modeling = `${TOY_MODELING}
+
+class ToyDepthForDepthEstimation(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.backbone = load_backbone(config)
+
+
+class ToySubAttention(nn.Module):
+    def __init__(self, config: ToySubConfig):
+        super().__init__()
+        self.q_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+
+class ToySubModel(ToyPreTrainedModel):
+    def __init__(self, config: ToySubConfig):
+        super().__init__(config)
+        self.attn = ToySubAttention(config)
+        self.post_layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `${MODELING_AUTO}\nMODEL_FOR_DEPTH_ESTIMATION_MAPPING_NAMES = OrderedDict([("toy_depth", "ToyDepthForDepthEstimation")])\n`,
+        "models/toy/configuration_toy.py": config,
+        "models/toy/modeling_toy.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const depth = x.families.find((f) => f.modelType === "toy_depth")!;
+    expect(depth.sub?.backbone_config).toMatchObject({ class: "AutoConfig", modelType: null, default: { modelType: "toy" } });
+    expect(depth.classes.map((c) => [c.name, c.at])).toEqual([["ToyRMSNorm", ["backbone.layers.{N}.self_attn.q_norm", "backbone.layers.{N}.input_layernorm", "backbone.norm"]]]);
+    // The model class, not the attention class that takes the same config.
+    const sub = x.families.find((f) => f.modelType === "toy_sub")!;
+    expect(sub.root).toBe("ToySubModel");
+    expect(sub.classes[0].at).toEqual(["attn.q_norm", "post_layernorm"]);
+  });
+
+  it("roots an unregistered sub-config type at the class its config is named for, and builds InstanceNorm without parameters unless affine=True", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_head", "ToyHeadConfig")])\n`;
+    const config = `
+class ToyHeadConfig(PreTrainedConfig):
+    model_type = "toy_head"
+`;
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyHeadBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels)
+        self.affine_norm = nn.InstanceNorm2d(channels, affine=True)
+
+
+class ToyHeadModel(ToyPreTrainedModel):
+    def __init__(self, config, add_pooling_layer=True):
+        super().__init__(config)
+        self.block = ToyHeadBlock(config.hidden_size)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": MODELING_AUTO,
+        "models/toy/configuration_toy.py": TOY_CONFIG,
+        "models/toy/modeling_toy.py": TOY_MODELING,
+        "models/toy_head/configuration_toy_head.py": config,
+        "models/toy_head/modeling_toy_head.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const head = x.families.find((f) => f.modelType === "toy_head")!;
+    expect(head.root).toBe("ToyHeadModel");
+    expect(head.classes.map((c) => [c.name, c.params, c.bias, c.at])).toEqual([
+      ["nn.InstanceNorm2d(affine=False)", [], false, ["block.norm"]],
+      ["nn.InstanceNorm2d", ["weight", "bias"], true, ["block.affine_norm"]],
+    ]);
+  });
+
+  it("takes no default backbone type when the config names a default_backbone (a timm or Hub backbone)", () => {
+    const config = `${TOY_CONFIG}
+
+class ToyDepthConfig(PreTrainedConfig):
+    model_type = "toy_depth"
+    sub_configs = {"backbone_config": AutoConfig}
+
+    def __post_init__(self, **kwargs):
+        self.backbone_config, kwargs = consolidate_backbone_kwargs_to_config(
+            backbone_config=self.backbone_config,
+            default_backbone="resnet50",
+            default_config_type="toy",
+            **kwargs,
+        )
+`;
+    const x = extractKnowledge(
+      memory({ "models/auto/auto_mappings.py": `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_depth", "ToyDepthConfig")])\n`, "models/auto/modeling_auto.py": MODELING_AUTO, "models/toy/configuration_toy.py": config, "models/toy/modeling_toy.py": TOY_MODELING }),
+      parser,
+      { version: "0.0.0" },
+    );
+    expect(x.families.find((f) => f.modelType === "toy_depth")!.sub?.backbone_config.default).toBeUndefined();
+  });
+
+  it("binds a norm's bias and eps to what its wrapper class is built with (StableLM's per-head LayerNorms)", () => {
+    const modeling = `
+import torch
+from torch import nn
+
+
+class ToyLayerNormPerHead(nn.Module):
+    def __init__(self, dim, num_heads, eps=1e-5, bias=False):
+        super().__init__()
+        self.norms = nn.ModuleList([nn.LayerNorm(dim, eps=eps, bias=bias) for _ in range(num_heads)])
+
+
+class ToyAttention(nn.Module):
+    def __init__(self, config, norm_eps):
+        super().__init__()
+        self.q_layernorm = ToyLayerNormPerHead(config.head_dim, config.num_heads, eps=config.rms_norm_eps)
+        self.k_layernorm = ToyLayerNormPerHead(config.head_dim, config.num_heads, norm_eps, True)
+
+
+class ToyLayer(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.self_attn = ToyAttention(config, 1e-3)
+        self.input_layernorm = nn.LayerNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+
+class ToyModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList([ToyLayer(config) for _ in range(2)])
+`;
+    const x = extractKnowledge(
+      memory({ "models/auto/auto_mappings.py": AUTO, "models/auto/modeling_auto.py": MODELING_AUTO, "models/toy/configuration_toy.py": TOY_CONFIG, "models/toy/modeling_toy.py": modeling }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const t = x.families.find((f) => f.modelType === "toy")!;
+    // q: bias by the wrapper's default (False), eps passed by keyword; k: both positional, the eps
+    // through the attention's own parameter.
+    expect(t.classes.map((c) => [c.name, c.bias, c.at, c.eps])).toEqual([
+      ["nn.LayerNorm(bias=False)", false, ["layers.{N}.self_attn.q_layernorm.norms.{N}"], ["rms_norm_eps"]],
+      ["nn.LayerNorm", true, ["layers.{N}.self_attn.k_layernorm.norms.{N}", "layers.{N}.input_layernorm"], ["0.001", "rms_norm_eps"]],
+    ]);
+  });
+
   it("is deterministic", () => {
     expect(toJsonl(toy())).toBe(toJsonl(toy()));
   });
@@ -287,9 +460,28 @@ describe("the committed extraction (scripts/kb/extracted/)", () => {
 
   it("keeps its report in step: the built records compared with the shipped ones, every override disagreement listed", () => {
     const { extractions, built } = buildCommitted(root);
-    const report = extractionReport(extractions[0], built, shippedFamilies(root), overrides);
+    const report = extractionReport(extractions[0], built, shippedFamilies(root), overrides, readNoNorm(root));
     expect(report.markdown).toBe(readFileSync(join(root, "scripts", "kb", "extracted", `report-${pinned.meta.version}.md`), "utf8"));
     for (const d of built.disagreements) expect(report.markdown).toContain(d);
+  });
+
+  it("lists in scripts/kb/no-norm.json only types the extraction finds without a norm, and counts them apart from extraction gaps", () => {
+    const noNorm = readNoNorm(root);
+    for (const [t, e] of Object.entries(noNorm.types)) {
+      const f = pinned.families.find((x) => x.modelType === t);
+      expect(f, `${t} is not a model type of transformers ${pinned.meta.version}`).toBeDefined();
+      expect(f!.classes, `${t} has a norm in the extraction`).toEqual([]);
+      expect(e.src).toMatch(/^models\/\w+\/\w+\.py:\d+$/);
+    }
+    const { extractions, built } = buildCommitted(root);
+    const report = extractionReport(extractions[0], built, shippedFamilies(root), overrides, noNorm);
+    const n = Object.keys(noNorm.types).length;
+    const without = pinned.families.filter((f) => !f.classes.length).length;
+    expect(report.summary).toContain(`extracted types without any norm reached: ${without} (${n} build no norm of their own`);
+    expect(report.summary).toContain(`${without - n} extraction gaps)`);
+    // A listed type that has a norm is stale, and the report says so.
+    const stale = extractionReport(extractions[0], built, shippedFamilies(root), overrides, { types: { ...noNorm.types, llama: { reason: "x", src: "models/llama/modeling_llama.py:1", line: "" } } });
+    expect(stale.summary).toContain("stale in no-norm.json: llama");
   });
 
   it("reports a built record that differs from the shipped one, field by field and class by class", () => {
@@ -314,6 +506,14 @@ describe.skipIf(!present)(`extracting transformers ${pinned.meta.version} (the p
     console.log(`extracted ${fresh.families.length} model types of transformers ${source.version} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(toJsonl(fresh) === committed, "scripts/kb/extracted/ is stale: run npm run kb:extract -- .cache/transformers-wheel/5.18.0/transformers").toBe(true);
   }, 600_000);
+
+  it("finds each line scripts/kb/no-norm.json cites at its place in the wheel", () => {
+    for (const [t, e] of Object.entries(readNoNorm(root).types)) {
+      const [file, line] = e.src.split(":");
+      const text = readFileSync(join(wheelDir, "transformers", file), "utf8").split("\n")[Number(line) - 1] ?? "";
+      expect(text, `${t}: ${e.src}`).toContain(e.line);
+    }
+  });
 
   it("reproduces the shipped families.json when built with the committed remote-code extractions and the overrides", () => {
     expect(fresh, "the extraction above did not run").toBeDefined();
@@ -346,8 +546,17 @@ describe("remote-code families in the shipped knowledge base", () => {
       const f = shippedRecs[e.modelType];
       expect(f, e.modelType).toBeDefined();
       expect(f.norm, e.modelType).not.toBe("none");
-      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir}/`)), e.modelType).toBe(true);
+      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir ? `${e.dir}/` : ""}`)), e.modelType).toBe(true);
     }
+    // Falcon's remote code before transformers' falcon: LayerNorm with a bias, eps from layer_norm_epsilon,
+    // cited in its own `modelling_RW.py`; the 7B's post-attention norm exists only without parallel_attn.
+    for (const t of ["RefinedWeb", "RefinedWebModel"]) {
+      expect(shippedRecs[t], t).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+      expect(shippedRecs[t].src?.some((s) => /modelling_RW\.py:\d+$/.test(s)), t).toBe(true);
+    }
+    // Qwen v1 and Baichuan 2: RMSNorm without offset, each reading its own eps key.
+    expect(shippedRecs.qwen).toMatchObject({ norm: "rms", offset: false, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(shippedRecs.baichuan).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
     // ChatGLM picks RMSNorm or LayerNorm from config.rmsnorm through a local name; the default builds RMSNorm.
     expect(shippedRecs.chatglm).toMatchObject({ norm: "rms", eps: { layernorm_epsilon: 1e-5 }, normKeys: { rmsnorm: true } });
   });

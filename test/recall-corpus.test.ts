@@ -36,11 +36,11 @@ const FLOOR: Record<string, number> = {
   "custom-op": 0,
   "weight-outside-init": 0,
   "free-function": 2,
-  "load-transform": 0,
-  "declaration-flag": 1,
+  "load-transform": 4,
+  "declaration-flag": 5,
   "kernel-wrapper": 1,
-  mlx: 0,
-  fold: 0,
+  mlx: 6,
+  fold: 3,
 };
 
 const data = JSON.parse(readFileSync(join(REPO, "scripts", "corpus", "mutations.json"), "utf8")) as { mutations: Mutation[] };

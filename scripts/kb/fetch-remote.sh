@@ -16,17 +16,19 @@ mkdir -p "$out"
 
 node -e '
   const r = require(process.argv[1]);
-  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir, f.config, f.modeling].join(" "));
+  // An empty folder (the repository top) travels as "." so the fields stay positional.
+  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir || ".", f.config, f.modeling].join(" "));
 ' "$root/scripts/kb/remote.json" | while read -r type repo commit dir config modeling; do
+  [ "$dir" = "." ] && dir=""
   dest="$out/$type"
   rm -rf "$dest.tmp"
   mkdir -p "$dest.tmp"
   git_dir="${mirrors:+$mirrors/${repo/\//+}/repo}"
   for f in "$config" "$modeling"; do
     if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
-      git -C "$git_dir" show "$commit:$dir/$f" >"$dest.tmp/$f"
+      git -C "$git_dir" show "$commit:${dir:+$dir/}$f" >"$dest.tmp/$f"
     else
-      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/$dir/$f" -o "$dest.tmp/$f"
+      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/${dir:+$dir/}$f" -o "$dest.tmp/$f"
     fi
   done
   printf '{ "repo": "%s", "commit": "%s", "dir": "%s" }\n' "$repo" "$commit" "$dir" >"$dest.tmp/SOURCE.json"

@@ -6,7 +6,7 @@ import { buildKnowledge, type BuiltKnowledge, type FamilyRecord } from "../../sr
 import type { Overrides } from "../../src/engine/knowledge/extract/compare";
 import { type Extraction, fromJsonl, type SourceFiles } from "../../src/engine/knowledge/extract/index";
 import { PINNED } from "../../src/engine/knowledge/extract/pin";
-import { extractionReport } from "../../src/engine/knowledge/extract/report";
+import { extractionReport, type NoNormList } from "../../src/engine/knowledge/extract/report";
 
 export function folderFiles(dir: string): SourceFiles {
   return {
@@ -55,10 +55,15 @@ export function buildCommitted(root: string, replace: Record<string, Extraction>
   return { files, extractions, built: buildKnowledge(extractions, readOverrides(root)) };
 }
 
+/** scripts/kb/no-norm.json: the model types that build no norm of their own. */
+export function readNoNorm(root: string): NoNormList {
+  return JSON.parse(readFileSync(join(root, "scripts", "kb", "no-norm.json"), "utf8"));
+}
+
 /** Writes report-<version>.md for the transformers extraction (the first) against the shipped families.json. */
 export function writeReport(root: string, extractions: Extraction[], built: BuiltKnowledge, outDir = extractedDir(root)): string {
   const x = extractions[0];
-  const report = extractionReport(x, built, shippedFamilies(root), readOverrides(root));
+  const report = extractionReport(x, built, shippedFamilies(root), readOverrides(root), readNoNorm(root));
   writeFileSync(join(outDir, `report-${x.meta.version}.md`), report.markdown);
   return report.summary;
 }

@@ -91,12 +91,32 @@ export function scaleParam(c: NormClass): string {
   return c.scale ?? "weight";
 }
 
-/** Module paths ("model.layers.{N}.input_layernorm") as tensor-name regexes tolerant of prefixes. */
-export function normPathRegex(at: string, param: string): RegExp {
+/**
+ * Tensor names longer than this are skipped by the name patterns: real ones are far shorter, and a
+ * hostile header must not make every pattern scan megabytes of name.
+ */
+export const MAX_TENSOR_NAME = 512;
+
+/** A norm's checkpoint-name pattern; `exec` groups: 1 the prefix boundary, 2.. each `{N}` index. */
+export interface NormPathPattern {
+  test(name: string): boolean;
+  exec(name: string): RegExpExecArray | null;
+}
+
+/**
+ * Module paths ("model.layers.{N}.input_layernorm") as tensor-name patterns tolerant of prefixes.
+ * Every `{N}` is an index (`layers.{N}.blocks.{N}.layernorm_before`, StableLM's
+ * `q_layernorm.norms.{N}`); group 2 is the first, the layer's.
+ */
+export function normPathRegex(at: string, param: string): NormPathPattern {
   const i = at.indexOf("layers.{N}.");
   const tail = i >= 0 ? at.slice(i) : at.split(".").slice(-1)[0];
-  const body = tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace("\\{N\\}", "(\\d+)");
-  return new RegExp(`(^|\\.)${body}\\.${param}$`);
+  const body = tail.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replaceAll("\\{N\\}", "(\\d+)");
+  const re = new RegExp(`(^|\\.)${body}\\.${param}$`);
+  return {
+    test: (name) => name.length <= MAX_TENSOR_NAME && re.test(name),
+    exec: (name) => (name.length <= MAX_TENSOR_NAME ? re.exec(name) : null),
+  };
 }
 
 /** The classes of a family that implement its main norm (same kind and offset), with their paths. */

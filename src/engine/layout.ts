@@ -4,14 +4,13 @@
 // The detection reads only what the folder reader already has (headers, names, config.json), and
 // says how it knows, so every weight-rule message can name the layout and its evidence. The types
 // (DetectedLayout, NormGroup) live in folder-model.ts with the rest of what a folder is once read.
-import type { CheckpointFile, DetectedLayout, NormGroup, NormTensor } from "./folder-model";
+import { type CheckpointFile, type DetectedLayout, MAX_TENSOR_NAME as MAX_NAME, type NormGroup, type NormTensor } from "./folder-model";
 import type { ByteSource } from "./io";
 import type { ModuleGroup } from "./knowledge/layouts";
 import { readGgufTensor } from "./parsers/gguf";
 import { readTensor } from "./parsers/safetensors";
 import { classifyCentre, type OffsetClassification, tensorStats } from "./weights/norm-stats";
 
-const MAX_NAME = 512;
 const MEGATRON_NORM = /(^|\.)(decoder\.)?layers\.\d+\.(self_attention\.(linear_qkv|in_proj)\.layer_norm_weight|mlp\.linear_fc1\.layer_norm_weight|input_layernorm\.weight|pre_mlp_layernorm\.weight)$|(^|\.)decoder\.final_layernorm\.weight$/;
 
 /**

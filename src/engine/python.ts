@@ -2,6 +2,8 @@
 // holds the wasm); the engine does no I/O. Findings have the same shape as lintConfig's; notebook
 // findings carry `data.cell` and offsets relative to that cell's source.
 import { analyzeModule } from "./analysis/module";
+import { expectedCentre } from "./knowledge/layouts";
+import type { Family } from "./knowledge/index";
 import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
@@ -183,8 +185,36 @@ function lintModule(path: string, text: string, module: ModuleAnalysis | null, p
   all.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
   if (!module || !usesMlx(module)) return all;
   const configured = userLevels(settings);
-  const note = (f: Finding): Finding => ({ ...f, severity: "info", message: `${f.message} (MLX: the weights' layout after sanitize() decides; judged at info until layouts are known)` });
-  return all.map((f) => (MLX_LAYOUT_DEPENDENT.has(f.rule) && f.severity !== "info" && configured(f.rule) === undefined ? note(f) : f));
+  const stored = mlxStoredAsHf(module);
+  const note = (f: Finding): Finding => ({ ...f, severity: "info", message: `${f.message} (MLX: the weights' layout after sanitize() decides, and no layout fact settles it for this family; judged at info)` });
+  return all.map((f) => {
+    if (!MLX_LAYOUT_DEPENDENT.has(f.rule) || f.severity === "info" || configured(f.rule) !== undefined) return f;
+    // The MLX port keeps the family's weights as Hugging Face stores them: the runtime must compute what transformers does.
+    if (stored && OFFSET_RULES.has(f.rule)) return { ...f, message: `${f.message} (MLX: ${stored})` };
+    return note(f);
+  });
+}
+
+/** Rules about the +1 offset, which a layout fact on where MLX keeps the weights settles. */
+const OFFSET_RULES = new Set(["norm-missing-unit-offset", "norm-unexpected-unit-offset", "norm-offset-init-mismatch"]);
+
+/**
+ * When the one family the module's norms serve has an MLX layout fact that stores the trunk's norm
+ * weights where Hugging Face does (mlx-lm's Gemma keeps w near 0 and adds 1 at run time; Gemma 3n's
+ * are plain), the runtime must compute the family's own convention: the fact, said in the message.
+ * Undefined when one family has no such fact or sanitize() moves the weights (Qwen3-Next, Qwen3.5).
+ */
+function mlxStoredAsHf(m: ModuleAnalysis): string | undefined {
+  const families = new Map<string, Family>();
+  for (const n of [...m.norms, ...m.uses]) if (n.facts) families.set(n.facts.family.modelType, n.facts.family);
+  if (m.fileFamily) families.set(m.fileFamily.family.modelType, m.fileFamily.family);
+  // Two families in one MLX file (mlx-vlm's gemma3n/language.py names its model class Gemma3Model)
+  // leave which one a norm serves open: stay a note.
+  if (families.size !== 1) return undefined;
+  const [fam] = families.values();
+  const mlx = expectedCentre(fam, "mlx", "trunk");
+  if (!mlx.fact || mlx.centre === "unknown" || mlx.centre !== expectedCentre(fam, "hf", "trunk").centre) return undefined;
+  return `${fam.modelType}'s norm weights are stored as in transformers, near ${mlx.centre} (${mlx.cite})`;
 }
 
 /** A fix that silences one finding with a `# normlint: ignore[rule]` comment at the end of its line. */

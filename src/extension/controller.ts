@@ -821,7 +821,10 @@ export class Controller {
     try {
       const { input } = read;
       const named = [input.config!.path, ...(input.index ? [input.index.path] : []), ...(input.params ? [input.params.path] : []), ...[...input.safetensors, ...input.gguf].map((f) => f.path), ...input.pickles];
-      if (named.length === 1 && !read.problems.length) return this.clearFolder(dir);
+      // Python beside config.json is the folder's code even with no checkpoint: the eps and q/k norm
+      // rules (NL218, NL219) judge it against config.json, as the CLI does.
+      const hasCode = read.code.some((c) => c.kind === "python");
+      if (named.length === 1 && !read.problems.length && !hasCode) return this.clearFolder(dir);
       for (const p of read.problems) this.host.log.warn(`${p.path} was not read: ${p.error}`);
       const byDisplay = new Map(named.map((d) => [d, read.locations.get(d)!]));
       const configPath = input.config!.path;
@@ -829,7 +832,7 @@ export class Controller {
       if (input.index) texts.set(byDisplay.get(input.index.path)!, new Positions(new TextDecoder().decode(input.index.bytes)));
       if (input.params) texts.set(byDisplay.get(input.params.path)!, new Positions(new TextDecoder().decode(input.params.bytes)));
       // The folder's modeling code, as the CLI passes it: NL304 compares its names with the checkpoint's keys.
-      const code = named.length > 1 ? await this.folderCode(engine, read.code, ext) : [];
+      const code = hasCode ? await this.folderCode(engine, read.code, ext) : [];
       if (code.length) input.code = code.map(({ path, text, module }) => ({ path, text, module }));
       for (const c of code) {
         byDisplay.set(c.path, c.uri);

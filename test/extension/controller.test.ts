@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSafetensors } from "../harness/checkpoint-builder";
-import { folderInput } from "../harness/model-folder";
+import { folderInput, QWEN3_FP16_CONFIG, QWEN3_FP16_MODELING } from "../harness/model-folder";
 import { Controller, documentKind } from "../../src/extension/controller";
 import type { Uri } from "../../src/extension/types";
 import { FakeHost, ROOT } from "./fake-host";
@@ -456,6 +456,17 @@ describe("model folders", () => {
     c.onChange(uri);
     await c.idle();
     expect(keys().map((d) => d.severity)).toEqual(["error"]);
+  });
+
+  it("judges a folder's code against its config.json with no checkpoint (NL218, NL219), as the CLI does", async () => {
+    const { host, c } = setup();
+    host.file("q/modeling.py", QWEN3_FP16_MODELING);
+    host.file("q/config.json", QWEN3_FP16_CONFIG);
+    host.open("q/config.json", QWEN3_FP16_CONFIG);
+    c.start();
+    await c.idle();
+    const ours = host.diags(`${ROOT}/q/modeling.py`).filter((d) => /^NL21[89]$/.test(d.finding.code));
+    expect(ours.map((d) => `${d.finding.code}:${d.range.start.line}`).sort()).toEqual(["NL218:15", "NL218:16", "NL219:15"]);
   });
 
   it("re-reads the folder when its code is saved: renaming the parameters to the checkpoint's names clears NL304", async () => {

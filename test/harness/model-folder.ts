@@ -68,3 +68,31 @@ export function folderInput(spec: FolderSpec): ModelFolderInput {
     pickles: [],
   };
 }
+
+/**
+ * Modeling code for a Qwen3 folder whose norm computes in the input dtype with eps 1e-12 (NL218 in
+ * float16, lines 16-17 one-based) and whose q_norm is built over hidden_size (NL219, line 16).
+ */
+export const QWEN3_FP16_MODELING = [
+  "import torch",
+  "from torch import nn",
+  "",
+  "class TinyNorm(nn.Module):",
+  "    def __init__(self, dim, eps=1e-12):",
+  "        super().__init__()",
+  "        self.eps = eps",
+  "        self.weight = nn.Parameter(torch.ones(dim))",
+  "",
+  "    def forward(self, x):",
+  "        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight",
+  "",
+  "class Qwen3Attention(nn.Module):",
+  "    def __init__(self, config):",
+  "        super().__init__()",
+  "        self.q_norm = TinyNorm(config.hidden_size)",
+  "        self.k_norm = TinyNorm(config.head_dim)",
+  "",
+].join("\n");
+
+/** The config.json beside it: qwen3 in float16. */
+export const QWEN3_FP16_CONFIG = JSON.stringify({ model_type: "qwen3", hidden_size: 64, num_attention_heads: 4, head_dim: 16, torch_dtype: "float16" });

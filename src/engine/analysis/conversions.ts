@@ -5,7 +5,7 @@
 // code, each with its own overrides (llama.cpp's Gemma3NModel returns 0.0 from `norm_shift`).
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
-import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetConversion, Serves } from "./declared-types";
+import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetBlindStandIn, OffsetConversion, Serves } from "./declared-types";
 import { familiesDefiningClass } from "./family";
 import { family as familyOf } from "../knowledge/index";
 import { paramName } from "./interp";
@@ -259,6 +259,21 @@ function tensorPath(n: PyNode, text: string): string | undefined {
 }
 
 const NORMISH = /norm|(^|[._])ln[_\d.]|(^|[._])ln$|layernorm/i;
+/**
+ * A test for multi-token-prediction keys anywhere in the weights (`"mtp." in k`). A per-key
+ * `key.startswith("mtp.")` that strips the prefix (mlx-vlm's MTP drafter) is a layout test: the
+ * converted keys lose it.
+ */
+const MTP_KEY_TEST = /["']mtp[._]?["']\s+in\b/;
+
+/** A class converting norm weights (`RMSNorm2ZeroCenteredRMSNormMapping`, `LayerNormConverter`), not a norm. */
+const NORM_MAPPING_CLASS = /Norm\w*(Mapping|Converter|Conversion|Bridge)$/;
+
+/** `w.data` -> `w`: the same tensor (an in-place change through `.data` changes `w`). */
+function unwrapData(n: PyNode, text: string): PyNode {
+  const a = n.type === "attribute" ? field(n, "attribute") : undefined;
+  return a && text.slice(a.start, a.end) === "data" ? (field(n, "object") ?? n) : n;
+}
 
 function enclosingFn(n: PyNode): PyNode | undefined {
   for (let p = n.parent; p; p = p.parent) if (p.type === "function_definition") return p;
@@ -301,14 +316,18 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
     if (/^self\./.test(opText)) return;
     const fnName = fn ? text.slice(field(fn, "name")!.start, field(fn, "name")!.end) : "";
     const path = operand.type === "identifier" ? undefined : tensorPath(operand, text);
+    // A method of a class that maps norm weights between formats (Megatron-Bridge's
+    // `RMSNorm2ZeroCenteredRMSNormMapping.hf_to_megatron`): every tensor it is handed is a norm weight.
+    const owner = fn ? classOfMethod(fn) : undefined;
+    const normMapping = !!owner && NORM_MAPPING_CLASS.test(nameOf(owner, text));
     let nameVar: string | undefined;
     let names: string[] | undefined;
     if (operand.type === "identifier") {
-      if (!TENSOR_VAR.test(opText)) return;
+      if (!TENSOR_VAR.test(opText) && !normMapping) return;
       nameVar = itemsLoopKey(node, opText, text) ?? (fn ? params(fn, text).find((p) => NAME_PARAM.test(p)) : undefined);
     } else if (path && NORMISH.test(path) && /(\.weight|\.w|\.scale|\.gamma)$/.test(path)) names = [path];
     else return;
-    if (!names && !CONVERSION_FN.test(fnName)) return;
+    if (!names && !CONVERSION_FN.test(fnName) && !normMapping) return;
     const guard = names ? FREE : guardAt(node, fn, nameVar, ctx);
     sites.push({ node, fn, delta, shift, guard, names, inPlace });
   };
@@ -333,6 +352,8 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
       const r = field(n, "right")!;
       const op = text.slice(l.end, r.start).trim();
       if (op === "+" && isOne(r, text)) consider(n, l, 1);
+      // `v + 2.0`: the unit offset applied twice (unsloth-zoo#1095's source + 2.0 state).
+      else if (op === "+" && literal(r, text) === 2) consider(n, l, 2);
       else if (op === "+" && isOne(l, text)) consider(n, r, 1);
       else if (op === "-" && isOne(r, text)) consider(n, l, -1);
       else if ((op === "+" || op === "-") && r.type === "identifier") {
@@ -340,9 +361,10 @@ function findSites(root: PyNode, ctx: Ctx): Site[] {
         if (m) consider(n, l, undefined, { method: m, sign: op === "+" ? 1 : -1 });
       }
     } else if (n.type === "augmented_assignment") {
-      const l = field(n, "left")!;
+      const left = field(n, "left")!;
+      const l = unwrapData(left, text);
       const r = field(n, "right")!;
-      const op = text.slice(l.end, r.start).trim();
+      const op = text.slice(left.end, r.start).trim();
       // On a torch tensor `+=` changes it in place; MLX and NumPy-free code rebinds (mx arrays are immutable).
       if ((op === "+=" || op === "-=") && isOne(r, text)) consider(n, l, op === "+=" ? 1 : -1, undefined, !MLX_MODULE.test(text) && callersTensor(n, l, text));
     } else if (n.type === "call" && field(n, "function")?.type === "attribute" && /^(add_|sub_)$/.test(text.slice(field(field(n, "function"), "attribute")!.start, field(field(n, "function"), "attribute")!.end))) {
@@ -380,9 +402,13 @@ function callersTensor(node: PyNode, operand: PyNode, text: string): boolean {
   if (operand.type !== "identifier") return operand.type === "subscript";
   const name = text.slice(operand.start, operand.end);
   if (loopVars(fn, node, text).has(name)) return true;
-  if (!params(fn, text).includes(name)) return false;
-  // A parameter rebound before the change (`w = w.clone()`) is no longer the caller's.
-  return !walk(field(fn, "body")!).some((x) => x.start < node.start && x.type === "assignment" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+  // The last binding of the name before the change: a parameter rebound (`w = w.clone()`) is no
+  // longer the caller's; a local bound to an element of a dict (`v = out[key]`) is
+  // the holder's tensor under another name.
+  const bindings = walk(field(fn, "body")!).filter((x) => x.start < node.start && x.type === "assignment" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+  const last = bindings[bindings.length - 1];
+  if (last) return field(last, "right")?.type === "subscript";
+  return params(fn, text).includes(name);
 }
 
 /** The loop variables (`k, v` of `for k, v in weights.items()`) around `node` inside `fn`. */
@@ -401,7 +427,7 @@ function loopVars(fn: PyNode, node: PyNode, text: string): Set<string> {
  * loop variable), and either tests the weights for a key (`"...conv1d.weight" in weights`), names a
  * layout word (`already_converted`, `is_hf`, `norm_convention`), or tests another tensor's shape.
  */
-function hasLayoutGuard(fn: PyNode, node: PyNode, text: string): boolean {
+function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void): boolean {
   const loop = loopVars(fn, node, text);
   // A condition (or one operand of an `and`) that does not name the tensor being changed is about the
   // input as a whole: a flag computed from a structural test (`should_shift_norm_weights`), a key only
@@ -412,6 +438,16 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string): boolean {
     if (cond.type === "boolean_operator" && text.slice(field(cond, "left")!.end, field(cond, "right")!.start).trim() === "and") return layoutTest(field(cond, "left")) || layoutTest(field(cond, "right"));
     const ids = walk(cond).filter((x) => x.type === "identifier").map((x) => text.slice(x.start, x.end));
     if (!ids.length || ids.some((i) => loop.has(i))) return false;
+    // Multi-token-prediction keys are no layout signal: converted MLX checkpoints can keep them
+    // (mlx-lm#1623 rejected `any("mtp." in k ...)` as the raw-layout test).
+    const flag = (id: string) => walk(field(fn, "body")!).find((x) => x.type === "assignment" && x.start < node.start && text.slice(field(x, "left")!.start, field(x, "left")!.end) === id);
+    // The condition and the right sides of the flags it reads (the flag's own name may say `conv1d`).
+    const nodes = [...(cond.type === "identifier" ? [] : [cond]), ...ids.map((i) => field(flag(i), "right")).filter((x) => x !== undefined)];
+    const tests = nodes.map((x) => text.slice(x.start, x.end));
+    if (tests.some((x) => MTP_KEY_TEST.test(x)) && !tests.some((x) => /conv1d|shape|ndim|converted|is_hf|layout/.test(x))) {
+      mtp?.(range(nodes.find((x) => MTP_KEY_TEST.test(text.slice(x.start, x.end)))!));
+      return false;
+    }
     return true;
   };
   for (let p = node.parent; p && p !== fn; p = p.parent) if ((p.type === "if_statement" || p.type === "elif_clause") && layoutTest(field(p, "condition"))) return true;
@@ -442,7 +478,18 @@ function registered(cls: PyNode, text: string): boolean {
   return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\.register\(/.test(text.slice(c.start, c.end)));
 }
 
-export function collectConversions(root: PyNode, text: string, idx: ScopeIndex): { conversions: OffsetConversion[]; missingFolds: MissingFold[]; missingUnfolds: MissingUnfold[]; offsetBlindFolds: OffsetBlindFold[] } {
+export function collectConversions(
+  root: PyNode,
+  text: string,
+  idx: ScopeIndex,
+): {
+  conversions: OffsetConversion[];
+  missingFolds: MissingFold[];
+  missingUnfolds: MissingUnfold[];
+  offsetBlindFolds: OffsetBlindFold[];
+  overShifts: OffsetConversion[];
+  offsetBlindStandIns: OffsetBlindStandIn[];
+} {
   const tuples = new Map<string, string[]>();
   const ctx: Ctx = { text, tuples };
   for (const n of walk(root)) {
@@ -510,6 +557,7 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
 
   const sites = findSites(root, ctx);
   const conversions: OffsetConversion[] = [];
+  const overShifts: OffsetConversion[] = [];
   /** Classes that hold an offset change for the missing-fold check (shifts of unknown value count). */
   const folding = new Set<PyNode>();
   for (const site of sites) {
@@ -541,11 +589,15 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
       // (`data_torch - 1` in a GGUF converter) writes w - 1 where the GGUF keeps 1 + w.
       if (deltas.some((d) => d.delta > 0) && u.cls) folding.add(u.cls);
       for (const d of deltas) {
-        if (Math.abs(d.delta) !== 1) continue;
-        conversions.push({
+        if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
+        let mtpGuard: Range | undefined;
+        const c: OffsetConversion = {
           delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
-          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text) : false,
-        });
+          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r)) : false,
+        };
+        if (mtpGuard) c.mtpGuard = mtpGuard;
+        if (d.delta !== 2) conversions.push(c);
+        else if (touchesNorms(c)) overShifts.push(c);
       }
     }
   }
@@ -560,7 +612,16 @@ export function collectConversions(root: PyNode, text: string, idx: ScopeIndex):
     if (chain.some((k) => folding.has(k))) continue;
     missingFolds.push({ cls: nameOf(c, text), range: range(field(c, "name")!), serves: { ...serves, families: serves.families.filter((f) => f.gguf?.foldsOffset) } });
   }
-  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx) };
+  return { conversions, missingFolds, missingUnfolds: findMissingUnfolds(root, text, idx, conversions), offsetBlindFolds: findOffsetBlindFolds(root, text, idx), overShifts, offsetBlindStandIns: findOffsetBlindStandIns(classes, text) };
+}
+
+/** Checkpoint names of the norms every decoder has, to test a conversion's name guard against. */
+const NORM_NAMES = ["model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight", "model.norm.weight"];
+
+/** Does the conversion certainly act on norm weights (its names, or a guard that admits a norm's name)? */
+function touchesNorms(c: OffsetConversion): boolean {
+  if (c.names) return c.names.some((n) => NORMISH.test(n));
+  return NORM_NAMES.some((n) => admits(c.guard, n) === true);
 }
 
 /** `ln.weight` / `norm.weight.data` of something named like a norm. */
@@ -619,6 +680,61 @@ function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): Offs
     const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
     if (handled) continue;
     out.push({ range: { start: n.start, end: n.end }, target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}` });
+  }
+  return out;
+}
+
+/** The first offset norm class (with its family) among the names a class is registered under. */
+function registeredOffsetClass(cls: PyNode, text: string): { name: string; family: string } | undefined {
+  const d = cls.parent?.type === "decorated_definition" ? cls.parent : undefined;
+  if (!d) return undefined;
+  for (const dec of namedChildren(d)) {
+    if (dec.type !== "decorator" || !/\.register\(/.test(text.slice(dec.start, dec.end))) continue;
+    for (const s of walk(dec)) {
+      if (s.type !== "string") continue;
+      const name = stringOf(s, text);
+      if (!name || !/^\w+$/.test(name)) continue;
+      // The family the class is named for (GemmaRMSNorm: gemma, not a model that reuses it).
+      const key = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, "");
+      const fams = familiesDefiningClass(name).sort((a, b) => Number(key(name).startsWith(key(b))) * key(b).length - Number(key(name).startsWith(key(a))) * key(a).length);
+      for (const fam of fams) {
+        const f = familyOf(fam);
+        const k = f?.classes?.find((c) => c.name === name);
+        if (k?.offset) return { name, family: fam };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Stand-ins registered for offset norm classes whose own forward scales by the plain weight
+ * (`output * self.weight`): the weight they take over must be `1 + original.weight`, and the weight
+ * they hand back `self.weight - 1`. Flags the assignment that has no 1 where it belongs.
+ */
+function findOffsetBlindStandIns(classes: PyNode[], text: string): OffsetBlindStandIn[] {
+  const out: OffsetBlindStandIn[] = [];
+  const t = (n: PyNode | undefined) => (n ? text.slice(n.start, n.end).replace(/\s+/g, "") : "");
+  const ONE = /(^|[(+\-*])1(\.0*)?\+|[+-]1(\.0*)?($|[)*.])|torch\.ones_like|\.add\(1/;
+  for (const cls of classes) {
+    const reg = registeredOffsetClass(cls, text);
+    if (!reg) continue;
+    const methods = methodsOf(cls, text);
+    const fwd = methods.get("forward");
+    // Its forward must scale by the plain weight: `* self.weight` with no 1 next to it.
+    const body = fwd ? t(fwd) : "";
+    if (!/\*self\.weight\b/.test(body) || /1(\.0*)?\+self\.weight|self\.weight(\.\w+\(\))*\+1/.test(body)) continue;
+    const name = nameOf(cls, text);
+    for (const [mname, def] of methods) {
+      for (const n of walk(field(def, "body")!)) {
+        if (n.type !== "assignment") continue;
+        const l = t(field(n, "left"));
+        const r = t(field(n, "right"));
+        const enter = mname === "__init__" && l === "self.weight" && /(^|[^\w.])(?!self\.)\w+\.weight\b/.test(r) && !/^self\./.test(r.replace(/^\w+(\.\w+)*\(/, ""));
+        const restore = /^(?!self\.)\w+\.weight(\.data)?$/.test(l) && /self\.weight/.test(r);
+        if ((enter || restore) && !ONE.test(r)) out.push({ range: range(n), side: enter ? "enter" : "restore", cls: name, registeredFor: reg.name, family: reg.family });
+      }
+    }
   }
   return out;
 }

@@ -202,8 +202,8 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
   }
 
   const inherited = collectInherited(root, text, idx, declarations, defs);
-  const { conversions, missingFolds, missingUnfolds, offsetBlindFolds } = collectConversions(root, text, idx);
-  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds };
+  const { conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns } = collectConversions(root, text, idx);
+  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns };
 }
 
 /**

@@ -111,6 +111,8 @@ export interface OffsetConversion {
    * tensor): running it again on its own output would not shift again.
    */
   layoutGuard?: boolean;
+  /** The only guard tests for multi-token-prediction keys (`any("mtp." in k ...)`), which converted checkpoints can keep: no layout test. */
+  mtpGuard?: Range;
 }
 
 /** A GGUF converter class for an offset family whose chain adds nothing to any norm weight. */
@@ -137,6 +139,21 @@ export interface OffsetBlindFold {
   how: string;
 }
 
+/**
+ * A plain-norm stand-in registered for offset norm classes (llm-compressor's `CalibrationOffsetNorm`:
+ * `@NormCalibrationModule.register("GemmaRMSNorm", alias=[...])`, whose forward is `x * w`): taking
+ * over the original's weight without the `1 +`, or handing it back without the `- 1`.
+ */
+export interface OffsetBlindStandIn {
+  range: Range;
+  /** "enter": the stand-in's weight built from the original's; "restore": the original's weight set from the stand-in's. */
+  side: "enter" | "restore";
+  cls: string;
+  /** The offset norm class it is registered for, and that class's family. */
+  registeredFor: string;
+  family: string;
+}
+
 export interface DeclaredConventions {
   declarations: Declaration[];
   inherited: InheritedFlag[];
@@ -144,4 +161,7 @@ export interface DeclaredConventions {
   missingFolds: MissingFold[];
   missingUnfolds?: MissingUnfold[];
   offsetBlindFolds?: OffsetBlindFold[];
+  /** Shifts of 2 on an offset family's norm weights (`v + 2.0` in a sanitize()): the 1 added twice. */
+  overShifts?: OffsetConversion[];
+  offsetBlindStandIns?: OffsetBlindStandIn[];
 }

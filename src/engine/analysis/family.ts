@@ -37,7 +37,7 @@ export function familyByLooseName(name: string): Family | undefined {
   return family(name) ?? family(name.replace(/_/g, "-")) ?? family(name.toLowerCase());
 }
 
-/** The family a modeling file's name implies: modeling_gemma2.py, modular_gemma2.py, models/gemma2/x.py. */
+/** The family a modeling file's name implies: modeling_gemma2.py, modular_gemma2.py, models/gemma2/x.py, models/gemma2.py. */
 export function familyFromPath(path: string): Family | undefined {
   const parts = path.split(/[\\/]/);
   const base = parts[parts.length - 1] ?? "";
@@ -48,6 +48,11 @@ export function familyFromPath(path: string): Family | undefined {
   }
   const models = parts.lastIndexOf("models");
   if (models >= 0 && models + 2 < parts.length) return familyByLooseName(parts[models + 1]);
+  // One module per model type directly under `models/`, named for it: mlx-lm and mlx-vlm
+  // (`mlx_lm/models/gemma2.py`, imported as `mlx_lm.models.{model_type}` by mlx_lm/utils.py
+  // `_get_classes`), vLLM and SGLang (`model_executor/models/gemma2.py`), lmdeploy.
+  const stem = /^(.+)\.py$/.exec(base)?.[1];
+  if (models >= 0 && models + 2 === parts.length && stem) return familyByLooseName(stem);
   return undefined;
 }
 

@@ -9,10 +9,23 @@
 // LLM_KV_ATTENTION_LAYERNORM_EPS, hparams.f_norm_eps)`, required unless passed `false`. The
 // architecture names are the strings of LLM_ARCH_NAMES in src/llama-arch.cpp
 // (ggml-org/llama.cpp@00395eb285c7c6821ff372e3ca41dae9da33c2c7), LLM_ARCH_OPENAI_MOE being "gpt-oss".
-// Architectures added after that commit are not listed: normlint says nothing about them.
+// Newer llama.cpp moved each architecture's loader into src/models/<arch>.cpp
+// (`llama_model_<arch>::load_arch_hparams`, the same `ml.get_key` calls); the architectures read
+// there are listed in NEWER, each with the commit it was read at, their names being the strings of
+// MODEL_ARCH_NAMES in gguf-py/gguf/constants.py (ggml-org/llama.cpp@ef035f779276d5f5636a0fd8cbeff6a83d646d2b).
+// Architectures listed nowhere here (qwen3vl, nemotron_h_moe, qwen35...: no loader of theirs could
+// be read at a known commit) get no finding: normlint says nothing about them.
 import { table } from "../util/text";
 
-export const GGUF_EPS_SOURCE = "ggml-org/llama.cpp@00342301d01a:src/llama-model.cpp (llama_model::load_hparams)";
+const GGUF_EPS_SOURCE = "ggml-org/llama.cpp@00342301d01a:src/llama-model.cpp (llama_model::load_hparams)";
+
+/** Architectures read from the per-model loaders of newer llama.cpp, with where each was read. */
+const NEWER: Readonly<Record<string, { kind: GgufEpsKind; src: string }>> = table({
+  // `ml.get_key(LLM_KV_ATTENTION_LAYERNORM_RMS_EPS, hparams.f_norm_rms_eps)`, required.
+  gemma4: { kind: "rms", src: "ggml-org/llama.cpp@9af0434d8c5e:src/models/gemma4.cpp (llama_model_gemma4::load_arch_hparams)" },
+  qwen3vlmoe: { kind: "rms", src: "ggml-org/llama.cpp@e73aa8035dbe:src/models/qwen3vlmoe.cpp (llama_model_qwen3vlmoe::load_arch_hparams)" },
+  "minimax-m2": { kind: "rms", src: "ggml-org/llama.cpp@fe7f57389405:src/models/minimax-m2.cpp (llama_model_minimax_m2::load_arch_hparams)" },
+});
 
 /** Which eps key an architecture's loader reads; "either" reads both, neither required (RWKV). */
 export type GgufEpsKind = "rms" | "layer" | "either";
@@ -38,7 +51,13 @@ const kinds: Readonly<Record<string, GgufEpsKind>> = table({
   ...Object.fromEntries(RMS.map((a) => [a, "rms" as const])),
   ...Object.fromEntries(LAYER.map((a) => [a, "layer" as const])),
   ...Object.fromEntries(EITHER.map((a) => [a, "either" as const])),
+  ...Object.fromEntries(Object.entries(NEWER).map(([a, x]) => [a, x.kind])),
 });
+
+/** Where llama.cpp's eps read for an architecture was taken from. */
+export function ggufEpsSource(arch: string): string {
+  return NEWER[arch]?.src ?? GGUF_EPS_SOURCE;
+}
 
 /** The eps kind llama.cpp reads for a GGUF architecture, or undefined when normlint does not know it. */
 export function ggufEpsKind(arch: string): GgufEpsKind | undefined {

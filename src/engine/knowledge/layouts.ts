@@ -56,7 +56,8 @@ function gatedIsOffset(fam: Family): boolean {
 }
 
 function hfCentre(fam: Family, group: ModuleGroup): ExpectedCentre {
-  const cite = fam.src[0] ?? fam.via;
+  // The modeling file decides where the weights sit (the config file only names the family).
+  const cite = fam.src.find((s) => /modeling_/.test(s)) ?? fam.src[0] ?? fam.via;
   if (group === "gated") return { centre: gatedIsOffset(fam) ? 0 : 1, cite, why: `${fam.modelType}'s gated norms compute x * ${gatedIsOffset(fam) ? "(1 + w)" : "w"}` };
   // Vision towers are other models (SigLIP, CLIP...) with their own norms: not decided by the text family.
   if (group === "vision") return { centre: "unknown", cite, why: "a vision tower's norms follow the tower's own model" };

@@ -88,8 +88,8 @@ export function configClasses(p: Parsed): ConfigClass[] {
 }
 
 /**
- * `self.text_config = CONFIG_MAPPING["llama"]()`, `text_config.get("model_type", "llama")`: the model
- * type a sub-config takes when the file does not name one.
+ * `self.text_config = CONFIG_MAPPING["llama"]()`, `text_config.get("model_type", "llama")`, a backbone's
+ * `default_config_type`: the model type a sub-config takes when the file does not name one.
  */
 function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
   const text = p.text_(m);
@@ -100,11 +100,16 @@ function subDefaultsIn(p: Parsed, m: PyNode, cls: ConfigClass): void {
     /(?:self\.)?(\w+)\[\s*["']model_type["']\s*\]\s*=\s*["']([\w-]+)["']/g,
     /self\.(\w+)\s*=\s*(\w+Config)\(\s*\*\*\s*self\.\1\s*\)/g,
     /self\.(\w+)\s*=\s*CONFIG_MAPPING\[\s*["']([\w-]+)["']\s*\]/g,
+    // `self.backbone_config, kwargs = consolidate_backbone_kwargs_to_config(..., default_config_type="dinov2")`
+    // (backbone_utils.py): the default config type is built only when no `default_backbone` is named (a
+    // named one becomes a timm or Hub backbone, which the file alone cannot tell).
+    /self\.(\w+)\s*(?:,\s*\w+\s*)?=\s*consolidate_backbone_kwargs_to_config\(((?:(?!consolidate_backbone)[^)]){0,600}?)default_config_type\s*=\s*["']([\w-]+)["']/g,
   ];
   for (const re of res) {
-    for (const x of text.matchAll(re)) {
-      if (!/_config$/.test(x[1]) || cls.subDefaults.has(x[1])) continue;
-      cls.subDefaults.set(x[1], { modelType: x[2], src: p.cite(m.start + x.index!) });
+    for (const hit of text.matchAll(re)) {
+      const x = hit.length > 3 ? (/default_backbone\s*=\s*["']/.test(hit[2]) ? undefined : [hit[0], hit[1], hit[3]]) : hit;
+      if (!x || !/_config$/.test(x[1]) || cls.subDefaults.has(x[1])) continue;
+      cls.subDefaults.set(x[1], { modelType: x[2], src: p.cite(m.start + hit.index!) });
     }
   }
 }

@@ -3,7 +3,7 @@
 // order, module trees in source order, no clocks.
 import type { PythonParser } from "../../parsers/python";
 import { allFields, type ConfigClass, configClasses, EPS_KEY, inheritedMap, NORM_KEY, splitKeys } from "./config";
-import { type Edge, type FileFacts, fileFacts, type NormFacts, torchLeaf } from "./modeling";
+import { type Edge, type FileFacts, fileFacts, type NormFacts, pyFloat, torchLeaf } from "./modeling";
 import { mappingPairs, Parsed, type SourceFiles } from "./source";
 import type { Cite, ExtractedChoice, ExtractedClass, ExtractedFamily, Extraction } from "./types";
 
@@ -70,6 +70,8 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   const classFiles = new Map<string, string[]>();
   /** Model classes by the config class they declare (`config: XConfig`, `config_class = XConfig`). */
   const byConfig = new Map<string, string[]>();
+  /** Model classes by the config class their constructor is annotated with. */
+  const byInit = new Map<string, string[]>();
   const modelDirs = files.list("models").filter((d) => files.list(`models/${d}`).length > 0);
   for (const d of modelDirs) {
     for (const f of files.list(`models/${d}`)) {
@@ -82,6 +84,10 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
           classFiles.set(m[1], [...(classFiles.get(m[1]) ?? []), path]);
           const cfg = /^\s+(?:config: |config_class = )(\w+)\s*$/m.exec(m[2].slice(0, 2000))?.[1];
           if (cfg && !/PreTrainedModel$/.test(m[1])) byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), m[1]]);
+          // The constructor's annotation (`def __init__(self, config: Aimv2TextConfig)`): a sub-model with
+          // no registered architecture that declares no config class of its own.
+          const init = /^\s+def __init__\(\s*self,\s*config:\s*(\w+Config)\b/m.exec(m[2].slice(0, 8000))?.[1];
+          if (init && !/PreTrainedModel$/.test(m[1])) byInit.set(init, [...(byInit.get(init) ?? []), m[1]]);
         }
       }
     }
@@ -166,6 +172,18 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const own = byConfig.get(configName) ?? [];
       root = own.filter((c) => /Model$/.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] ?? [...own].sort()[0];
     }
+    // Else the whole-model class whose constructor takes that config (`Aimv2TextModel`, `DiaEncoder`),
+    // never a layer or attention class that takes it too.
+    if (!root) {
+      const shortest = (re: RegExp) => (byInit.get(configName) ?? []).filter((c) => re.test(c) && !/For/.test(c)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0];
+      root = shortest(/Model$/) ?? shortest(/(Encoder|Decoder|Transformer)$/);
+    }
+    // Else transformers' naming: `BlipTextConfig` configures `BlipTextModel` (`ClvpEncoderConfig`,
+    // `ClvpEncoder`), when that class is defined in the type's own folder and takes `config` first.
+    if (!root && /Config$/.test(configName)) {
+      const base = configName.slice(0, -"Config".length);
+      root = [`${base}Model`, base].find((c) => (classFiles.get(c) ?? []).some((f) => f.startsWith(`models/${module}/`) && new RegExp(`^class ${c}\\b[^\\n]*\\n(?:[ \\t]+[^\\n]*\\n|\\n)*?[ \\t]+def __init__\\(\\s*self,\\s*config\\b`, "m").test(files.read(f) ?? "")));
+    }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
       else gaps.push("no registered architecture class is defined in a modeling file");
@@ -234,21 +252,59 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const out: Array<{ path: string; leaf: Leaf; edge: Edge }> = [];
     // A norm inside a module built under a condition (`ChameleonSwinDecoderLayer if config.swin_norm`)
     // is built under that condition too, unless its own construction names one.
-    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when?: Edge["when"]) => {
+    // `bind`: the class's `__init__` arguments as its construction passes them (or their defaults).
+    const visit = (cls: string, file: string, prefix: string, stack: string[], dflt: (key: string) => unknown, when: Edge["when"], bind: Map<string, string>) => {
       if (stack.length > MAX_DEPTH || stack.includes(`${file}::${cls}`)) return;
       const ff = factsOf(file);
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
       for (const e0 of edgesOf(ff, cls)) {
-        const e = e0.when || !when ? e0 : { ...e0, when };
+        const e1 = e0.owner === cls ? bound(e0, bind) : e0;
+        const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
         const target = resolve(ff, e, subKeys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind));
       }
     };
-    visit(rootCls, rootFile, "", [], configDefault);
+    visit(rootCls, rootFile, "", [], configDefault, undefined, new Map());
+    return out;
+  }
+
+  /**
+   * What a construction passes for each `__init__` parameter of the class it builds: the argument
+   * as written (a parameter of the enclosing class is replaced by what that one was passed), else the
+   * default. Empty when the arguments cannot be matched (`*args`, `**kwargs`).
+   */
+  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!params || !e.args) return out;
+    params.forEach((x, i) => {
+      const v = e.args!.keyword[x.name] ?? e.args!.positional[i];
+      if (v === undefined) {
+        if (x.default !== undefined) out.set(x.name, x.default);
+      } else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
+      else if (!/^\w+$/.test(v) || /^(True|False|None)$/.test(v)) out.set(x.name, v);
+    });
+    return out;
+  }
+
+  /** An edge whose bias/affine/eps is a parameter of its owner, with what the owner was passed. */
+  function bound(e: Edge, bind: Map<string, string>): Edge {
+    if (!e.fromParam) return e;
+    const out: Edge = { ...e };
+    const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
+    const { bias, affine, eps } = e.fromParam;
+    const b = bias !== undefined ? bind.get(bias) : undefined;
+    if (b === "False" || b === "True") out.bias = b === "True";
+    else if (b && key(b)) out.biasKey = key(b);
+    const a = affine !== undefined ? bind.get(affine) : undefined;
+    if (a === "False" || a === "True") out.affine = a === "True";
+    else if (a && key(a)) out.affineKey = key(a);
+    const x = eps !== undefined ? bind.get(eps) : undefined;
+    if (x && key(x)) out.eps = key(x);
+    else if (x && /^[\d.]+(e-?\d+)?$/i.test(x) && Number.isFinite(Number(x))) out.eps = pyFloat(Number(x));
     return out;
   }
 
@@ -283,7 +339,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const torch = torchLeaf(callee);
     if (torch) return { leaf: torchLeafOf(callee, torch, e) };
     const name = callee.split(".").pop()!;
-    if (/^Auto\w*$/.test(name)) {
+    if (/^Auto\w*$/.test(name) || name === "load_backbone") {
       const t = e.configKey ? subKeys.get(e.configKey)?.modelType ?? undefined : undefined;
       const cls = t ? baseModel.get(t) : undefined;
       const file = cls ? fileOfClass(cls, undefined, moduleOf(t!)) : undefined;

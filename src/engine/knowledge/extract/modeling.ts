@@ -37,6 +37,21 @@ export interface Edge {
   when?: string;
   /** `AutoModel.from_config(config.text_config)`: the sub-config key the built model reads. */
   configKey?: string;
+  /** The class whose `__init__` builds it. */
+  owner: string;
+  /**
+   * `nn.LayerNorm(dim, eps=eps, bias=bias)`: the bias/affine/eps argument is a parameter of the
+   * owner's `__init__` (StableLmLayerNormPerHead), decided where the owner is built or by its default.
+   */
+  fromParam?: Partial<Record<"bias" | "affine" | "eps", string>>;
+  /** The construction's arguments as written; absent when it unpacks `*args`/`**kwargs`. */
+  args?: { positional: string[]; keyword: Record<string, string> };
+}
+
+/** A parameter of a class's `__init__` (after `self`), with its default as written. */
+export interface InitParam {
+  name: string;
+  default?: string;
 }
 
 export interface FileFacts {
@@ -47,6 +62,8 @@ export interface FileFacts {
   edges: Map<string, Edge[]>;
   /** Where the class each edge owner is a subclass of lives (`class A(B)` inherits B's slots). */
   bases: Map<string, string[]>;
+  /** Each class's `__init__` parameters; absent when it takes `*args`/`**kwargs`. */
+  initParams: Map<string, InitParam[]>;
 }
 
 const TORCH_LEAVES: Record<string, ClassKind> = table({
@@ -155,8 +172,11 @@ export function fileFacts(p: Parsed): FileFacts {
   for (const impl of analysis.norms) norms.set(impl.name, normFacts(p, impl, decorated.get(impl.name)?.decorators ?? []));
   const classes = new Map<string, Cite>();
   const bases = new Map<string, string[]>();
+  const initParams = new Map<string, InitParam[]>();
   for (const c of decorated.values()) {
     classes.set(c.name, p.cite(c.node));
+    const params = initParamsOf(p, c.node);
+    if (params) initParams.set(c.name, params);
     bases.set(c.name, namedChildren(field(c.node, "superclasses")).filter((b) => b.type !== "keyword_argument").map((b) => p.text_(b)));
   }
   const usesAt = new Map(analysis.uses.map((u) => [u.range.start, u]));
@@ -181,18 +201,38 @@ export function fileFacts(p: Parsed): FileFacts {
   // Source order, whichever way a slot was found.
   const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
   for (const s of slots) {
-    const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms);
+    const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms, initParams.get(s.owner));
     if (s.when) e.when = s.when;
     if (biasDropped.has(`${s.owner}.${s.slot}`)) e.bias = false;
     add(s.owner, e);
   }
-  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases };
+  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases, initParams };
+}
+
+/** The parameters of a class's own `__init__`, or undefined when it has none or takes `*args`/`**kwargs`. */
+function initParamsOf(p: Parsed, cls: PyNode): InitParam[] | undefined {
+  const body = field(cls, "body");
+  for (const st of namedChildren(body)) {
+    const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+    if (def?.type !== "function_definition" || p.text_(field(def, "name")) !== "__init__") continue;
+    const out: InitParam[] = [];
+    for (const a of namedChildren(field(def, "parameters"))) {
+      if (a.type === "identifier" || a.type === "typed_parameter") {
+        const name = a.type === "identifier" ? p.text_(a) : p.text_(namedChildren(a)[0]);
+        out.push({ name });
+      } else if (a.type === "default_parameter" || a.type === "typed_default_parameter") {
+        out.push({ name: p.text_(field(a, "name")), default: p.text_(field(a, "value")) });
+      } else if (a.type === "list_splat_pattern" || a.type === "dictionary_splat_pattern") return undefined;
+    }
+    return out[0]?.name === "self" ? out.slice(1) : out;
+  }
+  return undefined;
 }
 
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
- * added here.
+ * added here, and so is a backbone built by `load_backbone(config)`.
  */
 function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
@@ -221,6 +261,9 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       const fn = field(right, "function")!;
       const m = /^(\w+)\._?from_(?:config|pretrained)$/.exec(p.text_(fn));
       if (m) out.push({ owner: c.name, slot, callee: m[1], range, indexed: false });
+      // `self.backbone = load_backbone(config)`: the model of the config's backbone_config, resolved
+      // like an AutoModel built from that sub-config (DepthAnything's DINOv2).
+      else if (p.text_(fn) === "load_backbone") out.push({ owner: c.name, slot, callee: "load_backbone", range, indexed: false });
       else if (fn.type === "subscript" && tables.has(p.text_(field(fn, "value")))) {
         const sub = field(fn, "subscript");
         const key = p.text_(sub);
@@ -235,12 +278,26 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
   return out;
 }
 
-function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["uses"][number] | undefined, call: PyNode | undefined, owner: PyNode | undefined, norms: Map<string, NormFacts>): Edge {
-  const e: Edge = { slot: s.slot, callee: s.callee, indexed: s.indexed, src: p.cite(s.range), affine: true, bias: true };
+function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["uses"][number] | undefined, call: PyNode | undefined, owner: PyNode | undefined, norms: Map<string, NormFacts>, ownerParams: InitParam[] | undefined): Edge {
+  const e: Edge = { slot: s.slot, callee: s.callee, indexed: s.indexed, src: p.cite(s.range), affine: true, bias: true, owner: s.owner };
   const args = call ? namedChildren(field(call, "arguments")) : [];
   const kw = (k: string) => args.find((a) => a.type === "keyword_argument" && p.text_(field(a, "name")) === k);
+  if (call && !args.some((a) => a.type === "list_splat" || a.type === "dictionary_splat")) {
+    const keyword: Record<string, string> = {};
+    for (const a of args) if (a.type === "keyword_argument") keyword[p.text_(field(a, "name"))] = p.text_(field(a, "value"));
+    e.args = { positional: args.filter((a) => a.type !== "keyword_argument" && a.type !== "comment").map((a) => p.text_(a)), keyword };
+  }
+  // `bias=bias`, `eps=eps`: a parameter of the owner's `__init__`, bound where the owner is built.
+  const isParam = (v: string) => !!ownerParams?.some((x) => x.name === v);
+  for (const [k, names] of [["bias", ["bias"]], ["affine", ["elementwise_affine", "affine"]], ["eps", ["eps", "epsilon", "layer_norm_eps"]]] as const) {
+    const v = names.map((n) => (kw(n) ? p.text_(field(kw(n), "value")) : "")).find((x) => x);
+    if (v && isParam(v)) (e.fromParam ??= {})[k] = v;
+  }
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
+  // torch's InstanceNorm is built without parameters unless `affine=True` is written (BatchNorm and
+  // GroupNorm default to affine).
+  if (/InstanceNorm\dd$/.test(s.callee) && valueOf("affine") !== "True") e.affine = false;
   if (valueOf("bias") === "False") e.bias = false;
   const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
   const biasKey = key(valueOf("bias"));
@@ -273,6 +330,7 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
   if (call) {
     const m = /from_config\(\s*(?:config\s*=\s*)?(?:self\.)?config\.(\w+)/.exec(p.text_(call));
     if (m) e.configKey = m[1];
+    else if (s.callee === "load_backbone") e.configKey = "backbone_config";
     if (owner) {
       const when = conditionOf(p, call, owner);
       if (when) e.when = when.replace(/\s+/g, " ");

@@ -31,12 +31,15 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
     // The head first: the extraction's root is the most telling registered class.
     ...[head, ...rest].filter((a) => a !== bare).map((a, i) => `MODEL_${i}_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(a)})])`),
   ].join("\n");
-  // Relative imports (`from .configuration_chatglm import ChatGLMConfig`) resolve by class name.
+  // Relative imports (`from .configuration_chatglm import ChatGLMConfig`) resolve by class name. The
+  // extraction reads files named as transformers names them; Falcon's remote code spells its file
+  // `modelling_RW.py`, so it is presented as `modeling_RW.py` and cited by its own name below.
+  const modeling = e.modeling.replace(/^modelling_/, "modeling_");
   const files: Record<string, string> = {
     "models/auto/auto_mappings.py": auto,
     "models/auto/modeling_auto.py": `${modelingAuto}\n`,
     [`${folder}/${e.config}`]: texts.config,
-    [`${folder}/${e.modeling}`]: texts.modeling,
+    [`${folder}/${modeling}`]: texts.modeling,
   };
   const x = extractKnowledge(
     {
@@ -53,7 +56,7 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
   };
   const families = x.families.map((f) => {
     const text = JSON.stringify({ ...f, arch: Object.fromEntries(Object.keys(f.arch).map((a) => [a, classLine(a)])) });
-    return JSON.parse(text.split(`"${folder}/`).join('"'));
+    return JSON.parse(text.split(`"${folder}/${modeling}`).join(`"${e.modeling}`).split(`"${folder}/`).join('"'));
   });
   return {
     meta: {

@@ -61,13 +61,24 @@ export function recordDiff(built: FamilyRecord, shipped: FamilyRecord, bump: (k:
  * The report for one extraction (transformers at a version): `built` is the knowledge base compiled from
  * it (and any remote-code extractions) with the overrides, `shipped` the records of families.json.
  */
-export function extractionReport(x: Extraction, built: BuiltKnowledge, shipped: Record<string, FamilyRecord>, overrides: Overrides): Report {
+/** scripts/kb/no-norm.json: model types that build no norm of their own, with the reason and the line that shows it. */
+export interface NoNormList {
+  types: Record<string, { reason: string; src: string; line: string }>;
+}
+
+export function extractionReport(x: Extraction, built: BuiltKnowledge, shipped: Record<string, FamilyRecord>, overrides: Overrides, noNorm: NoNormList = { types: {} }): Report {
   const counts: Record<string, number> = {};
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
   const own = new Set(x.families.map((f) => f.modelType));
   const onlyShipped = Object.keys(shipped).filter((t) => !(t in built.families)).sort();
   const onlyBuilt = Object.keys(built.families).filter((t) => !(t in shipped)).sort();
   const noNorms = x.families.filter((f) => !f.classes.length);
+  // Types without a norm in the source (no-norm.json) apart from extraction gaps; a listed type that
+  // now has a norm, or is gone, is stale.
+  const truly = noNorms.filter((f) => f.modelType in noNorm.types);
+  const gaps = noNorms.filter((f) => !(f.modelType in noNorm.types));
+  const byType = new Map(x.families.map((f) => [f.modelType, f]));
+  const stale = Object.keys(noNorm.types).filter((t) => !byType.get(t) || byType.get(t)!.classes.length > 0).sort();
   const sections: string[] = [];
   let differing = 0;
   for (const [t, rec] of Object.entries(built.families)) {
@@ -91,7 +102,7 @@ export function extractionReport(x: Extraction, built: BuiltKnowledge, shipped: 
   }
   const summary = [
     `model types: ${x.families.length} extracted from transformers ${x.meta.version}, ${Object.keys(built.families).length} built (with remote code), ${Object.keys(shipped).length} shipped; ${onlyBuilt.length} new, ${onlyShipped.length} shipped but not built`,
-    `extracted types without any norm reached: ${noNorms.length}`,
+    `extracted types without any norm reached: ${noNorms.length} (${truly.length} build no norm of their own, listed with the reason in scripts/kb/no-norm.json; ${gaps.length} extraction gaps)${stale.length ? `; stale in no-norm.json: ${stale.join(", ")}` : ""}`,
     `families whose built record differs from the shipped one: ${differing}${differing ? `; by field: ${Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(", ")}` : ""}`,
     `overrides disagreeing with the extraction: ${built.disagreements.length}`,
   ].join("\n");
@@ -122,7 +133,14 @@ export function extractionReport(x: Extraction, built: BuiltKnowledge, shipped: 
     "",
     "## Extracted types without a norm, and why",
     "",
-    noNorms.map((f) => `- \`${f.modelType}\`: ${(f.gaps ?? ["no norm built"]).join("; ")}`).join("\n") || "None.",
+    "### No norm of their own (scripts/kb/no-norm.json)",
+    "",
+    truly.map((f) => `- \`${f.modelType}\`: ${noNorm.types[f.modelType].reason} (${noNorm.types[f.modelType].src})`).join("\n") || "None.",
+    "",
+    "### Extraction gaps (a norm exists that the extraction does not reach)",
+    "",
+    gaps.map((f) => `- \`${f.modelType}\`: ${(f.gaps ?? ["no norm built"]).join("; ")}`).join("\n") || "None.",
+    ...(stale.length ? ["", "### Stale entries of scripts/kb/no-norm.json (the type has a norm now, or is gone)", "", stale.map((t) => `- \`${t}\``).join("\n")] : []),
     "",
     "## Differences from the shipped families.json (what `kb:build` changes)",
     "",

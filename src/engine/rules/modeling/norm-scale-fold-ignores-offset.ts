@@ -1,6 +1,6 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 
-type M = "fold";
+type M = "fold" | "enter" | "restore";
 
 /**
  * ## What it does
@@ -8,6 +8,10 @@ type M = "fold";
  * Qwen3.5 and the other offset families) as if it computed `x * w`: `ln.weight.div_(scales)` or
  * `ln.weight.data = ln.weight / s` with no `+ 1` before the fold, for a norm the code identifies as
  * such a family's (`isinstance(ln, GemmaRMSNorm)`, a function or class that serves the family).
+ *
+ * It also flags a plain-norm stand-in registered for such classes (llm-compressor's
+ * `CalibrationOffsetNorm`, whose forward computes `x * w` so that smoothing can fold into its weight)
+ * that takes over the original's weight without adding 1, or restores it without subtracting 1.
  *
  * ## Why is this bad?
  * Smoothing and AWQ-style quantizers move a per-channel scale from a linear layer into the norm in
@@ -31,9 +35,12 @@ export default defineRule<M, PythonRuleContext<M>>({
   fix: "none",
   summary: "scales folded into an offset norm's weight as if it computed x * w",
   messages: {
+    enter: "`{{cls}}` stands in for `{{registered}}` ({{family}}, which scales by `1 + weight`) and computes `x * weight`, but takes over the original weight without adding 1: during calibration every norm scales by about 0 and the scales folded into it are wrong. Use `1 + original.weight`.",
+    restore: "`{{cls}}` stands in for `{{registered}}` ({{family}}, which scales by `1 + weight`) with a weight that holds `1 + w`, but hands it back without subtracting 1: the restored norm scales by about `2 + w`. Subtract 1.",
     fold: "This folds scales into `{{target}}` as if the norm computed `x * w`, but {{family}} norms ({{how}}) scale by `1 + weight`: fold into `1 + w` (add 1 before, subtract it after), or the norm keeps almost none of the scale.",
   },
   check(ctx) {
     for (const f of ctx.module?.declared?.offsetBlindFolds ?? []) ctx.report({ messageId: "fold", at: f.range, data: { target: f.target, family: f.family, how: f.how } });
+    for (const s of ctx.module?.declared?.offsetBlindStandIns ?? []) ctx.report({ messageId: s.side, at: s.range, data: { cls: s.cls, registered: s.registeredFor, family: s.family } });
   },
 });

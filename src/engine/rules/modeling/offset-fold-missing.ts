@@ -1,7 +1,40 @@
+import type { ModuleAnalysis } from "../../analysis/types";
 import { defineRule, type PythonRuleContext } from "../../rule";
+import { LineIndex } from "../../util/text";
 import { factSource, servedLabel } from "./declared-shared";
 
-type M = "gguf";
+type M = "gguf" | "sanitize";
+
+const DECODER_SLOTS = new Set(["input_layernorm", "post_attention_layernorm", "norm"]);
+
+/**
+ * An MLX port whose runtime norm is a plain `nn.RMSNorm` (`x * w`) for a family stored as offsets
+ * from 1 and whose `sanitize()` (run on every load, mlx_lm/utils.py `load_model`) adds 1 to no
+ * weight: the shift mlx-lm's qwen3_5.py and qwen3_next.py make (mlx-lm d78bf58) is missing. Returns
+ * the `sanitize` name and the first plain norm slot. A `sanitize` that defers to a parent class's
+ * (`super().sanitize(`) may shift elsewhere: no verdict.
+ */
+function mlxSanitizeWithoutShift(m: ModuleAnalysis, text: string): { at: { start: number; end: number }; sanitize: number; slot: { start: number; end: number; name: string; callee: string } } | undefined {
+  if (![...m.imports.values()].some((v) => v === "mlx" || v.startsWith("mlx."))) return undefined;
+  if (!m.fileFamily?.family.offset || !m.declared) return undefined;
+  if (m.declared.conversions.some((c) => c.delta > 0) || m.declared.overShifts?.length) return undefined;
+  if (/super\(\)\.sanitize\(/.test(text)) return undefined;
+  const def = /^[ \t]+def (sanitize)\(/m.exec(text);
+  if (!def) return undefined;
+  // The decoder norms of the family's main norm class (offset); gated and vision norms keep `x * w`.
+  const plain = m.uses.find((u) => !u.functional && u.affine && !u.insideNorm && u.callee === "mlx.nn.RMSNorm" && DECODER_SLOTS.has(u.slot ?? ""));
+  if (!plain) return undefined;
+  const start = def.index + def[0].indexOf("sanitize");
+  // Where the norm weights are picked out in sanitize (`if any(k.endswith(sfx) for sfx in norm_keys):`),
+  // the place the shift belongs; else the method's name.
+  const indent = /^[ \t]+/.exec(def[0])![0];
+  const rest = text.slice(def.index + def[0].length);
+  const end = rest.search(new RegExp(`\\n${indent}(def |@)|\\n\\S`));
+  const body = end < 0 ? rest : rest.slice(0, end);
+  const pick = /^([ \t]+)(if|elif) ([^\n]*norm[^\n#]*):[ \t]*(#[^\n]*)?$/m.exec(body);
+  const at = pick ? { start: def.index + def[0].length + pick.index + pick[1].length, end: def.index + def[0].length + pick.index + pick[0].length } : { start, end: start + "sanitize".length };
+  return { at, sanitize: start, slot: { ...plain.calleeRange, name: plain.slot!, callee: plain.callee } };
+}
 
 /**
  * ## What it does
@@ -9,6 +42,9 @@ type M = "gguf";
  * llama.cpp stored the folded `1 + weight`, the knowledge base's `gguf.foldsOffset`) and never takes
  * the 1 off before its runtime adds it again. A converter to GGUF that never adds the 1 is
  * `converter-offset-contradicts-family` (NL211).
+ *
+ * It also flags an MLX port of such a family whose runtime norm is a plain `nn.RMSNorm` (`x * w`) and
+ * whose `sanitize()`, the function every load runs, never adds the 1.
  *
  * ## Why is this bad?
  * The runtime computes `x * (1 + w)` on weights that already hold `1 + w`: every norm scales by
@@ -32,12 +68,26 @@ export default defineRule<M, PythonRuleContext<M>>({
   fix: "none",
   summary: "a load path reads GGUF weights of an offset family and never takes off the folded 1",
   messages: {
+    sanitize: "`sanitize` ({{file}}:{{line}}) adds 1 to no norm weight (its norm branch, {{file}}:{{pick_line}}, leaves them as they are), and the runtime norm `{{slot}}` is a plain `{{callee}}` ({{file}}:{{slot_line}}), which computes `x * weight`: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0.",
     gguf: "`{{fn}}` loads GGUF weights for {{family}}, whose GGUF stores `1 + weight` ({{src}}), but never subtracts the 1: the runtime's `1 + weight` then scales every norm by about 2.",
   },
   check(ctx) {
     for (const m of ctx.module?.declared?.missingUnfolds ?? []) {
       const f = m.serves.families[0];
       ctx.report({ messageId: "gguf", at: m.range, data: { fn: m.fn, family: servedLabel(f, m.serves), src: factSource(f, "gguf") } });
+    }
+    const mod = ctx.module;
+    const found = mod ? mlxSanitizeWithoutShift(mod, ctx.text) : undefined;
+    if (mod && found) {
+      const lines = new LineIndex(ctx.text);
+      const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
+      // MLX checkpoints converted elsewhere may already hold 1 + w (the layout question of issue 17): a warning, not an error.
+      ctx.report({
+        messageId: "sanitize",
+        at: found.at,
+        severity: "warning",
+        data: { file, line: lines.position(found.sanitize).line, pick_line: lines.position(found.at.start).line, slot: found.slot.name, callee: found.slot.callee, slot_line: lines.position(found.slot.start).line, family: `${mod.fileFamily!.family.modelType} (family from ${mod.fileFamily!.via === "file-name" ? "the file name" : mod.fileFamily!.via})` },
+      });
     }
   },
 });

@@ -1,8 +1,9 @@
 import type { OffsetConversion } from "../../analysis/declared-types";
 import { defineRule, type PythonRuleContext } from "../../rule";
+import { LineIndex } from "../../util/text";
 import { servedLabel } from "./declared-shared";
 
-type M = "reload" | "inPlace";
+type M = "reload" | "inPlace" | "twice" | "mtp";
 
 /**
  * Functions that run on every load and on the output of a conversion too: MLX's `sanitize()` (mlx-lm
@@ -21,7 +22,9 @@ function offsetFamily(c: OffsetConversion): string | undefined {
  * ## What it does
  * Flags a +1/-1 on norm weights that is not safe to run twice: in a load path (`sanitize()`, a load
  * hook) with no check that the weights are still in the source layout, or applied in place
- * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds. NL211 covers a shift that is
+ * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds, or a shift of 2 on an offset
+ * family's norm weights (`v + 2.0`: the second application written out). A guard that only tests for
+ * multi-token-prediction keys is no layout test (converted checkpoints can keep them). NL211 covers a shift that is
  * wrong for the family; this rule covers a shift that is right for the family but wrong because it
  * repeats.
  *
@@ -51,11 +54,17 @@ export default defineRule<M, PythonRuleContext<M>>({
   summary: "a +1/-1 on norm weights that shifts again when the load or conversion runs twice",
   messages: {
     reload: "`{{fn}}` {{op}} 1 on norm weights for {{family}} on every load, with no check that the weights are still in the source layout: weights it already shifted (a saved conversion) are shifted again.",
+    mtp: "`{{fn}}` {{op}} 1 on norm weights for {{family}} ({{file}}:{{line}}) only when the weights hold multi-token-prediction keys: converted checkpoints can keep those keys, so weights it already shifted are shifted again. Test the raw layout itself (a conv1d weight's shape).",
+    twice: "`{{fn}}` adds 2 to norm weights for {{family}}, whose norms scale by `1 + weight`: the unit offset is applied twice, so every norm scales by `2 + weight`.",
     inPlace: "This {{op_noun}} of 1 changes the caller's tensor in place: each time the conversion runs (a retry, a weight sync) the norm weights move by 1 again. Make a new tensor (`v = v {{sign}} 1`).",
   },
   check(ctx) {
     const declared = ctx.module?.declared;
     if (!declared) return;
+    for (const c of declared.overShifts ?? []) {
+      const family = offsetFamily(c);
+      if (family) ctx.report({ messageId: "twice", at: c.range, severity: "error", data: { fn: c.fn ?? c.unit, family } });
+    }
     const seen = new Set<number>();
     for (const c of declared.conversions) {
       if (c.gguf || seen.has(c.range.start)) continue;
@@ -69,7 +78,11 @@ export default defineRule<M, PythonRuleContext<M>>({
       }
       if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard && !c.inPlace) {
         seen.add(c.range.start);
-        ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op: c.delta > 0 ? "adds" : "subtracts", family } });
+        const op = c.delta > 0 ? "adds" : "subtracts";
+        if (c.mtpGuard) {
+          const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
+          ctx.report({ messageId: "mtp", at: c.mtpGuard, severity: "error", data: { fn: c.fn, op, family, file, line: new LineIndex(ctx.text).position(c.range.start).line } });
+        } else ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op, family } });
       }
     }
   },

@@ -3,10 +3,18 @@ import { qkNormFacts } from "../../knowledge/qk-norm";
 import { defineRule, type FolderRuleContext } from "../../rule";
 
 /**
+ * Norms whose width is a config value other than hidden_size, by module name: MLA's latent norms
+ * (transformers 5.18.0 models/deepseek_v3/modeling_deepseek_v3.py:392 builds `q_a_layernorm` over
+ * q_lora_rank, :404 `kv_a_layernorm` over kv_lora_rank; every 5.18.0 model with these norms does).
+ */
+const LATENT_NORMS: Record<string, string> = { q_a_layernorm: "q_lora_rank", kv_a_layernorm: "kv_lora_rank" };
+
+/**
  * ## What it does
  * Checks the shape of the main norm weights against the config: `[hidden_size]` for the layer and
  * final norms, and for QK norms `[head_dim]` (or the per-head forms `[heads * head_dim]` and
- * `[heads, head_dim]` some families use).
+ * `[heads, head_dim]` some families use), and MLA's latent norms (`q_a_layernorm`, `kv_a_layernorm`)
+ * against `q_lora_rank` / `kv_lora_rank`. Encoders whose stages widen (Swin, PVT) are not judged.
  *
  * ## Why is this bad?
  * A norm weight of the wrong size fails to load with a shape error at best; with `ignore_mismatched_sizes`
@@ -35,6 +43,9 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
     if (!fam || fromGguf) return;
     const hidden = intValue(textConfig, "hidden_size") ?? intValue(textConfig, "d_model") ?? intValue(textConfig, "n_embd");
     if (!hidden) return;
+    // Hierarchical vision encoders (Swin's `depths`, PVT's `hidden_sizes`) widen stage by stage:
+    // their norms have their stage's width, and hidden_size is only the last stage's.
+    if (Array.isArray(textConfig.depths) || Array.isArray(textConfig.hidden_sizes)) return;
     const heads = intValue(textConfig, "num_attention_heads");
     const kvHeads = intValue(textConfig, "num_key_value_heads") ?? heads;
     const headDim = intValue(textConfig, "head_dim") ?? (heads ? hidden / heads : undefined);
@@ -45,13 +56,23 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
         const qk = /(^|\.)(q|k|query|key)_(norm|layernorm)(\.norms\.\{N\})?$/.test(at);
         // Families whose q/k norm shapes the knowledge base records are judged by NL219, exactly.
         if (qk && qkNormFacts(fam.modelType)) continue;
+        // MLA's latent norms (DeepSeek V2/V3, Kimi, LongCat) normalize the low-rank projection.
+        const latentKey = LATENT_NORMS[at.split(".").pop()!];
+        const latent = latentKey ? intValue(textConfig, latentKey) : undefined;
+        if (latentKey && !latent) continue;
+        // A norm inside a nested module list (Swin's `layers.{N}.blocks.{N}`, a stage per layer) has
+        // its stage's width, not hidden_size; a list of norms (`input_layernorm.{N}`) keeps it.
+        if (!qk && !latent && /\{N\}\..*\{N\}\./.test(at)) continue;
         const re = normPathRegex(at, scaleParam(cls));
         for (const [name, { shape }] of tensorShapes) {
           if (!re.test(name)) continue;
           const size = shape.reduce((a, b) => a * b, 1);
           let ok: boolean;
           let expected: string;
-          if (qk) {
+          if (latent) {
+            ok = shape.length === 1 && shape[0] === latent;
+            expected = `${latentKey} = ${latent}`;
+          } else if (qk) {
             if (!headDim) continue;
             const allowed = [headDim, ...(heads ? [heads * headDim] : []), ...(kvHeads ? [kvHeads * headDim] : [])];
             ok = allowed.includes(size) && shape.length <= 2;

@@ -1,4 +1,4 @@
-import { ggufEpsKey, ggufEpsKind, GGUF_EPS_SOURCE } from "../../knowledge/gguf-eps";
+import { ggufEpsKey, ggufEpsKind, ggufEpsSource } from "../../knowledge/gguf-eps";
 import { epsDiffersAt, sameEpsAsFloat32 } from "../../numerics/eps";
 import { defineRule, type FolderRuleContext } from "../../rule";
 import { formatNumber } from "../../util/text";
@@ -73,7 +73,7 @@ export default defineRule<M, FolderRuleContext<M>>({
           file: c.path,
           at: { start: at.offset, end: at.offset + "general.architecture".length },
           data: { key, arch, present: other?.key ?? "" },
-          related: [{ file: c.path, message: `llama.cpp reads \`${key}\` for ${arch} (${GGUF_EPS_SOURCE})` }],
+          related: [{ file: c.path, message: `llama.cpp reads \`${key}\` for ${arch} (${ggufEpsSource(arch)})` }],
         });
         continue;
       }
