@@ -39,12 +39,7 @@ export const INCIDENTS: Incident[] = [
   { id: "vllm-project/vllm#31464", status: "caught", fixture: "test/incidents/vllm-31464", rule: "offset-fold-missing" },
   { id: "huggingface/transformers#35708", status: "caught", fixture: "test/incidents/transformers-35708", rule: "offset-fold-missing" },
   { id: "ml-explore/mlx-lm#1623", status: "caught", fixture: "test/fixtures/offset-transform-unguarded/mlx_sanitize_unguarded.py", rule: "offset-transform-unguarded" },
-  {
-    id: "ml-explore/mlx-lm#1623 (MTP keys as the guard)",
-    status: "missed",
-    fixture: "test/incidents/mlx-lm-1623-mtp-signal",
-    reason: "the shift is guarded; whether the guard (MTP keys present) tells raw from converted weights is not judged",
-  },
+  { id: "ml-explore/mlx-lm#1623 (MTP keys as the guard)", status: "caught", fixture: "test/incidents/mlx-lm-1623-mtp-signal", rule: "offset-transform-unguarded" },
   { id: "Blaizzy/mlx-vlm#1528", status: "caught", fixture: "test/incidents/mlx-vlm-1528", rule: "offset-transform-unguarded" },
   {
     id: "raullenchai/Rapid-MLX#1233",
@@ -53,12 +48,7 @@ export const INCIDENTS: Incident[] = [
     reason: "a one-shot extraction that adds 1 whatever layout its input is in: the +1 is right for the family, and NL215 judges only load paths that run again (sanitize()) and in-place shifts",
   },
   { id: "NVIDIA-NeMo/Megatron-Bridge#1929", status: "caught", fixture: "test/fixtures/offset-transform-unguarded/in_place_bridge.py", rule: "offset-transform-unguarded" },
-  {
-    id: "NVIDIA-NeMo/Megatron-Bridge#1929 (through .data)",
-    status: "missed",
-    fixture: "test/incidents/megatron-bridge-1929-data",
-    reason: "an in-place shift through `.data` (`hf_weights.data -= 1`) on an argument is not seen as a shift of the caller's tensor",
-  },
+  { id: "NVIDIA-NeMo/Megatron-Bridge#1929 (through .data)", status: "caught", fixture: "test/incidents/megatron-bridge-1929-data", rule: "offset-transform-unguarded" },
   {
     id: "utensils/mold#1074 (as Python)",
     status: "missed",
