@@ -36,6 +36,18 @@
 #   AutoAWQ             casper-hansen/AutoAWQ: AWQ quantizer, scales folded into norm weights
 #   optimum-quanto      huggingface/optimum-quanto: quantizer, smoothing/calibration of norms
 #
+# The converters corpus (issue 17: code that moves norm weights between storage layouts), exported into
+# .cache/converters/<project>/ and held to docs/findings.md's "Converters corpus" by
+# test/converters-corpus.test.ts; only the converter, sanitize and loader parts of the large repositories
+# are taken (the paths after the commit below). mlx-lm and mlx-vlm's sanitize() live in the recall corpus.
+#   llama.cpp           unslothai/llama.cpp (a fork mirror: ggml-org's repo is too large to fetch):
+#                       convert_hf_to_gguf.py, conversion/, convert_lora_to_gguf.py, gguf-py
+#   NeMo                NVIDIA/NeMo: scripts/checkpoint_converters, the NeMo 2 HF importers/exporters
+#   Megatron-LM         NVIDIA/Megatron-LM: tools/checkpoint (loaders and savers between formats)
+#   executorch          pytorch/executorch: examples/models (Gemma/Qwen/Llama convert_weights, loaders)
+#                       and extension/llm
+#   optimum-executorch  huggingface/optimum-executorch: HF -> ExecuTorch exporters and loaders
+#
 # The whole repository's *.py, *.ipynb, config.json, other *.json under 1 MiB and .gitignore files are
 # taken from the pinned commit (files over 4 MiB, symlinks, submodules and anything not UTF-8 text are
 # skipped). A revision other than the pinned one is refused unless --any-commit is given; with it and
@@ -43,13 +55,13 @@
 # projects not named on the command line are kept, so the cache can be filled one project at a time.
 set -euo pipefail
 
-usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 any=0
 [ "${1:-}" = "--any-commit" ] && { any=1; shift; }
 [ $# -gt 0 ] || usage
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
-# project -> "owner/repo commit"
+# project -> "owner/repo commit [corpus [path prefix,...]]" (no prefixes: the whole repository)
 pin_of() {
   case "$1" in
     LLMs-from-scratch) echo "rasbt/LLMs-from-scratch 28c65cdfbc3338e2e040016eea4b7fdf556e4d57" ;;
@@ -75,8 +87,22 @@ pin_of() {
     exllamav2) echo "turboderp-org/exllamav2 da07facd10b5c7f35b03664c41a3090c9f093de5 engines" ;;
     AutoAWQ) echo "casper-hansen/AutoAWQ 88e4c76b20755db275574e6a03c83c84ba3bece5 engines" ;;
     optimum-quanto) echo "huggingface/optimum-quanto e33f8202e6c755256b7448789a5ed765c45d5105 engines" ;;
+    llama.cpp) echo "unslothai/llama.cpp d32676d77426540327835040d5d3279728f0b4c8 converters" ;;
+    NeMo) echo "NVIDIA/NeMo 8cfedd7203462cb251a914e700e5605444277561 converters scripts/checkpoint_converters/,nemo/collections/llm/gpt/model/" ;;
+    Megatron-LM) echo "NVIDIA/Megatron-LM d98e8a64ddf34856e74b24714e3bedb2f5a39553 converters tools/checkpoint/" ;;
+    executorch) echo "pytorch/executorch cff6f4dd32e630945b7188512c1f2b4f102b05ad converters examples/models/,extension/llm/" ;;
+    optimum-executorch) echo "huggingface/optimum-executorch 02860798f27cfb58e19080c7994949928e6ac7fc converters" ;;
     *) return 1 ;;
   esac
+}
+
+# Whether a path lies under one of the comma-separated prefixes (none: every path does).
+under() {
+  local path="$1" prefixes="$2" p list
+  [ -n "$prefixes" ] || return 0
+  IFS=, read -ra list <<<"$prefixes"
+  for p in "${list[@]}"; do [[ "$path" == "$p"* ]] && return 0; done
+  return 1
 }
 
 MiB=$((1024 * 1024))
@@ -99,7 +125,7 @@ for arg in "$@"; do
   [ "$project" != "$arg" ] || { echo "expected <project>=<git dir>, got $arg" >&2; exit 2; }
   src="${spec%@*}"
   pin="$(pin_of "$project")" || { echo "unknown project $project" >&2; exit 2; }
-  read -r repo pinned corpus <<<"$pin"
+  read -r repo pinned corpus prefixes <<<"$pin"
   out="$root/.cache/${corpus:-projects}"
   mkdir -p "$out"
   rev="$pinned"
@@ -121,7 +147,7 @@ for arg in "$@"; do
     path="${entry#*$'\t'}"
     read -r mode type _ size <<<"$meta"
     [ "$type" = blob ] && [ "$mode" != 120000 ] || continue
-    wanted "$path" "$size" || continue
+    under "$path" "${prefixes:-}" && wanted "$path" "$size" || continue
     file="$dest.tmp/$path"
     mkdir -p "$(dirname "$file")"
     # Files the snapshot lacks (large blobs) are skipped rather than failing the export, and so is

@@ -6,9 +6,10 @@
 // against `ast.parse` of the same project's .py files measured in the same run, also net of the two
 // processes' start-up (measured on one small file), which is most of either figure on a small project.
 //
-//   node scripts/corpus/lint-projects.mjs [--list] [--repeat N] [--corpus engines] [project ...]
+//   node scripts/corpus/lint-projects.mjs [--list] [--repeat N] [--corpus engines|converters] [project ...]
 //
-// --corpus engines lints .cache/engines/ (the recall corpus of issue 15) instead of .cache/projects/.
+// --corpus engines lints .cache/engines/ (the recall corpus of issue 15) instead of .cache/projects/,
+// --corpus converters .cache/converters/ (the converters corpus of issue 17).
 // --list prints every finding at warning or above as `project file:line CODE severity message`.
 // --repeat N runs both timings N times and keeps the fastest (default 1).
 import { spawnSync } from "node:child_process";
@@ -26,7 +27,7 @@ const repeatAt = args.indexOf("--repeat");
 const repeat = repeatAt >= 0 ? Math.max(1, Number(args[repeatAt + 1]) || 1) : 1;
 const corpusAt = args.indexOf("--corpus");
 const corpus = corpusAt >= 0 ? args[corpusAt + 1] : "projects";
-if (corpus !== "projects" && corpus !== "engines") fail(`--corpus takes projects or engines, not ${corpus}`);
+if (!["projects", "engines", "converters"].includes(corpus)) fail(`--corpus takes projects, engines or converters, not ${corpus}`);
 const cache = join(root, ".cache", corpus);
 const valued = new Set([repeatAt, corpusAt].filter((i) => i >= 0).map((i) => i + 1));
 const named = args.filter((a, i) => !a.startsWith("--") && !valued.has(i));

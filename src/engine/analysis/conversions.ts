@@ -585,7 +585,9 @@ export function collectConversions(
         }
         deltas = r.filter((x) => x.value !== 0).map((x) => ({ delta: x.value * site.shift!.sign, guard: and(site.guard, x.guard) }));
       }
-      if (deltas.length && u.cls) folding.add(u.cls);
+      // Only an addition folds the offset: a class that subtracts 1 from a folding family's norms
+      // (`data_torch - 1` in a GGUF converter) writes w - 1 where the GGUF keeps 1 + w.
+      if (deltas.some((d) => d.delta > 0) && u.cls) folding.add(u.cls);
       for (const d of deltas) {
         if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
         let mtpGuard: Range | undefined;

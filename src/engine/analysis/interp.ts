@@ -786,6 +786,14 @@ function best(vals: Val[]): Val {
   const score = (v: Val) => (v.t === "tensor" ? (v.norm ? (v.scale ? 4 : 3) : 2) : v.t === "args" ? 1 : v.t === "unknown" ? 0 : 1);
   let pick: Val = UNKNOWN;
   for (const v of vals) if (score(v) > score(pick)) pick = v;
+  // Paths that scale by `1 + w` and by `w` (`if self.add_unit_offset: return out * (1 + w)`, then
+  // `return out * w`): the offset is chosen when the norm is built, not by the class, so the class
+  // alone says nothing about it and its scale stays unknown (executorch's llama/norm.py RMSNorm).
+  const scaled = vals.filter((v): v is TensorV => v.t === "tensor" && !!v.norm && !!v.scale && !v.scale.implicit);
+  if (pick.t === "tensor" && scaled.some((v) => v.scale!.offset) && scaled.some((v) => !v.scale!.offset)) {
+    const { scale: _configurable, ...rest } = pick;
+    return rest;
+  }
   return pick;
 }
 

@@ -85,7 +85,27 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   memo?.done();
   const suppressions = collectSuppressions(comments, text);
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
-  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, failures };
+  const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures };
+}
+
+const CONFIG_CLASS = /(Config|Configuration|Args|Arguments|Params|Hparams|HParams)$/;
+
+/** The fields the module's own config classes declare in their bodies (`norm_eps: float = 1e-5`). */
+function collectConfigFields(classes: PyNode[], text: string): Set<string> {
+  const out = new Set<string>();
+  for (const c of classes) {
+    const decorators = c.parent?.type === "decorated_definition" ? namedChildren(c.parent).filter((d) => d.type === "decorator").map((d) => textOf(text, d)) : [];
+    if (!CONFIG_CLASS.test(textOf(text, field(c, "name"))) && !decorators.some((d) => /\bdataclass\b/.test(d))) continue;
+    for (const st of namedChildren(field(c, "body"))) {
+      if (st.type !== "expression_statement") continue;
+      for (const a of namedChildren(st)) {
+        const left = a.type === "assignment" ? field(a, "left") : undefined;
+        if (left?.type === "identifier") out.add(textOf(text, left));
+      }
+    }
+  }
+  return out;
 }
 
 /**

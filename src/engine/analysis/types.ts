@@ -251,6 +251,12 @@ export interface ModuleAnalysis {
   imports: Map<string, string>;
   /** Conventions the module declares for families (flags, kernel arguments, weight conversions). */
   declared?: DeclaredConventions;
+  /**
+   * Fields declared by the module's own config classes (a `@dataclass` or a class named `...Config`,
+   * `...Args`, `...Params`: `norm_eps: float = 1e-5`): keys of a config the module defines itself,
+   * not of the Hugging Face family's config.
+   */
+  configFields: Set<string>;
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
   failures?: Array<{ part: string; message: string; range: Range }>;
 }

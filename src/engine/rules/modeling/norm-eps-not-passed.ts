@@ -48,7 +48,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     for (const use of uses) {
       if (use.insideNorm || use.kind === "other" || !use.facts || (use.factsVia !== "slot" && use.factsVia !== "local")) continue;
       const f = use.facts;
-      const keys = f.epsKeys.filter((k) => /eps|epsilon/.test(k));
+      // `self.layer_norm_epsilon` is the family's attribute holding a config value, not a config key.
+      const keys = f.epsKeys.filter((k) => /eps|epsilon/.test(k) && !k.startsWith("self."));
       if (!keys.length) continue;
       // The family's own code builds this class without an eps (or with a literal) somewhere: the
       // knowledge base cannot say the config key applies here.
@@ -65,7 +66,9 @@ export default defineRule<M, PythonRuleContext<M>>({
         const used = use.eps.key.split(".").pop()!;
         // A key the family's config does not define at all; one it defines may serve this norm in
         // a variant the knowledge base does not record.
-        if (!/eps|epsilon/.test(used) || keys.some((k) => k.split(".").pop() === used) || used in f.family.eps) continue;
+        // A key of a config class the module declares itself (executorch's `@dataclass` model
+        // configs) names that config's field, not the family's config key.
+        if (!/eps|epsilon/.test(used) || keys.some((k) => k.split(".").pop() === used) || used in f.family.eps || ctx.module!.configFields.has(used)) continue;
         ctx.report({ messageId: "otherKey", at: use.eps.range, data: { callee, used: use.eps.key, key, family: factsLabel(f) } });
       }
     }
