@@ -384,3 +384,12 @@ describe("mlx-lm's legacy weights.npz", () => {
     expect(r.ids).toEqual([]);
   });
 });
+
+describe("trunk norms whose names the group patterns do not know", () => {
+  it("reads BERT's `LayerNorm.weight` scales as the trunk's norm statistics", async () => {
+    const { folderInput } = await import("./harness/model-folder");
+    const folder = await readModelFolder(folderInput({ modelType: "bert", fill: "zeros" }));
+    expect(folder.normTensors.length).toBeGreaterThan(0);
+    expect(folder.normTensors.every((n) => /LayerNorm\.weight$/.test(n.name))).toBe(true);
+  });
+});

@@ -118,7 +118,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
       const src = input.safetensors.find((f) => f.path === c.path)!.source;
       for (const t of c.safetensors!.tensors) {
         // MTP-head and vision-tower layers reuse the trunk's module names: they are read as their own groups.
-        if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e)) || groupOf(t.name) !== "trunk") continue;
+        if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e)) || (groupOf(t.name) ?? "trunk") !== "trunk") continue;
         const bytes = t.end - t.begin;
         if (bytes > budget) {
           capped = true;

@@ -73,13 +73,6 @@ export function groupOf(name: string): ModuleGroup | undefined {
   return "trunk";
 }
 
-/** Tensors of the other groups worth reading for statistics: 1-D norm weights outside the trunk. */
-export function isGroupNormCandidate(name: string, shape: readonly number[]): boolean {
-  if (shape.length !== 1) return false;
-  const g = groupOf(name);
-  return g !== undefined && g !== "trunk";
-}
-
 /**
  * Reads the norm tensors outside the trunk (MTP head, vision tower, gated norms; for a Megatron
  * checkpoint also its trunk, which the family's Hugging Face names do not find) within `budget`

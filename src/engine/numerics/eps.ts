@@ -67,11 +67,6 @@ export function epsDiffersAt(a: number, b: number, format: FloatFormat): boolean
   return epsEffect(a, b) > FORMATS[format].unitRoundoff;
 }
 
-/** `x` rounded to float32, as GGUF stores an eps (`1e-6` reads back as 9.99999997e-7). */
-export function toFloat32(x: number): number {
-  return Math.fround(x);
-}
-
 /** Are two eps the same number once both are stored as float32 (GGUF metadata, fp32 configs)? */
 export function sameEpsAsFloat32(a: number, b: number): boolean {
   return Math.fround(a) === Math.fround(b);

@@ -2,9 +2,9 @@ import type { EpsSource, NormImpl, Range } from "../../analysis/types";
 import type { ModelFolder } from "../../folder-model";
 import { epsClass } from "../../numerics/eps";
 import { property } from "../../parsers/json";
-import { defineRule, type FolderRuleContext } from "../../rule";
+import { defineRule, type FolderRuleContext, rangeOf } from "../../rule";
 import { formatNumber } from "../../util/text";
-import { configDtype, rangeOfNode } from "./shared";
+import { configDtype } from "./shared";
 
 type M = "config" | "code";
 
@@ -64,7 +64,7 @@ export default defineRule<M, FolderRuleContext<M>>({
         },
       };
     };
-    const related = [{ file: folder.configPath, at: rangeOfNode(dtype.node), message: `\`${dtype.key}\` declares ${dtype.format}` }];
+    const related = [{ file: folder.configPath, at: rangeOf(dtype.node), message: `\`${dtype.key}\` declares ${dtype.format}` }];
 
     // The config's eps, for the family's norm classes that compute in the input dtype.
     const fam = folder.family;
@@ -83,7 +83,7 @@ export default defineRule<M, FolderRuleContext<M>>({
         ctx.report({
           messageId: "config",
           file: folder.configPath,
-          at: prop ? rangeOfNode(prop.valueNode) : rangeOfNode(dtype.node),
+          at: prop ? rangeOf(prop.valueNode) : rangeOf(dtype.node),
           severity: d.severity,
           data: { ...d.data, key, cls: `${fam.modelType}'s \`${cls.name}\`` },
           related,

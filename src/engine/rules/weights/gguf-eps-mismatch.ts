@@ -1,8 +1,8 @@
 import { ggufEpsKey, ggufEpsKind, ggufEpsSource } from "../../knowledge/gguf-eps";
 import { epsDiffersAt, sameEpsAsFloat32 } from "../../numerics/eps";
-import { defineRule, type FolderRuleContext } from "../../rule";
+import { defineRule, type FolderRuleContext, rangeOf } from "../../rule";
 import { formatNumber } from "../../util/text";
-import { configDtype, configMainEps, describeConfigEps, rangeOfNode } from "./shared";
+import { configDtype, configMainEps, describeConfigEps } from "./shared";
 
 type M = "mismatch" | "missing" | "wrongKey";
 
@@ -93,7 +93,7 @@ export default defineRule<M, FolderRuleContext<M>>({
         data: { key, value: formatNumber(Number(value.toPrecision(7))), source: describeConfigEps(folder, expected, formatNumber), effect },
         related: [
           expected.node
-            ? { file: folder.configPath, at: rangeOfNode(expected.node), message: `\`${expected.key}\` is set here` }
+            ? { file: folder.configPath, at: rangeOf(expected.node), message: `\`${expected.key}\` is set here` }
             : { file: folder.configPath, at: folder.anchor.range, message: `the config names ${folder.family?.modelType} and does not set \`${expected.key}\`` },
         ],
       });

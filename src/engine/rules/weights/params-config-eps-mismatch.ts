@@ -1,8 +1,8 @@
 import { nodeValue, property } from "../../parsers/json";
-import { defineRule, type FolderRuleContext } from "../../rule";
+import { defineRule, type FolderRuleContext, rangeOf } from "../../rule";
 import { formatNumber } from "../../util/text";
 import { sameNumber } from "../modeling/shared";
-import { configMainEps, rangeOfNode } from "./shared";
+import { configMainEps } from "./shared";
 
 type M = "mismatch" | "unreadable";
 
@@ -61,9 +61,9 @@ export default defineRule<M, FolderRuleContext<M>>({
     ctx.report({
       messageId: "mismatch",
       file: folder.configPath,
-      at: expected.node ? rangeOfNode(expected.node) : folder.anchor.range,
+      at: expected.node ? rangeOf(expected.node) : folder.anchor.range,
       data: { config, params: params.path, paramsValue: formatNumber(value) },
-      related: [{ file: params.path, at: rangeOfNode(prop!.valueNode), message: "`norm_eps` is set here" }],
+      related: [{ file: params.path, at: rangeOf(prop!.valueNode), message: "`norm_eps` is set here" }],
     });
   },
 });

@@ -1,8 +1,7 @@
 import { intValue, type ModelFolder } from "../../folder-model";
 import { expectedQkShapes, qkNormFacts, type QkNormFact } from "../../knowledge/qk-norm";
 import { property } from "../../parsers/json";
-import { defineRule, type FolderRuleContext } from "../../rule";
-import { rangeOfNode } from "./shared";
+import { defineRule, type FolderRuleContext, rangeOf } from "../../rule";
 
 type M = "unexpected" | "missing" | "shape" | "heads" | "codeSize";
 
@@ -62,7 +61,7 @@ export default defineRule<M, FolderRuleContext<M>>({
     const flagSet = facts.flag && typeof textConfig[facts.flag.key] === "boolean" ? (textConfig[facts.flag.key] as boolean) : undefined;
     const on = facts.flag ? flagSet ?? facts.flag.default : true;
     const flagProp = facts.flag ? property(textScope?.node, facts.flag.key) : undefined;
-    const at = flagProp ? rangeOfNode(flagProp.valueNode) : anchor.range;
+    const at = flagProp ? rangeOf(flagProp.valueNode) : anchor.range;
     const flagText = facts.flag
       ? flagSet === undefined
         ? `${configPath} does not set \`${facts.flag.key}\` (default ${facts.flag.default})`

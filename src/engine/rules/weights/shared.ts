@@ -4,13 +4,7 @@ import type { Node } from "jsonc-parser";
 import { mainNormClasses, type ModelFolder } from "../../folder-model";
 import { type FloatFormat, floatFormat } from "../../numerics/eps";
 import { nodeValue, property } from "../../parsers/json";
-import type { ReportRange } from "../../rule";
 import { sameNumber } from "../modeling/shared";
-
-/** A node's range, for reports and related locations. */
-export function rangeOfNode(node: Node): ReportRange {
-  return { start: node.offset, end: node.offset + node.length };
-}
 
 /**
  * The dtype config.json declares (`torch_dtype`, or `dtype` as transformers 5 writes it): the text
