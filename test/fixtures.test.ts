@@ -5,13 +5,13 @@
 // mapped back to the notebook's JSON lines).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { findNodeAtLocation, parseTree, stripComments } from "jsonc-parser";
+import { findNodeAtLocation, parseTree } from "jsonc-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadPythonWasm } from "../src/node/wasm";
 import { defaultSettings, type Finding, fixConfigText, lintConfig, loadConfig, RULES } from "../src/engine/index";
 import { createPythonParser, fixPythonText, lintNotebook, lintPython, type PythonParser } from "../src/engine/python";
 import { LineIndex } from "../src/engine/util/text";
-import { commentStyle, type Expected, parseMarkers } from "./harness/markers";
+import { blankComments, commentStyle, type Expected, parseMarkers } from "./harness/markers";
 
 const root = join(__dirname, "fixtures");
 const folders = readdirSync(root).sort();
@@ -46,7 +46,7 @@ function lintFixture(file: string, text: string) {
   const { expected, options } = parseMarkers(text, commentStyle(file));
   const settings = defaultSettings();
   if (options.maxFileSize) settings.maxFileSize = Number(options.maxFileSize);
-  const stripped = commentStyle(file) === "hash" ? text : stripComments(text, " ");
+  const stripped = commentStyle(file) === "hash" ? text : blankComments(text);
   const idx = new LineIndex(stripped);
   let findings: Finding[];
   let lineOf = (f: Finding) => idx.position(f.start).line;

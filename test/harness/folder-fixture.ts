@@ -15,7 +15,7 @@
 // A finding on a binary file counts on line 1 of its spec file.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { stripComments } from "jsonc-parser";
+import { blankComments } from "./markers";
 import type { ModelFolderInput } from "../../src/engine/folder";
 import { configModelType, defaultSettings, type Finding } from "../../src/engine/index";
 import { bytesSource } from "../../src/engine/io";
@@ -46,7 +46,7 @@ export function loadFolderFixture(dir: string, parser?: PythonParser): FolderFix
   const read = (f: string) => {
     const text = readFileSync(join(dir, f), "utf8");
     raw.set(f, text);
-    const stripped = stripComments(text, " ");
+    const stripped = blankComments(text);
     texts.set(f, stripped);
     return stripped;
   };

@@ -2,6 +2,8 @@
 // expects a finding of that rule starting on that line; a marker alone on a line applies to the
 // next line that has code. `// normlint-test: key=value` lines set harness options. Python
 // fixtures (and notebooks, whose cell sources hold Python) write the same markers after `#`.
+import { createScanner, SyntaxKind } from "jsonc-parser";
+
 export interface Expected {
   rule: string;
   severity: string;
@@ -43,4 +45,20 @@ export function parseMarkers(text: string, style: CommentStyle = "slash"): { exp
     pending = [];
   });
   return { expected, options };
+}
+
+/**
+ * JSONC text with every comment blanked to spaces, line breaks kept, so offsets and line numbers
+ * stay those of the fixture. jsonc-parser's `stripComments(text, " ")` inserts a line break after a
+ * line comment that starts the file, which moved every later finding down a line.
+ */
+export function blankComments(text: string): string {
+  const scanner = createScanner(text, false);
+  const out = text.split("");
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    if (kind !== SyntaxKind.LineCommentTrivia && kind !== SyntaxKind.BlockCommentTrivia) continue;
+    const start = scanner.getTokenOffset();
+    for (let i = start; i < start + scanner.getTokenLength(); i++) if (out[i] !== "\n" && out[i] !== "\r") out[i] = " ";
+  }
+  return out.join("");
 }

@@ -1,6 +1,7 @@
 import { intValue, mainNormClasses, normPathRegex, scaleParam } from "../../folder-model";
 import { qkNormFacts } from "../../knowledge/qk-norm";
 import { defineRule, type FolderRuleContext } from "../../rule";
+import type { ModelFolder } from "../../folder-model";
 
 /**
  * Norms whose width is a config value other than hidden_size, by module name: MLA's latent norms
@@ -10,11 +11,31 @@ import { defineRule, type FolderRuleContext } from "../../rule";
 const LATENT_NORMS: Record<string, string> = { q_a_layernorm: "q_lora_rank", kv_a_layernorm: "kv_lora_rank" };
 
 /**
+ * Every positive integer a config object of the folder gives (the root, `text_config`,
+ * `vision_config`...): the widths a norm may legitimately have. Many norms are not over hidden_size
+ * (transformers 5.18.0: BitNet's `ffn_sub_norm` over intermediate_size, modeling_bitnet.py; Qwen3-Next's
+ * gated `linear_attn.norm` over linear_value_head_dim, modeling_qwen3_next.py; DeepSeek V4's `q_a_norm`
+ * over q_lora_rank; a composite's vision tower over vision_config.hidden_size), and the knowledge base
+ * records no width per module path, so a norm whose width is another config value is not judged.
+ */
+function configWidths(folder: Pick<ModelFolder, "config" | "textConfig">): Set<number> {
+  const out = new Set<number>();
+  const add = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0 && out.add(v);
+  for (const v of Object.values(folder.textConfig)) add(v);
+  for (const scope of folder.config?.scopes ?? []) {
+    for (const prop of scope.node.children ?? []) add(prop.children?.[1]?.value);
+  }
+  return out;
+}
+
+/**
  * ## What it does
  * Checks the shape of the main norm weights against the config: `[hidden_size]` for the layer and
  * final norms, and for QK norms `[head_dim]` (or the per-head forms `[heads * head_dim]` and
  * `[heads, head_dim]` some families use), and MLA's latent norms (`q_a_layernorm`, `kv_a_layernorm`)
- * against `q_lora_rank` / `kv_lora_rank`. Encoders whose stages widen (Swin, PVT) are not judged.
+ * against `q_lora_rank` / `kv_lora_rank`. Encoders whose stages widen (Swin, PVT) are not judged, nor
+ * a norm whose width is another value of the config (intermediate_size, a LoRA rank, a vision tower's
+ * hidden_size): the knowledge base does not record which width each module path normalizes.
  *
  * ## Why is this bad?
  * A norm weight of the wrong size fails to load with a shape error at best; with `ignore_mismatched_sizes`
@@ -50,6 +71,7 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
     const kvHeads = intValue(textConfig, "num_key_value_heads") ?? heads;
     const headDim = intValue(textConfig, "head_dim") ?? (heads ? hidden / heads : undefined);
     const bad: Array<{ tensor: string; shape: number[]; expected: string }> = [];
+    let widths: Set<number> | undefined;
     for (const cls of mainNormClasses(fam)) {
       for (const at of cls.at) {
         // StableLM's per-head q/k LayerNorms (`q_layernorm.norms.{N}`) are q/k norms too.
@@ -78,7 +100,7 @@ export default defineRule<"shape", FolderRuleContext<"shape">>({
             ok = allowed.includes(size) && shape.length <= 2;
             expected = `head_dim = ${headDim}`;
           } else {
-            ok = shape.length === 1 && shape[0] === hidden;
+            ok = shape.length === 1 && (shape[0] === hidden || (widths ??= configWidths(ctx.folder)).has(shape[0]));
             expected = `hidden_size = ${hidden}`;
           }
           if (!ok) bad.push({ tensor: name, shape, expected });
