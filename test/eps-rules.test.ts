@@ -90,9 +90,15 @@ describe("knowledge: GGUF eps keys and q/k norms", () => {
     }
     // The older ones keep the load_hparams citation they were read from.
     expect(ggufEpsSource("llama")).toBe("ggml-org/llama.cpp@00342301d01a:src/llama-model.cpp (llama_model::load_hparams)");
+    // Read in a fork mirror at a pinned commit; nemotron_h_moe inherits nemotron_h's loader.
+    for (const arch of ["qwen3vl", "qwen35", "qwen35moe"]) {
+      expect(ggufEpsKind(arch), arch).toBe("rms");
+      expect(ggufEpsSource(arch), arch).toMatch(new RegExp(`^unslothai/llama\\.cpp@[0-9a-f]{12}:src/models/${arch}\\.cpp `));
+    }
+    expect(ggufEpsSource("nemotron_h_moe")).toContain("src/models/nemotron-h.cpp");
     // Read nowhere at a known commit: not judged.
-    expect(ggufEpsKind("qwen3vl")).toBeUndefined();
-    expect(ggufEpsKind("nemotron_h_moe")).toBeUndefined();
+    expect(ggufEpsKind("qwen4exp")).toBeUndefined();
+    expect(ggufEpsKind("kimi-k3")).toBeUndefined();
   });
 
   it("records q/k norm shapes only for families the knowledge base has, with q/k norm paths", () => {

@@ -2,7 +2,8 @@
 // expects a finding of that rule starting on that line; a marker alone on a line applies to the
 // next line that has code. `// normlint-test: key=value` lines set harness options. Python
 // fixtures (and notebooks, whose cell sources hold Python) write the same markers after `#`.
-import { createScanner, SyntaxKind } from "jsonc-parser";
+import { createScanner } from "jsonc-parser";
+import { SyntaxKind } from "../../src/engine/parsers/json";
 
 export interface Expected {
   rule: string;

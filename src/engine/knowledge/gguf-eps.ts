@@ -13,8 +13,9 @@
 // (`llama_model_<arch>::load_arch_hparams`, the same `ml.get_key` calls); the architectures read
 // there are listed in NEWER, each with the commit it was read at, their names being the strings of
 // MODEL_ARCH_NAMES in gguf-py/gguf/constants.py (ggml-org/llama.cpp@ef035f779276d5f5636a0fd8cbeff6a83d646d2b).
-// Architectures listed nowhere here (qwen3vl, nemotron_h_moe, qwen35...: no loader of theirs could
-// be read at a known commit) get no finding: normlint says nothing about them.
+// qwen3vl, qwen35, qwen35moe and nemotron_h_moe were read in a fork mirror of llama.cpp
+// (unslothai/llama.cpp, whose src/models/ files are ggml-org's; the ggml-org repository is over the
+// fetch limit here). Architectures listed nowhere here get no finding: normlint says nothing about them.
 import { table } from "../util/text";
 
 const GGUF_EPS_SOURCE = "ggml-org/llama.cpp@00342301d01a:src/llama-model.cpp (llama_model::load_hparams)";
@@ -25,6 +26,12 @@ const NEWER: Readonly<Record<string, { kind: GgufEpsKind; src: string }>> = tabl
   gemma4: { kind: "rms", src: "ggml-org/llama.cpp@9af0434d8c5e:src/models/gemma4.cpp (llama_model_gemma4::load_arch_hparams)" },
   qwen3vlmoe: { kind: "rms", src: "ggml-org/llama.cpp@e73aa8035dbe:src/models/qwen3vlmoe.cpp (llama_model_qwen3vlmoe::load_arch_hparams)" },
   "minimax-m2": { kind: "rms", src: "ggml-org/llama.cpp@fe7f57389405:src/models/minimax-m2.cpp (llama_model_minimax_m2::load_arch_hparams)" },
+  qwen3vl: { kind: "rms", src: "unslothai/llama.cpp@53fd974b4406:src/models/qwen3vl.cpp (llama_model_qwen3vl::load_arch_hparams)" },
+  qwen35: { kind: "rms", src: "unslothai/llama.cpp@53fd974b4406:src/models/qwen35.cpp (llama_model_qwen35::load_arch_hparams)" },
+  qwen35moe: { kind: "rms", src: "unslothai/llama.cpp@53fd974b4406:src/models/qwen35moe.cpp (llama_model_qwen35moe::load_arch_hparams)" },
+  // src/models/models.h: llama_model_nemotron_h_moe derives from llama_model_nemotron_h and keeps its
+  // load_arch_hparams (src/models/nemotron-h.cpp), which requires the RMS eps key.
+  nemotron_h_moe: { kind: "rms", src: "unslothai/llama.cpp@53fd974b4406:src/models/nemotron-h.cpp (llama_model_nemotron_h::load_arch_hparams, inherited by llama_model_nemotron_h_moe, src/models/models.h)" },
 });
 
 /** Which eps key an architecture's loader reads; "either" reads both, neither required (RWKV). */

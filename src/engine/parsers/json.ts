@@ -12,7 +12,7 @@ import {
 } from "jsonc-parser";
 
 /** jsonc-parser's SyntaxKind values (a const enum in its typings, so not importable here). */
-const SyntaxKind = {
+export const SyntaxKind = {
   CloseBraceToken: 2,
   CloseBracketToken: 4,
   CommaToken: 5,
