@@ -54,7 +54,9 @@ export function buildConfigFile(doc: JsonDocument): ConfigFile {
   if (doc.root?.type !== "object") return { doc, scopes };
   const visit = (node: Node, pointer: string, path: string, parent: ConfigScope | undefined, subKey: string | undefined, depth: number) => {
     const mt = property(node, "model_type");
-    const modelType = stringValue(mt?.valueNode);
+    // An empty model_type is what transformers wrote for a sub-config whose class named none
+    // (facebook/sam-vit-huge, 4.29): the parent's class decides that sub-config, as with no key.
+    const modelType = stringValue(mt?.valueNode) || undefined;
     // A sub-config that repeats an ancestor's model_type (qwen2_vl's vision config) is not that family.
     let ancestor = parent;
     while (ancestor && ancestor.modelType !== modelType) ancestor = ancestor.parent;
@@ -74,7 +76,7 @@ export function buildConfigFile(doc: JsonDocument): ConfigFile {
         }
       }
     }
-    const scope: ConfigScope = { pointer, node, path, modelType, modelTypeNode: mt?.valueNode, family: fam, inferredFrom, parent };
+    const scope: ConfigScope = { pointer, node, path, modelType, modelTypeNode: modelType === undefined ? undefined : mt?.valueNode, family: fam, inferredFrom, parent };
     scopes.push(scope);
     if (depth >= MAX_SUB_DEPTH) return;
     for (const p of properties(node)) {

@@ -71,7 +71,10 @@ export function normlintSchema(): Record<string, unknown> {
 function typeOfDefault(v: unknown): Record<string, unknown> {
   if (typeof v === "boolean") return { type: "boolean" };
   if (typeof v === "number") return { type: "number" };
-  if (typeof v === "string") return { type: "string" };
+  // The extraction keeps a default that is no literal as its source text (src/engine/knowledge/extract
+  // /source.ts literal()): Florence-2's `patch_prenorm` defaults to "(False, True, True, True)", a tuple
+  // that config.json holds as a list, and a call (`tuple(OPENAI_CLIP_MEAN)`), are not typed.
+  if (typeof v === "string") return /^[(\[{]|\w\(/.test(v) ? {} : { type: "string" };
   return {};
 }
 
@@ -95,9 +98,12 @@ export function hfConfigSchema(): Record<string, unknown> {
   const base = {
     type: "object",
     properties: {
-      model_type: { type: "string", minLength: 1 },
+      // transformers itself wrote `"model_type": ""` for sub-configs whose class set none and
+      // `"transformers_version": null` at the top of composite configs (facebook/sam-vit-huge saved by
+      // 4.29.0.dev0, vision-encoder-decoder configs by 4.22.0.dev0): files it loads, so neither is flagged.
+      model_type: { type: "string" },
       architectures: { type: ["array", "null"], items: { type: "string" } },
-      transformers_version: { type: "string" },
+      transformers_version: { type: ["string", "null"] },
       torch_dtype: { type: ["string", "null"] },
       dtype: { type: ["string", "null"] },
       hidden_size: INT,

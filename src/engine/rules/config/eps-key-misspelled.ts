@@ -1,12 +1,15 @@
 import { isKnownEpsKey } from "../../knowledge/index";
 import { properties, property } from "../../parsers/json";
 import { defineRule } from "../../rule";
+import { sameValue } from "./shared";
 import { closest, formatValue } from "../../util/text";
 
 /**
  * ## What it does
  * Flags a key that looks like a misspelling of an eps key the family reads (`rms_nms_eps`,
- * `rms_norm_epsilon` on Llama, `layernorm_eps` on BERT) and offers to rename it.
+ * `rms_norm_epsilon` on Llama, `layernorm_eps` on BERT) and offers to rename it. When the model runs
+ * with that very value anyway (the key it reads, or its default, holds the same number), the
+ * finding is info.
  *
  * ## Why is this bad?
  * A misspelt key is stored and ignored: the model runs with the default eps, not the value the
@@ -47,13 +50,19 @@ export default defineRule({
         if (!suggestion) continue;
         const existing = property(scope.node, suggestion);
         const effective = existing ? formatValue(existing.valueNode.value) : `the default ${formatValue(fam.eps[suggestion])}`;
+        // The norms run with this very value anyway (the key read, or its default, holds it): the
+        // misspelt key is dead, but no number changes (LiquidAI's LFM2 configs carry block_norm_eps
+        // beside an equal norm_eps).
+        const same = sameValue(prop.valueNode.value, existing ? existing.valueNode.value : fam.eps[suggestion]);
+        const severity = same ? { severity: "info" as const } : {};
         if (existing) {
-          ctx.report({ messageId: "misspelledDuplicate", at: prop.keyNode, data: { key, suggestion, effective } });
+          ctx.report({ messageId: "misspelledDuplicate", at: prop.keyNode, data: { key, suggestion, effective }, ...severity });
           continue;
         }
         ctx.report({
           messageId: "misspelled",
           at: prop.keyNode,
+          ...severity,
           data: { key, suggestion, config: fam.config, effective },
           fixes: [{ title: `Rename to \`${suggestion}\``, safe: false, edits: [{ start: prop.keyNode.offset, end: prop.keyNode.offset + prop.keyNode.length, text: JSON.stringify(suggestion) }] }],
         });

@@ -2,13 +2,15 @@ import { family as familyOf, isKnownEpsKey } from "../../knowledge/index";
 import { deletePropertyEdit, nodeValue, properties, property } from "../../parsers/json";
 import { defineRule } from "../../rule";
 import { formatNumber, formatValue } from "../../util/text";
-import { familyLabel } from "./shared";
+import { familyLabel, sameValue } from "./shared";
 
 /**
  * ## What it does
  * Flags an eps key that the family's configuration class never reads, such as `layer_norm_eps` in
  * a Llama config or `rms_norm_eps` in a StarCoder2 config, and says which key is read, its
- * effective value, and whether the ignored value differs.
+ * effective value, and whether the ignored value differs. When the model runs with that very value
+ * anyway (the key read, or the sub-config, holds the same number), the finding is info: the key is
+ * dead, but no activation changes.
  *
  * ## Why is this bad?
  * `PretrainedConfig` stores unknown keys without complaint, so the model silently runs with the
@@ -52,10 +54,12 @@ export default defineRule({
           // Flat composite configs feed top-level keys into text_config when it is absent.
           if (fam.flatSub === subKey && !property(scope.node, subKey)) continue;
           const inSub = property(property(scope.node, subKey)?.valueNode, prop.key);
-          const subValue = inSub ? nodeValue(config.doc, inSub.valueNode) : undefined;
+          const subValue = inSub ? nodeValue(config.doc, inSub.valueNode) : subDefault(subEntry[1], prop.key);
           ctx.report({
             messageId: "subConfig",
             at: prop.keyNode,
+            // The sub-config runs with this very value (set there, or its default): nothing changes.
+            ...(sameValue(subValue, value) ? { severity: "info" as const } : {}),
             data: { ...data, sub: `\`${subKey}\``, compare: inSub ? `, where it is ${formatValue(subValue)}${sameValue(subValue, value) ? "" : `; this ${formatValue(value)} is ignored`}` : `; move it into \`${subKey}\`` },
           });
           continue;
@@ -74,6 +78,8 @@ export default defineRule({
         ctx.report({
           messageId: "unused",
           at: prop.keyNode,
+          // The norms run with this very value anyway: the key is dead, but no number changes.
+          ...(differs ? {} : { severity: "info" as const }),
           data: {
             ...data,
             read,
@@ -88,7 +94,9 @@ export default defineRule({
   },
 });
 
-function sameValue(a: unknown, b: unknown): boolean {
-  return typeof a === "number" && typeof b === "number" ? a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)) : a === b;
+/** A sub-config family's default for `key`, when the sub-config is absent and builds from defaults. */
+function subDefault(subType: string | null | undefined, key: string): unknown {
+  return subType ? familyOf(subType)?.eps[key] : undefined;
 }
+
 
