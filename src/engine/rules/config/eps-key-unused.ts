@@ -60,7 +60,7 @@ export default defineRule({
             at: prop.keyNode,
             // The sub-config runs with this very value (set there, or its default): nothing changes.
             ...(sameValue(subValue, value) ? { severity: "info" as const } : {}),
-            data: { ...data, sub: `\`${subKey}\``, compare: inSub ? `, where it is ${formatValue(subValue)}${sameValue(subValue, value) ? "" : `; this ${formatValue(value)} is ignored`}` : `; move it into \`${subKey}\`` },
+            data: { ...data, sub: `\`${subKey}\``, compare: inSub ? `, where it is ${formatValue(subValue)}${sameValue(subValue, value) ? "" : `; this ${formatValue(value)} is ignored`}` : sameValue(subValue, value) ? `, whose default is the same ${formatValue(value)}` : `; move it into \`${subKey}\`` },
           });
           continue;
         }
