@@ -4,6 +4,8 @@
 // the kernel check apart from the verdict, and the filterable, sortable table.
 import type { LabResult, LabTensorResult } from "../../src/engine/lab";
 import { percent } from "../../src/engine/lab";
+import { formatBytes } from "../../src/engine/io";
+import type { WireRemote } from "../../src/protocol";
 import { type Column, constantDifferenceNote, FIT_TEXT, fitOf, type KernelCheck, type ModelMap, placeOf, type StepAction, tableColumns, tableRows, type Verdict } from "../../src/engine/lab-view";
 import { channelChart, histogramChart } from "./charts";
 
@@ -275,4 +277,15 @@ export function renderTable(box: HTMLElement, r: LabResult, select: (i: number) 
   filter.addEventListener("input", draw);
   draw();
   return draw;
+}
+
+/**
+ * What reading a Hub repository cost the comparison, in words: the bytes the norm tensors took,
+ * and how many of them came over the network now. The URL is text: the page loads nothing remote.
+ */
+export function remoteText(r: WireRemote): string {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  const fetched = r.requests ? `${plural(r.requests, "request")} fetched ${formatBytes(r.bytesFetched)}` : "nothing fetched over the network";
+  const cached = r.cachedReads ? ` (${plural(r.cachedReads, "read")} from normlint's cache)` : "";
+  return `Read from the Hugging Face Hub by range, nothing downloaded: the norm tensors and headers took ${formatBytes(r.bytesRead)} in ${plural(r.reads, "ranged read")}; ${fetched}${cached}. ${r.url}`;
 }
