@@ -228,12 +228,15 @@ export class FakeHost implements Host {
   setStatus(view: StatusView): void {
     this.status = view;
   }
+  /** Clicks Cancel on the progress notification shown last. */
+  cancelProgress: () => void = () => undefined;
   /** Progress messages reported, in order (the titles of withProgress too, as "title: ..."). */
   readonly progress: string[] = [];
   async withProgress<T>(title: string, task: (p: ProgressReporter) => Promise<T>): Promise<T> {
     let reports = 0;
     const host = this;
     const abort = new AbortController();
+    this.cancelProgress = () => abort.abort();
     this.progress.push(`title: ${title}`);
     if (this.cancelAfter <= 0) abort.abort();
     return task({
