@@ -2,7 +2,7 @@
 // controller publishes (diagnostics, messages, status, applied edits), for tests without VS Code.
 import picomatch from "picomatch";
 import { bytesSource } from "../../src/engine/io";
-import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, InputBoxOptions, NotebookSnapshot, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
+import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, InputBoxOptions, NotebookSnapshot, PanelHandle, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
 import { Positions } from "../../src/extension/translate";
 import { decodedPath, isInside, joinUri, relativePath } from "../../src/extension/uri";
 import type { FileAccess } from "../../src/node/access";
@@ -270,4 +270,35 @@ export class FakeHost implements Host {
     this.clipboard.push(text);
   }
   openSettings(): void {}
+}
+
+/** A webview panel that records what the extension posts; `send` plays the page's messages. */
+export class FakePanel implements PanelHandle {
+  html = "";
+  readonly cspSource = "vscode-resource:";
+  readonly sent: unknown[] = [];
+  disposed = false;
+  revealed = 0;
+  private listener?: (m: unknown) => void;
+  asWebviewUri = (rel: string) => `vscode-resource:/dist/webview/${rel}`;
+  postMessage = async (m: unknown) => (this.sent.push(m), true);
+  onMessage = (cb: (m: unknown) => void) => void (this.listener = cb);
+  onDispose = () => undefined;
+  reveal = () => void this.revealed++;
+  dispose = () => void (this.disposed = true);
+  send(m: unknown) {
+    this.listener!(m);
+  }
+}
+
+export const settle = () => new Promise((r) => setTimeout(r, 50));
+
+/** Polls `f` until it gives a value (about 10 s at most). */
+export async function until<T>(f: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await settle();
+  }
+  throw new Error("timed out");
 }

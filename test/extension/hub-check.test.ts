@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Controller } from "../../src/extension/controller";
 import { hubDiagnostics, validateHubInput } from "../../src/extension/hub-check";
 import { HUB_SCHEME, hubDocUri } from "../../src/extension/hub-docs";
-import type { PanelHandle, PanelHost } from "../../src/extension/types";
+import type { PanelHost } from "../../src/extension/types";
 import { cpuExec, runComparison } from "../../src/engine/lab";
 import { bytesSource } from "../../src/engine/io";
 import type { Finding } from "../../src/engine/types";
@@ -15,7 +15,7 @@ import { Positions } from "../../src/extension/translate";
 import { planFromWire, type ToWebview, validateToWebview } from "../../src/protocol";
 import { buildSafetensors } from "../harness/checkpoint-builder";
 import { folderDesc, normNames } from "../harness/model-folder";
-import { FakeHost } from "./fake-host";
+import { FakeHost, FakePanel, settle, until } from "./fake-host";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const enc = new TextEncoder();
@@ -74,22 +74,6 @@ function foldedGemma(extra: Record<string, unknown> = {}) {
   return { "config.json": enc.encode(JSON.stringify(config, null, 2)), "model.safetensors": buildSafetensors(desc).bytes };
 }
 
-class FakePanel implements PanelHandle {
-  html = "";
-  readonly cspSource = "vscode-resource:";
-  readonly sent: unknown[] = [];
-  private listener?: (m: unknown) => void;
-  asWebviewUri = (rel: string) => `vscode-resource:/dist/webview/${rel}`;
-  postMessage = async (m: unknown) => (this.sent.push(m), true);
-  onMessage = (cb: (m: unknown) => void) => void (this.listener = cb);
-  onDispose = () => undefined;
-  reveal = () => undefined;
-  dispose = () => undefined;
-  send(m: unknown) {
-    this.listener!(m);
-  }
-}
-
 function setup(files: Record<string, Uint8Array> = foldedGemma()) {
   const host = new FakeHost();
   const panels: FakePanel[] = [];
@@ -99,16 +83,6 @@ function setup(files: Record<string, Uint8Array> = foldedGemma()) {
   const hub = fakeHub(files);
   const controller = new Controller(host, { hubOpen: hub.open });
   return { host, hub, controller, panels, shown };
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 20));
-async function until<T>(f: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 250; i++) {
-    const v = f();
-    if (v !== undefined) return v;
-    await settle();
-  }
-  throw new Error("timed out");
 }
 
 describe("the repository input box", () => {
