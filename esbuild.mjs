@@ -1,6 +1,7 @@
 // Builds everything: first the generator (schemas, rule docs, ajv validators, README table), then
-// the bundles: dist/cli.js (node), dist/bench.js (node), dist/extension.js (the VS Code extension,
-// node, `vscode` external) with its lazily required dist/extension-engine.js, -lab.js and -hub.js.
+// the bundles: dist/cli.js (node), dist/bench.js (node), dist/hub-server.js (node, the tests' Hub
+// stand-in), dist/extension.js (the VS Code extension, node, `vscode` external) with its lazily
+// required dist/extension-engine.js, -lab.js and -hub.js.
 // dist/webview/main.js + style.css: the Norm Lab page (browser, ESM; the panel's CSP admits only these).
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -49,6 +50,8 @@ await Promise.all([
   esbuild.build({ ...common, ...importMeta, entryPoints: ["bench/main.ts"], outfile: "dist/bench.js", format: "cjs", banner: { js: cjsBanner } }),
   esbuild.build({ bundle: true, platform: "browser", format: "esm", target: "es2022", entryPoints: ["webview/main.ts"], outfile: "dist/webview/main.js", minify: true, logLevel: "warning", legalComments: "none" }),
   esbuild.build({ ...common, entryPoints: ["scripts/examples/build-weights.ts"], outfile: "dist/build-examples.js", format: "cjs", sourcemap: false }),
+  // The Hugging Face Hub stand-in the tests use, with demo repositories, for the e2e run (HF_ENDPOINT).
+  esbuild.build({ ...common, ...importMeta, entryPoints: ["test/harness/hub-server-main.ts"], outfile: "dist/hub-server.js", format: "cjs", banner: { js: cjsBanner }, sourcemap: false }),
 ]);
 chmodSync("dist/cli.js", 0o755);
 copyFileSync("webview/style.css", "dist/webview/style.css");

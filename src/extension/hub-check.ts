@@ -20,22 +20,35 @@ type Engine = typeof import("./engine");
 export const HUB_INPUT_PROMPT = "A Hugging Face model: owner/repo, owner/repo@revision, hf://owner/repo/subfolder or a huggingface.co URL";
 
 /**
+ * What was typed, as the CLI's target grammar reads it (src/node/hub parseHubTarget): a bare
+ * `owner/repo[@revision][/subfolder]` is taken as `hf://...`, the way users copy a repository id.
+ */
+function parseInput(text: string): { target?: HubTarget; error?: string } {
+  const t = text.trim();
+  const arg = /^[a-z][\w+.-]*:\/\//i.test(t) ? t : `hf://${t}`;
+  try {
+    const target = parseHubTarget(arg);
+    if (target) return { target };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+  return { error: /^https?:\/\//i.test(t) ? "Not a Hugging Face model URL: expected https://huggingface.co/<owner>/<repo>[/tree/<revision>]" : `“${t}” is not a repository id: owner/repo, owner/repo@revision or hf://owner/repo/subfolder` };
+}
+
+/**
  * The input box's verdict on what is typed so far: undefined when it names a repository (or is
- * still empty), else why not. The Hub target grammar is the CLI's (parseHubTarget).
+ * still empty), else why not.
  */
 export function validateHubInput(text: string): string | undefined {
   const t = text.trim();
   if (!t) return undefined;
-  if (parseHubTarget(t)) return undefined;
-  if (/^https?:\/\//i.test(t)) return "Not a Hugging Face model URL: expected https://huggingface.co/<owner>/<repo>[/tree/<revision>]";
-  if (!t.includes("/")) return `“${t}” has no owner: type owner/repo, e.g. google/gemma-2-2b`;
-  return `“${t}” is not a repository id: owner/repo, owner/repo@revision or hf://owner/repo/subfolder`;
+  if (!/^[a-z][\w+.-]*:\/\//i.test(t) && !t.includes("/")) return `“${t}” has no owner: type owner/repo, e.g. google/gemma-2-2b`;
+  return parseInput(t).error;
 }
 
-/** The target named by what was typed (a bare `owner/repo` is taken as `hf://owner/repo`). */
+/** The target named by what was typed, if it names one. */
 export function hubTargetOf(text: string): HubTarget | undefined {
-  const t = text.trim();
-  return t ? parseHubTarget(t) : undefined;
+  return text.trim() ? parseInput(text).target : undefined;
 }
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
@@ -60,6 +73,8 @@ export function hubErrorText(e: unknown, target: HubTarget): string {
         return `checking ${name} stopped at its byte budget: ${e.message}`;
       case "offline":
         return `${name} is not in normlint's cache and the Hub cannot be reached: ${e.message}`;
+      case "usage":
+        return e.message;
       default:
         return `checking ${name} failed (${e.kind}): ${e.message}`;
     }
@@ -213,6 +228,10 @@ export class HubCheck {
             docs.set(c.path, { uri: hubDocUri(c.path), positions: new Positions(rendered.text), rendered });
           }
         }
+        // A Hub read that failed (budget, network, a gated file) made the engine report the file as
+        // unreadable: those findings describe the transfer, not the model, and are not shown.
+        const failure = repo.failure();
+        if (failure) throw failure;
         for (const p of read.problems) host.log.warn(`${p.path} was not read: ${p.error}`);
         if (!input.config && !checkpoints.length) throw new Error(`${repo.target.repo} at ${repo.commit.slice(0, 12)} has no config.json and no .safetensors or .gguf file${repo.target.subfolder ? ` in ${repo.target.subfolder}` : ""}: not a model normlint can check`);
         for (const d of docs.values()) this.deps.docs.set(d.uri, d.positions.text);
@@ -269,6 +288,7 @@ export class HubCheck {
       url: `${repo.endpoint.replace(/\/+$/, "")}/${repo.target.repo}/tree/${repo.commit}${repo.target.subfolder ? `/${repo.target.subfolder}` : ""}`,
       access: counted.access,
       stats: () => ({ ...pinned.stats(), ...counted.totals() }),
+      failure: () => pinned.failure(),
       docUri: (location) => hubDocUri(location),
     };
   }

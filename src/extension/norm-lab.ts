@@ -201,6 +201,9 @@ export class NormLab {
       const model = remote ? await this.openRemote(folder) : undefined;
       const before = model?.stats();
       const { plan, candidates } = await this.plan(model?.dir ?? folder, model);
+      // A failed Hub read shows as a missing tensor to the engine: the comparison would be on part of the model.
+      const failure = model?.failure();
+      if (failure) throw failure;
       if (folder !== this.folder) return;
       this.candidates = candidates;
       await this.post({ type: "load", folder: model ? folder : this.host.displayPath(folder), plan: planToWire(plan), candidates, ...(model && before ? { remote: remoteCost(model, before) } : {}) });

@@ -133,6 +133,8 @@ export interface RemoteModel {
   stats(): { requests: number; bytes: number; cachedReads: number; retries: number; bytesRead: number; reads: number };
   /** The read-only document of one of its files (the Norm Lab's link to a finding). */
   docUri(location: string): Uri;
+  /** The first failed read (network, budget, a gated file): what was read after it is not to be shown. */
+  failure(): Error | undefined;
 }
 
 export interface QuickPickItem<T> {

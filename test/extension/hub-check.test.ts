@@ -10,7 +10,9 @@ import type { PanelHost } from "../../src/extension/types";
 import { cpuExec, runComparison } from "../../src/engine/lab";
 import { bytesSource } from "../../src/engine/io";
 import type { Finding } from "../../src/engine/types";
-import { HubError, type HubOptions, type HubRepo, type HubTarget } from "../../src/node/hub";
+import { HubError, type HubOptions, type HubRepo, type HubTarget, openHubRepo } from "../../src/node/hub";
+import { demoRepos } from "../harness/hub-repos";
+import { startHubServer } from "../harness/hub-server";
 import { Positions } from "../../src/extension/translate";
 import { planFromWire, type ToWebview, validateToWebview } from "../../src/protocol";
 import { buildSafetensors } from "../harness/checkpoint-builder";
@@ -36,6 +38,7 @@ function fakeHub(files: Record<string, Uint8Array>) {
       dir,
       display: (l) => `http://127.0.0.1:9/${target.repo}/blob/${SHA}/${l.slice(dir.length + 1)}`,
       stats: () => ({ ...stats }),
+      failure: () => undefined,
       access: {
         list: async () => Object.keys(files).map((name) => ({ name, type: "file" as const })),
         read: async (loc, cap) => {
@@ -162,7 +165,7 @@ describe("Check a Hugging Face Model", () => {
 
   it("says what a Hub error means (a gated repository, one that is not there)", async () => {
     const host = new FakeHost();
-    const errors = [new HubError("gated", "403 from the Hub"), new HubError("not-found", "404")];
+    const errors = [new HubError("gated", "403 from the Hub", 403), new HubError("not-found", "404", 404)];
     const controller = new Controller(host, { hubOpen: async () => Promise.reject(errors.shift()) });
     host.inputAnswer = "meta-llama/Llama-3.1-8B";
     await controller.commands["normlint.checkHubModel"]();
@@ -233,5 +236,44 @@ describe("the Norm Lab on a remote model", () => {
     panels[0].send({ type: "ready" });
     const msg = (await until(() => panels[0].sent[0])) as ToWebview;
     expect(msg).toMatchObject({ type: "load", folder: `hf://demo/gemma-2-folded@${SHA}` });
+  });
+});
+
+describe("against the Hub stand-in on 127.0.0.1, with the real Hub client", () => {
+  it("checks the MLX conversion with a doubled offset, and the Norm Lab's reads go over HTTP by range", async () => {
+    const server = await startHubServer({ repos: demoRepos() });
+    try {
+      const host = new FakeHost();
+      const panels: FakePanel[] = [];
+      Object.assign(host, { panels: { create: () => (panels.push(new FakePanel()), panels.at(-1)!), showProblems: () => undefined, showFinding: async () => true } satisfies PanelHost });
+      // No cache on disk (the tests write nothing under the home folder): every read is a request.
+      const controller = new Controller(host, { hubOpen: (t, o) => openHubRepo(t, { ...o, endpoint: server.url, cacheDir: null }) });
+      host.inputAnswer = "normlint-demo/gemma2-mlx-doubled";
+      host.infoChoice = "Open in Norm Lab";
+      await controller.commands["normlint.checkHubModel"]();
+      const commit = server.commitOf("normlint-demo/gemma2-mlx-doubled");
+      const configUri = hubDocUri(`hf://normlint-demo/gemma2-mlx-doubled@${commit}/config.json`);
+      expect(host.warnings).toEqual([]);
+      expect(host.codes(configUri)).toContain("NL303@1:16");
+      expect(host.diags(configUri).find((d) => d.code.value === "NL303")!.message).toMatch(/MLX/);
+      expect(controller.hubDocuments.get(hubDocUri(`hf://normlint-demo/gemma2-mlx-doubled@${commit}/model.safetensors`))).toContain('format = "mlx"');
+      expect(host.infos.at(-1)).toMatch(/^normlint: normlint-demo\/gemma2-mlx-doubled@[0-9a-f]{12}: 1 error; \d+ requests, [\d.]+ KiB fetched\. Nothing else was downloaded\.$/);
+      // Never a whole checkpoint: each GET of a safetensors file asks for a range.
+      const gets = server.requests.filter((r) => r.method === "GET" && /\.safetensors/.test(r.url));
+      expect(gets.length).toBeGreaterThan(0);
+      for (const g of gets) expect(g.headers.range, g.url).toMatch(/^bytes=\d+-\d+$/);
+      const panel = await until(() => panels[0]);
+      const sentBefore = server.requests.length;
+      panel.send({ type: "ready" });
+      const msg = (await until(() => panel.sent[0])) as ToWebview;
+      const v = validateToWebview(msg);
+      if (!v.ok || v.value.type !== "load") throw new Error(JSON.stringify(msg));
+      expect(v.value.remote!.requests).toBe(server.requests.length - sentBefore);
+      expect(v.value.remote!.bytesFetched).toBeGreaterThan(0);
+      expect((await runComparison(planFromWire(v.value.plan), cpuExec)).verdict.kind).toBe("offset-twice");
+      controller.dispose();
+    } finally {
+      await server.close();
+    }
   });
 });
