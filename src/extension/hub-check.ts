@@ -101,7 +101,7 @@ export function hubDiagnostics(findings: Finding[], docs: Map<string, RemoteDoc>
   const onText = (file: string, start: number, end: number, offset?: unknown) => {
     const d = docs.get(file);
     if (!d?.rendered) return { start, end };
-    return mapToRendered(d.rendered, start, typeof offset === "number" ? offset : undefined);
+    return mapToRendered(d.rendered, start, end, typeof offset === "number" ? offset : undefined);
   };
   for (const f of findings) {
     const doc = docs.get(f.file);
@@ -224,7 +224,7 @@ export class HubCheck {
           findings.push(...folderFindings);
           for (const c of folder.checkpoints) {
             const size = checkpoints.find((x) => x.path === c.path)?.source.size ?? 0;
-            const rendered = renderCheckpoint(c.path, size, c);
+            const rendered = renderCheckpoint(c.path, size, c, folder.normTensors.find((t) => t.file === c.path)?.name);
             docs.set(c.path, { uri: hubDocUri(c.path), positions: new Positions(rendered.text), rendered });
           }
         }

@@ -17,6 +17,8 @@ export interface RenderedHeader {
   text: string;
   /** Sorted by `at`. */
   anchors: Anchor[];
+  /** Where a pointer at the whole file lands: the first norm tensor read from it, if any. */
+  home?: { start: number; end: number };
 }
 
 class Lines {
@@ -29,8 +31,10 @@ class Lines {
     }
     this.text += `${s}\n`;
   }
-  done(): RenderedHeader {
-    return { text: this.text, anchors: this.anchors.sort((a, b) => a.at - b.at || a.start - b.start) };
+  done(home?: number): RenderedHeader {
+    const anchors = this.anchors.sort((a, b) => a.at - b.at || a.start - b.start);
+    const h = home === undefined ? undefined : anchors.find((a) => a.at === home);
+    return { text: this.text, anchors, ...(h ? { home: { start: h.start, end: h.end } } : {}) };
   }
 }
 
@@ -51,9 +55,10 @@ function ggufValue(v: GgufValue): string {
 
 /**
  * A checkpoint's header as text: what was read (and from how large a file), the metadata, every
- * tensor with its dtype, shape and data range, and the problems that stopped the parser.
+ * tensor with its dtype, shape and data range, and the problems that stopped the parser. `home`
+ * names the tensor a pointer at the whole file stands for (the first norm tensor read from it).
  */
-export function renderCheckpoint(location: string, size: number, c: CheckpointFile): RenderedHeader {
+export function renderCheckpoint(location: string, size: number, c: CheckpointFile, home?: string): RenderedHeader {
   const out = new Lines();
   const st = c.safetensors;
   const gg = c.gguf;
@@ -84,15 +89,18 @@ export function renderCheckpoint(location: string, size: number, c: CheckpointFi
     const rows = columns(gg.tensors.map((t) => [t.name, t.typeName, `[${t.dims.join(", ")}]`, `${bytes(t.offset)}..${bytes(t.offset + t.byteLength)}`]));
     gg.tensors.forEach((t, i) => out.line(rows[i], { at: t.infoOffset, length: t.name.length }));
   }
-  return out.done();
+  const homeAt = st?.tensors.find((t) => t.name === home)?.keyOffset ?? gg?.tensors.find((t) => t.name === home)?.infoOffset;
+  return out.done(homeAt);
 }
 
 /**
  * Where a byte range of the checkpoint shows in its rendering: the line of the entry at `start`
  * (a key's or tensor name's offset), else of the last entry before it; `offset` (a header
- * problem's, carried in the finding's data) stands in for a range at 0.
+ * problem's, carried in the finding's data) stands in for a range at 0, and an empty range at 0
+ * without one (the whole file: "norm weights read here") is the first norm tensor's line.
  */
-export function mapToRendered(r: RenderedHeader, start: number, offset?: number): { start: number; end: number } {
+export function mapToRendered(r: RenderedHeader, start: number, end: number, offset?: number): { start: number; end: number } {
+  if (start === 0 && end === 0 && offset === undefined && r.home) return r.home;
   const at = start === 0 && typeof offset === "number" ? offset : start;
   let hit: Anchor | undefined;
   for (const a of r.anchors) {

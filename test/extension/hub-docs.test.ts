@@ -55,13 +55,15 @@ describe("checkpoint headers as text", () => {
     expect(lines[1]).toMatch(/^a safetensors header \(8 \+ [\d,]+ bytes of a [\d,]+-byte file\), read by range: normlint did not download the tensor data/);
     expect(r.text).toContain('  format = "mlx"');
     for (const t of c.safetensors!.tensors) {
-      const at = mapToRendered(r, t.keyOffset, undefined);
+      const at = mapToRendered(r, t.keyOffset, t.keyOffset + t.name.length);
       expect(r.text.slice(at.start, at.end)).toBe(t.name);
       const line = r.text.slice(r.text.lastIndexOf("\n", at.start) + 1, r.text.indexOf("\n", at.end));
       expect(line).toMatch(new RegExp(`^${t.name.replace(/\./g, "\\.")}\\s+BF16\\s+\\[${t.shape.join(", ")}\\]\\s+\\d+\\.\\.\\d+$`));
     }
-    // A range at 0 (a whole-file finding) is the title line.
-    expect(r.text.slice(...Object.values(mapToRendered(r, 0)) as [number, number])).toBe("hf://o/r@x/model.safetensors");
+    // A range at 0 (a whole-file finding) is the title line, or the norm tensor named as the file's home.
+    expect(r.text.slice(...(Object.values(mapToRendered(r, 0, 0)) as [number, number]))).toBe("hf://o/r@x/model.safetensors");
+    const homed = renderCheckpoint(c.path, built.bytes.length, c, "model.norm.weight");
+    expect(homed.text.slice(...(Object.values(mapToRendered(homed, 0, 0)) as [number, number]))).toBe("model.norm.weight");
   });
 
   it("renders a GGUF header: a metadata key's offset lands on the key, long arrays by their size", async () => {
@@ -75,10 +77,10 @@ describe("checkpoint headers as text", () => {
     expect(r.text).toContain('  general.architecture = "gemma2"');
     expect(r.text).toContain("  tokenizer.ggml.tokens = [40 str values]");
     const kv = c.gguf!.metadata.get("gemma2.attention.layer_norm_rms_epsilon")!;
-    const at = mapToRendered(r, kv.offset + 3);
+    const at = mapToRendered(r, kv.offset + 3, kv.offset + 3);
     expect(r.text.slice(at.start, at.end)).toBe("gemma2.attention.layer_norm_rms_epsilon");
     const t = c.gguf!.tensors[0];
-    const tt = mapToRendered(r, t.infoOffset);
+    const tt = mapToRendered(r, t.infoOffset, t.infoOffset);
     expect(r.text.slice(tt.start, tt.end)).toBe("output_norm.weight");
   });
 
@@ -91,7 +93,7 @@ describe("checkpoint headers as text", () => {
     const r = renderCheckpoint(c.path, bytes.length, c);
     expect(r.text.split("\n")[1]).toMatch(/^a safetensors file of 16 bytes whose header could not be read/);
     const p = c.problems[0];
-    const at = mapToRendered(r, 0, p.offset);
+    const at = mapToRendered(r, 0, 0, p.offset);
     expect(r.text.slice(at.start, at.end)).toBe(`problem at byte ${p.offset.toLocaleString("en-US")}: ${p.message}`);
   });
 });
@@ -131,5 +133,16 @@ describe("the Norm Lab's remote load message", () => {
     expect(load({ ...remote, url: "javascript:alert(1)" })).toMatchObject({ ok: false, error: expect.stringMatching(/^remote\.url must match pattern/) });
     expect(load({ ...remote, label: "hf://o/r" }, "hf://o/r")).toMatchObject({ ok: false, error: expect.stringMatching(/^remote\.label must match pattern/) });
     expect(load(remote, "hf://o/other")).toEqual({ ok: false, error: `remote.label "hf://o/r@${SHA}" is not the folder "hf://o/other"` });
+  });
+});
+
+describe("the Norm Lab's line about a remote model", () => {
+  it("says what its reads took and what came over the network, with the page's address as text", async () => {
+    const { remoteText } = await import("../../webview/ui/render");
+    const r = { label: `hf://o/r@${SHA}`, url: `http://127.0.0.1:5000/o/r/tree/${SHA}`, requests: 3, bytesFetched: 6144, cachedReads: 1, bytesRead: 9113, reads: 52 };
+    expect(remoteText(r)).toBe(
+      `Hugging Face Hub, read by range (nothing downloaded): the headers and norm tensors take 8.9 KiB in 52 ranged reads; this load sent 3 requests and fetched 6.0 KiB; 1 read answered by normlint's cache. http://127.0.0.1:5000/o/r/tree/${SHA}`,
+    );
+    expect(remoteText({ ...r, requests: 0, bytesFetched: 0, cachedReads: 2 })).toContain("; this load fetched nothing over the network (2 reads answered by normlint's cache).");
   });
 });

@@ -280,12 +280,13 @@ export function renderTable(box: HTMLElement, r: LabResult, select: (i: number) 
 }
 
 /**
- * What reading a Hub repository cost the comparison, in words: the bytes the norm tensors took,
- * and how many of them came over the network now. The URL is text: the page loads nothing remote.
+ * What reading a Hub repository cost the comparison, in words: the bytes its headers and norm
+ * tensors took, and what of that came over the network now (the rest from normlint's cache). The
+ * URL is text: the page loads nothing remote.
  */
 export function remoteText(r: WireRemote): string {
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  const fetched = r.requests ? `${plural(r.requests, "request")} fetched ${formatBytes(r.bytesFetched)}` : "nothing fetched over the network";
-  const cached = r.cachedReads ? ` (${plural(r.cachedReads, "read")} from normlint's cache)` : "";
-  return `Read from the Hugging Face Hub by range, nothing downloaded: the norm tensors and headers took ${formatBytes(r.bytesRead)} in ${plural(r.reads, "ranged read")}; ${fetched}${cached}. ${r.url}`;
+  const cached = r.cachedReads ? `${plural(r.cachedReads, "read")} answered by normlint's cache` : "";
+  const fetched = r.requests ? `this load sent ${plural(r.requests, "request")} and fetched ${formatBytes(r.bytesFetched)}${cached ? `; ${cached}` : ""}` : `this load fetched nothing over the network${cached ? ` (${cached})` : ""}`;
+  return `Hugging Face Hub, read by range (nothing downloaded): the headers and norm tensors take ${formatBytes(r.bytesRead)} in ${plural(r.reads, "ranged read")}; ${fetched}. ${r.url}`;
 }
