@@ -280,3 +280,30 @@ describe("against the Hub stand-in on 127.0.0.1, with the real Hub client", () =
     }
   });
 });
+
+describe("a second check of the same commit", () => {
+  it("is answered by normlint's cache on disk: fewer requests, the same findings", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const cacheDir = mkdtempSync(join(tmpdir(), "normlint-hubext-cache-"));
+    const server = await startHubServer({ repos: demoRepos() });
+    try {
+      const host = new FakeHost();
+      const controller = new Controller(host, { hubOpen: (t, o) => openHubRepo(t, { ...o, endpoint: server.url, cacheDir }) });
+      host.inputAnswer = "normlint-demo/gemma2-mlx-doubled";
+      await controller.commands["normlint.checkHubModel"]();
+      const first = server.requests.length;
+      const diags = [...host.diagnostics.entries()].map(([u, d]) => [u, d.map((x) => `${x.code.value}@${x.range.start.line}:${x.range.start.character}`)]);
+      await controller.commands["normlint.checkHubModel"]();
+      const second = server.requests.length - first;
+      console.log(`Hub check of normlint-demo/gemma2-mlx-doubled: ${first} requests, then ${second} with the cache; ${host.infos.join(" | ")}`);
+      expect(second).toBeLessThan(first);
+      expect([...host.diagnostics.entries()].map(([u, d]) => [u, d.map((x) => `${x.code.value}@${x.range.start.line}:${x.range.start.character}`)])).toEqual(diags);
+      controller.dispose();
+    } finally {
+      await server.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
