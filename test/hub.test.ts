@@ -11,6 +11,7 @@ import { type HubOptions, openHubRepo, parseHubTarget } from "../src/node/hub/in
 import { readModelFolderInput } from "../src/node/folder";
 import { readSafetensorsHeader } from "../src/engine/parsers/safetensors";
 import { type Fault, type FaultInfo, type HubRepoSpec, type HubServer, startHubServer } from "./harness/hub-server";
+import { QWEN3_FP16_CONFIG, QWEN3_FP16_MODELING } from "./harness/model-folder";
 import { ggufRepo, hostileRepo, type RepoFiles, safetensorsRepo, shardedRepo, sparseRepo } from "./harness/hub-repos";
 
 let root: string;
@@ -22,6 +23,8 @@ const LAYOUTS: Record<string, RepoFiles> = {
   "mlx-doubled": safetensorsRepo("gemma2", "gemma-folded", { metadata: { format: "mlx" } }),
   sharded: shardedRepo("llama", "gemma-like", 3),
   hostile: hostileRepo(),
+  // Modeling code beside the config: linted with the folder, as the CLI lints a local model folder.
+  "qwen3-code": { ...shardedRepo("qwen3", "llama-like", 1), "config.json": new TextEncoder().encode(QWEN3_FP16_CONFIG), "modeling_tiny.py": new TextEncoder().encode(QWEN3_FP16_MODELING) },
 };
 const repos: HubRepoSpec[] = [
   ...Object.entries(LAYOUTS).map(([name, files]) => ({ id: `t/${name}`, files })),
@@ -98,6 +101,7 @@ describe("hf:// targets lint like the same folder on disk", () => {
       expect(remote.code, remote.err).toBe(local.code);
       expect(normalized(r.findings, `${server.url}/t/${name}/blob/${commit}/`)).toEqual(normalized(l.findings, `${name}/`));
       expect(l.findings.length).toBeGreaterThan(name === "hf-clean" ? -1 : 0);
+      if (name === "qwen3-code") expect(r.findings.map((f: JFinding) => `${f.code} ${f.file.split("/").pop()}`)).toEqual(expect.arrayContaining(["NL218 modeling_tiny.py", "NL219 modeling_tiny.py"]));
       for (const f of r.findings) expect(f.file.startsWith(`${server.url}/t/${name}/blob/${commit}/`)).toBe(true);
       expect(remote.err).toMatch(new RegExp(`hf://t/${name}: commit ${commit.slice(0, 12)}, \\d+ requests`));
     });
@@ -389,5 +393,19 @@ describe("many repositories: jsonl, --repos and exit codes", () => {
     const text = await cli(["hf://t/hf-offset-bug", "no-such-dir"]);
     expect(text.code).toBe(2);
     expect(text.out).toMatch(/NL303 \[error\][^]*normlint: hf:\/\/t\/hf-offset-bug: commit [0-9a-f]{12}, \d+ requests, [\d.]+ KiB fetched\n$/);
+  });
+});
+
+describe("verify", () => {
+  it("takes hf:// targets: the comparison on the remote norm tensors, read by range", async () => {
+    const r = await cli(["verify", "hf://t/hf-offset-bug", "--cpu", "--json"]);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.folder).toBe("hf://t/hf-offset-bug");
+    expect(j.result.verdict.kind).toBe("offset-twice");
+    expect(r.err).toMatch(/normlint verify: hf:\/\/t\/hf-offset-bug: commit [0-9a-f]{12}, \d+ requests, [\d.]+ KiB fetched/);
+    const gated = await cli(["verify", "hf://t/gated", "--cpu"]);
+    expect(gated.code).toBe(2);
+    expect(gated.err).toMatch(/is gated/);
   });
 });

@@ -108,6 +108,11 @@ export class HubHttp {
     return this.settings.offline;
   }
 
+  /** Bytes the budget still allows (in-flight reservations counted). */
+  remaining(): number {
+    return this.settings.maxBytes - this.stats.bytes - this.reserved;
+  }
+
   goOffline(reason: string): void {
     this.settings.offline = reason;
   }
