@@ -66,13 +66,13 @@ export function readReposFile(file: string): string[] {
 }
 
 /** Splits arguments into Hub targets and local paths; a malformed Hub target is a usage error. */
-export function splitTargets(args: string[]): { hub: HubTarget[]; local: string[] } {
+export function splitTargets(args: string[], endpoint: string): { hub: HubTarget[]; local: string[] } {
   const hub: HubTarget[] = [];
   const local: string[] = [];
   for (const a of args) {
     let t: HubTarget | undefined;
     try {
-      t = parseHubTarget(a);
+      t = parseHubTarget(a, endpoint);
     } catch (e) {
       if (e instanceof HubError) throw new UsageError(e.message);
       throw e;

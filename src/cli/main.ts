@@ -21,7 +21,7 @@ import { loadPythonWasm } from "../node/wasm";
 import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "../node/files";
 import { type FileReport, formatJson, formatSarif, formatText, jsonFindings, summarize, unreadable } from "./format";
 import { type HubLintContext, type HubLintResult, hubSummaryLine, lazyParser, lintHubTarget, parseByteSize, readReposFile, splitTargets } from "./hub";
-import { type HubOptions, targetLabel } from "../node/hub/index";
+import { defaultEndpoint, type HubOptions, targetLabel } from "../node/hub/index";
 import { readModelFolderInput } from "../node/folder";
 import { displayPath, toPosix } from "../node/paths";
 import { type Candidate, collect } from "../node/walk";
@@ -206,7 +206,7 @@ interface LocalResult {
 
 async function lintCommand(args: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const cwd = process.cwd();
-  const { hub, local } = splitTargets(args);
+  const { hub, local } = splitTargets(args, opts.hub.endpoint ?? defaultEndpoint());
   const finder = new ConfigFinder(opts.config);
   const localResult: LocalResult | undefined = local.length ? await lintLocal(local, opts, finder, err) : undefined;
 

@@ -46,13 +46,16 @@ export interface HubRepoSpec {
   grants?: string[];
 }
 
-export type Fault = "drop" | "truncate" | "500" | "429";
+/** ignore-range: a 200 with the whole file, as a server that does not do ranges answers. */
+export type Fault = "drop" | "truncate" | "500" | "429" | "ignore-range";
 export interface FaultInfo {
   /** 1-based count of requests so far on both servers. */
   n: number;
   host: "hub" | "cdn";
   kind: "api" | "resolve" | "cdn";
   path: string;
+  /** The Range header, if any. */
+  range?: string;
 }
 
 export interface HubServerOptions {
@@ -159,10 +162,12 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     res.on("close", () => (r.status ||= res.statusCode));
   };
 
+  /** The fault for a request, asked once per request. */
+  const pick = (info: Omit<FaultInfo, "n">, req?: IncomingMessage): Fault | undefined => opts.fault?.({ ...info, n, range: req?.headers.range });
+
   /** Applies a fault; true when the request was consumed by it. */
-  const faulted = (info: Omit<FaultInfo, "n">, req: IncomingMessage, res: ServerResponse, body?: () => { status: number; headers: Record<string, string>; bytes: Uint8Array }): boolean => {
-    const f = opts.fault?.({ ...info, n });
-    if (!f) return false;
+  const applyFault = (f: Fault | undefined, req: IncomingMessage, res: ServerResponse, body?: () => { status: number; headers: Record<string, string>; bytes: Uint8Array }): boolean => {
+    if (!f || f === "ignore-range") return false;
     if (f === "drop") {
       req.socket.destroy();
       return true;
@@ -244,15 +249,17 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       res.writeHead(416, { ...headers, "content-range": `bytes */${size}` }).end();
       return;
     }
-    const [start, end] = range ?? [0, size - 1];
-    const status = range ? 206 : 200;
+    const fault = req.method === "HEAD" ? undefined : pick({ host, kind: host === "cdn" ? "cdn" : "resolve", path }, req);
+    const ignore = range && fault === "ignore-range";
+    const [start, end] = range && !ignore ? range : [0, size - 1];
+    const status = range && !ignore ? 206 : 200;
     const h: Record<string, string> = { ...headers, "accept-ranges": "bytes", "content-type": "application/octet-stream" };
-    if (range) h["content-range"] = `bytes ${start}-${end}/${size}`;
+    if (status === 206) h["content-range"] = `bytes ${start}-${end}/${size}`;
     if (req.method === "HEAD") {
       res.writeHead(status, { ...h, "content-length": String(end - start + 1) }).end();
       return;
     }
-    if (faulted({ host, kind: host === "cdn" ? "cdn" : "resolve", path }, req, res, () => ({ status, headers: h, bytes: slice(file, start, end + 1) }))) return;
+    if (applyFault(fault, req, res, () => ({ status, headers: h, bytes: slice(file, start, end + 1) }))) return;
     const bytes = slice(file, start, end + 1);
     res.writeHead(status, { ...h, "content-length": String(bytes.length) }).end(bytes);
   };
@@ -267,7 +274,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     try {
       if (parts[0] === "api" && parts[1] === "models") {
         const repo = repos.get(`${parts[2]}/${parts[3]}`);
-        if (faulted({ host: "hub", kind: "api", path: url.pathname }, req, res)) return;
+        if (applyFault(pick({ host: "hub", kind: "api", path: url.pathname + url.search }, req), req, res)) return;
         if (!authorize(repo, req, res)) return;
         if (parts[4] === "revision") {
           const rev = parts.slice(5).join("/") || "main";
@@ -336,7 +343,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         const { oid, lfs: lfsOid } = c.oids.get(path)!;
         const base = { "x-repo-commit": c.sha };
         if (!lfs(path)) return serveBytes("hub", req, res, file, { ...base, etag: `"${oid}"` }, path);
-        if (faulted({ host: "hub", kind: "resolve", path }, req, res)) return;
+        if (applyFault(pick({ host: "hub", kind: "resolve", path }, req), req, res)) return;
         // The CDN URL is signed for the one range asked for (the whole file when none was).
         const range = req.headers.range?.trim() ?? "all";
         const exp = String(Math.floor(Date.now() / 1000) + 3600);

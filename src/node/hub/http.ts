@@ -108,6 +108,11 @@ export class HubHttp {
     return this.settings.offline;
   }
 
+  /** Bytes the budget still allows (in-flight reservations counted). */
+  remaining(): number {
+    return this.settings.maxBytes - this.stats.bytes - this.reserved;
+  }
+
   goOffline(reason: string): void {
     this.settings.offline = reason;
   }
@@ -214,6 +219,13 @@ export class HubHttp {
       }
     })();
     const page = `${endpoint}/${repo}`;
+    if (code === "RepoNotFound") {
+      return new HubError(
+        "not-found",
+        token ? `${repo} was not found on ${endpoint}, or the token from ${tokenFrom} cannot see it (HTTP ${res.status})` : `${repo} was not found on ${endpoint}, or it is private or gated: set HF_TOKEN (or run \`huggingface-cli login\`) if you have access (HTTP ${res.status})`,
+        res.status,
+      );
+    }
     if (res.status === 401 || res.status === 403) {
       if (code === "GatedRepo" || (res.status === 403 && token)) {
         return new HubError(

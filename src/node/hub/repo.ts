@@ -232,8 +232,11 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
         const end = Math.min(size, start + Math.max(0, length));
         if (end <= start) return new Uint8Array();
         try {
-          if (start < readAhead && (head || end <= readAhead)) {
-            head ??= fetchRange(path, size, 0, Math.min(size, readAhead));
+          // Near the end of the budget the read-ahead shrinks to what was asked for, so a tight
+          // --max-bytes fails only where the bytes it needs do not fit.
+          const ahead = Math.min(size, readAhead, Math.max(end, http.remaining()));
+          if (start < ahead && (head || end <= ahead)) {
+            head ??= fetchRange(path, size, 0, ahead);
             const h = await head;
             if (end <= h.length) return h.subarray(start, end);
           }
