@@ -1388,6 +1388,7 @@ export class Controller {
         docs: this.hubDocuments,
         publish: (owner, byUri) => this.book.set(owner, byUri),
         docsUrl: this.ruleDoc,
+        parser: async () => this.pythonParser(await this.engine()),
         openLab: (folder) => void this.normLab().then((lab) => lab.createOrShow(folder)),
         open: this.hubOpen,
       });

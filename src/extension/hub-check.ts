@@ -5,6 +5,10 @@
 // imports this module on first use (its own bundle, dist/extension-hub.js), so activation loads
 // neither it nor the Hub client.
 import { formatBytes } from "../engine/io";
+import type { CodeModule } from "../engine/folder-model";
+import type { ModuleSummary } from "../engine/project/index";
+import type { PythonParser } from "../engine/python";
+import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
 import type { FileAccess } from "../node/access";
 import { HubError, type HubOptions, type HubRepo, type HubStats, type HubTarget, openHubRepo, parseHubTarget } from "../node/hub";
@@ -128,6 +132,8 @@ export interface HubCheckDeps {
   docsUrl(rule: string): string;
   /** Opens the Norm Lab on a folder (a `hf://` location here). */
   openLab(folder: string): void;
+  /** The Python parser the controller shares, for the repository's modeling code. */
+  parser?(): Promise<PythonParser>;
   /** The Hub client (tests pass a fake repository); default: src/node/hub's openHubRepo. */
   open?: (target: HubTarget, opts: HubOptions) => Promise<HubRepo>;
 }
@@ -209,19 +215,30 @@ export class HubCheck {
           docs.set(path, { uri: hubDocUri(path), positions: new Positions(text) });
           return text;
         };
+        let configModelType: string | undefined;
         if (input.config) {
           const text = textDoc(input.config.path, input.config.bytes);
           const r = engine.lintConfig({ path: input.config.path, text }, settings);
+          configModelType = r.modelType;
           findings.push(...r.findings);
         }
         if (input.index) textDoc(input.index.path, input.index.bytes);
         if (input.params) textDoc(input.params.path, input.params.bytes);
+        // The repository's modeling code (remote-code models), as the CLI lints a remote or local
+        // folder's: each file alone, then judged with the others (the repository is its project).
+        const code = await this.lintCode(engine, repo, read.code, settings, configModelType);
+        for (const c of code.files) docs.set(c.path, { uri: hubDocUri(c.path), positions: new Positions(c.text) });
+        if (code.modules.length) input.code = code.modules;
+        const project = new engine.Project(code.summaries);
+        const levels = engine.userLevels(settings);
         const checkpoints = [...input.safetensors, ...input.gguf];
-        if (checkpoints.length || input.index || input.pickles.length || input.params) {
+        for (const c of code.files) findings.push(...engine.judgeFindings(c.findings, c.summary, project, levels, { checkpointBeside: checkpoints.length > 0 }));
+        if (checkpoints.length || input.index || ((input.pickles.length || code.modules.length || input.params) && input.config)) {
           progress.report(`reading the norm tensors of ${plural(checkpoints.length, "checkpoint")} by range`);
           const { findings: folderFindings, folder } = await engine.lintFolder(input, () => settings);
           if (signal.aborted) return undefined;
-          findings.push(...folderFindings);
+          // NL304 on the code judged with the repository's loaders (which may rename the keys).
+          findings.push(...folderFindings.map((f) => (f.rule === "checkpoint-norm-keys-mismatch" && code.modules.some((m) => m.path === f.file) ? engine.judgeFolderFinding(f, project, () => true, levels) : f)));
           for (const c of folder.checkpoints) {
             const size = checkpoints.find((x) => x.path === c.path)?.source.size ?? 0;
             const rendered = renderCheckpoint(c.path, size, c, folder.normTensors.find((t) => t.file === c.path)?.name);
@@ -249,6 +266,34 @@ export class HubCheck {
       if (isAbort(e, signal)) return undefined;
       throw e;
     }
+  }
+
+  /** Lints the repository's Python files (fetched whole, under the size cap); notebooks are not read. */
+  private async lintCode(engine: Engine, repo: HubRepo, files: Array<{ location: string; path: string; kind: "python" | "notebook" }>, settings: FileSettings, configModelType: string | undefined) {
+    const out = { files: [] as Array<{ path: string; text: string; findings: Finding[]; summary?: ModuleSummary }>, modules: [] as CodeModule[], summaries: [] as ModuleSummary[] };
+    const python = files.filter((f) => f.kind === "python");
+    if (!python.length || !this.deps.parser) return out;
+    let parser: PythonParser;
+    try {
+      parser = await this.deps.parser();
+    } catch (e) {
+      this.deps.host.log.warn(`the repository's Python files were not read: ${e instanceof Error ? e.message : String(e)}`);
+      return out;
+    }
+    for (const f of python) {
+      const r = await repo.access.read(f.location, settings.maxFileSize);
+      if (!r.bytes) {
+        this.deps.host.log.warn(`${f.path} was not read: ${r.error ?? `${r.size} bytes, over the ${settings.maxFileSize}-byte cap`}`);
+        continue;
+      }
+      const lr = engine.lintPython({ path: f.path, bytes: r.bytes, size: r.size }, settings, parser, { configModelType, project: "defer" });
+      if (lr.summary) out.summaries.push(lr.summary);
+      if (lr.status === "skipped") continue;
+      if (lr.module) out.modules.push({ path: f.path, text: lr.module.text, module: lr.module });
+      out.files.push({ path: f.path, text: lr.text, findings: lr.findings, summary: lr.summary });
+    }
+    for (const f of files.filter((x) => x.kind === "notebook")) this.deps.host.log.info(`${f.path}: notebooks in a Hub repository are not read`);
+    return out;
   }
 
   private async summarize(r: HubCheckResult): Promise<void> {

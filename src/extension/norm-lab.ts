@@ -6,6 +6,7 @@
 // first use, and it imports the engine on first load, so activation evaluates neither.
 import type { ModuleAnalysis, PythonParser } from "../engine/python";
 import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, type WireRemote, validateFromWebview, validateState } from "../protocol";
+import type { FileAccess } from "../node/access";
 import type { Host, PanelHandle, RemoteModel, Uri } from "./types";
 import { basename } from "./uri";
 import { PROTOCOL_LIMITS } from "../protocol-limits";
@@ -238,8 +239,7 @@ export class NormLab {
         throw new Error("the folder has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to compare");
       }
       if (!input.safetensors.length && !input.gguf.length) throw new Error("no .safetensors or .gguf file could be read (checkpoints are read from disk only; PyTorch files are never unpickled)");
-      // A remote repository's code is not fetched: the comparison reads its weights and config.
-      const modules = remote ? { analyses: [], notes: [] } : await this.modules(read.code.filter((c) => c.kind === "python").map((c) => c.location), engine.FOLDER_CAPS.file);
+      const modules = await this.modules(read.code.filter((c) => c.kind === "python").map((c) => c.location), engine.FOLDER_CAPS.file, remote?.access ?? this.host.access);
       const model = await engine.readModelFolder(input);
       const opened = [...input.safetensors, ...input.gguf];
       const { tensors, problems } = await engine.readLabTensors(model, (file) => opened.find((o) => o.path === file)?.source);
@@ -254,7 +254,7 @@ export class NormLab {
   }
 
   /** The analyses of the folder's modeling code (never run: parsed by tree-sitter). */
-  private async modules(files: Uri[], cap: number): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
+  private async modules(files: Uri[], cap: number, access: FileAccess): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
     const analyses: ModuleAnalysis[] = [];
     const notes: string[] = [];
     if (!files.length || !this.parser) return { analyses, notes };
@@ -267,12 +267,12 @@ export class NormLab {
     }
     const { lintPython, defaultSettings, overCap } = await import("./engine");
     for (const f of files) {
-      const r = await this.host.access.read(f, cap);
+      const r = await access.read(f, cap);
       if (!r.bytes) {
-        notes.push(`${this.host.displayPath(f)} could not be read: ${r.error ?? overCap(r.size, cap)}`);
+        notes.push(`${this.display(f)} could not be read: ${r.error ?? overCap(r.size, cap)}`);
         continue;
       }
-      const lint = lintPython({ path: this.host.displayPath(f), bytes: r.bytes }, defaultSettings(), parser, { prefilter: true });
+      const lint = lintPython({ path: this.display(f), bytes: r.bytes }, defaultSettings(), parser, { prefilter: true });
       if (lint.module) analyses.push(lint.module);
     }
     return { analyses, notes };

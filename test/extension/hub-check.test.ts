@@ -2,6 +2,8 @@
 // memory behind the HubRepo interface, counting requests and bytes): what the input box accepts,
 // the findings on the read-only documents (a checkpoint's moved onto its header line), the summary
 // with its cost, cancel, Hub errors, and the Norm Lab on the remote model with the bytes it cost.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Controller } from "../../src/extension/controller";
 import { hubDiagnostics, validateHubInput } from "../../src/extension/hub-check";
@@ -144,6 +146,25 @@ describe("Check a Hugging Face Model", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(host.codes(configUri)).toEqual(before);
     expect(before.sort()).toEqual(["NL101@6:2", "NL303@1:16"].sort());
+    controller.dispose();
+  });
+
+  it("lints the repository's modeling code like a local folder's, on a read-only document of the .py file", async () => {
+    const port = readFileSync(join(__dirname, "..", "..", "examples", "gemma-port-dropped-offset", "modeling_gemma_port.py"));
+    const { host, controller, panels } = setup({ ...foldedGemma(), "modeling_gemma_port.py": port });
+    host.inputAnswer = "demo/gemma-2-remote-code";
+    host.infoChoice = "Open in Norm Lab";
+    await controller.commands["normlint.checkHubModel"]();
+    const pyUri = hubDocUri(`hf://demo/gemma-2-remote-code@${SHA}/modeling_gemma_port.py`);
+    // As the Problems panel shows the local example: NL201 at [Ln 21, Col 27].
+    expect(host.codes(pyUri)).toContain("NL201@20:26");
+    expect(controller.hubDocuments.get(pyUri)).toBe(new TextDecoder().decode(port));
+    // The Norm Lab reads that code too: the convention it implements joins the comparison.
+    const panel = await until(() => panels[0]);
+    panel.send({ type: "ready" });
+    const msg = (await until(() => panel.sent[0])) as ToWebview;
+    if (msg.type !== "load") throw new Error(JSON.stringify(msg));
+    expect(msg.plan.implementedText).toMatch(/modeling_gemma_port\.py/);
     controller.dispose();
   });
 
