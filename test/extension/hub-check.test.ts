@@ -252,6 +252,16 @@ describe("the Norm Lab on a remote model", () => {
     expect(shown).toEqual([`NL303 ${hubDocUri(`hf://demo/gemma-2-folded@${SHA}`)}`]);
   });
 
+  it("comes back after a reload: the saved folder is the pinned repository, opened again at its commit", async () => {
+    const { hub, controller } = setup();
+    const panel = new FakePanel();
+    await controller.reviveNormLab(panel, { folder: `hf://demo/gemma-2-folded@${SHA}`, rows: 3, seed: 1, scale: 1 });
+    panel.send({ type: "ready" });
+    const msg = (await until(() => panel.sent[0])) as ToWebview;
+    expect(msg).toMatchObject({ type: "load", folder: `hf://demo/gemma-2-folded@${SHA}`, remote: { label: `hf://demo/gemma-2-folded@${SHA}` } });
+    expect(hub.opened.map((o) => o.target)).toEqual([expect.objectContaining({ repo: "demo/gemma-2-folded", revision: SHA })]);
+  });
+
   it("opens from a Hub document's editor title (the command gets the document's URI)", async () => {
     const { host, controller, panels } = setup();
     host.inputAnswer = "demo/gemma-2-folded";
