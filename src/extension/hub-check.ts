@@ -57,7 +57,7 @@ export function hubTargetOf(text: string): HubTarget | undefined {
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
 
-/** "12 requests, 54.3 KB fetched (3 reads from the cache)". */
+/** "12 requests, 54 KiB fetched (3 reads from normlint's cache)". */
 export function costText(s: HubStats): string {
   return `${plural(s.requests, "request")}, ${formatBytes(s.bytes)} fetched${s.cachedReads ? ` (${plural(s.cachedReads, "read")} from normlint's cache)` : ""}${s.retries ? `, ${plural(s.retries, "retry")}` : ""}`;
 }
