@@ -5,7 +5,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, ensureBuilt } from "./harness/cli";
 import { run } from "../src/cli/main";
 import { type HubOptions, openHubRepo, parseHubTarget } from "../src/node/hub/index";
 import { readModelFolderInput } from "../src/node/folder";
@@ -407,5 +409,34 @@ describe("verify", () => {
     const gated = await cli(["verify", "hf://t/gated", "--cpu"]);
     expect(gated.code).toBe(2);
     expect(gated.err).toMatch(/is gated/);
+  });
+});
+
+describe("the built CLI reads the Hub settings from the environment", () => {
+  it("HF_ENDPOINT, HF_TOKEN, NORMLINT_CACHE and HF_HUB_OFFLINE", async () => {
+    ensureBuilt();
+    const cache = join(root, "cache-env");
+    const spawnCli = (args: string[], env: Record<string, string>) =>
+      new Promise<Run>((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, HF_TOKEN: "", HF_TOKEN_PATH: join(root, "no-token"), NORMLINT_CACHE: cache, HF_ENDPOINT: server.url, ...env } });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        child.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+      });
+    const online = await spawnCli(["hf://t/gated", "--format", "jsonl"], { HF_TOKEN: "hf_good" });
+    expect(online.code, online.err).toBe(1);
+    const line = JSON.parse(online.out);
+    expect(line).toMatchObject({ repo: "t/gated", commit: server.commitOf("t/gated"), summary: { errors: 1 } });
+    const mark = server.requests.length;
+    const offline = await spawnCli(["hf://t/gated", "--format", "jsonl"], { HF_HUB_OFFLINE: "1" });
+    expect(offline.code).toBe(1);
+    expect(JSON.parse(offline.out)).toMatchObject({ findings: line.findings, requests: 0, bytes: 0, offline: true });
+    expect(offline.err).toMatch(/0 requests, 0 B fetched \(\d+ reads from cache; offline, from cache\)/);
+    expect(server.requests.length).toBe(mark);
+    const noToken = await spawnCli(["hf://t/gated"], {});
+    expect(noToken.code).toBe(2);
+    expect(noToken.err).toMatch(/is gated \(HTTP 401\)/);
   });
 });

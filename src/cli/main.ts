@@ -209,6 +209,8 @@ async function lintCommand(args: string[], opts: LintOptions, out: (s: string) =
   const { hub, local } = splitTargets(args, opts.hub.endpoint ?? defaultEndpoint());
   const finder = new ConfigFinder(opts.config);
   const localResult: LocalResult | undefined = local.length ? await lintLocal(local, opts, finder, err) : undefined;
+  // Nothing that exists was named: the error lines say so, and there is no report.
+  if (localResult?.failed && localResult.files === 0 && hub.length === 0) return 2;
 
   // Hub repositories, a few at a time (each with its own bounded requests); reported in the order given.
   const hubResults: HubLintResult[] = new Array(hub.length);

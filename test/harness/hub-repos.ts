@@ -63,10 +63,14 @@ export function hostileRepo(): RepoFiles {
   };
 }
 
-/** Gemma 2 config + one shard of `bigBytes` (a zero-filled embedding first, the norms at its end), never allocated. */
-export function sparseRepo(fill: Fill, vocab: number): Record<string, VirtualFile> {
-  const { config, desc } = folderDesc({ modelType: "gemma2", fill, layers: 6, hidden: 64 });
+/**
+ * A config + one shard whose zero-filled embedding (`vocab` x 64 bf16) comes first and the norms at
+ * its end: 20 GB at vocab 156,250,000, never allocated.
+ */
+export function sparseRepo(fill: Fill, vocab: number, opts: { modelType?: string; metadata?: Record<string, string>; layers?: number } = {}): Record<string, VirtualFile> {
+  const { config, desc } = folderDesc({ modelType: opts.modelType ?? "gemma2", fill, layers: opts.layers ?? 6, hidden: 64 });
   delete desc.tensors["model.embed_tokens.weight"];
+  if (opts.metadata) desc.metadata = opts.metadata;
   return { "config.json": json(config), "model.safetensors": sparseSafetensors(desc, "model.embed_tokens.weight", [vocab, 64]) };
 }
 

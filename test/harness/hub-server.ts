@@ -29,6 +29,8 @@ export type VirtualFile = Uint8Array | SparseFile;
 export interface SparseFile {
   size: number;
   read(offset: number, length: number): Uint8Array;
+  /** The bytes that are not zeros, by offset (to write the same file sparse on disk). */
+  regions?: Array<{ offset: number; bytes: Uint8Array }>;
 }
 
 export interface HubRepoSpec {
@@ -71,6 +73,8 @@ export interface HubServerOptions {
   lfs?: (path: string) => boolean;
   /** The port to listen on (default: any free one). */
   port?: number;
+  /** Each answer waits this long first (both hosts): a network round trip, for the bench. */
+  latencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -266,7 +270,10 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
 
   const sign = (blob: string, range: string, exp: string) => createHmac("sha256", secret).update(`${blob}|${range}|${exp}`).digest("hex").slice(0, 32);
 
-  const hub = createServer((req, res) => {
+  const later = (fn: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) =>
+    opts.latencyMs ? void setTimeout(() => fn(req, res), opts.latencyMs) : fn(req, res);
+
+  const hub = createServer(later((req, res) => {
     n++;
     record("hub", req, res);
     const url = new URL(req.url ?? "/", hubUrl);
@@ -358,9 +365,9 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     } catch (e) {
       error(res, 500, undefined, (e as Error).message);
     }
-  });
+  }));
 
-  const cdn = createServer((req, res) => {
+  const cdn = createServer(later((req, res) => {
     n++;
     record("cdn", req, res);
     const url = new URL(req.url ?? "/", cdnUrl);
@@ -372,7 +379,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     if (url.searchParams.get("signature") !== sign(m[1], range, exp)) return error(res, 403, undefined, "signature mismatch");
     if ((req.headers.range?.trim() ?? "all") !== range) return error(res, 403, undefined, "the signed URL does not cover this range");
     serveBytes("cdn", req, res, blob, { etag: `"${m[1]}"` }, m[1]);
-  });
+  }));
 
   const hubPort = await listen(hub, opts.port);
   const cdnPort = await listen(cdn);
@@ -420,6 +427,10 @@ export function sparseSafetensors(desc: CheckpointDesc, bigName: string, bigShap
   const size = smallAt + small.length;
   return {
     size,
+    regions: [
+      { offset: 0, bytes: head },
+      { offset: smallAt, bytes: small },
+    ],
     read(offset, length) {
       const end = Math.min(size, offset + length);
       const out = new Uint8Array(Math.max(0, end - offset));

@@ -54,6 +54,8 @@ export interface RequestSpec {
   expect?: number;
   /** X-Repo-Commit the Hub must answer with (reads pinned to a commit). */
   commit?: string;
+  /** Tries after the first, instead of the session's (fewer when the cache can answer instead). */
+  retries?: number;
 }
 
 /** A failure worth another try (a dropped connection, a truncated body, 429, 5xx). */
@@ -152,7 +154,8 @@ export class HubHttp {
   }
 
   private async attempts<T>(url: string, spec: RequestSpec, handle: (res: Response) => Promise<T>): Promise<T> {
-    const { retries, retryBaseMs, retryMaxWaitMs, signal } = this.settings;
+    const { retryBaseMs, retryMaxWaitMs, signal } = this.settings;
+    const retries = spec.retries ?? this.settings.retries;
     let last = "";
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) this.stats.retries++;

@@ -104,10 +104,10 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
   // A fetch for @huggingface/hub: the same client, the body read (and counted) here; any answer
   // but a 2xx has already become a HubError, so the library sees only successes.
   const apiFetch =
-    (what: string): typeof fetch =>
+    (what: string, retries?: number): typeof fetch =>
     async (input) => {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      return http.request(url, { what }, async (res) => {
+      return http.request(url, { what, retries }, async (res) => {
         const body = await http.readBody(res, undefined, API_MAX, what);
         return new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers });
       });
@@ -131,7 +131,10 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
       }
     } else {
       try {
-        const info = await modelInfo({ name: target.repo, revision: target.revision, hubUrl: endpoint, additionalFields: ["sha"], fetch: apiFetch(`revision ${target.revision}`) });
+        // With the answer in the cache, one retry is enough before falling back to it: a user
+        // without network should not wait through the whole backoff.
+        const cached = COMMIT.test(target.revision) || cache?.getJson<{ commit: string }>(refKey) !== undefined;
+        const info = await modelInfo({ name: target.repo, revision: target.revision, hubUrl: endpoint, additionalFields: ["sha"], fetch: apiFetch(`revision ${target.revision}`, cached ? Math.min(1, http.settings.retries) : undefined) });
         const sha = (info as { sha?: unknown }).sha;
         if (typeof sha !== "string" || !COMMIT.test(sha)) throw new HubError("protocol", `${target.repo}: the model info for revision ${target.revision} has no commit id (sha)`);
         commit = sha;
