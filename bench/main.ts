@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { lintConfig } from "../src/engine/index";
 import { runCheckpointBench } from "./checkpoints";
 import { runGpuBench } from "./gpu";
+import { runHubBench } from "./hub";
 import { runPythonBench } from "./python";
 import { runWorkspaceBench } from "./workspace";
 import { generateConfig } from "./corpus";
@@ -88,9 +89,12 @@ console.log(`CLI end to end:   ${bestCli.toFixed(0)} ms (${Math.round((N / bestC
 console.log(`peak RSS: ${mb(Math.max(peak, process.resourceUsage().maxRSS * 1024))} MiB`);
 
 // NORMLINT_BENCH_ONLY=workspace skips from here to the whole-workspace and editor part;
-// NORMLINT_BENCH_ONLY=relint runs only the relint latency of the Python part.
+// NORMLINT_BENCH_ONLY=relint runs only the relint latency of the Python part;
+// NORMLINT_BENCH_ONLY=hub runs only the Hugging Face Hub part (with NORMLINT_BENCH_FILES=10 it
+// skips most of the config corpus too).
 const only = process.env.NORMLINT_BENCH_ONLY;
-const onlyWorkspace = only === "workspace";
+const onlyHub = only === "hub";
+const onlyWorkspace = only === "workspace" || onlyHub;
 const onlyRelint = only === "relint";
 if (!onlyWorkspace && !onlyRelint) console.log("\ncheckpoints:");
 (onlyWorkspace || onlyRelint ? Promise.resolve([] as string[]) : runCheckpointBench())
@@ -108,9 +112,15 @@ if (!onlyWorkspace && !onlyRelint) console.log("\ncheckpoints:");
   })
   .then((lines) => {
     for (const line of lines) console.log(line);
-    if (onlyRelint) return [];
+    if (onlyRelint || onlyHub) return [];
     console.log("\nWhole workspace and the editor:");
     return runWorkspaceBench();
+  })
+  .then((lines) => {
+    for (const line of lines) console.log(line);
+    if (onlyRelint || (only && !onlyHub)) return [];
+    console.log("\nHugging Face Hub (a local Hub-compatible server):");
+    return runHubBench();
   })
   .then((lines) => {
     for (const line of lines) console.log(line);

@@ -25,6 +25,8 @@ const CHOSEN = {
   "status-item.png": "the language status item: the active file's findings and Show Problems",
   "rule-doc-link.png": "a rule code in the Problems panel opened the bundled rule page",
   "walkthrough.png": "the Get started walkthrough",
+  "hub-check.png": "Check a Hugging Face Model on the Hub stand-in: NL303 on the read-only remote config.json in Problems, the summary with requests and bytes",
+  "hub-norm-lab.png": "the Norm Lab on the remote model: the verdict, and the bytes its ranged reads took",
 };
 
 /** Width and height from a PNG's IHDR chunk, or undefined when the bytes are not a PNG. */

@@ -44,9 +44,26 @@ export interface WireCandidate {
   dtype: string;
 }
 
+/**
+ * A model read from the Hugging Face Hub by range, and what this load cost: requests and bytes
+ * fetched over the network, reads served by normlint's cache, and the bytes the Norm Lab's reads
+ * asked for (fetched or cached). The extension host fetches; the page only shows these figures.
+ */
+export interface WireRemote {
+  /** `hf://owner/repo@commit[/subfolder]`. */
+  label: string;
+  /** The repository's page at that commit, shown as text (the page loads nothing remote). */
+  url: string;
+  requests: number;
+  bytesFetched: number;
+  cachedReads: number;
+  bytesRead: number;
+  reads: number;
+}
+
 /** Extension -> webview. `activations` answers `readActivations`: the leading rows, as float32. */
 export type ToWebview =
-  | { type: "load"; folder: string; plan: WirePlan; candidates?: WireCandidate[] }
+  | { type: "load"; folder: string; plan: WirePlan; candidates?: WireCandidate[]; remote?: WireRemote }
   | { type: "activations"; file: string; tensor: string; label: string; shape: number[]; data: ArrayBuffer }
   | { type: "error"; message: string };
 
@@ -110,10 +127,18 @@ function checkLengths(plan: WirePlan): string | undefined {
   return undefined;
 }
 
+/** What JSON Schema cannot say about a remote load: the folder is the repository it names. */
+function checkRemote(m: Extract<ToWebview, { type: "load" }>): string | undefined {
+  const r = m.remote;
+  if (!r) return undefined;
+  if (m.folder !== r.label) return `remote.label ${JSON.stringify(r.label)} is not the folder ${JSON.stringify(m.folder)}`;
+  return undefined;
+}
+
 export function validateToWebview(m: unknown): Validation<ToWebview> {
   const v = check<ToWebview>(compiled.toWebview, m, "the message");
   if (v.ok && v.value.type === "load") {
-    const e = checkLengths(v.value.plan);
+    const e = checkLengths(v.value.plan) ?? checkRemote(v.value);
     if (e) return { ok: false, error: e };
   }
   if (v.ok && v.value.type === "activations") {

@@ -17,7 +17,7 @@ import { gpuExec } from "../src/gpu/lab-exec";
 import { acquireGpu, type GpuAcquisition } from "../src/gpu/runner";
 import { type FromWebview, type LabState, planFromWire, type ToWebview, validateState, validateToWebview, type WireCandidate } from "../src/protocol";
 import { fitOf, kernelCheck, modelMap, type StepAction, verdictView } from "../src/engine/lab-view";
-import { renderDetail, renderKernel, renderMap, renderTable, renderVerdict, type StatusView } from "./ui/render";
+import { remoteText, renderDetail, renderKernel, renderMap, renderTable, renderVerdict, type StatusView } from "./ui/render";
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -209,6 +209,9 @@ window.addEventListener("message", (event: MessageEvent) => {
     if (s.activations) chosen = keyOf(s.activations);
   }
   $("folder").textContent = `${folder}: ${plan.family ?? "unknown family"}, ${plan.declaredText}; ${plan.tensors.length} norm tensors, eps ${plan.eps}${plan.layout ? `; layout: ${plan.layout}` : ""}${plan.implementedText ? `; modeling code: ${plan.implementedText}` : ""}`;
+  const remote = $("remote");
+  remote.hidden = !m.remote;
+  remote.textContent = m.remote ? remoteText(m.remote) : "";
   ($("rows") as HTMLInputElement).value = String(plan.rows);
   ($("seed") as HTMLInputElement).value = String(plan.seed);
   ($("scale") as HTMLInputElement).value = String(plan.scale);

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { type Finding, LineIndex, RULES } from "../engine/index";
+import { format } from "../engine/rule";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
 
 export interface FileReport {
@@ -99,8 +100,9 @@ export function formatText(reports: FileReport[], summary: Summary, color: boole
   return lines.filter((l, i) => l !== "" || i > 0).join("\n") + "\n";
 }
 
-export function formatJson(reports: FileReport[], summary: Summary): string {
-  const findings = locate(reports).map((l) => ({
+/** The findings as the JSON format writes them (also one line per repository in jsonl). */
+export function jsonFindings(reports: FileReport[]) {
+  return locate(reports).map((l) => ({
     file: l.file,
     rule: l.finding.rule,
     code: l.finding.code,
@@ -120,13 +122,20 @@ export function formatJson(reports: FileReport[], summary: Summary): string {
       }),
     })),
   }));
-  return JSON.stringify({ version: 1, findings, summary }, null, 2) + "\n";
+}
+
+export function formatJson(reports: FileReport[], summary: Summary): string {
+  return JSON.stringify({ version: 1, findings: jsonFindings(reports), summary }, null, 2) + "\n";
 }
 
 const LEVEL = { error: "error", warning: "warning", info: "note" } as const;
 
-/** Repository-relative URIs under %SRCROOT%; files outside the working directory as file URIs. */
+/**
+ * Repository-relative URIs under %SRCROOT%; files outside the working directory as file URIs; files
+ * on the Hub as their https page at the commit.
+ */
 function artifact(file: string): { uri: string; uriBaseId?: string } {
+  if (/^https?:\/\//.test(file)) return { uri: file };
   return file.startsWith("/") ? { uri: pathToFileURL(file).href } : { uri: encodeURI(file), uriBaseId: "%SRCROOT%" };
 }
 
@@ -192,4 +201,13 @@ export function formatSarif(reports: FileReport[], version: string, cwd: string)
     ],
   };
   return JSON.stringify(log, null, 2) + "\n";
+}
+
+/** A file that could not be read, as an invalid-json finding at its start. */
+export function unreadable(file: string, error: string): Finding {
+  const rule = RULES.find((r) => r.name === "invalid-json")!;
+  return {
+    file, rule: rule.name, code: rule.code, severity: "error" as const, messageId: "unreadable",
+    message: format(rule.messages.unreadable, { detail: error }), start: 0, end: 0, fixes: [],
+  };
 }

@@ -6,7 +6,6 @@ import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ruleDocsUrl, ruleInfo } from "../engine/docs";
-import { format } from "../engine/rule";
 import { type CliSelection, fixConfigText, isExcluded, isValidSelector, lintConfig, type LintInput, resolveSettings, RULES, selectorMatches } from "../engine/index";
 import { lintFolder } from "../engine/folder";
 import type { Finding } from "../engine/types";
@@ -20,7 +19,9 @@ import { isPythonWorker, lintPythonJob, type PythonJob, PythonPool, runPythonJob
 import { verifyCommand } from "./verify";
 import { loadPythonWasm } from "../node/wasm";
 import { FileChangedError, type ReadResult, readRegular, writeAtomic } from "../node/files";
-import { type FileReport, formatJson, formatSarif, formatText, summarize } from "./format";
+import { type FileReport, formatJson, formatSarif, formatText, jsonFindings, summarize, unreadable } from "./format";
+import { type HubLintContext, type HubLintResult, hubSummaryLine, lazyParser, lintHubTarget, parseByteSize, readReposFile, splitTargets } from "./hub";
+import { defaultEndpoint, type HubOptions, targetLabel } from "../node/hub/index";
 import { readModelFolderInput } from "../node/folder";
 import { displayPath, toPosix } from "../node/paths";
 import { type Candidate, collect } from "../node/walk";
@@ -32,14 +33,21 @@ const HELP = `normlint ${VERSION}: catches normalization-layer mismatches in mod
 
 Usage:
   normlint [paths...] [options]   lint files and folders (default: .)
+  normlint hf://<owner>/<name>[@revision][/subfolder] ...
+                                  lint a model on the Hugging Face Hub without downloading it
+                                  (also https://huggingface.co/<owner>/<name>[/tree/<rev>/<dir>]);
+                                  Hub targets and local paths may be mixed
   normlint rules [--format json]  list the rules
   normlint explain <rule>         show a rule's documentation (name or code)
-  normlint verify <model-folder>  run the norm kernels on the folder's own norm weights (WebGPU
+  normlint verify <model-folder|hf://...>
+                                  run the norm kernels on the folder's own norm weights (WebGPU
                                   through Dawn, else CPU) and compare the declared convention with
                                   its alternative; [--json] [--rows N] [--seed S] [--cpu]
 
 Options:
-  --format <text|json|sarif>  output format (default text)
+  --format <text|json|sarif|jsonl>
+                              output format (default text); jsonl: one JSON line per
+                              Hub repository (and one for the local paths)
   -o, --output <file>         write the report to a file instead of stdout
   --config <file>             use this .normlint.json for every file (no lookup; its
                               globs are relative to the working directory)
@@ -50,11 +58,18 @@ Options:
   --no-respect-gitignore      also lint files that .gitignore excludes
   --no-color                  plain text output
   -q, --quiet                 report errors only
+  --repos <file>              Hub targets (or paths) to lint, one a line, # comments
+  --max-bytes <n>             stop a Hub repository that would fetch more than n bytes
+                              (per repository; 50MB, 1GiB...)
   -v, --version               print the version
   -h, --help                  print this help
 
-Exit status: 0 no errors, 1 errors found, 2 usage or internal error, a path that cannot
-be read, or a fix that could not be written.
+Hub: HF_ENDPOINT (a mirror), HF_TOKEN or the token file for gated and private
+repositories, HF_HUB_OFFLINE=1 to read only the cache; reads are cached by commit in
+$NORMLINT_CACHE (default ~/.cache/normlint/hub), so a second run works offline.
+
+Exit status: 0 no errors, 1 errors found, 2 usage or internal error, a path or Hub
+repository that cannot be read, or a fix that could not be written.
 `;
 
 function splitList(values: string[] | undefined): string[] | undefined {
@@ -99,9 +114,14 @@ function explainCommand(id: string | undefined): string {
   ].join("\n");
 }
 
-export async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** What tests and the bench inject: Hub client options (a fetch, a cache folder, short retry waits). */
+export interface RunEnv {
+  hub?: HubOptions;
+}
+
+export async function run(argv: string[], out: (s: string) => void, err: (s: string) => void, env: RunEnv = {}): Promise<number> {
   // `verify` has flags of its own (--rows, --seed, --cpu...): it parses its arguments itself.
-  if (argv[0] === "verify") return verifyCommand(argv.slice(1), out, err);
+  if (argv[0] === "verify") return verifyCommand(argv.slice(1), out, err, env.hub);
   let args;
   try {
     args = parseArgs({
@@ -118,6 +138,8 @@ export async function run(argv: string[], out: (s: string) => void, err: (s: str
         "no-respect-gitignore": { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
+        repos: { type: "string", multiple: true },
+        "max-bytes": { type: "string" },
         version: { type: "boolean", short: "v", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -131,13 +153,17 @@ export async function run(argv: string[], out: (s: string) => void, err: (s: str
     if (values.help) return out(HELP), 0;
     if (values.version) return out(`${VERSION}\n`), 0;
     const format = values.format!;
-    if (!["text", "json", "sarif"].includes(format)) throw new UsageError(`--format must be text, json or sarif, not ${format}`);
-    if (positionals[0] === "rules") return out(rulesCommand(format)), 0;
+    if (!["text", "json", "sarif", "jsonl"].includes(format)) throw new UsageError(`--format must be text, json, sarif or jsonl, not ${format}`);
+    if (positionals[0] === "rules") return out(rulesCommand(format === "jsonl" ? "json" : format)), 0;
     if (positionals[0] === "explain") return out(explainCommand(positionals[1])), 0;
     const maxWarnings = values["max-warnings"] === undefined ? undefined : Number(values["max-warnings"]);
     if (maxWarnings !== undefined && !(Number.isInteger(maxWarnings) && maxWarnings >= 0)) throw new UsageError("--max-warnings needs a non-negative integer");
     const selection: CliSelection = { select: splitList(values.select), ignore: splitList(values.ignore) };
-    return await lintCommand(positionals.length ? positionals : ["."], { ...values, format, selection, maxWarnings }, out, err);
+    const maxBytes = values["max-bytes"] === undefined ? undefined : parseByteSize(values["max-bytes"]);
+    const listed = [...positionals, ...(values.repos ?? []).flatMap(readReposFile)];
+    if (values.repos && listed.length === 0) throw new UsageError("--repos names no target");
+    const hubOptions: HubOptions = { ...env.hub, ...(maxBytes !== undefined ? { maxBytes } : {}) };
+    return await lintCommand(listed.length ? listed : ["."], { ...values, format, selection, maxWarnings, hub: hubOptions }, out, err);
   } catch (e) {
     if (e instanceof UsageError) {
       err(`normlint: ${e.message}\n`);
@@ -165,9 +191,103 @@ interface LintOptions {
   "no-respect-gitignore"?: boolean;
   selection: CliSelection;
   maxWarnings?: number;
+  hub: HubOptions;
 }
 
-async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** What linting the local paths gives: reports and counts for the summary and the exit code. */
+interface LocalResult {
+  reports: FileReport[];
+  files: number;
+  linted: number;
+  fixed: number;
+  /** Paths that could not be read, fixes that could not be written: exit 2. */
+  failed: boolean;
+}
+
+async function lintCommand(args: string[], opts: LintOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const cwd = process.cwd();
+  const { hub, local } = splitTargets(args, opts.hub.endpoint ?? defaultEndpoint());
+  const finder = new ConfigFinder(opts.config);
+  const localResult: LocalResult | undefined = local.length ? await lintLocal(local, opts, finder, err) : undefined;
+  // Nothing that exists was named: the error lines say so, and there is no report.
+  if (localResult?.failed && localResult.files === 0 && hub.length === 0) return 2;
+
+  // Hub repositories, a few at a time (each with its own bounded requests); reported in the order given.
+  const hubResults: HubLintResult[] = new Array(hub.length);
+  const ctx: HubLintContext = { options: opts.hub, selection: opts.selection, config: finder.forFile(join(cwd, "config.json")), quiet: opts.quiet, parser: lazyParser() };
+  let nextHub = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(4, hub.length) }, async () => {
+      for (let i = nextHub++; i < hub.length; i = nextHub++) hubResults[i] = await lintHubTarget(hub[i], ctx);
+    }),
+  );
+  const sortReports = (rs: FileReport[]) => {
+    rs.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    for (const r of rs) r.findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
+    return rs;
+  };
+  for (const h of hubResults) sortReports(h.reports);
+  if (localResult) sortReports(localResult.reports);
+  const configProblems = finder.problems.map((p) => ({ file: displayPath(p.path, cwd), text: p.text, findings: p.findings }));
+  const localReports = [...configProblems, ...(localResult?.reports ?? [])];
+  const ordered = [...localReports, ...hubResults.flatMap((h) => h.reports)];
+  const files = (localResult?.files ?? 0) + hubResults.reduce((n, h) => n + h.files, 0);
+  const linted = (localResult?.linted ?? 0) + hubResults.reduce((n, h) => n + h.linted, 0);
+  const summary = summarize(ordered, files, linted, localResult?.fixed ?? 0);
+
+  // The per-repository lines: at the end of a text report, on stderr otherwise (stdout stays parseable).
+  const hubLines: string[] = [];
+  for (const h of hubResults) {
+    if (h.error) err(`normlint: hf://${targetLabel(h.target)}: ${h.error.message}\n`);
+    for (const note of h.notes) hubLines.push(`normlint: hf://${targetLabel(h.target)}: ${note}`);
+    hubLines.push(hubSummaryLine(h));
+  }
+  let report: string;
+  if (opts.format === "jsonl") {
+    const lines = hubResults.map((h) => JSON.stringify(hubJsonLine(h)));
+    if (localResult || configProblems.length) lines.unshift(JSON.stringify({ target: local.join(" "), local: true, findings: jsonFindings(localReports), summary: summarize(localReports, localResult?.files ?? 0, localResult?.linted ?? 0, localResult?.fixed ?? 0) }));
+    report = lines.length ? `${lines.join("\n")}\n` : "";
+  } else {
+    const color = opts.format === "text" && !opts["no-color"] && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    report = opts.format === "json" ? formatJson(ordered, summary) : opts.format === "sarif" ? formatSarif(ordered, VERSION, cwd) : formatText(ordered, summary, color);
+    if (opts.format === "text" && hubLines.length) report += `${hubLines.join("\n")}\n`;
+  }
+  if (opts.format !== "text") for (const l of hubLines) err(`${l}\n`);
+  if (opts.output) {
+    try {
+      writeFileSync(resolve(opts.output), report);
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else out(report);
+  if (localResult?.failed || hubResults.some((h) => h.error)) return 2;
+  if (summary.errors > 0) return 1;
+  if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
+  return 0;
+}
+
+/** One repository's line in --format jsonl. */
+function hubJsonLine(h: HubLintResult) {
+  const s = summarize(h.reports, h.files, h.linted, 0);
+  return {
+    target: h.target.input,
+    repo: h.target.repo,
+    revision: h.target.revision,
+    ...(h.target.subfolder ? { subfolder: h.target.subfolder } : {}),
+    commit: h.commit ?? null,
+    findings: jsonFindings(h.reports),
+    summary: { errors: s.errors, warnings: s.warnings, infos: s.infos, files: s.files, linted: s.linted },
+    requests: h.stats.requests,
+    bytes: h.stats.bytes,
+    cachedReads: h.stats.cachedReads,
+    retries: h.stats.retries,
+    ...(h.offline ? { offline: true } : {}),
+    ...(h.notes.length ? { notes: h.notes } : {}),
+    ...(h.error ? { error: { kind: h.error.kind, message: h.error.message } } : {}),
+  };
+}
+
+async function lintLocal(paths: string[], opts: LintOptions, finder: ConfigFinder, err: (s: string) => void): Promise<LocalResult> {
   const cwd = process.cwd();
   let missing = 0;
   const candidates = collect(
@@ -178,8 +298,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     },
     { respectGitignore: !opts["no-respect-gitignore"] },
   );
-  if (missing && candidates.length === 0) return 2;
-  const finder = new ConfigFinder(opts.config);
+  if (missing && candidates.length === 0) return { reports: [], files: 0, linted: 0, fixed: 0, failed: true };
   const reports = new Map<string, FileReport>();
   const addFindings = (file: string, text: string, findings: Finding[]) => {
     const kept = opts.quiet ? findings.filter((f) => f.severity === "error") : findings;
@@ -409,24 +528,7 @@ async function lintCommand(paths: string[], opts: LintOptions, out: (s: string) 
     addFindings(f.file, code.text, code.status === "notebook" ? notebookCellFindings(code, [f]).map(notebookMapper(code.text)) : [f]);
   }
 
-  const ordered = [...reports.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  for (const r of ordered) r.findings.sort((a, b) => a.start - b.start || a.code.localeCompare(b.code));
-  for (const p of finder.problems) ordered.unshift({ file: displayPath(p.path, cwd), text: p.text, findings: p.findings });
-  const summary = summarize(ordered, candidates.length, linted, fixed);
-  const color = opts.format === "text" && !opts["no-color"] && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const report =
-    opts.format === "json" ? formatJson(ordered, summary) : opts.format === "sarif" ? formatSarif(ordered, VERSION, cwd) : formatText(ordered, summary, color);
-  if (opts.output) {
-    try {
-      writeFileSync(resolve(opts.output), report);
-    } catch (e) {
-      throw new UsageError(`cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  } else out(report);
-  if (missing || unwritten) return 2;
-  if (summary.errors > 0) return 1;
-  if (opts.maxWarnings !== undefined && summary.warnings > opts.maxWarnings) return 1;
-  return 0;
+  return { reports: [...reports.values()], files: candidates.length, linted, fixed, failed: missing > 0 || unwritten > 0 };
 }
 
 /**
@@ -448,13 +550,6 @@ function projectRoots(modelDirs: Set<string>): (dir: string) => string {
   return find;
 }
 
-function unreadable(file: string, error: string) {
-  const rule = RULES.find((r) => r.name === "invalid-json")!;
-  return {
-    file, rule: rule.name, code: rule.code, severity: "error" as const, messageId: "unreadable",
-    message: format(rule.messages.unreadable, { detail: error }), start: 0, end: 0, fixes: [],
-  };
-}
 
 if (require.main === module && !isPythonWorker) {
   run(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s)).then((code) => {

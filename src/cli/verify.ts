@@ -16,12 +16,14 @@ import { createPythonParser, lintPython, type ModuleAnalysis, type PythonParser 
 import { defaultSettings } from "../engine/settings";
 import { gpuExec } from "../gpu/lab-exec";
 import { acquireNodeGpu } from "../gpu/node";
-import { nodeAccess } from "../node/access";
+import { type FileAccess, nodeAccess } from "../node/access";
+import { HubError, type HubOptions, type HubRepo, openHubRepo, parseHubTarget } from "../node/hub/index";
+import { formatBytes } from "../engine/io";
 import { type FileByteSource, openFileSource } from "../node/bytes";
 import { FOLDER_CAPS, type ModelFolderRead, overCap, readModelFolderInput } from "../node/folder";
 import { loadPythonWasm } from "../node/wasm";
 
-const USAGE = "usage: normlint verify <model-folder> [--json] [--rows N] [--seed S] [--scale X] [--dtype f32|bf16|f16] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
+const USAGE = "usage: normlint verify <model-folder|hf://owner/name[@revision]> [--json] [--rows N] [--seed S] [--scale X] [--dtype f32|bf16|f16] [--activations <file.safetensors>:<tensor>] [--cpu]\n";
 
 export interface VerifyJson {
   folder: string;
@@ -39,7 +41,7 @@ function positiveInt(name: string, v: string | undefined, def: number): number {
 }
 
 /** Runs `normlint verify`; `args` are the arguments after `verify`. */
-export async function verifyCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function verifyCommand(args: string[], out: (s: string) => void, err: (s: string) => void, hubOptions: HubOptions = {}): Promise<number> {
   let values: { json?: boolean; rows?: string; seed?: string; scale?: string; dtype?: string; activations?: string; cpu?: boolean; help?: boolean };
   let positionals: string[];
   let rows: number;
@@ -65,16 +67,52 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
     return 2;
   }
   const dir = positionals[0];
+  // A Hub target is read through the Hub's FileAccess (src/node/hub): the same reader, ranged GETs.
+  let hub: HubRepo | undefined;
+  let access: FileAccess = nodeAccess;
+  try {
+    const target = parseHubTarget(dir);
+    if (target) {
+      hub = await openHubRepo(target, hubOptions);
+      access = hub.access;
+    }
+  } catch (e) {
+    if (!(e instanceof HubError)) throw e;
+    err(`normlint verify: ${dir}: ${e.message}\n`);
+    return 2;
+  }
   // The reader every face shares (src/node/folder.ts): regular files only, the same caps, no open
   // that waits, so a FIFO named config.json is a message, not a hang.
   let read: ModelFolderRead;
   try {
-    read = await readModelFolderInput(dir, nodeAccess);
+    read = await readModelFolderInput(hub ? hub.dir : dir, access, hub ? { display: (l) => hub.display(l) } : {});
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     err(`normlint verify: cannot read ${dir}: ${code === "ENOTDIR" ? "not a folder" : (code ?? (e as Error).message)}\n`);
     return 2;
   }
+  try {
+    return await verifyFolder(dir, read, access, values, { rows, seed, scale }, out, err, hub);
+  } finally {
+    if (hub) {
+      const s = hub.stats();
+      err(`normlint verify: ${dir}: commit ${hub.commit.slice(0, 12)}, ${s.requests} requests, ${formatBytes(s.bytes)} fetched${s.cachedReads ? ` (${s.cachedReads} reads from cache)` : ""}${hub.offline ? " (offline, from cache)" : ""}\n`);
+    }
+  }
+}
+
+type VerifyValues = { activations?: string; cpu?: boolean; dtype?: string; json?: boolean };
+
+async function verifyFolder(
+  dir: string,
+  read: ModelFolderRead,
+  access: FileAccess,
+  values: VerifyValues,
+  { rows, seed, scale }: { rows: number; seed: number; scale: number },
+  out: (s: string) => void,
+  err: (s: string) => void,
+  hub: HubRepo | undefined,
+): Promise<number> {
 
   const release: Array<() => void> = [];
   try {
@@ -103,7 +141,7 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
       }
       picked = acts;
     }
-    const modules = await readModules(read.code, problems);
+    const modules = await readModules(read.code, problems, access);
     const plan = planComparison(folder, tensors, { rows, seed, scale, dtype: values.dtype as Dtype | undefined }, modules);
     problems.push(...plan.notes);
 
@@ -119,6 +157,13 @@ export async function verifyCommand(args: string[], out: (s: string) => void, er
       } else backend = { kind: "cpu", reason: `no WebGPU device (${gpu.stage}): ${gpu.reason}` };
     }
     const result = await runComparison(plan, exec, picked);
+    // A failed Hub read became a "could not read" note in the engine: the verdict would rest on
+    // missing tensors, so the run stops with the Hub's error instead.
+    const failure = hub?.failure();
+    if (failure) {
+      err(`normlint verify: ${dir}: ${failure.message}\n`);
+      return 2;
+    }
     const label = result.backend === "gpu" ? (result.verified ? "GPU-verified" : "GPU, NOT verified") : "CPU (not GPU-verified)";
     if (values.json) {
       const json: VerifyJson = { folder: dir, backend, label, result, problems };
@@ -160,7 +205,7 @@ async function readActivations(arg: string, rows: number): Promise<LabInput | st
  * code implements. The parser (tree-sitter wasm) is created only when there is Python to read; a
  * file that cannot be read or parsed is a note, not a failure.
  */
-async function readModules(code: ModelFolderRead["code"], problems: string[]): Promise<ModuleAnalysis[]> {
+async function readModules(code: ModelFolderRead["code"], problems: string[], access: FileAccess): Promise<ModuleAnalysis[]> {
   const py = code.filter((c) => c.kind === "python");
   if (!py.length) return [];
   let parser: PythonParser;
@@ -174,7 +219,7 @@ async function readModules(code: ModelFolderRead["code"], problems: string[]): P
   try {
     for (const f of py) {
       const name = basename(f.path);
-      const read = await nodeAccess.read(f.location, FOLDER_CAPS.file);
+      const read = await access.read(f.location, FOLDER_CAPS.file);
       if (!read.bytes) {
         problems.push(`${name} was not read: ${read.error ?? overCap(read.size, FOLDER_CAPS.file)}`);
         continue;

@@ -3,7 +3,7 @@
 // ModelFolder (folder-model.ts); the rules then run synchronously over it, each a plain check.
 import { buildConfigFile, type ConfigFile, type ConfigScope } from "./config-model";
 import { type CheckpointFile, type CodeModule, mainNormClasses, type ModelFolder, normPathRegex, type NormTensor, scaleParam } from "./folder-model";
-import type { ByteSource } from "./io";
+import { type ByteSource, mapBounded, NORM_READS_IN_FLIGHT } from "./io";
 import { type Family, family as familyOf } from "./knowledge/index";
 import { familyForGgufArch } from "./knowledge/layouts";
 import { detectLayout, groupOf, readNormGroups } from "./layout";
@@ -116,6 +116,7 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
     const except = fam.gguf?.except ?? [];
     for (const c of st) {
       const src = input.safetensors.find((f) => f.path === c.path)!.source;
+      const picked: SafetensorsHeader["tensors"] = [];
       for (const t of c.safetensors!.tensors) {
         // MTP-head and vision-tower layers reuse the trunk's module names: they are read as their own groups.
         if (!patterns.some((p) => p.test(t.name)) || except.some((e) => t.name.endsWith(e)) || (groupOf(t.name) ?? "trunk") !== "trunk") continue;
@@ -124,16 +125,23 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
           capped = true;
           continue;
         }
-        const read = await readTensor(src, c.safetensors!, t.name);
+        budget -= bytes;
+        picked.push(t);
+      }
+      // Several reads in flight: over HTTP (a Hub repository) each is a round trip, and a model has
+      // hundreds of norms; the results keep the header's order.
+      const reads = await mapBounded(picked, NORM_READS_IN_FLIGHT, (t) => readTensor(src, c.safetensors!, t.name));
+      picked.forEach((t, i) => {
+        const read = reads[i];
         if (!read.ok) {
           // The header was valid when read, so a tensor that cannot be read now was cut off or
           // replaced meanwhile (or the disk failed): say so (NL301) instead of computing without it.
           if (read.reason === "truncated" || read.reason === "read-error") c.problems.push({ code: "read-error", message: read.message, offset: c.safetensors!.dataStart + t.begin });
-          continue;
+          budget += t.end - t.begin;
+          return;
         }
-        budget -= bytes;
         normTensors.push({ name: t.name, file: c.path, shape: t.shape, stats: tensorStats(t.name, read.data) });
-      }
+      });
     }
   } else {
     const g = checkpoints.find((c) => c.gguf);

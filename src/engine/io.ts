@@ -88,3 +88,17 @@ export function formatBytes(n: number | bigint): string {
   if (v >= 1024) return `${(v / 1024).toFixed(v >= 10 * 1024 ? 0 : 1)} KiB`;
   return `${v} B`;
 }
+
+/** Norm tensors read at once by the folder reader (ranged reads: a round trip each over HTTP). */
+export const NORM_READS_IN_FLIGHT = 8;
+
+/** `fn` over `items` with at most `limit` calls pending; results in the items' order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i], i);
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return out;
+}

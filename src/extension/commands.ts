@@ -8,6 +8,8 @@ export const COMMANDS = [
   { command: "normlint.showOutput", title: "Show Output", category: "normlint" },
   { command: "normlint.copyDebugInfo", title: "Copy Debug Info", category: "normlint" },
   { command: "normlint.openNormLab", title: "Open Norm Lab", category: "normlint" },
+  // Asks for a Hub repository id and checks it without downloading it (hub-check.ts).
+  { command: "normlint.checkHubModel", title: "Check a Hugging Face Model...", category: "normlint" },
   // Run by the "Ignore ... (in .normlint.json)" quick fix after its edit, so the user sees the file
   // it edited or created; hidden from the palette (package.json's menus.commandPalette).
   { command: "normlint.showIgnoreFile", title: "Show the .normlint.json Last Edited", category: "normlint" },

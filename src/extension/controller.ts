@@ -6,9 +6,11 @@ import type { ModuleAnalysis, PythonParser } from "../engine/python";
 import type { PythonTree, TextChange } from "../engine/parsers/python";
 import type { FileSettings } from "../engine/settings";
 import type { Finding } from "../engine/types";
+import type { HubOptions, HubRepo, HubTarget } from "../node/hub";
 import type { CommandHandlers } from "./commands";
 import { ConfigResolver, CONFIG_FILE, type ResolvedConfig } from "./config-lookup";
 import { DiagnosticsBook } from "./diagnostics";
+import { HUB_SCHEME, HubDocuments, hubLocationOf } from "./hub-docs";
 import { cellStarts, findingsByCell, isPythonCell, notebookCodeSize, notebookJson, utf8Length } from "./notebook";
 import { type IndexedFile, ProjectIndex } from "./project-index";
 import { Scheduler } from "./scheduler";
@@ -33,8 +35,8 @@ export const NOTEBOOK_TYPE = "jupyter-notebook";
 /** Most files of each kind Lint Workspace takes (a virtualenv inside the workspace can hold 100k .py files). */
 const WORKSPACE_LIMIT = 20_000;
 
-/** Schemes of documents that are views of something else (diffs, output, SCM input): never linted. */
-const FOREIGN_SCHEMES = new Set(["vscode-notebook-cell", "git", "gitfs", "output", "vscode-scm", "comment", "walkThroughSnippet", "vscode-notebook-cell-output", "vscode-interactive-input", "chat-editing-snapshot-text-model", "review"]);
+/** Schemes of documents that are views of something else (diffs, output, SCM input, a Hub check's files): never linted. */
+const FOREIGN_SCHEMES = new Set([HUB_SCHEME, "vscode-notebook-cell", "git", "gitfs", "output", "vscode-scm", "comment", "walkThroughSnippet", "vscode-notebook-cell-output", "vscode-interactive-input", "chat-editing-snapshot-text-model", "review"]);
 
 export function documentKind(doc: { uri: Uri; languageId: string }): DocKind | undefined {
   const name = basename(doc.uri);
@@ -126,6 +128,8 @@ export interface ControllerOptions {
   /** Delay after the last keystroke (default TYPE_DELAY); tests shorten it. */
   typeDelay?: number;
   timers?: ConstructorParameters<typeof Scheduler>[1];
+  /** The Hub client for "Check a Hugging Face Model..." (tests pass a fake repository; default src/node/hub). */
+  hubOpen?: (target: HubTarget, opts: HubOptions) => Promise<HubRepo>;
 }
 
 export class Controller {
@@ -157,6 +161,9 @@ export class Controller {
   private warnedError = false;
   private disposed = false;
   private lab?: import("./norm-lab").NormLab;
+  private hubCheck?: import("./hub-check").HubCheck;
+  /** The read-only documents of Hub checks, served by host.ts's content provider. */
+  readonly hubDocuments = new HubDocuments();
   private index?: ProjectIndex;
   /** Directory listings for finding project roots (cleared when files are created or deleted). */
   private readonly listings = new Map<Uri, Promise<Array<[string, string]>>>();
@@ -168,12 +175,14 @@ export class Controller {
   /** Milliseconds activate took (set by the host), for debug info. */
   activationMs?: number;
   private readonly typeDelay: number;
+  private readonly hubOpen?: ControllerOptions["hubOpen"];
 
   constructor(
     private readonly host: Host,
     options: ControllerOptions = {},
   ) {
     this.typeDelay = options.typeDelay ?? TYPE_DELAY;
+    this.hubOpen = options.hubOpen;
     this.book = new DiagnosticsBook((uri, diags) => host.setDiagnostics(uri, diags));
     this.scheduler = new Scheduler((key, err) => this.recordError(err, `linting ${key.replace(/^\w+:/, "")}`), options.timers);
     this.commands = {
@@ -183,6 +192,7 @@ export class Controller {
       "normlint.showOutput": () => host.showOutput(),
       "normlint.copyDebugInfo": () => this.copyDebugInfo(),
       "normlint.openNormLab": (folder?: unknown) => this.openNormLab(folder),
+      "normlint.checkHubModel": async (repo?: unknown) => (await this.hub()).command(repo),
       "normlint.showIgnoreFile": () => this.lastIgnoreFile && this.host.showFile(this.lastIgnoreFile),
     };
   }
@@ -1332,6 +1342,10 @@ export class Controller {
    */
   async openNormLab(arg?: unknown): Promise<void> {
     const given = typeof arg === "string" ? arg : arg && typeof arg === "object" && "scheme" in arg ? String(arg) : undefined;
+    // A Hub check's document (its editor title button) or a Hub folder: that repository, at its commit.
+    const remote = given?.startsWith("hf://") ? given : given && hubLocationOf(given) && dirname(hubLocationOf(given)!);
+    if (remote) return (await this.normLab()).createOrShow(remote);
+    if (!given && this.host.activeDocument() && hubLocationOf(this.host.activeDocument()!)) return (await this.normLab()).createOrShow(dirname(hubLocationOf(this.host.activeDocument()!)!));
     let folder = given && (await this.host.stat(given))?.type === "file" ? dirname(given) : given;
     const [configs, weights, ggufs] = folder ? [[], [], []] : await Promise.all(["**/config.json", "**/*.safetensors", "**/*.gguf"].map((g) => this.host.findFiles(g, 500)));
     const withConfig = new Set(configs.map((c) => dirname(c)));
@@ -1358,9 +1372,28 @@ export class Controller {
   private async normLab(): Promise<import("./norm-lab").NormLab> {
     if (!this.lab) {
       const { NormLab } = await import("./norm-lab");
-      this.lab ??= new NormLab(this.host, async () => this.pythonParser(await this.engine()));
+      this.lab ??= new NormLab(this.host, async () => this.pythonParser(await this.engine()), async (folder) => (await this.hub()).remote(folder));
     }
     return this.lab;
+  }
+
+  /** The Hub check module, imported on first use (like the Norm Lab). */
+  private async hub(): Promise<import("./hub-check").HubCheck> {
+    if (!this.hubCheck) {
+      const { HubCheck } = await import("./hub-check");
+      this.hubCheck ??= new HubCheck({
+        host: this.host,
+        engine: () => this.engine(),
+        settings: () => this.settings(undefined),
+        docs: this.hubDocuments,
+        publish: (owner, byUri) => this.book.set(owner, byUri),
+        docsUrl: this.ruleDoc,
+        parser: async () => this.pythonParser(await this.engine()),
+        openLab: (folder) => void this.normLab().then((lab) => lab.createOrShow(folder)),
+        open: this.hubOpen,
+      });
+    }
+    return this.hubCheck;
   }
 
   async copyDebugInfo(): Promise<void> {

@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 import { type FileAccess, nodeAccess } from "../node/access";
 import { COMMANDS, NORM_LAB_VIEW_TYPE } from "./commands";
 import { Controller } from "./controller";
+import { HUB_SCHEME } from "./hub-docs";
 import type { Action, CellSnapshot, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, PanelHandle, Range, StatusView, WorkspaceEditSpec } from "./types";
 import { joinUri } from "./uri";
 import { activeFileStatus, type FileCounts } from "./status";
@@ -260,14 +261,21 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
     },
     withProgress: (title, task) =>
       Promise.resolve(
-        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
-          task({
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          return task({
             report: (message, increment) => progress.report({ message, increment }),
             get cancelled() {
               return token.isCancellationRequested;
             },
-          }),
-        ),
+            signal: abort.signal,
+          }).finally(() => sub.dispose());
+        }),
+      ),
+    inputBox: (o) =>
+      Promise.resolve(
+        vscode.window.showInputBox({ title: o.title, prompt: o.prompt, placeHolder: o.placeHolder, value: o.value, ignoreFocusOut: true, validateInput: o.validate && ((v) => o.validate!(v)) }),
       ),
     async quickPick(items, placeHolder) {
       const picked = await vscode.window.showQuickPick(
@@ -306,6 +314,14 @@ export function activateHost(context: vscode.ExtensionContext, activationStart: 
 
   const controller = new Controller(host, {});
   subs.push({ dispose: () => controller.dispose() });
+
+  // The read-only documents of Hub checks (hub-docs.ts): a content provider's documents cannot be edited.
+  const hubChanged = new vscode.EventEmitter<vscode.Uri>();
+  subs.push(
+    hubChanged,
+    controller.hubDocuments.onDidChange((uri) => hubChanged.fire(parse(uri))),
+    vscode.workspace.registerTextDocumentContentProvider(HUB_SCHEME, { onDidChange: hubChanged.event, provideTextDocumentContent: (uri) => controller.hubDocuments.provide(uri.toString()) }),
+  );
 
   // Norm Lab panels kept across a reload come back through the serializer, with the page's state.
   subs.push(

@@ -5,8 +5,9 @@
 // import: the host supplies panels (types.ts PanelHost). The controller imports this module on
 // first use, and it imports the engine on first load, so activation evaluates neither.
 import type { ModuleAnalysis, PythonParser } from "../engine/python";
-import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, validateFromWebview, validateState } from "../protocol";
-import type { Host, PanelHandle, Uri } from "./types";
+import { type FromWebview, type LabState, planToWire, type ToWebview, type WireCandidate, type WireRemote, validateFromWebview, validateState } from "../protocol";
+import type { FileAccess } from "../node/access";
+import type { Host, PanelHandle, RemoteModel, Uri } from "./types";
 import { basename } from "./uri";
 import { PROTOCOL_LIMITS } from "../protocol-limits";
 
@@ -28,6 +29,7 @@ export function normLabHtml(o: { cspSource: string; nonce: string; scriptUri: st
 <header class="top">
   <h1>Norm Lab</h1>
   <p id="folder" class="muted">Loading the model folder…</p>
+  <p id="remote" class="muted" hidden></p>
   <span id="busy-line" class="muted" hidden><vscode-progress-ring id="busy" aria-label="Comparing"></vscode-progress-ring> Comparing the conventions…</span>
 </header>
 <div id="error" role="alert" hidden></div>
@@ -62,6 +64,20 @@ export function normLabHtml(o: { cspSource: string; nonce: string; scriptUri: st
 `;
 }
 
+/** What loading a remote folder cost: the repository's requests and bytes since `before`, and what the Norm Lab's reads asked for. */
+function remoteCost(model: RemoteModel, before: ReturnType<RemoteModel["stats"]>): WireRemote {
+  const now = model.stats();
+  return {
+    label: model.label,
+    url: model.url,
+    requests: now.requests - before.requests,
+    bytesFetched: now.bytes - before.bytes,
+    cachedReads: now.cachedReads - before.cachedReads,
+    bytesRead: now.bytesRead - before.bytesRead,
+    reads: now.reads - before.reads,
+  };
+}
+
 function nonce(): string {
   const bytes = new Uint8Array(18);
   globalThis.crypto.getRandomValues(bytes);
@@ -81,10 +97,17 @@ export class NormLab {
   /** The activation tensors last offered: the page may ask for these and no others. */
   private candidates: WireCandidate[] = [];
 
-  /** `parser` gives the Python parser the controller shares, for the folder's modeling code. */
+  /** The remote model of the folder shown, when it is one (an `hf://` folder). */
+  private remoteModel?: RemoteModel;
+
+  /**
+   * `parser` gives the Python parser the controller shares, for the folder's modeling code;
+   * `remote` opens an `hf://` folder (a Hub repository at a commit) for ranged reads over HTTP.
+   */
   constructor(
     private readonly host: Host,
     private readonly parser?: () => Promise<PythonParser>,
+    private readonly remote?: (folder: string) => Promise<RemoteModel>,
   ) {}
 
   /** Opens the panel on `folder` (a model folder's URI), or focuses it and loads the folder. */
@@ -159,8 +182,10 @@ export class NormLab {
   private async showFinding(code: string): Promise<void> {
     const panels = this.host.panels;
     if (!panels || !this.folder) return;
-    if (await panels.showFinding(this.folder, code)) return;
-    this.host.log.info(`Norm Lab: no ${code} finding under ${this.host.displayPath(this.folder)} yet; showing the Problems view`);
+    // A remote folder's findings sit on the read-only documents of its Hub check.
+    const where = this.remoteModel && this.folder.startsWith("hf://") ? this.remoteModel.docUri(this.remoteModel.dir) : this.folder;
+    if (await panels.showFinding(where, code)) return;
+    this.host.log.info(`Norm Lab: no ${code} finding under ${this.display(this.folder)} yet; showing the Problems view`);
     panels.showProblems();
   }
 
@@ -172,21 +197,38 @@ export class NormLab {
   private async load(): Promise<void> {
     if (!this.ready || !this.folder) return;
     const folder = this.folder;
+    const remote = folder.startsWith("hf://");
     try {
-      const { plan, candidates } = await this.plan(folder);
+      const model = remote ? await this.openRemote(folder) : undefined;
+      const before = model?.stats();
+      const { plan, candidates } = await this.plan(model?.dir ?? folder, model);
+      // A failed Hub read shows as a missing tensor to the engine: the comparison would be on part of the model.
+      const failure = model?.failure();
+      if (failure) throw failure;
       if (folder !== this.folder) return;
       this.candidates = candidates;
-      await this.post({ type: "load", folder: this.host.displayPath(folder), plan: planToWire(plan), candidates });
+      await this.post({ type: "load", folder: model ? folder : this.host.displayPath(folder), plan: planToWire(plan), candidates, ...(model && before ? { remote: remoteCost(model, before) } : {}) });
     } catch (e) {
-      await this.post({ type: "error", message: `Cannot read ${this.host.displayPath(folder)}: ${e instanceof Error ? e.message : String(e)}` });
+      await this.post({ type: "error", message: `Cannot read ${remote ? folder : this.host.displayPath(folder)}: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 
-  private async plan(folder: Uri) {
+  private async openRemote(folder: string): Promise<RemoteModel> {
+    if (!this.remote) throw new Error("this editor cannot read Hugging Face repositories");
+    this.remoteModel = await this.remote(folder);
+    return this.remoteModel;
+  }
+
+  /** How a file is named in the notes: a Hub location as it is, a workspace file by its path. */
+  private display(location: string): string {
+    return location.startsWith("hf://") ? location : this.host.displayPath(location);
+  }
+
+  private async plan(folder: Uri, remote?: RemoteModel) {
     const engine = await import("./engine");
     // The reader the CLI, `verify` and the editor's lint use (URIs as names: the page asks for
-    // activation files by them).
-    const read = await engine.readModelFolderInput(folder, this.host.access);
+    // activation files by them); a Hub repository's files by range through its own access.
+    const read = await engine.readModelFolderInput(folder, remote?.access ?? this.host.access);
     try {
       const { input } = read;
       const isConfig = (p: { location: Uri }) => basename(p.location) === "config.json";
@@ -197,13 +239,13 @@ export class NormLab {
         throw new Error("the folder has no config.json (nor a GGUF file with its own metadata), so there is no declared convention to compare");
       }
       if (!input.safetensors.length && !input.gguf.length) throw new Error("no .safetensors or .gguf file could be read (checkpoints are read from disk only; PyTorch files are never unpickled)");
-      const modules = await this.modules(read.code.filter((c) => c.kind === "python").map((c) => c.location), engine.FOLDER_CAPS.file);
+      const modules = await this.modules(read.code.filter((c) => c.kind === "python").map((c) => c.location), engine.FOLDER_CAPS.file, remote?.access ?? this.host.access);
       const model = await engine.readModelFolder(input);
       const opened = [...input.safetensors, ...input.gguf];
       const { tensors, problems } = await engine.readLabTensors(model, (file) => opened.find((o) => o.path === file)?.source);
       const s = this.state ?? DEFAULTS;
       const plan = engine.planComparison(model, tensors, { rows: s.rows, seed: s.seed, scale: s.scale, dtype: this.state?.dtype }, modules.analyses);
-      plan.notes.push(...unopened.map((p) => `${this.host.displayPath(p.location)} was not read: ${p.error}`), ...problems, ...modules.notes);
+      plan.notes.push(...unopened.map((p) => `${this.display(p.location)} was not read: ${p.error}`), ...problems, ...modules.notes);
       const candidates = engine.activationCandidates(model, new Set(plan.tensors.map((t) => t.hidden)), PROTOCOL_LIMITS.candidates);
       return { plan, candidates };
     } finally {
@@ -212,7 +254,7 @@ export class NormLab {
   }
 
   /** The analyses of the folder's modeling code (never run: parsed by tree-sitter). */
-  private async modules(files: Uri[], cap: number): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
+  private async modules(files: Uri[], cap: number, access: FileAccess): Promise<{ analyses: ModuleAnalysis[]; notes: string[] }> {
     const analyses: ModuleAnalysis[] = [];
     const notes: string[] = [];
     if (!files.length || !this.parser) return { analyses, notes };
@@ -225,12 +267,12 @@ export class NormLab {
     }
     const { lintPython, defaultSettings, overCap } = await import("./engine");
     for (const f of files) {
-      const r = await this.host.access.read(f, cap);
+      const r = await access.read(f, cap);
       if (!r.bytes) {
-        notes.push(`${this.host.displayPath(f)} could not be read: ${r.error ?? overCap(r.size, cap)}`);
+        notes.push(`${this.display(f)} could not be read: ${r.error ?? overCap(r.size, cap)}`);
         continue;
       }
-      const lint = lintPython({ path: this.host.displayPath(f), bytes: r.bytes }, defaultSettings(), parser, { prefilter: true });
+      const lint = lintPython({ path: this.display(f), bytes: r.bytes }, defaultSettings(), parser, { prefilter: true });
       if (lint.module) analyses.push(lint.module);
     }
     return { analyses, notes };
@@ -242,15 +284,16 @@ export class NormLab {
       await this.post({ type: "error", message: `The Norm Lab did not offer \`${tensor}\` in ${file}; pick one of the listed activation tensors.` });
       return;
     }
-    const fail = (why: string) => this.post({ type: "error", message: `Cannot read activations \`${tensor}\` from ${this.host.displayPath(file)}: ${why}` });
-    const source = await this.host.openSource(file);
+    const fail = (why: string) => this.post({ type: "error", message: `Cannot read activations \`${tensor}\` from ${this.display(file)}: ${why}` });
+    const model = file.startsWith("hf://") ? this.remoteModel : undefined;
+    const source = model ? await model.access.open(file).catch(() => undefined) : await this.host.openSource(file);
     if (!source) return void (await fail("the file could not be opened"));
     try {
       const { readActivationRows } = await import("./engine");
       const r = await readActivationRows(source, tensor, Math.min(rows, MAX_ACTIVATION_ROWS));
       if ("error" in r) return void (await fail(r.error));
       const data = r.data.slice().buffer as ArrayBuffer;
-      await this.post({ type: "activations", file, tensor, label: `\`${tensor}\` in ${this.host.displayPath(file)}`, shape: r.shape, data });
+      await this.post({ type: "activations", file, tensor, label: `\`${tensor}\` in ${this.display(file)}`, shape: r.shape, data });
     } catch (e) {
       await fail(e instanceof Error ? e.message : String(e));
     } finally {

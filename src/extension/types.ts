@@ -104,6 +104,37 @@ export interface ClosableSource {
 export interface ProgressReporter {
   report(message: string, increment?: number): void;
   readonly cancelled: boolean;
+  /** Aborted when the user cancels (for network reads, which take an AbortSignal). */
+  readonly signal: AbortSignal;
+}
+
+/** An input box; `validate` runs on every keystroke and returns why the text is not accepted yet. */
+export interface InputBoxOptions {
+  title: string;
+  prompt: string;
+  placeHolder?: string;
+  value?: string;
+  validate?(text: string): string | undefined;
+}
+
+/**
+ * A model folder that is not in the workspace (a Hub repository at a pinned commit): its files
+ * through their own FileAccess, and what reading them cost, for the Norm Lab.
+ */
+export interface RemoteModel {
+  /** The folder's location for `access` (`hf://owner/repo@commit[/subfolder]`). */
+  dir: string;
+  /** How the Norm Lab names it. */
+  label: string;
+  /** The repository's page at that commit (shown as text, never loaded by the webview). */
+  url: string;
+  access: FileAccess;
+  /** Requests and bytes fetched by the repository so far; bytes and reads the Norm Lab's own reads asked for. */
+  stats(): { requests: number; bytes: number; cachedReads: number; retries: number; bytesRead: number; reads: number };
+  /** The read-only document of one of its files (the Norm Lab's link to a finding). */
+  docUri(location: string): Uri;
+  /** The first failed read (network, budget, a gated file): what was read after it is not to be shown. */
+  failure(): Error | undefined;
 }
 
 export interface QuickPickItem<T> {
@@ -200,6 +231,8 @@ export interface Host {
   showOutput(): void;
   setStatus(view: StatusView): void;
   withProgress<T>(title: string, task: (progress: ProgressReporter) => Promise<T>): Promise<T>;
+  /** Asks for a line of text; undefined when the user dismissed the box. */
+  inputBox(options: InputBoxOptions): Promise<string | undefined>;
   quickPick<T>(items: Array<QuickPickItem<T>>, placeholder: string): Promise<T | undefined>;
   /** Shows a markdown page (a virtual document) in the markdown preview. */
   showMarkdown(name: string, markdown: string): Promise<void>;

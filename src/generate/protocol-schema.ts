@@ -15,6 +15,8 @@ export { PROTOCOL_LIMITS };
 const text = { type: "string", maxLength: PROTOCOL_LIMITS.text };
 const variant = { enum: Object.keys(NORM_VARIANTS) };
 const u32 = { type: "integer", minimum: 0, maximum: 0xffffffff };
+/** A count of requests or bytes: a whole number, at most 2^53 - 1. */
+const count = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const rows = { type: "integer", minimum: 1, maximum: PROTOCOL_LIMITS.rows };
 const scale = { type: "number", exclusiveMinimum: 0 };
 /** An activation tensor the user picked: a file of the folder (as the candidates name it) and a tensor. */
@@ -91,8 +93,23 @@ export function protocolSchema(): Record<string, unknown> {
         properties: { file: text, tensor: text, shape: { type: "array", maxItems: 16, items: u32 }, dtype: text },
       },
       activationRef,
+      // A Hub repository's location and page, and what loading it cost (counts, never negative).
+      remote: {
+        type: "object",
+        additionalProperties: false,
+        required: ["label", "url", "requests", "bytesFetched", "cachedReads", "bytesRead", "reads"],
+        properties: {
+          label: { type: "string", maxLength: 1024, pattern: "^hf://[^/\\s]+/[^/\\s@]+@[0-9a-f]{7,64}(/[^\\s]*)?$" },
+          url: { type: "string", maxLength: 2048, pattern: "^https?://[^\\s]+$" },
+          requests: count,
+          bytesFetched: count,
+          cachedReads: count,
+          bytesRead: count,
+          reads: count,
+        },
+      },
       toWebview: byType([
-        message("load", { folder: text, plan: { $ref: "#/$defs/plan" }, candidates: { type: "array", maxItems: PROTOCOL_LIMITS.candidates, items: { $ref: "#/$defs/candidate" } } }, ["candidates"]),
+        message("load", { folder: text, plan: { $ref: "#/$defs/plan" }, candidates: { type: "array", maxItems: PROTOCOL_LIMITS.candidates, items: { $ref: "#/$defs/candidate" } }, remote: { $ref: "#/$defs/remote" } }, ["candidates", "remote"]),
         message("activations", { file: text, tensor: text, label: text, shape: { type: "array", minItems: 1, maxItems: 16, items: u32 }, data: { arrayBuffer: true } }),
         message("error", { message: text }),
       ]),

@@ -23,6 +23,8 @@ const VSIX = join(ROOT, "normlint-0.1.0.vsix");
 /** The examples the Norm Lab opens: Gemma 2 weights with the +1 folded in (broken), and a correct Gemma 2. */
 const LAB_BROKEN = "gemma-2-folded-weights";
 const LAB_CORRECT = "gemma-2-2b";
+/** The Hub stand-in's demo repository checked by scenario 12: an MLX conversion of Gemma 2 with the +1 offset added twice. */
+const HUB_REPO = "normlint-demo/gemma2-mlx-doubled";
 /** VS Code's built-in themes the screenshots are taken in. */
 const THEMES = { dark: "Dark Modern", light: "Light Modern", "high-contrast": "Dark High Contrast" };
 const t0 = Date.now();
@@ -142,8 +144,43 @@ function userSettings(home, extra = {}) {
   );
 }
 
+/** The Hub stand-in (dist/hub-server.js) the extension reads through HF_ENDPOINT, once started. */
+let hub;
+
 function csEnv(home) {
-  return { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local/share"), XDG_CACHE_HOME: join(home, ".cache") };
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_DATA_HOME: join(home, ".local/share"), XDG_CACHE_HOME: join(home, ".cache") };
+  // The extension host inherits code-server's environment: the Hub is the local stand-in, and no
+  // token or cache setting of the machine running the tests reaches it.
+  for (const k of ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HOME", "HF_HUB_OFFLINE", "NORMLINT_CACHE"]) delete env[k];
+  if (hub) env.HF_ENDPOINT = hub.url;
+  return env;
+}
+
+/**
+ * Starts the Hub stand-in with its demo repositories (test/harness/hub-server-main.ts, bundled as
+ * dist/hub-server.js) on 127.0.0.1 and waits for the JSON line that names its URL and commits.
+ */
+async function startHubServer() {
+  const child = spawn(process.execPath, [join(ROOT, "dist/hub-server.js")], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const line = await new Promise((res, rej) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl >= 0) res(out.slice(0, nl));
+    });
+    child.on("exit", (code) => rej(new Error(`hub-server exited (${code}): ${err}`)));
+    setTimeout(() => rej(new Error(`hub-server printed nothing in 30 s: ${err}`)), 30_000);
+  });
+  const info = JSON.parse(line);
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {}
+  };
+  return { ...info, kill, stop: () => child.kill("SIGTERM") };
 }
 
 /**
@@ -468,12 +505,14 @@ async function launch(flags = []) {
 // Whatever ends this process (an uncaught error included), no code-server process group outlives it.
 process.on("exit", () => {
   for (const s of servers) s.kill();
+  hub?.kill();
 });
 // Ctrl+C / kill: stop the code-server process groups too (the finally below does not run on a signal).
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, async () => {
     interrupted = true;
     for (const s of servers) s.kill();
+    hub?.kill();
     await Promise.race([Promise.all(browsers.map((b) => b.close().catch(() => {}))), sleep(3000)]);
     await sleep(300);
     for (const t of temps) rmSync(t, { recursive: true, force: true, maxRetries: 5 });
@@ -503,6 +542,8 @@ try {
   const inst = sh(NODE24, [ENTRY, "--config", join(home, "cs.yaml"), "--user-data-dir", join(home, "data"), "--extensions-dir", join(home, "ext"), "--install-extension", VSIX], { env: csEnv(home) });
   check(/successfully installed/i.test(inst), `install-extension said: ${inst}`);
 
+  hub = await startHubServer();
+  log(`Hub stand-in at ${hub.url} (HF_ENDPOINT for code-server)`);
   const server = await startCodeServer(home, ws);
   log(`code-server up at ${server.url}`);
   // Without --enable-unsafe-webgpu: headless Chromium then has no WebGPU adapter, like VS Code on Linux.
@@ -747,6 +788,81 @@ try {
     return `no NL205 after Lint Workspace; deleting loader line ${shiftLine} raised "${row.slice(0, 110)}" in ${raised} ms; undo cleared it; open/close kept ${after} rows for model.py and the workspace counts "${totalAfter}"`;
   });
 
+  // (12) Check a Hugging Face Model: the palette command against the Hub stand-in (HF_ENDPOINT),
+  // the input box's validation, the finding in Problems on a read-only document of the remote
+  // config.json, and the Norm Lab on the remote weights with the bytes they cost.
+  await scenario("12 hub-check", page, async () => {
+    const commit = hub.repos.find((r) => r.id === HUB_REPO)?.commit;
+    check(/^[0-9a-f]{40}$/.test(commit ?? ""), `the stand-in has no ${HUB_REPO}: ${JSON.stringify(hub.repos)}`);
+    await runCommand(page, "View: Close All Editors");
+    // Problems open beforehand, filtered to NL303, so the picture shows the finding and the summary together.
+    await showProblems(page);
+    const filter = page.locator(".viewpane-filter input, .markers-panel-action-filter input").first();
+    await filter.fill("NL303");
+    await runCommand(page, "normlint: Check a Hugging Face Model...");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 10_000 });
+    // Validated as you type: a name without its owner is refused with a reason.
+    await input.fill("gemma2-mlx-doubled");
+    const message = page.locator(".quick-input-widget .quick-input-message");
+    await until(async () => /has no owner/.test(await message.innerText().catch(() => "")), "the input box said the owner is missing", 10_000);
+    const refused = (await message.innerText()).trim();
+    await input.fill(HUB_REPO);
+    await until(async () => !/has no owner/.test(await message.innerText().catch(() => "")), "the input box accepted the repository id", 10_000);
+    const t = Date.now();
+    await page.keyboard.press("Enter");
+    const toast = page.locator(".notification-list-item", { hasText: "Nothing else was downloaded" }).first();
+    await toast.waitFor({ timeout: 90_000 });
+    const checkedMs = Date.now() - t;
+    const summary = (await toast.innerText()).replace(/\s+/g, " ");
+    check(new RegExp(`normlint: ${HUB_REPO}@${commit.slice(0, 12)}: 1 error; \\d+ requests, [\\d.]+ KiB fetched`).test(summary), `summary: ${summary}`);
+    // The finding in Problems, on the read-only document of the remote config.json at the pinned commit.
+    await until(async () => (await page.locator('.markers-panel .monaco-list-row[aria-level="1"]').allInnerTexts()).some((x) => x.includes(`${HUB_REPO.split("/")[1]}@${commit}`)), "Problems lists the remote config.json", 15_000);
+    const row = await waitForProblem(page, /NL303.*\[Ln 2, Col 17\]/);
+    check(/MLX/.test(row), `row: ${row}`);
+    await page.locator(".tabs-container .tab.active", { hasText: "config.json" }).waitFor({ timeout: 15_000 });
+    await page.mouse.move(2, 450);
+    await sleep(600); // the toast slides in
+    await shot(page, "hub-check");
+    // The Norm Lab from the summary's button, while the toast is up.
+    const button = toast.locator(".monaco-button", { hasText: "Open in Norm Lab" });
+    const viaButton = await button.isVisible().catch(() => false);
+    if (viaButton) await button.click();
+    // The document is read-only: typing into it changes nothing and says so.
+    const editor = page.locator(".editor-instance .monaco-editor").first();
+    if (!viaButton) await page.locator(".tabs-container .tab", { hasText: "config.json" }).first().click();
+    const body = await editor.locator(".view-lines").innerText();
+    check(/"model_type":\s*"gemma2"/.test(body.replace(/\u00a0/g, " ")), `the document does not show the remote config.json: ${body.slice(0, 120)}`);
+    await editor.locator(".view-lines").click();
+    await page.keyboard.type("x");
+    await page.locator(".monaco-editor-overlaymessage", { hasText: /read-only/i }).first().waitFor({ timeout: 5000 });
+    check((await editor.locator(".view-lines").innerText()) === body, "typing changed the read-only document");
+    // "Open Norm Lab" on the document's editor title (the way in when the toast is gone).
+    const titleAction = page.locator(".editor-actions .action-label[aria-label*='Open Norm Lab']").first();
+    check(await titleAction.isVisible().catch(() => false), "no Open Norm Lab action on the document's editor title");
+    if (!viaButton) await titleAction.click();
+    await filterProblems(page, "");
+    const lab = normLab(page);
+    await lab.locator("#result .verdict, #error:not([hidden])").first().waitFor({ timeout: 120_000 });
+    // The Norm Lab's group active, so that closing the other groups keeps it.
+    await page.locator(".tabs-container .tab", { hasText: "Norm Lab" }).first().click();
+    await labAlone(page);
+    const v = await labView(lab);
+    const remote = await lab.locator("#remote").innerText();
+    check(!v.error, `the page shows an error: ${v.error}`);
+    check(v.title === "The norms are wrong: the +1 offset is added twice", `verdict: ${v.title}`);
+    check(v.folder.startsWith(`hf://${HUB_REPO}@${commit}`), `folder line: ${v.folder}`);
+    check(/^Hugging Face Hub, read by range \(nothing downloaded\): the headers and norm tensors take [\d.]+ KiB in \d+ ranged reads; this load (sent \d+ requests? and fetched [\d.]+ (B|KiB|MiB)|fetched nothing over the network)/.test(remote), `remote line: ${remote}`);
+    await shot(page, "hub-norm-lab");
+    // The next step's button opens the finding on the remote config.json, with its hover.
+    await lab.locator("#next-actions vscode-button", { hasText: "Open the finding (NL303)" }).click();
+    await page.locator(".monaco-hover:visible", { hasText: "NL303" }).first().waitFor({ timeout: 15_000 });
+    await page.locator(".tabs-container .tab.active", { hasText: "config.json" }).waitFor({ timeout: 5000 });
+    await resetUi(page);
+    await runCommand(page, "View: Close All Editors");
+    return `input refused "${refused}"; checked in ${checkedMs} ms: "${summary.slice(summary.indexOf("normlint:"), summary.indexOf("normlint:") + 110)}"; Problems "${row.slice(0, 70)}…"; the document is read-only and has Open Norm Lab on its title; Norm Lab via ${viaButton ? "the summary's button" : "the editor title"}: "${v.title}"; "${remote.slice(0, 170)}"; Open the finding showed the NL303 hover on the remote config.json`;
+  });
+
   // (5) Norm Lab, this browser (no WebGPU): a broken and a correct folder, the one screen at
   // 1400x900, a tensor's detail and a run again by keyboard only, in three themes.
   await scenario("5 norm-lab-broken-and-correct", page, async () => {
@@ -864,6 +980,7 @@ try {
       exitCode = 1;
     }
   }
+  hub?.stop();
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 }
 

@@ -2,7 +2,7 @@
 // controller publishes (diagnostics, messages, status, applied edits), for tests without VS Code.
 import picomatch from "picomatch";
 import { bytesSource } from "../../src/engine/io";
-import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, NotebookSnapshot, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
+import type { ClosableSource, Diag, DocumentSnapshot, FileStat, Host, InputBoxOptions, NotebookSnapshot, PanelHandle, ProgressReporter, QuickPickItem, StatusView, Uri, WorkspaceEditSpec } from "../../src/extension/types";
 import { Positions } from "../../src/extension/translate";
 import { decodedPath, isInside, joinUri, relativePath } from "../../src/extension/uri";
 import type { FileAccess } from "../../src/node/access";
@@ -228,15 +228,37 @@ export class FakeHost implements Host {
   setStatus(view: StatusView): void {
     this.status = view;
   }
-  async withProgress<T>(_title: string, task: (p: ProgressReporter) => Promise<T>): Promise<T> {
+  /** Clicks Cancel on the progress notification shown last. */
+  cancelProgress: () => void = () => undefined;
+  /** Progress messages reported, in order (the titles of withProgress too, as "title: ..."). */
+  readonly progress: string[] = [];
+  async withProgress<T>(title: string, task: (p: ProgressReporter) => Promise<T>): Promise<T> {
     let reports = 0;
     const host = this;
+    const abort = new AbortController();
+    this.cancelProgress = () => abort.abort();
+    this.progress.push(`title: ${title}`);
+    if (this.cancelAfter <= 0) abort.abort();
     return task({
-      report: () => void reports++,
+      report: (m: string) => {
+        host.progress.push(m);
+        // The user clicks Cancel after the nth report: the signal aborts as VS Code's token would.
+        if (++reports >= host.cancelAfter) abort.abort();
+      },
       get cancelled() {
         return reports >= host.cancelAfter;
       },
+      signal: abort.signal,
     });
+  }
+  /** What the input box is answered with (by default: dismissed), and the validations it showed. */
+  inputAnswer: string | undefined;
+  readonly inputValidations: Array<{ text: string; message: string | undefined }> = [];
+  inputProbe: string[] = [];
+  async inputBox(o: InputBoxOptions): Promise<string | undefined> {
+    // As VS Code does while the user types: validate each prefix of the answer, then the answer.
+    for (const text of this.inputProbe) this.inputValidations.push({ text, message: o.validate?.(text) });
+    return this.inputAnswer;
   }
   async quickPick<T>(items: Array<QuickPickItem<T>>): Promise<T | undefined> {
     return this.pick?.(items as Array<QuickPickItem<unknown>>) as T | undefined;
@@ -248,4 +270,35 @@ export class FakeHost implements Host {
     this.clipboard.push(text);
   }
   openSettings(): void {}
+}
+
+/** A webview panel that records what the extension posts; `send` plays the page's messages. */
+export class FakePanel implements PanelHandle {
+  html = "";
+  readonly cspSource = "vscode-resource:";
+  readonly sent: unknown[] = [];
+  disposed = false;
+  revealed = 0;
+  private listener?: (m: unknown) => void;
+  asWebviewUri = (rel: string) => `vscode-resource:/dist/webview/${rel}`;
+  postMessage = async (m: unknown) => (this.sent.push(m), true);
+  onMessage = (cb: (m: unknown) => void) => void (this.listener = cb);
+  onDispose = () => undefined;
+  reveal = () => void this.revealed++;
+  dispose = () => void (this.disposed = true);
+  send(m: unknown) {
+    this.listener!(m);
+  }
+}
+
+export const settle = () => new Promise((r) => setTimeout(r, 50));
+
+/** Polls `f` until it gives a value (about 10 s at most). */
+export async function until<T>(f: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = f();
+    if (v !== undefined) return v;
+    await settle();
+  }
+  throw new Error("timed out");
 }

@@ -80,8 +80,8 @@ describe("package.json", () => {
     const ignore = readFileSync(join(ROOT, ".vscodeignore"), "utf8").split("\n");
     const chunks = (file: string) => [...readFileSync(join(ROOT, "dist", file), "utf8").matchAll(/require\("\.\/([\w.-]+\.js)"\)/g)].map((m) => m[1]);
     const main = chunks("extension.js");
-    expect([...new Set(main)].sort()).toEqual(["extension-engine.js", "extension-lab.js"]);
-    for (const c of [...main, ...chunks("extension-lab.js")]) {
+    expect([...new Set(main)].sort()).toEqual(["extension-engine.js", "extension-hub.js", "extension-lab.js"]);
+    for (const c of [...main, ...chunks("extension-lab.js"), ...chunks("extension-hub.js")]) {
       expect(existsSync(join(ROOT, "dist", c)), c).toBe(true);
       expect(ignore).toContain(`!dist/${c}`);
     }

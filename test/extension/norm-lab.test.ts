@@ -5,30 +5,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Controller } from "../../src/extension/controller";
-import type { PanelHandle, PanelHost } from "../../src/extension/types";
+import type { PanelHost } from "../../src/extension/types";
 import { cpuExec, runComparison } from "../../src/engine/lab";
 import { planFromWire, type ToWebview, validateFromWebview, validateToWebview } from "../../src/protocol";
 import { buildGguf, buildSafetensors } from "../harness/checkpoint-builder";
 import { folderDesc } from "../harness/model-folder";
-import { FakeHost, ROOT } from "./fake-host";
-
-class FakePanel implements PanelHandle {
-  html = "";
-  readonly cspSource = "vscode-resource:";
-  readonly sent: unknown[] = [];
-  disposed = false;
-  revealed = 0;
-  private listener?: (m: unknown) => void;
-  asWebviewUri = (rel: string) => `vscode-resource:/dist/webview/${rel}`;
-  postMessage = async (m: unknown) => (this.sent.push(m), true);
-  onMessage = (cb: (m: unknown) => void) => void (this.listener = cb);
-  onDispose = () => undefined;
-  reveal = () => void this.revealed++;
-  dispose = () => void (this.disposed = true);
-  send(m: unknown) {
-    this.listener!(m);
-  }
-}
+import { FakeHost, FakePanel, ROOT, settle, until } from "./fake-host";
 
 function setup() {
   const host = new FakeHost();
@@ -46,17 +28,6 @@ function setup() {
   host.file("m/config.json", JSON.stringify(config));
   host.file("m/model.safetensors", buildSafetensors(desc).bytes);
   return { host, panels, controller: new Controller(host), problems: () => problems, findings };
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 50));
-
-async function until<T>(f: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = f();
-    if (v !== undefined) return v;
-    await settle();
-  }
-  throw new Error("timed out");
 }
 
 describe("Norm Lab panel", () => {

@@ -4,6 +4,8 @@
 // the kernel check apart from the verdict, and the filterable, sortable table.
 import type { LabResult, LabTensorResult } from "../../src/engine/lab";
 import { percent } from "../../src/engine/lab";
+import { formatBytes } from "../../src/engine/io";
+import type { WireRemote } from "../../src/protocol";
 import { type Column, constantDifferenceNote, FIT_TEXT, fitOf, type KernelCheck, type ModelMap, placeOf, type StepAction, tableColumns, tableRows, type Verdict } from "../../src/engine/lab-view";
 import { channelChart, histogramChart } from "./charts";
 
@@ -275,4 +277,16 @@ export function renderTable(box: HTMLElement, r: LabResult, select: (i: number) 
   filter.addEventListener("input", draw);
   draw();
   return draw;
+}
+
+/**
+ * What reading a Hub repository cost the comparison, in words: the bytes its headers and norm
+ * tensors took, and what of that came over the network now (the rest from normlint's cache). The
+ * URL is text: the page loads nothing remote.
+ */
+export function remoteText(r: WireRemote): string {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  const cached = r.cachedReads ? `${plural(r.cachedReads, "read")} answered by normlint's cache` : "";
+  const fetched = r.requests ? `this load sent ${plural(r.requests, "request")} and fetched ${formatBytes(r.bytesFetched)}${cached ? `; ${cached}` : ""}` : `this load fetched nothing over the network${cached ? ` (${cached})` : ""}`;
+  return `Hugging Face Hub, read by range (nothing downloaded): the headers and norm tensors take ${formatBytes(r.bytesRead)} in ${plural(r.reads, "ranged read")}; ${fetched}. ${r.url}`;
 }
