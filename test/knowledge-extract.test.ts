@@ -660,3 +660,17 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(lint({ rms_norm_eps: 1e-5 })).toEqual([]);
   });
 });
+
+describe("model classes in sibling modules and norms returned beside other values", () => {
+  it("reaches IDEFICS's vision.py and I-BERT's IntLayerNorm, and keeps IDEFICS's main norm the text RMSNorm", () => {
+    const shippedRecs = shippedFamilies(root);
+    // idefics_vision's classes live in idefics/vision.py, which modeling_idefics.py imports from.
+    expect(shippedRecs.idefics_vision).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_eps: 1e-5 } });
+    // The vision tower and perceiver resampler norms join IDEFICS's record without outvoting the text RMSNorm.
+    expect(shippedRecs.idefics).toMatchObject({ norm: "rms" });
+    expect(shippedRecs.idefics.classes?.flatMap((c) => c.at)).toContain("vision_model.encoder.layers.{N}.layer_norm1");
+    // IntLayerNorm returns `(x, None)` and normalizes as `y / torch.sqrt(self.eps + var)`: a LayerNorm with a bias.
+    const int = shippedRecs.ibert.classes?.find((c) => c.name === "IntLayerNorm");
+    expect(int).toMatchObject({ kind: "layer", bias: true });
+  });
+});
