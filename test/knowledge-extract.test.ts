@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { beforeAll, describe, expect, it } from "vitest";
+import { lintConfig } from "../src/engine/index";
 import { loadPythonWasm } from "../src/node/wasm";
 import { familiesJson } from "../src/engine/knowledge/extract/build";
 import { compileFamily } from "../src/engine/knowledge/extract/compare";
@@ -635,5 +636,41 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(shippedRecs.baichuan).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
     // ChatGLM picks RMSNorm or LayerNorm from config.rmsnorm through a local name; the default builds RMSNorm.
     expect(shippedRecs.chatglm).toMatchObject({ norm: "rms", eps: { layernorm_epsilon: 1e-5 }, normKeys: { rmsnorm: true } });
+    // InternLM2 (Llama's RMSNorm under attention_norm/ffn_norm), MOSS and StableLM-Epoch (LayerNorm with a
+    // bias; MOSS has no second norm per block), InternViT (RMSNorm by default, LayerNorm by norm_type).
+    expect(shippedRecs.internlm2).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
+    const at = (t: string) => shippedRecs[t].classes?.flatMap((c) => c.at) ?? [];
+    expect(at("internlm2")).toEqual(["model.layers.{N}.attention_norm", "model.layers.{N}.ffn_norm", "model.norm"]);
+    expect(shippedRecs.moss).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(at("moss")).toEqual(["transformer.h.{N}.ln_1", "transformer.ln_f"]);
+    expect(shippedRecs.stablelm_epoch).toMatchObject({ norm: "layer", bias: true, eps: { norm_eps: 1e-5 } });
+    expect(shippedRecs.intern_vit_6b).toMatchObject({ norm: "rms", eps: { layer_norm_eps: 1e-6 }, normKeys: { norm_type: "rms_norm" } });
+  });
+
+  it("lints a config of every pinned remote type with its facts instead of NL002", () => {
+    for (const e of remote) {
+      const r = lintConfig({ path: "config.json", text: JSON.stringify({ model_type: e.modelType }) });
+      expect(r.status, e.modelType).toBe("config");
+      expect(r.findings.map((f) => f.code), e.modelType).not.toContain("NL002");
+    }
+    // InternLM2's config class reads rms_norm_eps: a layer_norm_epsilon is read by nothing (NL101), and the
+    // key it does read is no finding.
+    const lint = (body: object) => lintConfig({ path: "config.json", text: JSON.stringify({ model_type: "internlm2", ...body }) }).findings.map((f) => f.code);
+    expect(lint({ layer_norm_epsilon: 1e-5 })).toContain("NL101");
+    expect(lint({ rms_norm_eps: 1e-5 })).toEqual([]);
+  });
+});
+
+describe("model classes in sibling modules and norms returned beside other values", () => {
+  it("reaches IDEFICS's vision.py and I-BERT's IntLayerNorm, and keeps IDEFICS's main norm the text RMSNorm", () => {
+    const shippedRecs = shippedFamilies(root);
+    // idefics_vision's classes live in idefics/vision.py, which modeling_idefics.py imports from.
+    expect(shippedRecs.idefics_vision).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_eps: 1e-5 } });
+    // The vision tower and perceiver resampler norms join IDEFICS's record without outvoting the text RMSNorm.
+    expect(shippedRecs.idefics).toMatchObject({ norm: "rms" });
+    expect(shippedRecs.idefics.classes?.flatMap((c) => c.at)).toContain("vision_model.encoder.layers.{N}.layer_norm1");
+    // IntLayerNorm returns `(x, None)` and normalizes as `y / torch.sqrt(self.eps + var)`: a LayerNorm with a bias.
+    const int = shippedRecs.ibert.classes?.find((c) => c.name === "IntLayerNorm");
+    expect(int).toMatchObject({ kind: "layer", bias: true });
   });
 });

@@ -183,7 +183,12 @@ export class Interpreter {
         return;
       case "return_statement": {
         const e = namedChildren(st)[0];
-        returns.push(e ? this.expr(e, env) : UNKNOWN);
+        const v = e ? this.expr(e, env) : UNKNOWN;
+        // `return x, None` / `return x, scaling_factor` (I-BERT's IntLayerNorm): a norm's output travels
+        // first, beside values that are not normalized tensors; the norm is that first value.
+        const [head, ...rest] = v.t === "args" ? v.items : [];
+        const normOut = (x: Val | undefined) => x?.t === "tensor" && !!x.norm;
+        returns.push(normOut(head) && !rest.some(normOut) ? head : v);
         return;
       }
       case "if_statement": {

@@ -28,7 +28,8 @@ type Compiled = Omit<Family, "modelType" | "via" | "src" | "init" | "classes"> &
   [k: string]: unknown;
 };
 
-const SUBMODEL = /vision|visual|video|audio|image|patch|speech|acoustic|siglip|projector|mm_|vqmodel|tokenizer|depth|backbone/i;
+// A perceiver resampler is the vision side's connector (IDEFICS, Idefics2), not the language trunk.
+const SUBMODEL = /vision|visual|video|audio|image|patch|speech|acoustic|siglip|projector|perceiver_resampler|mm_|vqmodel|tokenizer|depth|backbone/i;
 
 /**
  * The main norm: most module paths outside vision/audio towers, per-layer paths counting twice; batch

@@ -74,11 +74,20 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   const byInit = new Map<string, string[]>();
   const modelDirs = files.list("models").filter((d) => files.list(`models/${d}`).length > 0);
   for (const d of modelDirs) {
-    for (const f of files.list(`models/${d}`)) {
+    const listed = files.list(`models/${d}`);
+    // Sibling modules a modeling file imports its model classes from (IDEFICS's `from .vision import
+    // IdeficsVisionTransformer`, `from .perceiver import ...`) hold model classes too.
+    const siblings = new Set(
+      listed
+        .filter((f) => /^modeling_\w+\.py$/.test(f))
+        .flatMap((f) => [...(files.read(`models/${d}/${f}`) ?? "").matchAll(/^from \.(\w+) import/gm)].map((m) => `${m[1]}.py`))
+        .filter((f) => !/^(configuration|modeling)_/.test(f) && listed.includes(f)),
+    );
+    for (const f of listed) {
       const path = `models/${d}/${f}`;
       if (/^configuration_\w+\.py$/.test(f)) {
         for (const c of withParsed(path, configClasses) ?? []) configs.set(c.name, [...(configs.get(c.name) ?? []), c]);
-      } else if (/^modeling_\w+\.py$/.test(f)) {
+      } else if (/^modeling_\w+\.py$/.test(f) || siblings.has(f)) {
         const text = files.read(path) ?? "";
         // Top-level classes, and those indented once: a module-level `if`/`else` block's (xLSTM's fallback classes).
         for (const m of text.matchAll(/^(?:class|( {4})class) (\w+)[^\n]*\n((?:(?:\1[ \t]+)[^\n]*\n|\n)*)/gm)) {

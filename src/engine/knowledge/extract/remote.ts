@@ -19,6 +19,10 @@ export interface RemoteEntry {
   /** The classes `auto_map` registers, most telling first (a causal LM head before the bare model). */
   architectures: string[];
   hub?: string;
+  /** Set when the files are a third-party project's vendored copy of the Hub files (no official
+   *  repository and no mirror of the Hub repository carries them): says what was copied, so the
+   *  citation does not pass the copy off as the Hub's own. */
+  vendored?: string;
 }
 
 export function extractRemote(e: RemoteEntry, texts: { config: string; modeling: string }, parser: PythonParser): Extraction {
@@ -65,7 +69,7 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
       repo: e.repo,
       commit: e.commit,
       root: e.dir,
-      citations: `path:line is ${e.dir}/<path> in ${e.repo} at commit ${e.commit}${e.hub ? `, the remote code of ${e.hub}` : ""}`,
+      citations: `path:line is ${e.dir}/<path> in ${e.repo} at commit ${e.commit}${e.vendored ? `, a vendored copy of ${e.vendored}` : e.hub ? `, the remote code of ${e.hub}` : ""}`,
       modelTypes: families.length,
     },
     families,
