@@ -170,7 +170,7 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
       }
       const scope = enclosingOf(n, /^(function_definition|module)$/) ?? root;
       for (const d of defaults) {
-        if (!KEYS[d.name] || given.has(d.name) || (d.index >= 0 && d.index < positional)) continue;
+        if (!KEYS[d.name] || KEYS[d.name].argumentOnly || given.has(d.name) || (d.index >= 0 && d.index < positional)) continue;
         const once = `${scope.start}:${callee.name}:${d.name}`;
         if (seenDefaults.has(once)) continue;
         seenDefaults.add(once);
@@ -182,7 +182,7 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
       const normish = NORMISH.test(fname) || normClass(cls, text);
       for (const d of defaultsOf(n, text, !!cls)) {
         const key = KEYS[d.name];
-        if (!key || (key.generic && !normish)) continue;
+        if (!key || key.argumentOnly || (key.generic && !normish)) continue;
         const vn = field(d.node, "value")!;
         add({ key: d.name, value: d.value, raw: text.slice(vn.start, vn.end), range: range(vn), form: "param", effect: normish ? "numerics" : "declared", callee: cls ? nameOf(cls, text) : fname, site: range(n), node: d.node });
       }
