@@ -164,4 +164,20 @@ export interface DeclaredConventions {
   /** Shifts of 2 on an offset family's norm weights (`v + 2.0` in a sanitize()): the 1 added twice. */
   overShifts?: OffsetConversion[];
   offsetBlindStandIns?: OffsetBlindStandIn[];
+  /** Triton norm kernels whose body scales by the plain weight row where an offset belongs. */
+  kernelOffsetMisses?: KernelOffsetMiss[];
+}
+
+/**
+ * A `* W_row` in a Triton norm kernel: with an offset parameter never read (`unused`), under the
+ * branch the offset flag selects (`branch`), or in a kernel named for an offset family (`family`).
+ */
+export interface KernelOffsetMiss {
+  range: Range;
+  /** The weight row it multiplies by. */
+  operand: Range;
+  kernel: string;
+  reason: "unused" | "branch" | "family";
+  param?: string;
+  family?: string;
 }
