@@ -22,9 +22,16 @@ function jitted(fn: PyNode, text: string): boolean {
   return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\bjit\b/.test(txt(c, text)));
 }
 
-/** Names bound to a weight row: `W_row = tl.load(W_ptr + cols, ...)`, and rebinding `W_row = W_row.to(...)`. */
-function weightRows(body: PyNode, text: string): Set<string> {
+/** Parameters of a norm function that hold its weight (`weight_1d`, `w`, `norm_weight`). */
+const WEIGHT_PARAM = /^(w|weight|gamma|weight_\w+|\w+_weight)$/i;
+
+/**
+ * Names bound to a weight row: `W_row = tl.load(W_ptr + cols, ...)` in a kernel, a weight parameter
+ * of a plain function, and rebindings of either (`W_row = W_row.to(...)`).
+ */
+function weightRows(fn: PyNode, body: PyNode, text: string, jit: boolean): Set<string> {
   const rows = new Set<string>();
+  if (!jit) for (const p of namedChildren(field(fn, "parameters"))) if (WEIGHT_PARAM.test(paramName(p, text) ?? "")) rows.add(paramName(p, text)!);
   for (const n of walk(body)) {
     if (n.type !== "assignment" || field(n, "left")?.type !== "identifier") continue;
     const right = field(n, "right");
@@ -36,7 +43,7 @@ function weightRows(body: PyNode, text: string): Set<string> {
       call = f?.type === "attribute" ? field(f, "object") : undefined;
     }
     const name = txt(field(n, "left"), text);
-    if (call?.type === "call") {
+    if (call?.type === "call" && jit) {
       const first = namedChildren(field(call, "arguments"))[0];
       const ptr = first ? walk(first).find((x) => x.type === "identifier") : undefined;
       if (ptr && WEIGHT_PTR.test(txt(ptr, text))) rows.add(name);
@@ -46,11 +53,13 @@ function weightRows(body: PyNode, text: string): Set<string> {
 }
 
 /** `x * W_row`, `W_row.to(dtype) * x`: a multiplication by a weight row with nothing added to it. */
-function plainScales(body: PyNode, rows: Set<string>, text: string): Array<{ node: PyNode; operand: PyNode }> {
+function plainScales(body: PyNode, rows: Set<string>, text: string, self?: string): Array<{ node: PyNode; operand: PyNode }> {
   const bare = (n: PyNode | undefined): boolean => {
     if (!n) return false;
     if (n.type === "parenthesized_expression") return bare(namedChildren(n)[0]);
     if (n.type === "identifier") return rows.has(txt(n, text));
+    // `self.weight` in a function that takes the norm module as `self` (a patched `__call__`).
+    if (n.type === "attribute" && self && txt(n, text) === `${self}.weight`) return true;
     // `W_row.to(tl.float32)`
     return n.type === "call" && field(n, "function")?.type === "attribute" && bare(field(field(n, "function"), "object"));
   };
@@ -90,23 +99,61 @@ function trueUnder(node: PyNode, stop: PyNode, flags: string[], text: string): s
   return undefined;
 }
 
+/** Does the body add 1 to a weight (`W_row + 1.0`, `1.0 + self.weight.float()`, `w += 1`)? */
+function addsOne(body: PyNode, rows: Set<string>, text: string, self?: string): boolean {
+  const one = (n: PyNode | undefined) => !!n && /^1(\.0*)?$/.test(txt(n, text));
+  const weighty = (n: PyNode | undefined) => !!n && walk(n).some((x) => (x.type === "identifier" && rows.has(txt(x, text))) || (!!self && x.type === "attribute" && txt(x, text) === `${self}.weight`));
+  return walk(body).some((n) => {
+    if (n.type === "binary_operator" && txt(n, text).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim() === "+") {
+      const [l, r] = [field(n, "left"), field(n, "right")];
+      return (one(l) && weighty(r)) || (one(r) && weighty(l));
+    }
+    return n.type === "augmented_assignment" && weighty(field(n, "left")) && one(field(n, "right"));
+  });
+}
+
+function isMethod(fn: PyNode): boolean {
+  let p = fn.parent;
+  if (p?.type === "decorated_definition") p = p.parent;
+  return p?.type === "block" && p.parent?.type === "class_definition";
+}
+
+/** The family a function's name or an enclosing function's names (`_fix_gemma3_text_rmsnorm_fp32`) give. */
+function familyOfFunction(fn: PyNode, text: string) {
+  for (let p: PyNode | null | undefined = fn; p; p = p.parent) {
+    if (p.type !== "function_definition") continue;
+    const fam = familyInIdentifier(txt(field(p, "name"), text));
+    if (fam) return fam;
+  }
+  return undefined;
+}
+
 /**
- * Norm kernels whose body scales by the plain weight row where an offset belongs: an offset
- * parameter that is never read, the branch its flag selects, or a kernel named for an offset family.
+ * Norm kernels and norm functions whose body scales by the plain weight where an offset belongs: a
+ * kernel's offset parameter that is never read, the branch its flag selects, or a kernel or
+ * free function (unsloth-zoo's `_gemma3_rms_norm`, a patched `__call__` inside
+ * `_fix_gemma3_text_rmsnorm_fp32`) named for an offset family that never adds 1 to its weight.
+ * Methods of classes are left to the norm-class analysis.
  */
 export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOffsetMiss[] {
   const out: KernelOffsetMiss[] = [];
+  const range = (n: PyNode) => ({ start: n.start, end: n.end });
   for (const fn of walk(root)) {
-    if (fn.type !== "function_definition" || !jitted(fn, text)) continue;
+    if (fn.type !== "function_definition") continue;
+    const jit = jitted(fn, text);
     const kernel = txt(field(fn, "name"), text);
     const body = field(fn, "body");
     if (!body || !NORM_KERNEL.test(kernel)) continue;
-    const rows = weightRows(body, text);
-    if (!rows.size) continue;
-    const sites = plainScales(body, rows, text);
+    // A plain function must compute a norm itself (a reciprocal root), not call one.
+    if (!jit && (isMethod(fn) || !/rsqrt|\bsqrt\(/.test(txt(body, text)))) continue;
+    const p0 = namedChildren(field(fn, "parameters"))[0];
+    const first = p0 ? paramName(p0, text) : undefined;
+    const self = !jit && first === "self" ? first : undefined;
+    const rows = weightRows(fn, body, text, jit);
+    if (!rows.size && !self) continue;
+    const sites = plainScales(body, rows, text, self);
     if (!sites.length) continue;
-    const params = namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "").filter((p) => OFFSET_PARAM.test(p));
-    const range = (n: PyNode) => ({ start: n.start, end: n.end });
+    const params = jit ? namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "").filter((p) => OFFSET_PARAM.test(p)) : [];
     const unused = params.find((p) => !reads(body, p, text));
     if (unused) {
       // Every plain scale ignores the offset the caller passes.
@@ -118,10 +165,9 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
       if (flag) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "branch", param: flag });
     }
     if (params.length) continue;
-    // No offset argument at all: a kernel named for an offset family that never adds 1 to its weight.
-    const fam = familyInIdentifier(kernel);
-    const adds = walk(body).some((n) => n.type === "binary_operator" && /^\(?\s*(1(\.0*)?\s*\+\s*\w+|\w+\s*\+\s*1(\.0*)?)\s*\)?$/.test(txt(n, text)) && walk(n).some((x) => x.type === "identifier" && rows.has(txt(x, text))));
-    if (fam?.offset && !adds) for (const s of sites) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "family", family: fam.modelType });
+    // No offset argument at all: named for an offset family and never adding 1 to its weight.
+    const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
+    if (fam?.offset && !addsOne(body, rows, text, self)) for (const s of sites) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "family", family: fam.modelType });
   }
   return out;
 }

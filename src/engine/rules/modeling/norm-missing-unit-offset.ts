@@ -15,8 +15,9 @@ type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "
  *
  * Triton norm kernels are read like any other arithmetic: a kernel that takes an offset argument
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
- * path or in the branch the flag selects, and a kernel named for an offset family
- * (`_gemma_rms_layernorm_forward`) that never adds 1 to its weight row.
+ * path or in the branch the flag selects, and a kernel or a free norm function named for an offset
+ * family (`_gemma_rms_layernorm_forward`, `_gemma3_rms_norm(x, weight, eps)`, a patched `__call__`
+ * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight.
  *
  * A generic norm class (`RMSNorm`, no family of its own) takes the family of the model classes that
  * build it: in the same module it is flagged at the class; defined in one module and built in
@@ -52,7 +53,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
     tritonUnused: "Triton kernel `{{kernel}}` takes `{{param}}` but scales by `{{operand}}` alone: a caller asking for a Gemma-style `1 + weight` norm gets `x * w`; scale by `({{param}} + {{operand}})`.",
     tritonBranch: "In `{{kernel}}`, the branch `{{param}}` selects scales by `{{operand}}`: the unit offset it asks for is never added; use `({{operand}} + 1.0)`.",
-    tritonFamily: "Triton kernel `{{kernel}}` is named for {{family}} but scales by `{{operand}}`, and {{family}} stores the norm scale as an offset from 1: use `({{operand}} + 1.0)`.",
+    tritonFamily: "`{{kernel}}` is named for {{family}} but scales by `{{operand}}`, and {{family}} stores the norm scale as an offset from 1: use `({{operand}} + 1.0)`.",
     built: "`{{cls}}` ({{where}}) scales by `weight`, but {{family}} stores the norm scale as an offset from 1: this norm needs `1 + weight`{{more}}.",
   },
   check(ctx) {
