@@ -6,7 +6,7 @@
 // the family it serves (declared-scope.ts); rules compare the two through the knowledge base.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { collectConversions } from "./conversions";
-import { collectKernelOffsetMisses } from "./kernels";
+import { collectKernelOffsetMisses, collectLoadShifts } from "./kernels";
 import { definitionServes, familyInIdentifier, literal, mappingTables, type ScopeIndex, servesAt } from "./declared-scope";
 import type { Declaration, DeclaredConventions, InheritedFlag } from "./declared-types";
 import { FLAG_HOLDERS, KEYS } from "./declared-vocab";
@@ -205,7 +205,8 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
   const inherited = collectInherited(root, text, idx, declarations, defs);
   const { conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns } = collectConversions(root, text, idx);
   const kernelOffsetMisses = collectKernelOffsetMisses(root, text);
-  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns, kernelOffsetMisses };
+  const loadShifts = collectLoadShifts(root, text);
+  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns, kernelOffsetMisses, loadShifts };
 }
 
 /**

@@ -166,6 +166,24 @@ export interface DeclaredConventions {
   offsetBlindStandIns?: OffsetBlindStandIn[];
   /** Triton norm kernels whose body scales by the plain weight row where an offset belongs. */
   kernelOffsetMisses?: KernelOffsetMiss[];
+  /** Norm classes whose load-time shift of the weight is not matched where the weight is used or leaves. */
+  loadShifts?: LoadShiftIssue[];
+}
+
+/**
+ * A load path's constant shift of `self.weight` (`by`, in `cls.load`) against another method:
+ * `twice` (`1 + self.weight` in a compute path), `export` (the weight handed back still shifted),
+ * `unloaded` (an export path subtracts `by`, the load path adds nothing; reported at its end).
+ */
+export interface LoadShiftIssue {
+  kind: "twice" | "export" | "unloaded";
+  range: Range;
+  cls: string;
+  method: string;
+  load: string;
+  by: string;
+  /** The shift in the load path, or the subtraction in the export path (`unloaded`). */
+  otherRange: Range;
 }
 
 /**

@@ -5,7 +5,7 @@
 // (unsloth's `_gemma_rms_layernorm_forward`), the scale must be `offset + W_row` / `W_row + 1.0`.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { familyInIdentifier } from "./declared-scope";
-import type { KernelOffsetMiss } from "./declared-types";
+import type { KernelOffsetMiss, LoadShiftIssue } from "./declared-types";
 import { paramName } from "./interp";
 
 /** Parameters that switch or carry the unit offset of a norm kernel. */
@@ -168,6 +168,85 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     // No offset argument at all: named for an offset family and never adding 1 to its weight.
     const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
     if (fam?.offset && !addsOne(body, rows, text, self)) for (const s of sites) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "family", family: fam.modelType });
+  }
+  return out;
+}
+
+/** `self.weight`, `self.weight.data`, `self.weight.float()`: the class's own weight. */
+const SELF_WEIGHT = /^self\.weight(\.data)?(\.(float|half|to|type)\([^()]*\))?$/;
+/** A constant a load path shifts norm weights by: a literal 1 or a configuration attribute. */
+const SHIFT_CONSTANT = /^(1(\.0*)?|self\.\w+(\.\w+)*|\w+\.\w*(bias|offset|shift)\w*)$/i;
+/** Methods that hand the weight back for saving, quantizing or re-export. */
+const EXPORT_METHOD = /^(get_weights?|state_dict|export\w*|save\w*)$/;
+const LOAD_METHOD = /^(load|load_weights?|_load\w*|from_weights)$/;
+
+/**
+ * Norm classes that shift their weight by a constant when loading it (exllamav2's
+ * `self.weight += self.archparams.norm_constant_bias` in `load()`) and must undo it wherever the
+ * weight leaves the class, and add nothing more where it is used:
+ * - `twice`: a compute path (`forward`, `forward_torch`, a kernel call's argument) scales by
+ *   `1 + weight`; whatever the constant, it disagrees with the loaded weight (applied twice where
+ *   the constant is 1, added where it is 0);
+ * - `export`: a method handing the weight back (`get_weight()`) returns it still shifted, so the
+ *   next load shifts it again;
+ * - `unloaded`: an export method subtracts a constant the load path never adds.
+ */
+export function collectLoadShifts(root: PyNode, text: string): LoadShiftIssue[] {
+  const out: LoadShiftIssue[] = [];
+  const t = (n: PyNode | undefined) => txt(n, text).replace(/\s+/g, "");
+  const op = (n: PyNode) => txt(n, text).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim();
+  const range = (n: PyNode) => ({ start: n.start, end: n.end });
+  for (const cls of walk(root)) {
+    if (cls.type !== "class_definition" || !NORM_KERNEL.test(txt(field(cls, "name"), text))) continue;
+    const name = txt(field(cls, "name"), text);
+    const defs = namedChildren(field(cls, "body")).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).filter((d): d is PyNode => d?.type === "function_definition");
+    const mname = (d: PyNode) => txt(field(d, "name"), text);
+    let shift: { at: PyNode; by: string; method: string } | undefined;
+    for (const def of defs) {
+      const m = mname(def);
+      if (m === "__init__" || /^forward/.test(m) || m === "__call__" || EXPORT_METHOD.test(m)) continue;
+      for (const n of walk(field(def, "body")!)) {
+        const aug = n.type === "augmented_assignment" && /^self\.weight(\.data)?$/.test(t(field(n, "left"))) && op(n) === "+=";
+        const re = n.type === "assignment" && /^self\.weight(\.data)?$/.test(t(field(n, "left"))) && /^self\.weight(\.data)?\+/.test(t(field(n, "right")));
+        if (!aug && !re) continue;
+        const by = aug ? t(field(n, "right")) : t(field(n, "right")).replace(/^self\.weight(\.data)?\+/, "");
+        if (SHIFT_CONSTANT.test(by) && !/weight/i.test(by)) shift = { at: n, by, method: m };
+      }
+      if (shift) break;
+    }
+    if (!shift) {
+      // An export path that takes a constant off the weight, with a load path that adds none.
+      const load = defs.find((d) => LOAD_METHOD.test(mname(d)));
+      const lastOfLoad = load ? namedChildren(field(load, "body")).pop() : undefined;
+      if (!load || !lastOfLoad) continue;
+      for (const def of defs) {
+        if (!EXPORT_METHOD.test(mname(def))) continue;
+        const unshift = walk(field(def, "body")!).find((n) => n.type === "binary_operator" && op(n) === "-" && SELF_WEIGHT.test(t(field(n, "left"))) && SHIFT_CONSTANT.test(t(field(n, "right"))));
+        if (unshift) out.push({ kind: "unloaded", range: range(lastOfLoad), cls: name, method: mname(def), load: mname(load), by: t(field(unshift, "right")), otherRange: range(unshift) });
+      }
+      continue;
+    }
+    const base = { cls: name, load: shift.method, by: shift.by, otherRange: range(shift.at) };
+    for (const def of defs) {
+      const m = mname(def);
+      if (/^forward/.test(m) || m === "__call__") {
+        for (const n of walk(field(def, "body")!)) {
+          if (n.type !== "binary_operator" || op(n) !== "+") continue;
+          const [l, r] = [field(n, "left"), field(n, "right")];
+          const one = (x: PyNode | undefined) => /^1(\.0*)?$/.test(t(x));
+          if ((one(l) && SELF_WEIGHT.test(t(r))) || (one(r) && SELF_WEIGHT.test(t(l)))) out.push({ kind: "twice", range: range(n), method: m, ...base });
+        }
+      } else if (EXPORT_METHOD.test(m)) {
+        // Every `return self.weight(.data)` of a method that never takes the shift off (a plain
+        // return behind `if bias != 0: return self.weight.data - bias` is the unshifted case).
+        const body = field(def, "body")!;
+        if (walk(body).some((n) => n.type === "binary_operator" && op(n) === "-" && SELF_WEIGHT.test(t(field(n, "left"))))) continue;
+        for (const n of walk(body)) {
+          const v = n.type === "return_statement" ? namedChildren(n)[0] : undefined;
+          if (v && SELF_WEIGHT.test(t(v))) out.push({ kind: "export", range: range(n), method: m, ...base });
+        }
+      }
+    }
   }
   return out;
 }
