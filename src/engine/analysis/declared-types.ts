@@ -173,10 +173,11 @@ export interface DeclaredConventions {
 /**
  * A load path's constant shift of `self.weight` (`by`, in `cls.load`) against another method:
  * `twice` (`1 + self.weight` in a compute path), `export` (the weight handed back still shifted),
- * `unloaded` (an export path subtracts `by`, the load path adds nothing; reported at its end).
+ * `unloaded` (an export path subtracts `by`, the load path adds nothing; reported at its end),
+ * `everyLoad` (a norm class named for no family whose weight loader adds 1 to every weight).
  */
 export interface LoadShiftIssue {
-  kind: "twice" | "export" | "unloaded";
+  kind: "twice" | "export" | "unloaded" | "everyLoad";
   range: Range;
   cls: string;
   method: string;

@@ -214,6 +214,25 @@ export function collectLoadShifts(root: PyNode, text: string): LoadShiftIssue[] 
       }
       if (shift) break;
     }
+    // A norm class named for no family (`RMSNorm`) whose weight loader adds 1 to whatever it is
+    // handed, under no condition: every family that builds it gets the offset, plain-scale ones too.
+    if (!familyInIdentifier(name)) {
+      for (const def of defs) {
+        const m = mname(def);
+        if (!/^(weight_loader|load_weight|_load_weight)$/.test(m)) continue;
+        const params = namedChildren(field(def, "parameters")).map((p) => paramName(p, text)).filter((p) => p && p !== "self" && p !== "param");
+        for (const n of walk(field(def, "body")!)) {
+          if (n.type !== "binary_operator" || op(n) !== "+") continue;
+          const [l, r] = [field(n, "left"), field(n, "right")];
+          const one = (x: PyNode | undefined) => /^1(\.0*)?$/.test(t(x));
+          const tensor = one(r) ? l : one(l) ? r : undefined;
+          if (!tensor || tensor.type !== "identifier" || !params.includes(txt(tensor, text))) continue;
+          let guarded = false;
+          for (let p = n.parent; p && p !== def; p = p.parent) if (/^(if_statement|elif_clause|else_clause|conditional_expression)$/.test(p.type)) guarded = true;
+          if (!guarded) out.push({ kind: "everyLoad", range: range(n), cls: name, method: m, load: m, by: "1", otherRange: range(n) });
+        }
+      }
+    }
     if (!shift) {
       // An export path that takes a constant off the weight, with a load path that adds none.
       const load = defs.find((d) => LOAD_METHOD.test(mname(d)));
