@@ -112,11 +112,63 @@ function mentions(n: PyNode, name: string, text: string): boolean {
   return false;
 }
 
+/**
+ * The one assignment in the enclosing function that binds the flag `id` before its use
+ * (`is_hf_layout = key.startswith("mtp.")`); undefined when there is none or more than one.
+ */
+function flagBinding(id: PyNode, text: string): PyNode | undefined {
+  const fn = enclosingFn(id);
+  if (!fn) return undefined;
+  const name = text.slice(id.start, id.end);
+  const binds = walk(field(fn, "body")!).filter((x) => x.type === "assignment" && field(x, "left")?.type === "identifier" && text.slice(field(x, "left")!.start, field(x, "left")!.end) === name);
+  return binds.length === 1 && binds[0].end <= id.start ? field(binds[0], "right") : undefined;
+}
+
+/**
+ * Is the name `nameVar` rebound between `from` and `to` to something other than itself with a
+ * prefix cut off (`key = key[len("mtp.") :]`, `key.removeprefix("mtp.")`)? A suffix test before
+ * and after such a cut means the same; any other rebinding makes the flag a test on another name.
+ */
+function renamedBetween(from: PyNode, to: PyNode, nameVar: string, text: string): boolean {
+  const fn = enclosingFn(to);
+  if (!fn) return false;
+  for (const x of walk(field(fn, "body")!)) {
+    if (x.start < from.end || x.start >= to.start || x.type !== "assignment") continue;
+    const l = field(x, "left");
+    if (l?.type !== "identifier" || text.slice(l.start, l.end) !== nameVar) continue;
+    const r = text.slice(field(x, "right")!.start, field(x, "right")!.end).replace(/\s+/g, "");
+    const esc = nameVar.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    if (!new RegExp(`^${esc}(\\[[^\\]:]+:\\]|\\.removeprefix\\(.+\\))$`).test(r)) return true;
+  }
+  return false;
+}
+
+/** Does `n` read `name` other than as a comprehension's own loop variable (`any(... for k in weights)`)? */
+function mentionsFree(n: PyNode, name: string, text: string): boolean {
+  const COMPREHENSION = /^(generator_expression|list_comprehension|set_comprehension|dictionary_comprehension)$/;
+  const binds = (c: PyNode) => namedChildren(c).some((cl) => cl.type === "for_in_clause" && walk(field(cl, "left")!).some((x) => x.type === "identifier" && text.slice(x.start, x.end) === name));
+  return walk(n).some((x) => {
+    if (x.type !== "identifier" || text.slice(x.start, x.end) !== name) return false;
+    for (let p = x.parent; p && p !== n.parent; p = p.parent) if (COMPREHENSION.test(p.type) && binds(p)) return false;
+    return true;
+  });
+}
+
 /** A condition as a test on the tensor name held by `nameVar`. */
 export function compileGuard(n: PyNode | undefined, nameVar: string | undefined, ctx: Ctx): Guard {
   if (!n) return FREE;
   const { text } = ctx;
-  if (!nameVar || !mentions(n, nameVar, text)) return FREE;
+  if (!nameVar) return FREE;
+  // A local flag computed from the name (`is_hf_layout = key.startswith("mtp.")`, then
+  // `if is_hf_layout and ...`): the test it holds. A flag computed from the weights as a whole
+  // (`any(... for k in weights)`) says nothing about which tensor this is.
+  if (n.type === "identifier" && text.slice(n.start, n.end) !== nameVar) {
+    const right = flagBinding(n, text);
+    if (!right || !mentionsFree(right, nameVar, text)) return FREE;
+    if (renamedBetween(right, n, nameVar, text)) return UNKNOWN;
+    return compileGuard(right, nameVar, ctx);
+  }
+  if (!mentions(n, nameVar, text)) return FREE;
   const isName = (x: PyNode | undefined) => x?.type === "identifier" && text.slice(x.start, x.end) === nameVar;
   switch (n.type) {
     case "parenthesized_expression":

@@ -6,6 +6,7 @@
 // the family it serves (declared-scope.ts); rules compare the two through the knowledge base.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { collectConversions } from "./conversions";
+import { collectKernelOffsetMisses, collectLoadShifts } from "./kernels";
 import { definitionServes, familyInIdentifier, literal, mappingTables, type ScopeIndex, servesAt } from "./declared-scope";
 import type { Declaration, DeclaredConventions, InheritedFlag } from "./declared-types";
 import { FLAG_HOLDERS, KEYS } from "./declared-vocab";
@@ -170,7 +171,7 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
       }
       const scope = enclosingOf(n, /^(function_definition|module)$/) ?? root;
       for (const d of defaults) {
-        if (!KEYS[d.name] || given.has(d.name) || (d.index >= 0 && d.index < positional)) continue;
+        if (!KEYS[d.name] || KEYS[d.name].argumentOnly || given.has(d.name) || (d.index >= 0 && d.index < positional)) continue;
         const once = `${scope.start}:${callee.name}:${d.name}`;
         if (seenDefaults.has(once)) continue;
         seenDefaults.add(once);
@@ -182,7 +183,7 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
       const normish = NORMISH.test(fname) || normClass(cls, text);
       for (const d of defaultsOf(n, text, !!cls)) {
         const key = KEYS[d.name];
-        if (!key || (key.generic && !normish)) continue;
+        if (!key || key.argumentOnly || (key.generic && !normish)) continue;
         const vn = field(d.node, "value")!;
         add({ key: d.name, value: d.value, raw: text.slice(vn.start, vn.end), range: range(vn), form: "param", effect: normish ? "numerics" : "declared", callee: cls ? nameOf(cls, text) : fname, site: range(n), node: d.node });
       }
@@ -203,7 +204,9 @@ export function collectDeclared(input: DeclarationInput): DeclaredConventions {
 
   const inherited = collectInherited(root, text, idx, declarations, defs);
   const { conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns } = collectConversions(root, text, idx);
-  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns };
+  const kernelOffsetMisses = collectKernelOffsetMisses(root, text);
+  const loadShifts = collectLoadShifts(root, text);
+  return { declarations, inherited, conversions, missingFolds, missingUnfolds, offsetBlindFolds, overShifts, offsetBlindStandIns, kernelOffsetMisses, loadShifts };
 }
 
 /**

@@ -164,4 +164,39 @@ export interface DeclaredConventions {
   /** Shifts of 2 on an offset family's norm weights (`v + 2.0` in a sanitize()): the 1 added twice. */
   overShifts?: OffsetConversion[];
   offsetBlindStandIns?: OffsetBlindStandIn[];
+  /** Triton norm kernels whose body scales by the plain weight row where an offset belongs. */
+  kernelOffsetMisses?: KernelOffsetMiss[];
+  /** Norm classes whose load-time shift of the weight is not matched where the weight is used or leaves. */
+  loadShifts?: LoadShiftIssue[];
+}
+
+/**
+ * A load path's constant shift of `self.weight` (`by`, in `cls.load`) against another method:
+ * `twice` (`1 + self.weight` in a compute path), `export` (the weight handed back still shifted),
+ * `unloaded` (an export path subtracts `by`, the load path adds nothing; reported at its end),
+ * `everyLoad` (a norm class named for no family whose weight loader adds 1 to every weight).
+ */
+export interface LoadShiftIssue {
+  kind: "twice" | "export" | "unloaded" | "everyLoad";
+  range: Range;
+  cls: string;
+  method: string;
+  load: string;
+  by: string;
+  /** The shift in the load path, or the subtraction in the export path (`unloaded`). */
+  otherRange: Range;
+}
+
+/**
+ * A `* W_row` in a Triton norm kernel: with an offset parameter never read (`unused`), under the
+ * branch the offset flag selects (`branch`), or in a kernel named for an offset family (`family`).
+ */
+export interface KernelOffsetMiss {
+  range: Range;
+  /** The weight row it multiplies by. */
+  operand: Range;
+  kernel: string;
+  reason: "unused" | "branch" | "family";
+  param?: string;
+  family?: string;
 }

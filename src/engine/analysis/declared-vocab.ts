@@ -7,12 +7,16 @@ import { table } from "../util/text";
 
 const TL = "TransformerLensOrg/TransformerLens@4cd36aaeb5dad931d085bd5d46a12b402fe15272";
 const LIGER = "linkedin/Liger-Kernel@ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c";
+const UNSLOTH = "unslothai/unsloth@015bdef0d94a241bcd94eec7a405b1700632180d";
+const AXOLOTL = "axolotl-ai-cloud/axolotl@067b021c8b87a9e5e380b9173c704cf7340e30f5";
 export const SRC = {
   tlConfig: `${TL}:transformer_lens/config/transformer_bridge_config.py`,
   tlNorm: `${TL}:transformer_lens/model_bridge/generalized_components/normalization.py`,
   tlConversion: `${TL}:transformer_lens/conversion_utils/conversion_steps/arithmetic_tensor_conversion.py`,
   ligerModule: `${LIGER}:src/liger_kernel/transformers/rms_norm.py`,
   ligerKernel: `${LIGER}:src/liger_kernel/ops/rms_norm.py`,
+  unslothKernel: `${UNSLOTH}:unsloth/kernels/rms_layernorm.py`,
+  axolotlKernel: `${AXOLOTL}:src/axolotl/kernels/gemma4_fused_rope.py`,
   litgpt: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/model.py",
   litgptConfig: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/config.py",
   gemmaPytorch: "google/gemma_pytorch@014acb7ac4563a5f77c76d7ff98f31b568c16508:gemma/model.py",
@@ -30,6 +34,11 @@ export interface Key {
    * callable; a specific one (`rmsnorm_uses_offset`) counts wherever it is set.
    */
   generic: boolean;
+  /**
+   * Counts only where a call passes it: a parameter's default (`unit_offset: bool = True` in a norm
+   * class some family constructs with `False`) says nothing about what a family gets.
+   */
+  argumentOnly?: boolean;
   src: string;
 }
 
@@ -67,6 +76,12 @@ export const KEYS: Readonly<Record<string, Key>> = table({
   use_gemma_norm: { aspect: "offset", read: bool, generic: false, src: SRC.minimax },
   // Liger-Kernel's LigerRMSNorm(offset=, casting_mode=, init_fn=): y = x / rms * (offset + w).
   offset: { aspect: "offset", read: (v) => (v === 0 ? false : v === 1 ? true : undefined), generic: true, src: SRC.ligerModule },
+  // unsloth's fast_rms_layernorm(layernorm, X, gemma=...): `_gemma_rms_layernorm_forward`
+  // (`normed * (W_row + 1.0)`) when set, `_rms_layernorm_forward` (`normed * W_row`) otherwise.
+  gemma: { aspect: "offset", read: bool, generic: true, argumentOnly: true, src: SRC.unslothKernel },
+  // axolotl's fused_rms_norm_rope(x, weight, cos, sin, eps, unit_offset=...): the Triton body's
+  // `if UNIT_OFFSET: X_norm * (W_row + 1.0) else: X_norm * W_row`.
+  unit_offset: { aspect: "offset", read: bool, generic: true, argumentOnly: true, src: SRC.axolotlKernel },
   casting_mode: { aspect: "cast", read: (v) => (v === "llama" || v === "gemma" || v === "none" ? v : undefined), generic: true, src: SRC.ligerKernel },
   init_fn: { aspect: "init", read: (v) => (v === "ones" || v === "zeros" ? v : undefined), generic: true, src: SRC.ligerModule },
 });

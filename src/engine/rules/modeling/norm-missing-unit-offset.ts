@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel";
+type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily";
 
 /**
  * ## What it does
@@ -12,6 +12,12 @@ type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel";
  * the knowledge base. It also flags a monkey-patch that binds a weight-only norm (such as a plain
  * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
  * axolotl #1886.
+ *
+ * Triton norm kernels are read like any other arithmetic: a kernel that takes an offset argument
+ * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
+ * path or in the branch the flag selects, and a kernel or a free norm function named for an offset
+ * family (`_gemma_rms_layernorm_forward`, `_gemma3_rms_norm(x, weight, eps)`, a patched `__call__`
+ * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight.
  *
  * A generic norm class (`RMSNorm`, no family of its own) takes the family of the model classes that
  * build it: in the same module it is flagged at the class; defined in one module and built in
@@ -45,6 +51,9 @@ export default defineRule<M, PythonRuleContext<M>>({
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
+    tritonUnused: "Triton kernel `{{kernel}}` takes `{{param}}` but scales by `{{operand}}` alone: a caller asking for a Gemma-style `1 + weight` norm gets `x * w`; scale by `({{param}} + {{operand}})`.",
+    tritonBranch: "In `{{kernel}}`, the branch `{{param}}` selects scales by `{{operand}}`: the unit offset it asks for is never added; use `({{operand}} + 1.0)`.",
+    tritonFamily: "`{{kernel}}` is named for {{family}} but scales by `{{operand}}`, and {{family}} stores the norm scale as an offset from 1: use `({{operand}} + 1.0)`.",
     built: "`{{cls}}` ({{where}}) scales by `weight`, but {{family}} stores the norm scale as an offset from 1: this norm needs `1 + weight`{{more}}.",
   },
   check(ctx) {
@@ -70,6 +79,15 @@ export default defineRule<M, PythonRuleContext<M>>({
       const fp32 = impl.facts.cast === "gemma" && !/\.float\(\)$|float32\)$/.test(operand) ? `${operand}.float()` : operand;
       const edit = s.rewrite === "functional" ? replace(s.operand, `${operand} + 1`) : replace(s.operand, `(1.0 + ${fp32})`);
       ctx.report({ messageId: "missing", at: s.operand, data, fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])] });
+    }
+    for (const k of m.declared?.kernelOffsetMisses ?? []) {
+      const data = { kernel: k.kernel, param: k.param ?? "", operand: slice(ctx.text, k.operand), family: k.family ?? "" };
+      // The branch the offset flag selects is certain to be wrong; an unread parameter may be kept
+      // for an API whose callers never pass an offset, and a family read from a name is weaker.
+      const severity = k.reason === "branch" ? "error" : "warning";
+      const edit = k.reason === "unused" ? replace(k.operand, `(${k.param} + ${data.operand})`) : replace(k.operand, `(${data.operand} + 1.0)`);
+      const messageId: M = k.reason === "unused" ? "tritonUnused" : k.reason === "branch" ? "tritonBranch" : "tritonFamily";
+      ctx.report({ messageId, at: k.range, severity, data, fixes: [fix(`Scale by \`${slice(ctx.text, k.operand)}\` with the offset`, [edit])] });
     }
     for (const use of m.uses) {
       const f = use.facts;

@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel";
+type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad";
 
 /**
  * ## What it does
@@ -12,6 +12,11 @@ type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel";
  *
  * A generic norm class takes the family of the model classes that build it, in the same module or
  * (flagged where it is built, at most as a warning) in another.
+ *
+ * Whatever the family, a norm class whose load path shifts its weight by a constant
+ * (exllamav2's `self.weight += self.archparams.norm_constant_bias` in `load()`) must not add 1
+ * again in a compute path (`forward_torch`, the weight handed to a kernel): a warning. So is a norm
+ * class named for no family (lmdeploy's `RMSNorm`) whose `weight_loader` adds 1 to every weight.
  *
  * ## Why is this bad?
  * Those checkpoints store weights near 1. Adding 1 doubles every normalized activation; the model
@@ -36,6 +41,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     unexpected: "`{{cls}}` scales by `1 + {{param}}`, but {{family}} stores the plain scale: use `{{param}}`.",
     patch: "This patch binds `{{impl}}`, which scales by `1 + weight`, to `{{target}}`; {{family}} scales by `weight`.",
     twice: "`{{cls}}` adds 1 to `{{param}}` when loading it (line {{line}}) and also scales by `1 + {{param}}`: the offset is applied twice, so the norm scales by `2 + weight` of the {{family}} checkpoint.",
+    twiceShifted: "`{{cls}}.{{method}}` scales by `1 + weight`, but `{{load}}()` already adds `{{by}}` to the weight when loading it (line {{line}}): where that constant is 1 the offset is applied twice (`2 + weight`), where it is 0 a plain-scale family gets `1 + weight`.",
+    everyLoad: "`{{cls}}.{{method}}` adds 1 to every weight it loads, under no condition, and `{{cls}}` is named for no family: every model that builds it gets `1 + weight`, also the families that store the plain scale (Llama, Qwen); add the offset in the loader of the families that need it.",
     loaded: "`{{cls}}` adds 1 to `{{param}}` when loading it, but {{family}} stores the plain scale: the norm then scales by `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` scales by `1 + weight` through `{{kernel}}`, but {{family}} stores the plain scale: this path needs the plain weight.",
     built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
@@ -43,6 +50,13 @@ export default defineRule<M, PythonRuleContext<M>>({
   check(ctx) {
     const m = ctx.module;
     if (!m) return;
+    // Family-independent: the load path's shift and the compute path's `1 +` disagree for every value of the constant.
+    for (const d of m.declared?.loadShifts ?? []) {
+      if (d.kind === "everyLoad") ctx.report({ messageId: "everyLoad", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method } });
+      if (d.kind !== "twice") continue;
+      const line = ctx.text.slice(0, d.otherRange.start).split("\n").length;
+      ctx.report({ messageId: "twiceShifted", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method, load: d.load, by: d.by, line: String(line) } });
+    }
     for (const impl of checkedNorms(ctx)) {
       if (impl.facts.offset || impl.loadOffset) continue;
       for (const k of impl.kernelPaths ?? []) if (k.offset) ctx.report({ messageId: "kernel", at: k.at, data: { cls: impl.name, method: k.method, kernel: k.kernel, family: factsLabel(impl.facts) } });

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import { LineIndex } from "../../util/text";
 import { factSource, servedLabel } from "./declared-shared";
 
-type M = "gguf" | "sanitize";
+type M = "gguf" | "sanitize" | "unloaded";
 
 const DECODER_SLOTS = new Set(["input_layernorm", "post_attention_layernorm", "norm"]);
 
@@ -44,7 +44,9 @@ function mlxSanitizeWithoutShift(m: ModuleAnalysis, text: string): { at: { start
  * `converter-offset-contradicts-family` (NL211).
  *
  * It also flags an MLX port of such a family whose runtime norm is a plain `nn.RMSNorm` (`x * w`) and
- * whose `sanitize()`, the function every load runs, never adds the 1.
+ * whose `sanitize()`, the function every load runs, never adds the 1; and a norm class whose export
+ * path takes a constant off its weight (`get_weight()` returning `self.weight.data - bias`) while
+ * its load path never adds it (a warning, at the end of the load path).
  *
  * ## Why is this bad?
  * The runtime computes `x * (1 + w)` on weights that already hold `1 + w`: every norm scales by
@@ -69,12 +71,18 @@ export default defineRule<M, PythonRuleContext<M>>({
   summary: "a load path reads GGUF weights of an offset family and never takes off the folded 1",
   messages: {
     sanitize: "`sanitize` ({{file}}:{{line}}) adds 1 to no norm weight (its norm branch, {{file}}:{{pick_line}}, leaves them as they are), and the runtime norm `{{slot}}` is a plain `{{callee}}` ({{file}}:{{slot_line}}), which computes `x * weight`: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0.",
+    unloaded: "`{{cls}}.{{load}}()` ends without shifting the weight, but `{{method}}()` takes `{{by}}` off it (line {{line}}): the runtime then scales by the checkpoint's weight without the constant it expects, and exported weights lose it once more. Add `self.weight += {{by}}` here.",
     gguf: "`{{fn}}` loads GGUF weights for {{family}}, whose GGUF stores `1 + weight` ({{src}}), but never subtracts the 1: the runtime's `1 + weight` then scales every norm by about 2.",
   },
   check(ctx) {
     for (const m of ctx.module?.declared?.missingUnfolds ?? []) {
       const f = m.serves.families[0];
       ctx.report({ messageId: "gguf", at: m.range, data: { fn: m.fn, family: servedLabel(f, m.serves), src: factSource(f, "gguf") } });
+    }
+    for (const d of ctx.module?.declared?.loadShifts ?? []) {
+      if (d.kind !== "unloaded") continue;
+      const line = String(ctx.text.slice(0, d.otherRange.start).split("\n").length);
+      ctx.report({ messageId: "unloaded", at: d.range, severity: "warning", data: { cls: d.cls, load: d.load, method: d.method, by: d.by, line } });
     }
     const mod = ctx.module;
     const found = mod ? mlxSanitizeWithoutShift(mod, ctx.text) : undefined;

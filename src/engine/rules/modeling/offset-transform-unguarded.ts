@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import { LineIndex } from "../../util/text";
 import { servedLabel } from "./declared-shared";
 
-type M = "reload" | "inPlace" | "twice" | "mtp";
+type M = "reload" | "inPlace" | "twice" | "mtp" | "export";
 
 /**
  * Functions that run on every load and on the output of a conversion too: MLX's `sanitize()` (mlx-lm
@@ -26,7 +26,9 @@ function offsetFamily(c: OffsetConversion): string | undefined {
  * family's norm weights (`v + 2.0`: the second application written out). A guard that only tests for
  * multi-token-prediction keys is no layout test (converted checkpoints can keep them). NL211 covers a shift that is
  * wrong for the family; this rule covers a shift that is right for the family but wrong because it
- * repeats.
+ * repeats. A norm class whose load path shifts its weight by a constant (exllamav2's
+ * `self.weight += self.archparams.norm_constant_bias`) and whose export path (`get_weight()`)
+ * hands the weight back still shifted is flagged too (a warning): the next load shifts it again.
  *
  * ## Why is this bad?
  * mlx-lm and mlx-vlm run `sanitize()` on every load, also on the MLX weights that a conversion saved
@@ -56,11 +58,17 @@ export default defineRule<M, PythonRuleContext<M>>({
     reload: "`{{fn}}` {{op}} 1 on norm weights for {{family}} on every load, with no check that the weights are still in the source layout: weights it already shifted (a saved conversion) are shifted again.",
     mtp: "`{{fn}}` {{op}} 1 on norm weights for {{family}} ({{file}}:{{line}}) only when the weights hold multi-token-prediction keys: converted checkpoints can keep those keys, so weights it already shifted are shifted again. Test the raw layout itself (a conv1d weight's shape).",
     twice: "`{{fn}}` adds 2 to norm weights for {{family}}, whose norms scale by `1 + weight`: the unit offset is applied twice, so every norm scales by `2 + weight`.",
+    export: "`{{cls}}.{{method}}` hands back the weight `{{load}}()` shifted by `{{by}}` ({{line}}) without taking the shift off: saved or re-quantized weights keep it, and the next `{{load}}()` shifts them again. Return `self.weight.data - {{by}}`.",
     inPlace: "This {{op_noun}} of 1 changes the caller's tensor in place: each time the conversion runs (a retry, a weight sync) the norm weights move by 1 again. Make a new tensor (`v = v {{sign}} 1`).",
   },
   check(ctx) {
     const declared = ctx.module?.declared;
     if (!declared) return;
+    for (const d of declared.loadShifts ?? []) {
+      if (d.kind !== "export") continue;
+      const line = `line ${ctx.text.slice(0, d.otherRange.start).split("\n").length}`;
+      ctx.report({ messageId: "export", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method, load: d.load, by: d.by, line } });
+    }
     for (const c of declared.overShifts ?? []) {
       const family = offsetFamily(c);
       if (family) ctx.report({ messageId: "twice", at: c.range, severity: "error", data: { fn: c.fn ?? c.unit, family } });
