@@ -97,7 +97,9 @@ export function hfConfigSchema(): Record<string, unknown> {
     properties: {
       model_type: { type: "string", minLength: 1 },
       architectures: { type: ["array", "null"], items: { type: "string" } },
-      transformers_version: { type: "string" },
+      // PreTrainedConfig declares `transformers_version: str | None = None` (transformers 5.18.0
+      // configuration_utils.py:299): null loads as the default.
+      transformers_version: { type: ["string", "null"] },
       torch_dtype: { type: ["string", "null"] },
       dtype: { type: ["string", "null"] },
       hidden_size: INT,
