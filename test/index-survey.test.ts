@@ -75,7 +75,11 @@ const TRUE_FINDINGS: Record<string, string> = {};
  * Qwen3.5's q_norm exists only on its full-attention layers (every 4th, config `layer_types`), so
  * NL305 sees it on a quarter of the layers and, below its 90% bar, does not judge that path; M2M-100's
  * encoder and decoder layers share the tail `layers.{N}.self_attn_layer_norm`, so an encoder layer
- * without it is covered by the decoder layer of the same index.
+ * without it is covered by the decoder layer of the same index. NL311 on a trunk shifted twice: in
+ * the Gemma 3 composite the vision group's expected centre is asked of the text family (gemma3_text
+ * knows no vision tower), so only the trunk is judged and one group compares with nothing (NL303
+ * reports the trunk on its own); on Qwen3.5 (trunk near 2, gated norms near 1) the miss is not yet
+ * explained.
  */
 const KNOWN_MISSES = new Set([
   ...["Arp1tMoga/fast_qwen@0d831f79", "bryce-hoehn/Qwen3.5-18B-REAP-A3B-Coding@06f86b02", "bryce-hoehn/Qwen3.5-25B-REAP-A3B-Coding@9f5e0065", "bryce-hoehn/Qwen3.5-25B-REAP-A3B-Coding@f7aa1a50"].flatMap((p) => [
@@ -83,6 +87,9 @@ const KNOWN_MISSES = new Set([
     `one layer's q_norm renamed query_norm ${p}:model.safetensors.index.json`,
   ]),
   "drop one layer's norm GatDeguin/SLT_v2@48f0111c:model.safetensors.index.json",
+  ...["Arp1tMoga/fast_qwen@0d831f79", "bryce-hoehn/Qwen3.5-18B-REAP-A3B-Coding@06f86b02", "bryce-hoehn/Qwen3.5-25B-REAP-A3B-Coding@9f5e0065", "bryce-hoehn/Qwen3.5-25B-REAP-A3B-Coding@f7aa1a50", "Ibtasam-98/medgemma-27b-it@24889024"].map(
+    (p) => `trunk shifted twice beside another group ${p}:model.safetensors.index.json`,
+  ),
 ]);
 
 const pairKey = (p: Pair) => `${p.repo}@${p.commit.slice(0, 8)}:${p.index}`;
@@ -305,6 +312,12 @@ describe.skipIf(!present)("checkpoint rules on real tensor names (.cache/indexes
       if (firstTensor) {
         const renamed = `renamed-${firstShard}`;
         await fires(c, "shard file renamed", { stored: new Map([...c.weightMap].map(([t, s]) => [t, s === firstShard ? renamed : s])) }, "checkpoint-index-invalid");
+      }
+      // An offset family whose trunk norms got the +1 twice while its other groups (vision tower,
+      // gated, MTP) are where they belong: NL311, when the names give it two groups to compare.
+      const groups = new Set([...c.weightMap.keys()].map((n) => (normKind(c, n) === "scale" ? groupOf(n) : undefined)).filter((g) => g));
+      if (c.fam.offset && groups.size >= 2 && groups.has("trunk")) {
+        await fires(c, "trunk shifted twice beside another group", { desc: (n, d) => (groupOf(n) === "trunk" && d.fill === "gemma-like" ? { ...d, fill: "gemma-double" } : d) }, "checkpoint-norm-layout-mixed");
       }
       // q_norm renamed in one layer (a converter with its own name for it).
       const q = layers.find((l) => /q_norm$/.test(l.at) && l.byLayer.size >= 10);
