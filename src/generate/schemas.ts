@@ -103,6 +103,8 @@ export function hfConfigSchema(): Record<string, unknown> {
       // 4.29.0.dev0, vision-encoder-decoder configs by 4.22.0.dev0): files it loads, so neither is flagged.
       model_type: { type: "string" },
       architectures: { type: ["array", "null"], items: { type: "string" } },
+      // PreTrainedConfig declares `transformers_version: str | None = None` (transformers 5.18.0
+      // configuration_utils.py:299): null loads as the default.
       transformers_version: { type: ["string", "null"] },
       torch_dtype: { type: ["string", "null"] },
       dtype: { type: ["string", "null"] },

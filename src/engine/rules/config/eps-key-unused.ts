@@ -1,4 +1,4 @@
-import { family as familyOf, isKnownEpsKey } from "../../knowledge/index";
+import { family as familyOf, familiesForArchitecture, isKnownEpsKey } from "../../knowledge/index";
 import { deletePropertyEdit, nodeValue, properties, property } from "../../parsers/json";
 import { defineRule } from "../../rule";
 import { formatNumber, formatValue } from "../../util/text";
@@ -53,6 +53,10 @@ export default defineRule({
           const [subKey] = subEntry;
           // Flat composite configs feed top-level keys into text_config when it is absent.
           if (fam.flatSub === subKey && !property(scope.node, subKey)) continue;
+          // A flat file (no sub-config object) whose architectures no known family registers is
+          // written for other code reusing the model type (LISA's LlavaConfig(LlamaConfig) registers
+          // "llava" and reads the keys at the top): which class reads it cannot be seen.
+          if (!property(scope.node, subKey) && foreignArchitectures(config.doc, scope.node)) continue;
           const inSub = property(property(scope.node, subKey)?.valueNode, prop.key);
           const subValue = inSub ? nodeValue(config.doc, inSub.valueNode) : subDefault(subEntry[1], prop.key);
           ctx.report({
@@ -100,3 +104,9 @@ function subDefault(subType: string | null | undefined, key: string): unknown {
 }
 
 
+/** True when the scope lists architectures and none of them is registered by a known family. */
+function foreignArchitectures(doc: Parameters<typeof nodeValue>[0], node: Parameters<typeof property>[0]): boolean {
+  const arch = property(node, "architectures");
+  const list = arch ? nodeValue(doc, arch.valueNode) : undefined;
+  return Array.isArray(list) && list.length > 0 && list.every((a) => typeof a !== "string" || familiesForArchitecture(a).length === 0);
+}
