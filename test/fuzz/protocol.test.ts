@@ -64,6 +64,8 @@ function satisfies(schema: Schema, v: unknown): boolean {
           return !Array.isArray(v) || v.length <= a;
         case "maxLength":
           return typeof v !== "string" || v.length <= a;
+        case "pattern":
+          return typeof v !== "string" || new RegExp(a, "u").test(v);
         case "minimum":
           return typeof v !== "number" || v >= a;
         case "maximum":
@@ -92,6 +94,9 @@ function satisfies(schema: Schema, v: unknown): boolean {
 /** The rules src/protocol.ts checks after the schema: every buffer holds what its shape says. */
 function crossFieldValid(m: unknown): boolean {
   const x = m as { type?: string; plan?: WirePlan; shape?: number[]; data?: ArrayBuffer };
+  // A remote load names its folder by the Hub label (src/protocol.ts).
+  const remote = (m as { remote?: { label?: unknown }; folder?: unknown }).remote;
+  if (x.type === "load" && remote !== undefined && remote.label !== (m as { folder?: unknown }).folder) return false;
   if (x.type === "load") return x.plan!.tensors.every((t) => t.weight.byteLength === t.hidden * 4 && (t.bias === undefined || t.bias.byteLength === t.hidden * 4));
   if (x.type === "activations") return x.data!.byteLength === x.shape!.reduce((a, b) => a * b, 1) * 4;
   return true;
@@ -115,6 +120,8 @@ function arbitraryOf(schema: Schema): fc.Arbitrary<unknown> {
     case "array":
       return fc.array(arbitraryOf(s.items as Schema), { minLength: (s.minItems as number) ?? 0, maxLength: Math.min((s.maxItems as number) ?? 3, 3) });
     case "string":
+      // A pattern's strings come from the pattern itself (the Hub label `hf://owner/repo@commit`).
+      if (s.pattern) return fc.stringMatching(new RegExp(s.pattern as string, "u")).filter((x) => x.length <= ((s.maxLength as number) ?? Infinity));
       return fc.oneof({ weight: 9, arbitrary: fc.string({ maxLength: 12 }) }, { weight: 1, arbitrary: fc.constant("x".repeat((s.maxLength as number) ?? 100)) });
     case "boolean":
       return fc.boolean();
@@ -135,6 +142,8 @@ function arbitraryOf(schema: Schema): fc.Arbitrary<unknown> {
 function fixUp(m: unknown): unknown {
   const x = m as { type?: string; plan?: WirePlan; shape?: number[]; data?: ArrayBuffer };
   if (x.type === "load") {
+    const r = m as { remote?: { label: string }; folder: string };
+    if (r.remote) r.folder = r.remote.label;
     for (const t of x.plan!.tensors) {
       t.hidden = Math.min(t.hidden, 64);
       t.weight = new ArrayBuffer(t.hidden * 4);
