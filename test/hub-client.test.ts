@@ -138,3 +138,43 @@ describe("the cache", () => {
     expect(c.get(["range", "c0ffee", "../../etc/passwd", "0-12"])).toBeUndefined();
   });
 });
+
+describe("answers that are not what the Hub API documents", () => {
+  const COMMIT = "c".repeat(40);
+  /** A fake Hub: model info with a commit, then `tree` as the listing's body. */
+  const fake =
+    (tree: string, headers: Record<string, string> = {}): typeof fetch =>
+    async (url) =>
+      String(url).includes("/revision/")
+        ? new Response(JSON.stringify({ _id: "x", id: "a/b", sha: COMMIT }), { status: 200 })
+        : new Response(tree, { status: 200, headers });
+  const open = (f: typeof fetch) => openHubRepo(parseHubTarget("hf://a/b")!, { endpoint: "http://hub.test", fetch: f, cacheDir: null, token: null, retries: 0 });
+
+  for (const [name, body] of [
+    ["not JSON", "<html>oops</html>"],
+    ["entries without a size", '[{"type":"file","path":"config.json"}]'],
+    ["a size past 2^53", '[{"type":"file","path":"model.safetensors","size":1e20}]'],
+    ["a path outside the folder", '[{"type":"file","path":"../../etc/passwd","size":3}]'],
+    ["a path of '..'", '[{"type":"file","path":"..","size":3}]'],
+    ["null entries", "[null]"],
+  ] as const) {
+    it(`a listing with ${name} is a protocol error, recorded as the repository's failure`, async () => {
+      const repo = await open(fake(body));
+      const e = await repo.access.list(repo.dir).catch((x) => x);
+      expect(e).toBeInstanceOf(HubError);
+      expect(e.kind).toBe("protocol");
+      expect(repo.failure()).toBe(e);
+    });
+  }
+
+  it("a file whose body is longer than its listing says is refused", async () => {
+    const f: typeof fetch = async (url) => {
+      const u = String(url);
+      if (u.includes("/revision/")) return new Response(JSON.stringify({ sha: COMMIT }), { status: 200 });
+      if (u.includes("/tree/")) return new Response('[{"type":"file","path":"config.json","size":2}]', { status: 200 });
+      return new Response("{}   ", { status: 200 });
+    };
+    const repo = await open(f);
+    await expect(repo.access.read(`${repo.dir}/config.json`, 1000)).rejects.toMatchObject({ kind: "protocol" });
+  });
+});

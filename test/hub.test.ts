@@ -144,6 +144,12 @@ describe("revisions, subfolders and URLs", () => {
     expect(() => parseHubTarget("https://huggingface.co/datasets/a/b")).toThrow(/model repository/);
   });
 
+  it("says where the weights are when the folder named has none", async () => {
+    const r = await cli(["hf://t/multi"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/hf:\/\/t\/multi: no config.json, safetensors or GGUF file in this folder; its subfolders: sub \(name one: hf:\/\/t\/multi\/sub\)/);
+  });
+
   it("reports an unknown repository or revision with exit 2 and still lints the other targets", async () => {
     const r = await cli(["hf://t/nope", "hf://t/hf-clean@nope", "hf://t/hf-offset-bug", "--format", "json"]);
     expect(r.code).toBe(2);

@@ -169,6 +169,11 @@ async function lintRepo(repo: HubRepo, ctx: HubLintContext, result: HubLintResul
     if (code.length) input.code = code.map((r) => ({ path: r.path, text: r.module!.text, module: r.module! }));
 
     const weights = input.safetensors.length + input.gguf.length + (input.index ? 1 : 0);
+    if (!weights && !input.config && !read.code.length) {
+      // Weights often sit in a subfolder (original/, a quantization per folder): name them.
+      const dirs = (await repo.access.list(repo.dir)).filter((e) => e.type === "directory").map((e) => e.name);
+      result.notes.push(`no config.json, safetensors or GGUF file in this folder${dirs.length ? `; its subfolders: ${dirs.slice(0, 10).join(", ")} (name one: hf://${targetLabel({ ...repo.target, subfolder: repo.target.subfolder ? `${repo.target.subfolder}/${dirs[0]}` : dirs[0] })})` : ""}`);
+    }
     const folderFindings: Finding[] = [];
     if (weights || ((input.pickles.length || code.length || input.params) && input.config)) {
       result.linted += input.safetensors.length + input.gguf.length;

@@ -212,6 +212,7 @@ async function lintCommand(args: string[], opts: LintOptions, out: (s: string) =
   // Nothing that exists was named: the error lines say so, and there is no report.
   if (localResult?.failed && localResult.files === 0 && hub.length === 0) return 2;
 
+  if (opts.fix && hub.length) err("normlint: --fix does not apply to Hub repositories (nothing there is written)\n");
   // Hub repositories, a few at a time (each with its own bounded requests); reported in the order given.
   const hubResults: HubLintResult[] = new Array(hub.length);
   const ctx: HubLintContext = { options: opts.hub, selection: opts.selection, config: finder.forFile(join(cwd, "config.json")), quiet: opts.quiet, parser: lazyParser() };

@@ -100,6 +100,16 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
     offline: (opts.offline ?? envOffline()) ? "HF_HUB_OFFLINE is set" : undefined,
   });
   const { stats } = http;
+  // The library parses the Hub's answers: one that is not what the API documents (not JSON, not an
+  // array of entries) is a protocol error naming the repository, not a crash.
+  const guarded = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof HubError || opts.signal?.aborted) throw e;
+      throw new HubError("protocol", `${target.repo}: ${what}: the Hub's answer could not be read (${(e as Error).message})`);
+    }
+  };
 
   // A fetch for @huggingface/hub: the same client, the body read (and counted) here; any answer
   // but a 2xx has already become a HubError, so the library sees only successes.
@@ -134,7 +144,8 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
         // With the answer in the cache, one retry is enough before falling back to it: a user
         // without network should not wait through the whole backoff.
         const cached = COMMIT.test(target.revision) || cache?.getJson<{ commit: string }>(refKey) !== undefined;
-        const info = await modelInfo({ name: target.repo, revision: target.revision, hubUrl: endpoint, additionalFields: ["sha"], fetch: apiFetch(`revision ${target.revision}`, cached ? Math.min(1, http.settings.retries) : undefined) });
+        const what = `revision ${target.revision}`;
+        const info = await guarded(what, () => modelInfo({ name: target.repo, revision: target.revision, hubUrl: endpoint, additionalFields: ["sha"], fetch: apiFetch(what, cached ? Math.min(1, http.settings.retries) : undefined) }));
         const sha = (info as { sha?: unknown }).sha;
         if (typeof sha !== "string" || !COMMIT.test(sha)) throw new HubError("protocol", `${target.repo}: the model info for revision ${target.revision} has no commit id (sha)`);
         commit = sha;
@@ -176,12 +187,16 @@ export async function openHubRepo(target: HubTarget, opts: HubOptions = {}): Pro
         }
         const out: Entry[] = [];
         const what = `the file list of ${path || "the repository root"}`;
-        for await (const e of listFiles({ repo: { type: "model", name: target.repo }, revision: pinned, path: path ? encodePath(path) : undefined, hubUrl: endpoint, fetch: apiFetch(what) })) {
-          if (e.type !== "file" && e.type !== "directory") continue;
-          const size = e.lfs?.size ?? e.size;
-          if (typeof e.path !== "string" || !Number.isSafeInteger(size) || size < 0) throw new HubError("protocol", `${target.repo}: ${what} has an entry without a path or size`);
-          out.push({ type: e.type, size, path: e.path });
-        }
+        await guarded(what, async () => {
+          for await (const e of listFiles({ repo: { type: "model", name: target.repo }, revision: pinned, path: path ? encodePath(path) : undefined, hubUrl: endpoint, fetch: apiFetch(what) })) {
+            if (e.type !== "file" && e.type !== "directory") continue;
+            const size = e.lfs?.size ?? e.size;
+            const name = typeof e.path === "string" && (path ? e.path.startsWith(`${path}/`) : true) ? e.path.slice(path ? path.length + 1 : 0) : "";
+            const inside = name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\\");
+            if (!inside || !Number.isSafeInteger(size) || size < 0) throw new HubError("protocol", `${target.repo}: ${what} has an entry without a path in the folder or a size: ${JSON.stringify(e).slice(0, 200)}`);
+            out.push({ type: e.type, size, path: e.path });
+          }
+        });
         cache?.putJson(key, out);
         return out;
       })();
