@@ -103,7 +103,6 @@ function subDefault(subType: string | null | undefined, key: string): unknown {
   return subType ? familyOf(subType)?.eps[key] : undefined;
 }
 
-
 /** True when the scope lists architectures and none of them is registered by a known family. */
 function foreignArchitectures(doc: Parameters<typeof nodeValue>[0], node: Parameters<typeof property>[0]): boolean {
   const arch = property(node, "architectures");
