@@ -1,5 +1,6 @@
 import { family as familyOf, familiesForArchitecture, isKnownEpsKey } from "../../knowledge/index";
-import { deletePropertyEdit, nodeValue, properties, property } from "../../parsers/json";
+import type { Node } from "jsonc-parser";
+import { deletePropertyEdit, nodeValue, properties, property, type JsonDocument } from "../../parsers/json";
 import { defineRule } from "../../rule";
 import { formatNumber, formatValue } from "../../util/text";
 import { familyLabel, sameValue } from "./shared";
@@ -104,7 +105,7 @@ function subDefault(subType: string | null | undefined, key: string): unknown {
 }
 
 /** True when the scope lists architectures and none of them is registered by a known family. */
-function foreignArchitectures(doc: Parameters<typeof nodeValue>[0], node: Parameters<typeof property>[0]): boolean {
+function foreignArchitectures(doc: JsonDocument, node: Node | undefined): boolean {
   const arch = property(node, "architectures");
   const list = arch ? nodeValue(doc, arch.valueNode) : undefined;
   return Array.isArray(list) && list.length > 0 && list.every((a) => typeof a !== "string" || familiesForArchitecture(a).length === 0);
