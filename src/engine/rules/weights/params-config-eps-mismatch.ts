@@ -2,7 +2,7 @@ import { nodeValue, property } from "../../parsers/json";
 import { defineRule, type FolderRuleContext, rangeOf } from "../../rule";
 import { formatNumber } from "../../util/text";
 import { sameNumber } from "../modeling/shared";
-import { configMainEps } from "./shared";
+import { configMainEps, describeConfigEps } from "./shared";
 
 type M = "mismatch" | "unreadable";
 
@@ -55,9 +55,7 @@ export default defineRule<M, FolderRuleContext<M>>({
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return;
     const expected = configMainEps(folder);
     if (!expected || sameNumber(value, expected.value)) return;
-    const config = expected.set
-      ? `${folder.configPath} sets \`${expected.key}\` = ${formatNumber(expected.value)}`
-      : `${folder.configPath} does not set \`${expected.key}\`, so ${folder.family?.modelType} uses its default ${formatNumber(expected.value)}`;
+    const config = describeConfigEps(folder, expected, formatNumber);
     ctx.report({
       messageId: "mismatch",
       file: folder.configPath,
