@@ -151,21 +151,28 @@ export async function readModelFolder(input: ModelFolderInput): Promise<ModelFol
       statsFamily = fam ?? (archType ? familyOf(archType) ?? familyOf(familyForGgufArch(archType) ?? "") : undefined);
       fromGguf = true;
       const src = input.gguf.find((f) => f.path === g.path)!.source;
-      for (const t of g.gguf.tensors) {
+      const header = g.gguf;
+      const picked: typeof header.tensors = [];
+      for (const t of header.tensors) {
         // llama.cpp names: blk.N.attn_norm.weight, output_norm.weight, blk.N.ffn_norm.weight...
         if (!/(^|\.)(attn_norm|ffn_norm|output_norm|post_attention_norm|post_ffw_norm|attn_post_norm|ffn_post_norm)\.weight$/.test(t.name)) continue;
         if (t.byteLength > budget) {
           capped = true;
           continue;
         }
-        const read = await readGgufTensor(src, g.gguf, t.name);
-        if (!read.ok) {
-          if (read.reason === "truncated" || read.reason === "read-error") g.problems.push({ code: "truncated", message: read.message, offset: g.gguf.dataStart + t.offset });
-          continue;
-        }
         budget -= t.byteLength;
-        normTensors.push({ name: t.name, file: g.path, shape: [...t.dims].reverse(), stats: tensorStats(t.name, read.data) });
+        picked.push(t);
       }
+      const reads = await mapBounded(picked, NORM_READS_IN_FLIGHT, (t) => readGgufTensor(src, header, t.name));
+      picked.forEach((t, i) => {
+        const read = reads[i];
+        if (!read.ok) {
+          if (read.reason === "truncated" || read.reason === "read-error") g.problems.push({ code: "truncated", message: read.message, offset: header.dataStart + t.offset });
+          budget += t.byteLength;
+          return;
+        }
+        normTensors.push({ name: t.name, file: g.path, shape: [...t.dims].reverse(), stats: tensorStats(t.name, read.data) });
+      });
     }
   }
   let offset = normTensors.length ? classifyOffsetEncoding(normTensors.map((n) => n.stats)) : undefined;

@@ -5,7 +5,7 @@
 // says how it knows, so every weight-rule message can name the layout and its evidence. The types
 // (DetectedLayout, NormGroup) live in folder-model.ts with the rest of what a folder is once read.
 import { type CheckpointFile, type DetectedLayout, MAX_TENSOR_NAME as MAX_NAME, type NormGroup, type NormTensor } from "./folder-model";
-import type { ByteSource } from "./io";
+import { type ByteSource, mapBounded, NORM_READS_IN_FLIGHT } from "./io";
 import type { ModuleGroup } from "./knowledge/layouts";
 import { readGgufTensor } from "./parsers/gguf";
 import { readTensor } from "./parsers/safetensors";
@@ -103,38 +103,39 @@ export async function readNormGroups(
     byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
   };
   const useGguf = layout.format === "gguf";
+  // Picked in header order within the budget, then read several at a time (over HTTP each read is a
+  // round trip); the results keep the header's order.
+  const picked: { g: ModuleGroup; name: string; file: string; shape: number[]; bytes: number; read: () => Promise<{ ok: true; data: Float32Array } | { ok: false }> }[] = [];
   for (const c of checkpoints) {
     const src = sourceOf(c.path);
     if (!src) continue;
-    if (!useGguf && c.safetensors) {
-      for (const t of c.safetensors.tensors) {
-        const g = take(t.name, t.shape);
-        if (!g) continue;
-        if (t.end - t.begin > budget - used) {
-          capped = true;
-          continue;
-        }
-        const r = await readTensor(src, c.safetensors, t.name);
-        if (!r.ok) continue;
-        used += t.end - t.begin;
-        add(g, { name: t.name, file: c.path, shape: t.shape, stats: tensorStats(t.name, r.data) });
+    const tensors =
+      !useGguf && c.safetensors
+        ? c.safetensors.tensors.map((t) => ({ name: t.name, shape: t.shape, bytes: t.end - t.begin, read: () => readTensor(src, c.safetensors!, t.name) }))
+        : useGguf && c.gguf
+          ? c.gguf.tensors.map((t) => ({ name: t.name, shape: [...t.dims].reverse(), bytes: t.byteLength, read: () => readGgufTensor(src, c.gguf!, t.name) }))
+          : [];
+    for (const t of tensors) {
+      const g = take(t.name, t.shape);
+      if (!g) continue;
+      if (t.bytes > budget - used) {
+        capped = true;
+        continue;
       }
-    } else if (useGguf && c.gguf) {
-      for (const t of c.gguf.tensors) {
-        const g = take(t.name, t.dims);
-        if (!g) continue;
-        if (t.byteLength > budget - used) {
-          capped = true;
-          continue;
-        }
-        const r = await readGgufTensor(src, c.gguf, t.name);
-        if (!r.ok) continue;
-        used += t.byteLength;
-        add(g, { name: t.name, file: c.path, shape: [...t.dims].reverse(), stats: tensorStats(t.name, r.data) });
-      }
-      break;
+      used += t.bytes;
+      picked.push({ g, name: t.name, file: c.path, shape: t.shape, bytes: t.bytes, read: t.read });
     }
+    if (useGguf && c.gguf) break;
   }
+  const reads = await mapBounded(picked, NORM_READS_IN_FLIGHT, (t) => t.read());
+  picked.forEach((t, i) => {
+    const r = reads[i];
+    if (!r.ok) {
+      used -= t.bytes;
+      return;
+    }
+    add(t.g, { name: t.name, file: t.file, shape: t.shape, stats: tensorStats(t.name, r.data) });
+  });
   const groups: NormGroup[] = [];
   for (const [group, tensors] of byGroup) {
     if (!tensors.length) continue;
