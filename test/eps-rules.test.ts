@@ -11,7 +11,7 @@ import { bytesSource } from "../src/engine/io";
 import { ggufEpsArchitectures, ggufEpsKey, ggufEpsKind, ggufEpsSource } from "../src/engine/knowledge/gguf-eps";
 import { expectedQkShapes, qkNormFacts, qkNormFamilies } from "../src/engine/knowledge/qk-norm";
 import { family } from "../src/engine/knowledge/index";
-import { epsClass, epsDiffersAt, epsEffect, floatFormat, sameEpsAsFloat32 } from "../src/engine/numerics/eps";
+import { epsClass, epsDiffersAt, epsEffect, FORMATS, floatFormat, sameEpsAsFloat32 } from "../src/engine/numerics/eps";
 import { nodeAccess } from "../src/node/access";
 import { readModelFolderInput } from "../src/node/folder";
 import { buildGguf, buildSafetensors, type GgufMeta } from "./harness/checkpoint-builder";
@@ -38,6 +38,15 @@ const f32 = (value: number): GgufMeta => ({ type: "f32", value });
 const llamaConfig = (extra: Record<string, unknown> = {}) => ({ model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, rms_norm_eps: 1e-6, ...extra });
 
 describe("eps numerics", () => {
+  it("holds each format's constants as the hardware's own numbers give them", () => {
+    const f32 = (bits: number) => new Float32Array(Uint32Array.of(bits).buffer)[0];
+    expect(FORMATS.float32).toEqual({ unitRoundoff: 1 - f32(0x3f7fffff), minNormal: f32(0x00800000), minSubnormal: f32(1) });
+    expect(FORMATS.float64).toEqual({ unitRoundoff: Number.EPSILON / 2, minNormal: 2 ** -1022, minSubnormal: Number.MIN_VALUE });
+    // bfloat16 is float32's top 16 bits; float16's smallest subnormal and normal are 2^-24 and 2^-14.
+    expect(FORMATS.bfloat16).toEqual({ unitRoundoff: 2 ** -8, minNormal: f32(0x00800000), minSubnormal: f32(0x00010000) });
+    expect(FORMATS.float16).toEqual({ unitRoundoff: 2 ** -11, minNormal: 6.103515625e-5, minSubnormal: 5.960464477539063e-8 });
+  });
+
   it("knows where an eps is zero, subnormal or normal", () => {
     expect(epsClass(1e-12, "float16")).toBe("zero");
     expect(epsClass(2.9e-8, "float16")).toBe("zero");

@@ -13,6 +13,8 @@
 // above for the rows that show it most; a difference below the format's resolution even there does
 // not change what the model computes in that format.
 
+import { FORMATS as BINARY } from "./reference";
+
 /** The smallest mean square of realistic activations a norm sees: initializer_range 0.02, squared. */
 export const SMALLEST_MEAN_SQUARE = 0.02 * 0.02;
 
@@ -27,12 +29,15 @@ export interface FormatInfo {
   minSubnormal: number;
 }
 
-// IEEE 754 binary16 / binary32 / binary64, and bfloat16 (fp32's exponent with 8 significand bits).
+// IEEE 754 binary16 / binary32 / binary64, and bfloat16 (fp32's exponent with 8 significand bits),
+// from the significand bits and least normal exponent the float64 reference rounds with.
+const info = (f: { p: number; emin: number }): FormatInfo => ({ unitRoundoff: 2 ** -f.p, minNormal: 2 ** f.emin, minSubnormal: 2 ** (f.emin - f.p + 1) });
+
 export const FORMATS: Readonly<Record<FloatFormat, FormatInfo>> = {
-  float16: { unitRoundoff: 2 ** -11, minNormal: 2 ** -14, minSubnormal: 2 ** -24 },
-  bfloat16: { unitRoundoff: 2 ** -8, minNormal: 2 ** -126, minSubnormal: 2 ** -133 },
-  float32: { unitRoundoff: 2 ** -24, minNormal: 2 ** -126, minSubnormal: 2 ** -149 },
-  float64: { unitRoundoff: 2 ** -53, minNormal: 2 ** -1022, minSubnormal: 2 ** -1074 },
+  float16: info(BINARY.f16),
+  bfloat16: info(BINARY.bf16),
+  float32: info(BINARY.f32),
+  float64: info({ p: 53, emin: -1022 }),
 };
 
 /**
