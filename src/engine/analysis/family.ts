@@ -198,6 +198,7 @@ export function factsFromClass(f: Family, via: FamilyVia, c: NormClass): NormFac
     offset: c.offset,
     init: c.init,
     cast: c.cast,
+    ...(c.alt ? { alt: c.alt } : {}),
     bias: c.bias,
     epsDefault: epsOf(f, c.eps),
     epsKeys: c.eps.filter((k) => /^[a-z_.]+$/.test(k) && k !== "None"),
@@ -234,7 +235,11 @@ export function factsFor(ref: FamilyRef, className: string | undefined, kind: Ki
     if (gatedPool.length && gated) pool = gatedPool;
     else if (gatedPool.length < pool.length) pool = pool.filter((c) => c.kind !== "rms-gated");
     const facts = pool.map((c) => factsFromClass(f, ref.via, c));
-    if (facts.length && facts.every((x) => same(x, facts[0]))) return { ...facts[0], cls: undefined };
+    if (facts.length && facts.every((x) => same(x, facts[0]))) {
+      // The alternative paths every class of the pool can take (one class: its own).
+      const alt = pool[0].alt?.filter((a) => pool.every((c) => c.alt?.some((b) => b.cast === a.cast && b.offset === a.offset)));
+      return { ...facts[0], cls: undefined, alt: alt?.length ? alt : undefined };
+    }
     if (facts.length) return undefined; // the family has several conventions of this kind: no single answer
   }
   return factsFromFamily(f, ref.via);

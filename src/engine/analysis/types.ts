@@ -1,7 +1,7 @@
 // What the static analysis of a Python module records about normalization layers. Everything here
 // is plain data with offsets into the module text, so rules (and later cross-file checks such as a
 // checkpoint rule) read it without touching the syntax tree.
-import type { Family, NormClass } from "../knowledge/index";
+import type { Family, NormClass, NormClassAlt } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
 
@@ -39,6 +39,8 @@ export interface NormFacts {
   offset: boolean;
   init: "ones" | "zeros" | "none";
   cast: Family["cast"];
+  /** Other paths the family's modeling file takes for this norm (a fast kernel beside the eager class). */
+  alt?: NormClassAlt[];
   bias: boolean;
   /** With via "built-by": the class (and file, when another) whose family the norm takes. */
   builtBy?: string;

@@ -20,6 +20,24 @@ export interface NormClass {
   epsAt?: Record<string, string>;
   /** The scale parameter's name, in the module and in its checkpoints, when it is not `weight`. */
   scale?: string;
+  /**
+   * The other paths the modeling file can take for this norm (a fast kernel when it is installed,
+   * beside the eager class): code that matches one of them is not wrong.
+   */
+  alt?: NormClassAlt[];
+}
+
+export interface NormClassAlt {
+  name: string;
+  kind?: ClassKind;
+  cast?: Cast;
+  offset?: boolean;
+  src?: string;
+}
+
+/** The cast orders a norm may take: its class's own, then those of the class's alternative paths. */
+export function acceptedCasts(primary: Cast, alt: readonly NormClassAlt[] | undefined): Cast[] {
+  return [primary, ...(alt ?? []).flatMap((a) => (a.cast ? [a.cast] : []))];
 }
 
 export interface Family {

@@ -1,4 +1,5 @@
 import { CAST_WITHOUT_ORDER, CASTING_MODES } from "../../analysis/declared-vocab";
+import { acceptedCasts } from "../../knowledge/index";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { factSource, quoted, servedFacts, servedLabel } from "./declared-shared";
 import { fix, replace } from "./shared";
@@ -54,7 +55,7 @@ export default defineRule<M, PythonRuleContext<M>>({
       const mode = String(d.value);
       const allowed = CASTING_MODES[mode] ?? [];
       // A patch whose offset is already wrong is reported by the offset rules; one finding is enough.
-      const wrong = servedFacts(d).filter((e) => !CAST_WITHOUT_ORDER.includes(e.cast) && ORDER[e.cast] && !allowed.includes(e.cast) && (d.patchOffset === undefined || d.patchOffset === e.offset));
+      const wrong = servedFacts(d).filter((e) => !CAST_WITHOUT_ORDER.includes(e.cast) && ORDER[e.cast] && !acceptedCasts(e.cast, e.cls?.alt).some((c) => allowed.includes(c)) && (d.patchOffset === undefined || d.patchOffset === e.offset));
       if (!wrong.length) continue;
       const e = wrong[0];
       const want = MODE_FOR[e.cast];

@@ -1,3 +1,4 @@
+import { acceptedCasts } from "../../knowledge/index";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel } from "./shared";
 
@@ -9,6 +10,9 @@ type M = "afterCast" | "beforeCast" | "offsetLowPrecision";
  * (knowledge-base cast `gemma` or `fp32`: Gemma 1-3, Qwen3-Next, OLMo 2, Cohere...) multiply in
  * fp32 and cast afterwards, and Gemma adds the 1 of `1 + weight` in fp32; Llama-style families
  * (cast `llama`) cast the normalized activations back first and multiply in the input dtype.
+ * Where the family's modeling file takes both orders (Qwen3.5's and Qwen3-Next's gated norms: the
+ * eager class casts first, flash-linear-attention's fused kernel, used when installed, multiplies
+ * in fp32), either order is accepted.
  *
  * ## Why is this bad?
  * The two orders round differently. In bf16 `1 + w` loses the small offsets Gemma checkpoints
@@ -41,9 +45,12 @@ export default defineRule<M, PythonRuleContext<M>>({
       const s = c?.scale;
       if (!c || !s || s.implicit || !c.upcast) continue;
       const cast = impl.facts.cast;
+      // Either order is right where the family's modeling file takes both (an fp32 kernel when it is
+      // installed, an eager class that casts first): Qwen3.5's gated norm.
+      const casts = acceptedCasts(cast, impl.facts.alt);
       const data = { cls: impl.name, family: factsLabel(impl.facts), param: s.param };
-      if ((cast === "gemma" || cast === "fp32") && s.afterCastBack) ctx.report({ messageId: "afterCast", at: s.expr, data });
-      else if (cast === "llama" && s.activationDtype === "fp32") ctx.report({ messageId: "beforeCast", at: s.expr, data });
+      if ((cast === "gemma" || cast === "fp32") && s.afterCastBack && !casts.includes("llama")) ctx.report({ messageId: "afterCast", at: s.expr, data });
+      else if (cast === "llama" && s.activationDtype === "fp32" && !casts.some((c) => c === "gemma" || c === "fp32")) ctx.report({ messageId: "beforeCast", at: s.expr, data });
       else if (cast === "gemma" && s.offset && s.offsetInFp32 === false && s.offsetExpr) ctx.report({ messageId: "offsetLowPrecision", at: s.offsetExpr, data });
     }
   },
