@@ -20,6 +20,14 @@
 #   mlx-examples        ml-explore/mlx-examples: MLX ports with their convert scripts
 #   unsloth             unslothai/unsloth: fine-tuning, patches and kernels over transformers
 #   lmdeploy            InternLM/lmdeploy: inference engine with its own PyTorch model ports
+#   text-generation-inference  huggingface/text-generation-inference: serving engine, its own layers and loaders
+#   CTranslate2         OpenNMT/CTranslate2: inference engine, Python converters from transformers checkpoints
+#   GPTQModel           ModelCloud/GPTQModel: quantizer with vendored model ports
+#   gpt-fast            pytorch-labs/gpt-fast: minimal Llama/Mixtral inference and checkpoint conversion
+#   litgpt              Lightning-AI/litgpt: training and fine-tuning framework, HF checkpoint conversion
+#   torchtitan          pytorch/torchtitan: pretraining framework, its own model ports and HF state-dict adapters
+#   OLMo                allenai/OLMo: training code of the OLMo models, checkpoint conversion
+#   gemma_pytorch       google/gemma_pytorch: Google's reference PyTorch Gemma
 #
 # The recall corpus (issue 15: engines and frameworks where 2024-2026 norm bugs happened), exported into
 # .cache/engines/<project>/ instead, so that test/projects-corpus.test.ts in other checkouts sharing the
@@ -55,7 +63,7 @@
 # projects not named on the command line are kept, so the cache can be filled one project at a time.
 set -euo pipefail
 
-usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,63p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 any=0
 [ "${1:-}" = "--any-commit" ] && { any=1; shift; }
 [ $# -gt 0 ] || usage
@@ -77,6 +85,14 @@ pin_of() {
     mlx-examples) echo "ml-explore/mlx-examples 7ddca42f4dc83ea70f4c53d1b6a917d335ab435d" ;;
     unsloth) echo "unslothai/unsloth 015bdef0d94a241bcd94eec7a405b1700632180d" ;;
     lmdeploy) echo "InternLM/lmdeploy 1263d5cd889b7ad500e85b8eb20401327a4516ab" ;;
+    text-generation-inference) echo "huggingface/text-generation-inference db931fcf42da018a3657580c64bf2720f167f9ab" ;;
+    CTranslate2) echo "OpenNMT/CTranslate2 0d8bcd362ac75ef860ef161d6f0efad0ae439ff0" ;;
+    GPTQModel) echo "ModelCloud/GPTQModel f4c327a17eb3e24524d5a97a3d682e3696ae6a28" ;;
+    gpt-fast) echo "pytorch-labs/gpt-fast 32971d3129541c5bfb4f715abc33d1c5f408d204" ;;
+    litgpt) echo "Lightning-AI/litgpt 26857050fe3ff627cd714fe92f5838f51a3d5efa" ;;
+    torchtitan) echo "pytorch/torchtitan b5bcd76c66d0acb1a08b176d9639425bc55e0b2a" ;;
+    OLMo) echo "allenai/OLMo 59a53e3f68e546330ca5a99ec626e58f9ab96494" ;;
+    gemma_pytorch) echo "google/gemma_pytorch 014acb7ac4563a5f77c76d7ff98f31b568c16508" ;;
     mlx-lm) echo "ml-explore/mlx-lm d78bf58e217c904ec282ed8da9b947491f78c022 engines" ;;
     mlx-vlm) echo "Blaizzy/mlx-vlm 9b13f522a7f1d214f426c67bb292c9e1065e9108 engines" ;;
     Liger-Kernel) echo "linkedin/Liger-Kernel ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c engines" ;;
