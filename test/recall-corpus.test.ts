@@ -34,7 +34,7 @@ interface MutateReport {
 const FLOOR: Record<string, number> = {
   "hf-module": 2,
   "custom-op": 2,
-  "weight-outside-init": 3,
+  "weight-outside-init": 6,
   "free-function": 6,
   "load-transform": 4,
   "declaration-flag": 5,

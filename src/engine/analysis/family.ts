@@ -46,6 +46,12 @@ export function familyFromPath(path: string): Family | undefined {
     const f = familyByLooseName(m[1]);
     if (f) return f;
   }
+  // text-generation-inference's ports: `custom_modeling/flash_gemma2_modeling.py`, `t5_modeling.py`.
+  const tgi = /^(?:flash_)?(.+?)_modeling\.py$/.exec(base);
+  if (tgi && parts[parts.length - 2] === "custom_modeling") {
+    const f = familyByLooseName(tgi[1]);
+    if (f) return f;
+  }
   const models = parts.lastIndexOf("models");
   if (models >= 0 && models + 2 < parts.length) return familyByLooseName(parts[models + 1]);
   // One module per model type directly under `models/`, named for it: mlx-lm and mlx-vlm
@@ -78,7 +84,7 @@ const STRUCTURAL_WORDS = new Set(
     "MLP Mlp Moe MoE Sparse Dense Expert Experts Layer Layers Block Blocks Embeddings Embedding Rotary Head Heads Output " +
     "Input Final Shared Patch Pooler Projector Multi Q K V Kv KV Gated Residual Conv Feed Ffn FFN Norm RMS Rms Layernorm " +
     "Group L2 Backbone Transformer Causal Lm LM Main Hybrid Linear Pretrained PreTrained Mixer Intermediate Scaled Gate " +
-    "Thinker Talker Code Sequence Token Prediction Mtp MTP Next Up Down Sinusoidal Position Positional Segment Global Local").split(" "),
+    "Thinker Talker Code Sequence Token Prediction Mtp MTP Next Up Down Sinusoidal Position Positional Segment Global Local Fast Fused").split(" "),
 );
 
 /** The norm suffix of a class name (RMSNorm, LayerNorm, RMSNormGated, L2Norm, LayerNorm1P...). */

@@ -76,6 +76,7 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
     const kind = impl.compute && impl.compute.kind !== "l2" ? impl.compute.kind : impl.torchBase;
     impl.facts = factsFor(ref, impl.name, kind, impl.compute?.gated || /Gated/.test(impl.name));
   }
+  contained("norm registries", { start: 0, end: 0 }, undefined, () => markRegistries(all, text, norms));
   const start: Range = { start: 0, end: 0 };
   const uses = contained("norms built in place", start, [], () => collectUses(all, ctx, norms, fileFamily));
   contained("norms built by model classes", start, undefined, () => adoptBuilders(norms, uses, fileFamily));
@@ -87,6 +88,22 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
   return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures };
+}
+
+/** Marks the norm classes a dict selects among when it holds classes of more than one kind (see NormImpl.registry). */
+function markRegistries(all: readonly PyNode[], text: string, norms: NormImpl[]): void {
+  const byName = new Map(norms.map((n) => [n.name, n]));
+  for (const d of all) {
+    if (d.type !== "dictionary") continue;
+    const held = namedChildren(d).flatMap((pair) => {
+      const v = pair.type === "pair" ? field(pair, "value") : undefined;
+      const impl = v?.type === "identifier" ? byName.get(textOf(text, v)) : undefined;
+      return impl ? [impl] : [];
+    });
+    const kinds = new Set(held.map((i) => i.compute?.kind ?? i.torchBase));
+    if (kinds.size < 2) continue;
+    for (const impl of held) impl.registry ??= range(d);
+  }
 }
 
 const CONFIG_CLASS = /(Config|Configuration|Args|Arguments|Params|Hparams|HParams)$/;
@@ -311,6 +328,9 @@ function initOf(n: PyNode | undefined, ctx: Ctx): NormParam["init"] {
 /** A tensor read from a checkpoint (`weights.get_tensor(...)`, `get_sharded`, `safe_open(...).get_tensor`). */
 const LOADED_TENSOR = /\.(get_tensor|get_sharded|get_slice|load_tensor)\(/;
 
+/** The class itself, called from one of its methods (`cls(...)` in a classmethod). */
+const OWN_CLASS = /^(cls|self\.__class__|type\(self\))$/;
+
 /**
  * What a model's `_init_weights` does to a norm class of the file: `elif isinstance(module, XNorm):
  * init.zeros_(module.weight)` (VideoPrism's offset LayerNorm) decides the weight's start over the
@@ -529,17 +549,30 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   for (const [mname, def] of methods) {
     if (mname === "__init__" || mname === "forward") continue;
     const owners = new Set(["self"]);
+    const loaded = new Map<string, Range>();
     for (const n of walk(field(def, "body")!)) {
+      // `weight = weights.get_tensor(f"{prefix}.weight") + 1; return cls(weight, eps)`: the loaded
+      // tensor goes through a constructor this file may not hold (text-generation-inference's
+      // `GemmaFastRMSNorm(FastRMSNorm).load`, whose base sets `self.weight` in layers/layernorm.py).
+      if (n.type === "call" && OWN_CLASS.test(textOf(text, field(n, "function"))) && !params.some((p) => p.name === "weight") && forward && /\bself\.weight\b/.test(textOf(text, forward))) {
+        const args = namedChildren(field(n, "arguments"));
+        const arg = args.find((a) => a.type === "keyword_argument" && textOf(text, field(a, "name")) === "weight") ?? args[0];
+        const value = arg?.type === "keyword_argument" ? field(arg, "value") : arg;
+        const from = value?.type === "identifier" ? loaded.get(textOf(text, value)) : value && LOADED_TENSOR.test(textOf(text, value)) ? range(value) : undefined;
+        // `range` is where the tensor is read (the assignment), `nameRange` where it is handed over.
+        if (value && from) params.push({ name: "weight", storage: "parameter", init: "none", range: from, nameRange: range(value), loaded: true });
+      }
       if (n.type !== "assignment") continue;
       const left = field(n, "left");
       const right = field(n, "right");
       if (!left || !right) continue;
-      if (left.type === "identifier" && right.type === "call" && /^(cls|self\.__class__|type\(self\))$/.test(textOf(text, field(right, "function")))) owners.add(textOf(text, left));
+      if (left.type === "identifier" && LOADED_TENSOR.test(textOf(text, right))) loaded.set(textOf(text, left), range(n));
+      if (left.type === "identifier" && right.type === "call" && OWN_CLASS.test(textOf(text, field(right, "function")))) owners.add(textOf(text, left));
       if (left.type !== "attribute" || !owners.has(textOf(text, field(left, "object")))) continue;
       const attrNode = field(left, "attribute")!;
       const attr = textOf(text, attrNode);
       if (params.some((p) => p.name === attr) || !(isParameterCall(right, ctx) || LOADED_TENSOR.test(textOf(text, right)))) continue;
-      params.push({ name: attr, storage: "parameter", init: initOf(right, ctx), range: range(n), nameRange: range(attrNode) });
+      params.push({ name: attr, storage: "parameter", init: initOf(right, ctx), range: range(n), nameRange: range(attrNode), ...(LOADED_TENSOR.test(textOf(text, right)) ? { loaded: true } : {}) });
     }
   }
   if (torchBase) {

@@ -69,6 +69,8 @@ export interface NormParam {
   nameRange: Range;
   /** Created only on some path (`... if bias else None`, under an `if`): the key may be absent. */
   conditional?: boolean;
+  /** Set from a tensor a load path reads (`get_tensor(...)` in a `load()` classmethod), not created in `__init__`. */
+  loaded?: boolean;
   /** `_init_weights` sets it again (`elif isinstance(module, XNorm): init.zeros_(module.weight)`): `init` is that value. */
   reinit?: Range;
 }
@@ -149,6 +151,12 @@ export interface NormImpl {
    * or by `w`. The reference path (`forward`/`forward_native`) is `compute`.
    */
   kernelPaths?: Array<{ method: string; kernel: string; offset: boolean; at: Range }>;
+  /**
+   * A dict of the module maps a key to this class beside norm classes of another kind (MPT's
+   * `NORM_CLASS_REGISTRY = {"layernorm": ..., "rmsnorm": RMSNorm}`): the config picks one, so a
+   * file's family does not tell which kind this class must be. The dict.
+   */
+  registry?: Range;
   facts?: NormFacts;
   /** @internal */
   node: PyNode;

@@ -42,6 +42,8 @@ export default defineRule<M, PythonRuleContext<M>>({
       const c = impl.compute;
       const f = impl.facts;
       if (!c || (c.kind !== "rms" && c.kind !== "layer") || f.kind === "other" || c.kind === f.kind) continue;
+      // One of a registry's norms of several kinds: the config picks it, unless the class names its family itself.
+      if (impl.registry && f.via !== "class-name" && f.via !== "class-prefix") continue;
       const evidence = c.kind === "layer" ? (c.centering ? "it subtracts the mean" : c.via === "parent" ? "it subclasses a LayerNorm" : "it calls a layer norm") : "it normalizes by the root mean square without centering";
       ctx.report({
         messageId: "impl",

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily";
+type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily";
 
 /**
  * ## What it does
@@ -47,6 +47,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   summary: "norm scales by `weight` where the family expects `1 + weight`",
   messages: {
     missing: "`{{cls}}` scales by `{{param}}`, but {{family}} stores the norm scale as an offset from 1: use `1 + {{param}}`.",
+    loaded: "`{{cls}}` loads `{{param}}` here with nothing added and scales by it as loaded (line {{line}}), but {{family}} stores the norm scale as an offset from 1: add 1 to the loaded tensor, or scale by `1 + {{param}}`.",
     missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
@@ -78,7 +79,18 @@ export default defineRule<M, PythonRuleContext<M>>({
       const operand = slice(ctx.text, s.operand);
       const fp32 = impl.facts.cast === "gemma" && !/\.float\(\)$|float32\)$/.test(operand) ? `${operand}.float()` : operand;
       const edit = s.rewrite === "functional" ? replace(s.operand, `${operand} + 1`) : replace(s.operand, `(1.0 + ${fp32})`);
-      ctx.report({ messageId: "missing", at: s.operand, data, fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])] });
+      const loaded = impl.params.find((p) => p.name === s.param && p.loaded);
+      const lineOf = (at: number) => String(ctx.text.slice(0, at).split("\n").length);
+      // Reported where the tensor is loaded (where the 1 is usually added); the message names the multiply's line.
+      if (loaded) {
+        ctx.report({
+          messageId: "loaded",
+          at: loaded.range,
+          data: { ...data, line: lineOf(s.operand.start), loadLine: lineOf(loaded.range.start) },
+          fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])],
+        });
+      }
+      else ctx.report({ messageId: "missing", at: s.operand, data, fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])] });
     }
     for (const k of m.declared?.kernelOffsetMisses ?? []) {
       const data = { kernel: k.kernel, param: k.param ?? "", operand: slice(ctx.text, k.operand), family: k.family ?? "" };
