@@ -37,7 +37,7 @@ const FLOOR: Record<string, number> = {
   "weight-outside-init": 6,
   "free-function": 6,
   "load-transform": 4,
-  "declaration-flag": 5,
+  "declaration-flag": 6,
   "kernel-wrapper": 8,
   mlx: 6,
   fold: 3,

@@ -23,6 +23,7 @@ export const SRC = {
   minimax: "ggml-org/llama.cpp@d32676d77426540327835040d5d3279728f0b4c8:conversion/minimax.py",
   megatronConfig: "NVIDIA/Megatron-LM@d2c5e8b4f4fa0062d8cd9cbe18a7fca7cf1f99a3:megatron/core/transformer/transformer_config.py",
   megatronArgs: "NVIDIA/Megatron-LM@d2c5e8b4f4fa0062d8cd9cbe18a7fca7cf1f99a3:megatron/training/arguments.py",
+  ctranslate2: "OpenNMT/CTranslate2@0d8bcd362ac75ef860ef161d6f0efad0ae439ff0:src/cpu/kernels.cc",
 } as const;
 
 export interface Key {
@@ -72,6 +73,9 @@ export const KEYS: Readonly<Record<string, Key>> = table({
   layernorm_zero_centered_gamma: { aspect: "offset", read: bool, generic: false, src: SRC.megatronConfig },
   apply_layernorm_1p: { aspect: "offset", read: bool, generic: false, src: SRC.megatronArgs },
   zero_centered_gamma: { aspect: "offset", read: bool, generic: false, src: SRC.megatronConfig },
+  // CTranslate2's LayerNormSpec flag (converters/transformers.py sets it for Gemma 1-3): its RMSNorm
+  // kernel computes `x * inv_rms * (1 + gamma)` when set, `x * inv_rms * gamma` otherwise.
+  layer_norm_use_residual: { aspect: "offset", read: bool, generic: false, src: SRC.ctranslate2 },
   // MiniMax-M3's config switch for its Gemma-style (1 + w) RMSNorm.
   use_gemma_norm: { aspect: "offset", read: bool, generic: false, src: SRC.minimax },
   // Liger-Kernel's LigerRMSNorm(offset=, casting_mode=, init_fn=): y = x / rms * (offset + w).
