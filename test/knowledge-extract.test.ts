@@ -348,6 +348,75 @@ class ToyHeadModel(ToyPreTrainedModel):
     ]);
   });
 
+  it("roots a sub-config type at the class built with that sub-config's fields passed one by one (IDEFICS's perceiver)", () => {
+    const auto = `
+CONFIG_MAPPING_NAMES = OrderedDict([("toy_mm", "ToyMMConfig"), ("toy_resampler", "ToyResamplerConfig")])
+SPECIAL_MODEL_TYPE_TO_MODULE_NAME = OrderedDict([("toy_resampler", "toy_mm")])
+`;
+    const config = `
+class ToyResamplerConfig(PreTrainedConfig):
+    model_type = "toy_resampler"
+    depth: int = 2
+
+
+class ToyMMConfig(PreTrainedConfig):
+    model_type = "toy_mm"
+    sub_configs = {"resampler_config": ToyResamplerConfig}
+    resampler_config: dict | None = None
+`;
+    const modeling = `
+from torch import nn
+
+
+class ToyUnrelated(nn.Module):
+    def __init__(self, depth):
+        super().__init__()
+        self.norm = nn.LayerNorm(depth)
+
+
+class ToyResampler(nn.Module):
+    def __init__(self, config, depth, width):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+        self.layer_norm = nn.LayerNorm(width)
+
+
+class ToyHelper(nn.Module):
+    def pick(self, config):
+        resampler_config = config.resampler_config
+        return resampler_config
+
+    # A parameter named like another function's local is not that local.
+    def build(self, resampler_config):
+        self.other = ToyUnrelated(resampler_config.depth)
+
+
+class ToyMMModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        resampler_config = config.resampler_config
+        self.resampler = ToyResampler(
+            config,
+            resampler_config.depth,
+            config.hidden_size,
+        )
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_mm", "ToyMMModel")])\n`,
+        "models/toy_mm/configuration_toy_mm.py": config,
+        "models/toy_mm/modeling_toy_mm.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const sub = x.families.find((f) => f.modelType === "toy_resampler")!;
+    expect(sub.root).toBe("ToyResampler");
+    expect(sub.gaps).toBeUndefined();
+    expect(sub.classes.map((c) => [c.name, c.at])).toEqual([["nn.LayerNorm", ["layer_norm"]]]);
+  });
+
   it("records a subclass of torch's GroupNorm, classes of an if/else block whatever their case, own classes named Auto*, and drops a parameter whose flag is off as built", () => {
     const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_head", "ToyHeadConfig")])\n`;
     const config = `
@@ -669,6 +738,9 @@ describe("model classes in sibling modules and norms returned beside other value
     // The vision tower and perceiver resampler norms join IDEFICS's record without outvoting the text RMSNorm.
     expect(shippedRecs.idefics).toMatchObject({ norm: "rms" });
     expect(shippedRecs.idefics.classes?.flatMap((c) => c.at)).toContain("vision_model.encoder.layers.{N}.layer_norm1");
+    // idefics_perciever is rooted at the resampler built with its fields one by one (modeling_idefics.py:899).
+    expect(shippedRecs.idefics_perciever).toMatchObject({ norm: "layer", bias: true, epsFixed: 1e-5 });
+    expect(shippedRecs.idefics_perciever.classes?.flatMap((c) => c.at)).toContain("layer_norm");
     // IntLayerNorm returns `(x, None)` and normalizes as `y / torch.sqrt(self.eps + var)`: a LayerNorm with a bias.
     const int = shippedRecs.ibert.classes?.find((c) => c.name === "IntLayerNorm");
     expect(int).toMatchObject({ kind: "layer", bias: true });

@@ -229,6 +229,13 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         }
         if (root) break;
       }
+      // Else the class built with that sub-config's fields passed one by one (IDEFICS:
+      // `perceiver_config = config.perceiver_config` then `IdeficsPerceiverResampler(config, ...,
+      // perceiver_config.resampler_depth, ...)`), first in source order.
+      for (const f of keys.size && !root ? files.list(`models/${module}`).filter((x) => /^modeling_\w+\.py$/.test(x)) : []) {
+        root = builtFromFields(files.read(`models/${module}/${f}`) ?? "", keys, (c) => (classFiles.get(c) ?? []).some((p) => p.startsWith(`models/${module}/`)));
+        if (root) break;
+      }
     }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
@@ -457,6 +464,32 @@ export function holds(cond: string, value: (key: string) => unknown): boolean | 
   const rhs = m[3] === "None" ? null : m[3] === "True" ? true : m[3] === "False" ? false : /^["']/.test(m[3]) ? m[3].slice(1, -1) : Number(m[3]);
   const eq = v === rhs;
   return m[2] === "is" || m[2] === "==" ? eq : !eq;
+}
+
+/**
+ * The first class (accepted by `ours`) whose construction reads fields of one of the sub-configs `keys`
+ * in its arguments: `config.<key>.<field>`, or `<local>.<field>` after `<local> = config.<key>` earlier
+ * in the same function.
+ */
+function builtFromFields(text: string, keys: Set<string>, ours: (cls: string) => boolean): string | undefined {
+  const key = [...keys].map((k) => k.replace(/\W/g, "")).join("|");
+  const direct = new RegExp(`(?:\\bself\\.|\\b)config\\.(?:${key})\\.\\w`);
+  const aliases = [...text.matchAll(new RegExp(`^[ \\t]+(\\w+)\\s*=\\s*(?:self\\.)?config\\.(?:${key})[ \\t]*$`, "gm"))];
+  for (const m of text.matchAll(/\b([A-Z]\w*)\(/g)) {
+    if (!ours(m[1])) continue;
+    const open = m.index! + m[0].length;
+    let depth = 1;
+    let end = open;
+    while (end < text.length && depth > 0) {
+      if (text[end] === "(") depth++;
+      else if (text[end] === ")") depth--;
+      end++;
+    }
+    const args = text.slice(open, end - 1);
+    const local = aliases.filter((a) => a.index! < m.index! && !/^[ \t]*def /m.test(text.slice(a.index!, m.index!))).map((a) => a[1]);
+    if (direct.test(args) || local.some((a) => new RegExp(`\\b${a}\\.\\w`).test(args))) return m[1];
+  }
+  return undefined;
 }
 
 function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string, e: Edge): Leaf {
