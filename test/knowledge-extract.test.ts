@@ -16,7 +16,7 @@ import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl
 import { extractRemote, type RemoteEntry } from "../src/engine/knowledge/extract/remote";
 import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
-import { buildCommitted, familiesPath, folderFiles, readNoNorm, shippedFamilies } from "../scripts/kb/files";
+import { buildCommitted, familiesPath, folderFiles, readNoNorm, remoteTexts, shippedFamilies } from "../scripts/kb/files";
 
 const root = join(__dirname, "..");
 const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
@@ -678,7 +678,7 @@ for (const e of remote) {
   if (!here) console.warn(`\n*** remote-code extraction of ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ is absent or at another commit. Run scripts/kb/fetch-remote.sh to enable it. ***\n`);
   describe.skipIf(!here)(`extracting remote code: ${e.modelType} (${e.repo}@${e.commit.slice(0, 7)})`, () => {
     it("reproduces the committed remote extraction, cited at the repository and commit", () => {
-      const x = extractRemote(e, { config: readFileSync(join(dir, e.config), "utf8"), modeling: readFileSync(join(dir, e.modeling), "utf8") }, parser);
+      const x = extractRemote(e, remoteTexts(dir, e), parser);
       expect(toJsonl(x) === readFileSync(join(root, "scripts", "kb", "extracted", `remote-${e.modelType}.jsonl`), "utf8"), "stale: run npm run kb:extract-remote").toBe(true);
       expect(x.families[0].classes.length).toBeGreaterThan(0);
     });
@@ -714,6 +714,15 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(at("moss")).toEqual(["transformer.h.{N}.ln_1", "transformer.ln_f"]);
     expect(shippedRecs.stablelm_epoch).toMatchObject({ norm: "layer", bias: true, eps: { norm_eps: 1e-5 } });
     expect(shippedRecs.intern_vit_6b).toMatchObject({ norm: "rms", eps: { layer_norm_eps: 1e-6 }, normKeys: { norm_type: "rms_norm" } });
+    // Multi-file remote code: MiniCPM-V 2's language model (modeling_minicpm.py) and its resampler
+    // (resampler.py, LayerNorm through `norm_layer=partial(nn.LayerNorm, eps=1e-6)`, built by
+    // `self.init_resampler(...)`); Ultravox's projector norms, a subclass of transformers' LlamaRMSNorm
+    // built by `self._create_multi_modal_projector(config)`, ln_mid or ln_post by projector_ln_mid.
+    expect(shippedRecs.minicpmv).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
+    expect(at("minicpmv")).toEqual(["llm.model.layers.{N}.input_layernorm", "llm.model.layers.{N}.post_attention_layernorm", "llm.model.norm", "resampler.ln_q", "resampler.ln_kv", "resampler.ln_post"]);
+    expect(shippedRecs.minicpmv.src?.some((s) => /:resampler\.py:\d+$/.test(s))).toBe(true);
+    expect(shippedRecs.ultravox).toMatchObject({ norm: "rms", offset: false, normKeys: { projector_ln_mid: false } });
+    expect(at("ultravox")).toEqual(["multi_modal_projector.ln_pre", "multi_modal_projector.ln_mid", "multi_modal_projector.ln_post"]);
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
@@ -727,6 +736,81 @@ describe("remote-code families in the shipped knowledge base", () => {
     const lint = (body: object) => lintConfig({ path: "config.json", text: JSON.stringify({ model_type: "internlm2", ...body }) }).findings.map((f) => f.code);
     expect(lint({ layer_norm_epsilon: 1e-5 })).toContain("NL101");
     expect(lint({ rms_norm_eps: 1e-5 })).toEqual([]);
+  });
+});
+
+describe("multi-file remote code", () => {
+  it("follows the folder's sibling modules, slots built by a method, a partial norm_layer default and a subclass of another library's norm", () => {
+    const entry: RemoteEntry = {
+      modelType: "toyv",
+      repo: "someone/toyv",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      dir: "",
+      config: "toyv_config.py",
+      modeling: "toyv_model.py",
+      modules: ["resampler.py"],
+      configClass: "ToyVConfig",
+      architectures: ["ToyVModel"],
+    };
+    const config = `
+class ToyVConfig(PretrainedConfig):
+    model_type = "toyv"
+    norm_init: float = 0.4
+`;
+    const modeling = `
+import transformers
+from torch import nn
+from .toyv_config import ToyVConfig
+from .resampler import Resampler
+
+
+class RMSNorm(transformers.models.llama.modeling_llama.LlamaRMSNorm):
+    def __init__(self, hidden_size: int, init: float = 1, eps: float = 1e-6):
+        super().__init__(hidden_size=hidden_size, eps=eps)
+        self.weight.data.fill_(init)
+
+
+class ToyVProjector(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.ln_pre = RMSNorm(config.hidden_size, init=config.norm_init)
+
+
+class ToyVModel(ToyVPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.projector = self._create_projector(config)
+        self.resampler = self.init_resampler(config.hidden_size)
+
+    @classmethod
+    def _create_projector(cls, config):
+        projector = ToyVProjector(config)
+        projector.to(config.torch_dtype)
+        return projector
+
+    def init_resampler(self, dim):
+        return Resampler(dim)
+`;
+    const resampler = `
+from functools import partial
+from torch import nn
+
+
+class Resampler(nn.Module):
+    def __init__(self, dim, norm_layer=partial(nn.LayerNorm, eps=1e-6)):
+        super().__init__()
+        self.ln_q = norm_layer(dim)
+`;
+    const x = extractRemote(entry, { config, modeling, modules: { "resampler.py": resampler } }, parser);
+    const f = x.families[0];
+    expect(f.config?.src).toBe("toyv_config.py:2");
+    expect(f.classes.map((c) => [c.name, c.kind, c.eps, c.at, c.src])).toEqual([
+      ["RMSNorm", "rms", ["1e-06"], ["projector.ln_pre"], "toyv_model.py:17"],
+      ["nn.LayerNorm", "layer", ["1e-6"], ["resampler.ln_q"], "resampler.py:7"],
+    ]);
+    expect(f.classes[0].from).toBe("transformers.models.llama.modeling_llama.LlamaRMSNorm");
+    // A module the entry names but the caller did not pass is an error, not a silent gap.
+    expect(() => extractRemote(entry, { config, modeling }, parser)).toThrow(/resampler\.py/);
   });
 });
 

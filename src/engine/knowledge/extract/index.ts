@@ -433,15 +433,27 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         }
         return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
       }
-      return { cls: name, file: g.path };
+      // A class of the file that only subclasses another library's norm and builds nothing of its own
+      // (Ultravox's `RMSNorm(transformers.models.llama.modeling_llama.LlamaRMSNorm)`): that norm, unseen.
+      const base = !(g.edges.get(name)?.length) ? (g.bases.get(name) ?? []).find((b) => NORM_NAME.test(b.split(".").pop()!) && !g.classes.has(b)) : undefined;
+      if (!base) return { cls: name, file: g.path };
+      // Its own `eps: float = 1e-6` is the eps a construction without one gets.
+      const leaf = externalNorm(name, base, e);
+      const eps = g.initParams.get(name)?.find((x) => x.name === "eps")?.default;
+      if (eps && Number.isFinite(Number(eps))) leaf.facts.epsDefault = pyFloat(Number(eps));
+      return { leaf };
     }
     // A norm from another library (fla's FusedRMSNormGated): named, its code unseen.
-    if (NORM_NAME.test(name)) {
-      const kind = /RMSNorm/i.test(name) ? (/Gated/.test(name) ? "rms-gated" : "rms") : /LayerNorm/i.test(name) ? "layer" : "other";
-      const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
-      return { leaf: { key: `external::${imported ?? name}`, facts, from: imported ?? "unresolved" } };
-    }
+    if (NORM_NAME.test(name)) return { leaf: externalNorm(name, imported, e) };
     return undefined;
+  }
+
+  /** A norm whose code is not in the package: named (its kind read from the name), nothing else known. */
+  function externalNorm(name: string, from: string | undefined, e: Edge): Leaf {
+    const base = (from ?? name).split(".").pop()!;
+    const kind = /RMSNorm/i.test(base) ? (/Gated/.test(base) ? "rms-gated" : "rms") : /LayerNorm/i.test(base) ? "layer" : "other";
+    const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
+    return { key: `external::${from ?? name}`, facts, from: from ?? "unresolved" };
   }
 }
 

@@ -281,6 +281,20 @@ function torchSubclassFacts(p: Parsed, node: PyNode, name: string, bases: Map<st
   return undefined;
 }
 
+/** The constructor call a method returns: `return X(...)`, or `return m` after `m = X(...)` in the method. */
+function returnedCall(p: Parsed, def: PyNode | undefined): PyNode | undefined {
+  if (!def) return undefined;
+  const locals = new Map<string, PyNode>();
+  for (const n of walk(def)) {
+    if (n.type === "assignment" && field(n, "left")?.type === "identifier" && field(n, "right")?.type === "call") locals.set(p.text_(field(n, "left")), field(n, "right")!);
+    if (n.type !== "return_statement") continue;
+    const v = namedChildren(n)[0];
+    if (v?.type === "call") return v;
+    if (v?.type === "identifier") return locals.get(p.text_(v));
+  }
+  return undefined;
+}
+
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
@@ -303,12 +317,42 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
   };
   const out: Submodule[] = [];
   for (const c of classes) {
+    const methods = new Map<string, PyNode>();
+    for (const st of namedChildren(field(c.node, "body"))) {
+      const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+      if (def?.type === "function_definition") methods.set(p.text_(field(def, "name")), def);
+    }
+    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` in the signature of `__init__`.
+    const partials = new Map<string, PyNode>();
+    for (const a of namedChildren(field(methods.get("__init__"), "parameters"))) {
+      const v = a.type === "default_parameter" || a.type === "typed_default_parameter" ? field(a, "value") : undefined;
+      if (v?.type === "call" && /^(functools\.)?partial$/.test(p.text_(field(v, "function")))) partials.set(p.text_(field(a, "name")), v);
+    }
     for (const n of walk(c.node)) {
       if (n.type !== "assignment") continue;
       const left = field(n, "left");
       const right = field(n, "right");
-      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call" || seen.has(right.start)) continue;
+      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call") continue;
       const slot = p.text_(field(left, "attribute"));
+      const fn0 = p.text_(field(right, "function"));
+      // `self.ln_q = norm_layer(embed_dim)` with that default: the class the partial binds, built with
+      // the partial's arguments (MiniCPM-V's Resampler). The construction cited is the partial.
+      const bound = partials.get(fn0);
+      const cls = bound ? p.text_(namedChildren(field(bound, "arguments"))[0]) : undefined;
+      if (bound && cls && /^[\w.]+$/.test(cls)) {
+        out.push({ owner: c.name, slot, callee: dotted(cls), range: { start: bound.start, end: bound.end }, indexed: false });
+        continue;
+      }
+      // `self.resampler = self.init_resampler(...)`: the class the method of this class returns built,
+      // directly (`return Resampler(...)`) or through a local (`model = X(...)` ... `return model`).
+      const method = /^self\.(\w+)$/.exec(fn0)?.[1];
+      const made = method ? returnedCall(p, methods.get(method)) : undefined;
+      if (made) {
+        const callee = p.text_(field(made, "function"));
+        if (/^[A-Z][\w.]*$|^\w+\.[A-Z]\w*$/.test(callee)) out.push({ owner: c.name, slot, callee: dotted(callee), range: { start: made.start, end: made.end }, indexed: false });
+        continue;
+      }
+      if (seen.has(right.start)) continue;
       const range = { start: right.start, end: right.end };
       // `AutoModel.from_config(config.semantic_model_config).eval()`: the model the chained call returns.
       const chained = field(right, "function");
