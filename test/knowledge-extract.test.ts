@@ -723,6 +723,10 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(shippedRecs.minicpmv.src?.some((s) => /:resampler\.py:\d+$/.test(s))).toBe(true);
     expect(shippedRecs.ultravox).toMatchObject({ norm: "rms", offset: false, normKeys: { projector_ln_mid: false } });
     expect(at("ultravox")).toEqual(["multi_modal_projector.ln_pre", "multi_modal_projector.ln_mid", "multi_modal_projector.ln_post"]);
+    // InternVL-Chat: the vision tower from the sibling modeling_intern_vit.py (RMSNorm or LayerNorm by the
+    // vision config's norm_type) and the projector's LayerNorm (mlp1.0); the language model is outside the files.
+    expect(at("internvl_chat")).toEqual(expect.arrayContaining(["vision_model.encoder.layers.{N}.norm1", "mlp1.{N}"]));
+    expect(shippedRecs.internvl_chat.classes?.map((c) => c.name).sort()).toEqual(["InternRMSNorm", "nn.LayerNorm"]);
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
