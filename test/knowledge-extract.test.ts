@@ -727,6 +727,11 @@ describe("remote-code families in the shipped knowledge base", () => {
     // vision config's norm_type) and the projector's LayerNorm (mlp1.0); the language model is outside the files.
     expect(at("internvl_chat")).toEqual(expect.arrayContaining(["vision_model.encoder.layers.{N}.norm1", "mlp1.{N}"]));
     expect(shippedRecs.internvl_chat.classes?.map((c) => c.name).sort()).toEqual(["InternRMSNorm", "nn.LayerNorm"]);
+    // Ming-Omni (inclusionAI/Ming): the BailingMoe language model, the Qwen2.5-VL vision tower of its
+    // qwen2_5_vit.py (imported absolutely), and that tower's own model type.
+    expect(shippedRecs.bailing_moe).toMatchObject({ norm: "rms", offset: false, cast: "llama", eps: { rms_norm_eps: 1e-5 } });
+    expect(at("bailingmm")).toEqual(expect.arrayContaining(["vision.blocks.{N}.norm1", "vision.merger.ln_q", "model.model.norm"]));
+    expect(at("qwen2_5_vit")).toEqual(["blocks.{N}.norm1", "blocks.{N}.norm2", "merger.ln_q"]);
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
@@ -765,7 +770,8 @@ class ToyVConfig(PretrainedConfig):
 import transformers
 from torch import nn
 from .toyv_config import ToyVConfig
-from .resampler import Resampler
+# Imported absolutely, as code run with its folder on the path does (Ming-Omni: from qwen2_5_vit import ...).
+from resampler import Resampler
 
 
 class RMSNorm(transformers.models.llama.modeling_llama.LlamaRMSNorm):
@@ -809,7 +815,7 @@ class Resampler(nn.Module):
     const f = x.families[0];
     expect(f.config?.src).toBe("toyv_config.py:2");
     expect(f.classes.map((c) => [c.name, c.kind, c.eps, c.at, c.src])).toEqual([
-      ["RMSNorm", "rms", ["1e-06"], ["projector.ln_pre"], "toyv_model.py:17"],
+      ["RMSNorm", "rms", ["1e-06"], ["projector.ln_pre"], "toyv_model.py:18"],
       ["nn.LayerNorm", "layer", ["1e-6"], ["resampler.ln_q"], "resampler.py:7"],
     ]);
     expect(f.classes[0].from).toBe("transformers.models.llama.modeling_llama.LlamaRMSNorm");

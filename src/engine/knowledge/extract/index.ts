@@ -76,11 +76,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   for (const d of modelDirs) {
     const listed = files.list(`models/${d}`);
     // Sibling modules a modeling file imports its model classes from (IDEFICS's `from .vision import
-    // IdeficsVisionTransformer`, `from .perceiver import ...`) hold model classes too.
+    // IdeficsVisionTransformer`, `from .perceiver import ...`) hold model classes too; so do those remote
+    // code imports absolutely, run with its folder on the path (Ming-Omni's `from qwen2_5_vit import ...`).
     const siblings = new Set(
       listed
         .filter((f) => /^modeling_\w+\.py$/.test(f))
-        .flatMap((f) => [...(files.read(`models/${d}/${f}`) ?? "").matchAll(/^from \.(\w+) import/gm)].map((m) => `${m[1]}.py`))
+        .flatMap((f) => [...(files.read(`models/${d}/${f}`) ?? "").matchAll(/^from \.?(\w+) import/gm)].map((m) => `${m[1]}.py`))
         .filter((f) => !/^(configuration|modeling)_/.test(f) && listed.includes(f)),
     );
     for (const f of listed) {
