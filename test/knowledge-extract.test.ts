@@ -732,6 +732,9 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(shippedRecs.bailing_moe).toMatchObject({ norm: "rms", offset: false, cast: "llama", eps: { rms_norm_eps: 1e-5 } });
     expect(at("bailingmm")).toEqual(expect.arrayContaining(["vision.blocks.{N}.norm1", "vision.merger.ln_q", "model.model.norm"]));
     expect(at("qwen2_5_vit")).toEqual(["blocks.{N}.norm1", "blocks.{N}.norm2", "merger.ln_q"]);
+    // phi-1/phi-1.5 before transformers' phi: one LayerNorm per block and the head's, all in one nn.Sequential.
+    expect(shippedRecs["mixformer-sequential"]).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(at("mixformer-sequential")).toEqual(["layers.{N}.ln"]);
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
