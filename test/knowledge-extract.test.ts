@@ -735,6 +735,10 @@ describe("remote-code families in the shipped knowledge base", () => {
     // phi-1/phi-1.5 before transformers' phi: one LayerNorm per block and the head's, all in one nn.Sequential.
     expect(shippedRecs["mixformer-sequential"]).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
     expect(at("mixformer-sequential")).toEqual(["layers.{N}.ln"]);
+    // DeepSeek-VL2: the DeepseekV2 language model of its sibling modeling_deepseek.py, MLA latent norms
+    // only with q_lora_rank (the SigLIP tower's norm_layer is a partial held in a local, not followed).
+    expect(shippedRecs.deepseek_vl_v2).toMatchObject({ norm: "rms", offset: false });
+    expect(at("deepseek_vl_v2")).toEqual(expect.arrayContaining(["language.model.layers.{N}.self_attn.kv_a_layernorm", "language.model.norm"]));
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
