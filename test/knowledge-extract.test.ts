@@ -831,6 +831,68 @@ class Resampler(nn.Module):
   });
 });
 
+describe("modules passed to a constructor", () => {
+  it("follows a slot holding an __init__ parameter to what the construction passes: a construction, a local bound to one, or a slot of one", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy_vlm", "ToyVLMConfig")])\n`;
+    const config = `
+class ToyVLMConfig(PreTrainedConfig):
+    model_type = "toy_vlm"
+    eps: float = 1e-5
+`;
+    const modeling = `
+from torch import nn
+
+
+class ToyResampler(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+
+
+class ToyTokenizer(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = ToyResampler(config.hidden_size)
+
+
+class ToyBlock(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.ln = nn.LayerNorm(dim, eps=eps)
+
+
+class ToyHolder(nn.Module):
+    def __init__(self, tokenizer, block, size):
+        super().__init__()
+        self.size = size
+        self.tokenizer = tokenizer
+        self.block = block
+
+
+class ToyVLMModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        tokenizer = ToyTokenizer(config).model
+        self.vlm = ToyHolder(tokenizer=tokenizer, block=ToyBlock(config.hidden_size), size=3)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_vlm", "ToyVLMModel")])\n`,
+        "models/toy_vlm/configuration_toy_vlm.py": config,
+        "models/toy_vlm/modeling_toy_vlm.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const f = x.families.find((y) => y.modelType === "toy_vlm")!;
+    expect(f.classes.flatMap((c) => c.at)).toEqual(["vlm.tokenizer.norm", "vlm.block.ln"]);
+    // The passed block keeps its own eps default; `self.eps = eps` does not make it a container.
+    expect(f.classes[0].epsAt).toEqual({ "vlm.tokenizer.norm": "1e-05", "vlm.block.ln": "1e-06" });
+  });
+});
+
 describe("model classes in sibling modules and norms returned beside other values", () => {
   it("reaches IDEFICS's vision.py and I-BERT's IntLayerNorm, and keeps IDEFICS's main norm the text RMSNorm", () => {
     const shippedRecs = shippedFamilies(root);

@@ -3,7 +3,7 @@
 // order, module trees in source order, no clocks.
 import type { PythonParser } from "../../parsers/python";
 import { allFields, type ConfigClass, configClasses, EPS_KEY, inheritedMap, NORM_KEY, splitKeys } from "./config";
-import { type Edge, type FileFacts, fileFacts, type NormFacts, pyFloat, torchLeaf } from "./modeling";
+import { type Edge, type FileFacts, fileFacts, type NormFacts, PASSED, pyFloat, torchLeaf } from "./modeling";
 import { mappingPairs, Parsed, type SourceFiles } from "./source";
 import type { Cite, ExtractedChoice, ExtractedClass, ExtractedFamily, Extraction } from "./types";
 
@@ -317,12 +317,14 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         const e1 = e0.owner === cls ? bound(e0, bind) : e0;
         const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, keys, dflt);
+        const passed = e.callee.startsWith(PASSED) ? passedModule(ff, e, bind) : { ff, e };
+        if (!passed) continue;
+        const target = resolve(passed.ff, passed.e, keys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
         // A sub-model reads its own config: its AutoModel slots name its own sub-configs (ColModernVBERT's
         // ModernVBERT builds its text model from ModernVBERT's text_config).
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind), target.modelType ? subKeysOfType(target.modelType) : keys);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(passed.e, factsOf(target.file)?.initParams.get(target.cls), bind, passed.ff.initLocals.get(passed.e.owner)), target.modelType ? subKeysOfType(target.modelType) : keys);
       }
     };
     visit(rootCls, rootFile, "", [], configDefault, undefined, new Map());
@@ -334,7 +336,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
    * as written (a parameter of the enclosing class is replaced by what that one was passed), else the
    * default. Empty when the arguments cannot be matched (`*args`, `**kwargs`).
    */
-  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>): Map<string, string> {
+  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>, locals?: Map<string, string>): Map<string, string> {
     const out = new Map<string, string>();
     if (!params || !e.args) return out;
     params.forEach((x, i) => {
@@ -342,9 +344,25 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       if (v === undefined) {
         if (x.default !== undefined) out.set(x.name, x.default);
       } else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
+      // A local of the building class's `__init__` bound to a construction (xGen-MM's `vision_tokenizer`).
+      else if (/^\w+$/.test(v) && locals?.has(v)) out.set(x.name, locals.get(v)!);
       else if (!/^\w+$/.test(v) || /^(True|False|None)$/.test(v)) out.set(x.name, v);
     });
     return out;
+  }
+
+  /**
+   * A slot holding a module passed to `__init__` (`self.vision_tokenizer = vision_tokenizer`): the
+   * construction the class was passed, `X(...)`, or a slot of one, `X(...).model` (the edge that builds
+   * X's `model`). A parameter keeps its name down a chain of `super().__init__(name=name)` calls.
+   */
+  function passedModule(ff: FileFacts, e: Edge, bind: Map<string, string>): { ff: FileFacts; e: Edge } | undefined {
+    const m = /^([A-Z]\w*)\(([^]*)\)(?:\.(\w+))?$/.exec(bind.get(e.callee.slice(PASSED.length)) ?? "");
+    if (!m) return undefined;
+    if (!m[3]) return { ff, e: { ...e, callee: m[1], args: argsOf(m[2]) } };
+    const g = ff.classes.has(m[1]) ? ff : factsOf(fileOfClass(m[1], ff.imports.get(m[1])) ?? "");
+    const inner = g ? edgesOf(g, m[1]).find((x) => x.slot === m[3]) : undefined;
+    return g && inner ? { ff: g, e: { ...inner, slot: e.slot, indexed: e.indexed, ...(e.when ? { when: e.when } : {}) } } : undefined;
   }
 
   /** An edge whose bias/affine/eps is a parameter of its owner, with what the owner was passed. */
@@ -367,7 +385,9 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
 
   /** A class's slots, with those its local base classes build (super().__init__). */
   function edgesOf(ff: FileFacts, cls: string, depth = 0): Edge[] {
-    const own = ff.edges.get(cls) ?? [];
+    // A slot built in the class wins over the same slot holding a passed module.
+    const built = ff.edges.get(cls) ?? [];
+    const own = [...built, ...(ff.passed.get(cls) ?? []).filter((e) => !built.some((b) => b.slot === e.slot))];
     if (depth > 4) return own;
     const out = [...own];
     for (const b of ff.bases.get(cls) ?? []) {
@@ -456,6 +476,31 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
     return { key: `external::${from ?? name}`, facts, from: from ?? "unresolved" };
   }
+}
+
+/** A call's argument text split at its top-level commas (`dim, eps=1e-6`); undefined with `*args`/`**kwargs`. */
+export function argsOf(text: string): { positional: string[]; keyword: Record<string, string> } | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  const out = { positional: [] as string[], keyword: {} as Record<string, string> };
+  for (const raw of parts.map((x) => x.trim()).filter((x) => x)) {
+    if (raw.startsWith("*")) return undefined;
+    const kw = /^(\w+)\s*=(?!=)\s*([^]*)$/.exec(raw);
+    if (kw) out.keyword[kw[1]] = kw[2].trim();
+    else out.positional.push(raw);
+  }
+  return out;
 }
 
 /**

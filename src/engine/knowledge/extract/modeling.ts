@@ -68,6 +68,14 @@ export interface FileFacts {
   bases: Map<string, string[]>;
   /** Each class's `__init__` parameters; absent when it takes `*args`/`**kwargs`. */
   initParams: Map<string, InitParam[]>;
+  /** Each class's `__init__` locals bound to a construction (`tok = VisionTokenizer(config.x).model`), as written. */
+  initLocals: Map<string, Map<string, string>>;
+  /**
+   * Slots holding a module passed to `__init__` (`self.vision_tokenizer = vision_tokenizer`, callee
+   * `@param:vision_tokenizer`), apart from `edges`: most such slots hold a number or the config, and a
+   * norm class keeping its eps this way must still read as a norm without submodules.
+   */
+  passed: Map<string, Edge[]>;
 }
 
 const TORCH_LEAVES: Record<string, ClassKind> = table({
@@ -211,14 +219,28 @@ export function fileFacts(p: Parsed): FileFacts {
   };
   const seen = new Set(analysis.submodules.map((s) => s.range.start));
   // Source order, whichever way a slot was found.
-  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
+  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports, initParams)].sort((a, b) => a.range.start - b.range.start);
+  const passed = new Map<string, Edge[]>();
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms, initParams.get(s.owner));
     if (s.when) e.when = s.when;
     if (biasDropped.has(`${s.owner}.${s.slot}`)) e.bias = false;
-    add(s.owner, e);
+    if (s.callee.startsWith(PASSED)) passed.set(s.owner, [...(passed.get(s.owner) ?? []), e]);
+    else add(s.owner, e);
   }
-  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases, initParams };
+  const initLocals = new Map<string, Map<string, string>>();
+  for (const c of decorated.values()) {
+    const init = namedChildren(field(c.node, "body")).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).find((d) => d?.type === "function_definition" && p.text_(field(d, "name")) === "__init__");
+    const locals = new Map<string, string>();
+    for (const n of init ? walk(init) : []) {
+      const right = field(n, "right");
+      if (n.type !== "assignment" || field(n, "left")?.type !== "identifier" || !right) continue;
+      const call = right.type === "attribute" ? field(right, "object") : right;
+      if (call?.type === "call" && !locals.has(p.text_(field(n, "left")))) locals.set(p.text_(field(n, "left")), p.text_(right));
+    }
+    if (locals.size) initLocals.set(c.name, locals);
+  }
+  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases, initParams, initLocals, passed };
 }
 
 /** The parameters of a class's own `__init__`, or undefined when it has none or takes `*args`/`**kwargs`. */
@@ -281,6 +303,9 @@ function torchSubclassFacts(p: Parsed, node: PyNode, name: string, bases: Map<st
   return undefined;
 }
 
+/** The callee of a slot holding an `__init__` parameter (`self.x = x`): `@param:x`. */
+export const PASSED = "@param:";
+
 /** The constructor call a method returns: `return X(...)`, or `return m` after `m = X(...)` in the method. */
 function returnedCall(p: Parsed, def: PyNode | undefined): PyNode | undefined {
   if (!def) return undefined;
@@ -300,7 +325,7 @@ function returnedCall(p: Parsed, def: PyNode | undefined): PyNode | undefined {
  * `from_config` callee only through the imports, so a class of the same module built this way is
  * added here, and so is a backbone built by `load_backbone(config)`.
  */
-function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
+function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>, initParams: Map<string, InitParam[]>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
   const tables = new Map<string, Array<{ key: string; value: string }>>();
   for (const st of namedChildren(p.tree.root)) {
@@ -332,8 +357,15 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       if (n.type !== "assignment") continue;
       const left = field(n, "left");
       const right = field(n, "right");
-      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call") continue;
+      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self") continue;
       const slot = p.text_(field(left, "attribute"));
+      // `self.vision_tokenizer = vision_tokenizer`: a module passed to `__init__` (xGen-MM's VLM), whatever
+      // the construction of this class passes for that parameter (resolved where it is built).
+      if (right?.type === "identifier" && initParams.get(c.name)?.some((x) => x.name === p.text_(right))) {
+        out.push({ owner: c.name, slot, callee: `${PASSED}${p.text_(right)}`, range: { start: right.start, end: right.end }, indexed: false });
+        continue;
+      }
+      if (right?.type !== "call") continue;
       const fn0 = p.text_(field(right, "function"));
       // `self.ln_q = norm_layer(embed_dim)` with that default: the class the partial binds, built with
       // the partial's arguments (MiniCPM-V's Resampler). The construction cited is the partial.
