@@ -891,6 +891,46 @@ class ToyVLMModel(ToyPreTrainedModel):
     // The passed block keeps its own eps default; `self.eps = eps` does not make it a container.
     expect(f.classes[0].epsAt).toEqual({ "vlm.tokenizer.norm": "1e-05", "vlm.block.ln": "1e-06" });
   });
+
+  it("builds a timm-style norm_layer: a partial bound to a local, a conditional slot, and a parameter whose default the construction overrides", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy_vit", "ToyViTConfig")])\n`;
+    const config = `
+class ToyViTConfig(PreTrainedConfig):
+    model_type = "toy_vit"
+`;
+    const modeling = `
+from functools import partial
+from torch import nn
+
+
+class ToyViTBlock(nn.Module):
+    def __init__(self, dim, norm_layer: nn.Module = nn.LayerNorm):
+        super().__init__()
+        self.norm1 = norm_layer(dim)
+
+
+class ToyViTModel(ToyPreTrainedModel):
+    def __init__(self, config, norm_layer=None, use_fc_norm=False):
+        super().__init__(config)
+        norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        self.block = ToyViTBlock(config.hidden_size, norm_layer=norm_layer)
+        self.plain = ToyViTBlock(config.hidden_size)
+        self.norm = norm_layer(config.hidden_size) if not use_fc_norm else nn.Identity()
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_vit", "ToyViTModel")])\n`,
+        "models/toy_vit/configuration_toy_vit.py": config,
+        "models/toy_vit/modeling_toy_vit.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const f = x.families.find((y) => y.modelType === "toy_vit")!;
+    expect(f.classes.map((c) => [c.name, c.epsAt ?? c.eps])).toEqual([["nn.LayerNorm", { "block.norm1": "1e-06", "plain.norm1": "1e-05", norm: "1e-6" }]]);
+    expect(f.choices).toEqual([{ at: "norm", options: [{ name: "nn.LayerNorm", when: "not use_fc_norm", src: "models/toy_vit/modeling_toy_vit.py:15" }] }]);
+  });
 });
 
 describe("model classes in sibling modules and norms returned beside other values", () => {

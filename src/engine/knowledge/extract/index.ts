@@ -314,7 +314,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
       for (const e0 of edgesOf(ff, cls)) {
-        const e1 = e0.owner === cls ? bound(e0, bind) : e0;
+        const e1 = e0.owner === cls ? bound(e0, bind, ff) : e0;
         const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
         const passed = e.callee.startsWith(PASSED) ? passedModule(ff, e, bind) : { ff, e };
@@ -343,9 +343,11 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       const v = e.args!.keyword[x.name] ?? e.args!.positional[i];
       if (v === undefined) {
         if (x.default !== undefined) out.set(x.name, x.default);
-      } else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
-      // A local of the building class's `__init__` bound to a construction (xGen-MM's `vision_tokenizer`).
+      }
+      // A local of the building class's `__init__` bound to a construction (xGen-MM's `vision_tokenizer`,
+      // a ViT's `norm_layer = partial(...)`), which shadows a parameter of the same name.
       else if (/^\w+$/.test(v) && locals?.has(v)) out.set(x.name, locals.get(v)!);
+      else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
       else if (!/^\w+$/.test(v) || /^(True|False|None)$/.test(v)) out.set(x.name, v);
     });
     return out;
@@ -366,7 +368,7 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   }
 
   /** An edge whose bias/affine/eps is a parameter of its owner, with what the owner was passed. */
-  function bound(e: Edge, bind: Map<string, string>): Edge {
+  function bound(e: Edge, bind: Map<string, string>, ff: FileFacts): Edge {
     if (!e.fromParam) return e;
     const out: Edge = { ...e };
     const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
@@ -380,6 +382,15 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const x = eps !== undefined ? bind.get(eps) : undefined;
     if (x && key(x)) out.eps = key(x);
     else if (x && /^[\d.]+(e-?\d+)?$/i.test(x) && Number.isFinite(Number(x))) out.eps = pyFloat(Number(x));
+    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` (or a class) passed for the parameter the slot is built through.
+    const l = e.fromParam.layer !== undefined ? /^(?:(?:functools\.)?partial\(\s*([\w.]+)\s*(?:,([^]*))?\)|([\w.]+))$/.exec(bind.get(e.fromParam.layer) ?? "") : undefined;
+    if (l && (l[1] ?? l[3]) !== "None") {
+      const [head, ...rest] = (l[1] ?? l[3]).split(".");
+      out.callee = [ff.imports.get(head) ?? head, ...rest].join(".");
+      const given = l[2] ? argsOf(l[2])?.keyword.eps : undefined;
+      const kind = torchLeaf(out.callee);
+      out.eps = given && Number.isFinite(Number(given)) ? pyFloat(Number(given)) : kind === "layer" || kind === "group" ? "1e-05" : undefined;
+    }
     return out;
   }
 

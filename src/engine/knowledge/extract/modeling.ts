@@ -47,7 +47,7 @@ export interface Edge {
    * `nn.LayerNorm(dim, eps=eps, bias=bias)`: the bias/affine/eps argument is a parameter of the
    * owner's `__init__` (StableLmLayerNormPerHead), decided where the owner is built or by its default.
    */
-  fromParam?: Partial<Record<"bias" | "affine" | "eps", string>>;
+  fromParam?: Partial<Record<"bias" | "affine" | "eps" | "layer", string>>;
   /** The construction's arguments as written; absent when it unpacks `*args`/`**kwargs`. */
   args?: { positional: string[]; keyword: Record<string, string> };
 }
@@ -347,11 +347,18 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
       const def = st.type === "decorated_definition" ? field(st, "definition") : st;
       if (def?.type === "function_definition") methods.set(p.text_(field(def, "name")), def);
     }
-    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` in the signature of `__init__`.
+    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` in the signature of `__init__`, or bound to a local
+    // there (`norm_layer = partial(nn.LayerNorm, eps=1e-6)`, a timm-style ViT's), which wins.
     const partials = new Map<string, PyNode>();
-    for (const a of namedChildren(field(methods.get("__init__"), "parameters"))) {
+    const isPartial = (v: PyNode | undefined): v is PyNode => v?.type === "call" && /^(functools\.)?partial$/.test(p.text_(field(v, "function")));
+    const init = methods.get("__init__");
+    for (const a of namedChildren(field(init, "parameters"))) {
       const v = a.type === "default_parameter" || a.type === "typed_default_parameter" ? field(a, "value") : undefined;
-      if (v?.type === "call" && /^(functools\.)?partial$/.test(p.text_(field(v, "function")))) partials.set(p.text_(field(a, "name")), v);
+      if (isPartial(v)) partials.set(p.text_(field(a, "name")), v);
+    }
+    for (const n of init ? walk(init) : []) {
+      const v = field(n, "right");
+      if (n.type === "assignment" && field(n, "left")?.type === "identifier" && isPartial(v)) partials.set(p.text_(field(n, "left")), v);
     }
     for (const n of walk(c.node)) {
       if (n.type !== "assignment") continue;
@@ -365,14 +372,27 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
         out.push({ owner: c.name, slot, callee: `${PASSED}${p.text_(right)}`, range: { start: right.start, end: right.end }, indexed: false });
         continue;
       }
-      if (right?.type !== "call") continue;
-      const fn0 = p.text_(field(right, "function"));
+      // `self.norm = norm_layer(dim) if not use_fc_norm else nn.Identity()`: the partial's call, under its condition.
+      const branches = right?.type === "conditional_expression" ? namedChildren(right) : [];
+      const [yes, cond, no] = branches;
+      const picked = right?.type === "call" ? { call: right, when: undefined } : yes?.type === "call" && partials.has(p.text_(field(yes, "function"))) ? { call: yes, when: p.text_(cond) } : no?.type === "call" && partials.has(p.text_(field(no, "function"))) ? { call: no, when: `not (${p.text_(cond)})` } : undefined;
+      if (!picked) continue;
+      const fn0 = p.text_(field(picked.call, "function"));
       // `self.ln_q = norm_layer(embed_dim)` with that default: the class the partial binds, built with
       // the partial's arguments (MiniCPM-V's Resampler). The construction cited is the partial.
       const bound = partials.get(fn0);
       const cls = bound ? p.text_(namedChildren(field(bound, "arguments"))[0]) : undefined;
       if (bound && cls && /^[\w.]+$/.test(cls)) {
-        out.push({ owner: c.name, slot, callee: dotted(cls), range: { start: bound.start, end: bound.end }, indexed: false });
+        out.push({ owner: c.name, slot, callee: dotted(cls), range: { start: bound.start, end: bound.end }, indexed: false, ...(picked.when ? { when: picked.when.replace(/\s+/g, " ") } : {}) });
+        continue;
+      }
+      if (picked.call !== right) continue;
+      // `self.norm1 = norm_layer(dim)` with `norm_layer: nn.Module = nn.LayerNorm`: the default class, which
+      // what the owner's construction passes for the parameter replaces (edgeOf marks it `fromParam.layer`).
+      const param = initParams.get(c.name)?.find((x) => x.name === fn0);
+      if (param && !seen.has(right.start)) {
+        const d = param.default && /^[A-Za-z_][\w.]*$/.test(param.default) && param.default !== "None" ? dotted(param.default) : fn0;
+        out.push({ owner: c.name, slot, callee: d, range: { start: right.start, end: right.end }, indexed: false });
         continue;
       }
       // `self.resampler = self.init_resampler(...)`: the class the method of this class returns built,
@@ -425,6 +445,9 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     const v = names.map((n) => (kw(n) ? p.text_(field(kw(n), "value")) : "")).find((x) => x);
     if (v && isParam(v)) (e.fromParam ??= {})[k] = v;
   }
+  // `self.norm1 = norm_layer(dim)` with `norm_layer: nn.Module = nn.LayerNorm`: the class is what the
+  // owner is passed for the parameter, the default otherwise.
+  if (call && isParam(p.text_(field(call, "function")))) (e.fromParam ??= {}).layer = p.text_(field(call, "function"));
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
   // torch's InstanceNorm is built without parameters unless `affine=True` is written (BatchNorm and
