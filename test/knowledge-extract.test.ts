@@ -16,7 +16,7 @@ import { type Extraction, extractKnowledge, fromJsonl, type SourceFiles, toJsonl
 import { extractRemote, type RemoteEntry } from "../src/engine/knowledge/extract/remote";
 import { extractionReport } from "../src/engine/knowledge/extract/report";
 import { createPythonParser, type PythonParser } from "../src/engine/parsers/python";
-import { buildCommitted, familiesPath, folderFiles, readNoNorm, shippedFamilies } from "../scripts/kb/files";
+import { buildCommitted, familiesPath, folderFiles, readNoNorm, remoteTexts, shippedFamilies } from "../scripts/kb/files";
 
 const root = join(__dirname, "..");
 const committedPath = join(root, "scripts", "kb", "extracted", "transformers-5.18.0.jsonl");
@@ -348,6 +348,75 @@ class ToyHeadModel(ToyPreTrainedModel):
     ]);
   });
 
+  it("roots a sub-config type at the class built with that sub-config's fields passed one by one (IDEFICS's perceiver)", () => {
+    const auto = `
+CONFIG_MAPPING_NAMES = OrderedDict([("toy_mm", "ToyMMConfig"), ("toy_resampler", "ToyResamplerConfig")])
+SPECIAL_MODEL_TYPE_TO_MODULE_NAME = OrderedDict([("toy_resampler", "toy_mm")])
+`;
+    const config = `
+class ToyResamplerConfig(PreTrainedConfig):
+    model_type = "toy_resampler"
+    depth: int = 2
+
+
+class ToyMMConfig(PreTrainedConfig):
+    model_type = "toy_mm"
+    sub_configs = {"resampler_config": ToyResamplerConfig}
+    resampler_config: dict | None = None
+`;
+    const modeling = `
+from torch import nn
+
+
+class ToyUnrelated(nn.Module):
+    def __init__(self, depth):
+        super().__init__()
+        self.norm = nn.LayerNorm(depth)
+
+
+class ToyResampler(nn.Module):
+    def __init__(self, config, depth, width):
+        super().__init__()
+        self.blocks = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+        self.layer_norm = nn.LayerNorm(width)
+
+
+class ToyHelper(nn.Module):
+    def pick(self, config):
+        resampler_config = config.resampler_config
+        return resampler_config
+
+    # A parameter named like another function's local is not that local.
+    def build(self, resampler_config):
+        self.other = ToyUnrelated(resampler_config.depth)
+
+
+class ToyMMModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        resampler_config = config.resampler_config
+        self.resampler = ToyResampler(
+            config,
+            resampler_config.depth,
+            config.hidden_size,
+        )
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_mm", "ToyMMModel")])\n`,
+        "models/toy_mm/configuration_toy_mm.py": config,
+        "models/toy_mm/modeling_toy_mm.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const sub = x.families.find((f) => f.modelType === "toy_resampler")!;
+    expect(sub.root).toBe("ToyResampler");
+    expect(sub.gaps).toBeUndefined();
+    expect(sub.classes.map((c) => [c.name, c.at])).toEqual([["nn.LayerNorm", ["layer_norm"]]]);
+  });
+
   it("records a subclass of torch's GroupNorm, classes of an if/else block whatever their case, own classes named Auto*, and drops a parameter whose flag is off as built", () => {
     const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy", "ToyConfig"), ("toy_head", "ToyHeadConfig")])\n`;
     const config = `
@@ -609,7 +678,7 @@ for (const e of remote) {
   if (!here) console.warn(`\n*** remote-code extraction of ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ is absent or at another commit. Run scripts/kb/fetch-remote.sh to enable it. ***\n`);
   describe.skipIf(!here)(`extracting remote code: ${e.modelType} (${e.repo}@${e.commit.slice(0, 7)})`, () => {
     it("reproduces the committed remote extraction, cited at the repository and commit", () => {
-      const x = extractRemote(e, { config: readFileSync(join(dir, e.config), "utf8"), modeling: readFileSync(join(dir, e.modeling), "utf8") }, parser);
+      const x = extractRemote(e, remoteTexts(dir, e), parser);
       expect(toJsonl(x) === readFileSync(join(root, "scripts", "kb", "extracted", `remote-${e.modelType}.jsonl`), "utf8"), "stale: run npm run kb:extract-remote").toBe(true);
       expect(x.families[0].classes.length).toBeGreaterThan(0);
     });
@@ -645,6 +714,31 @@ describe("remote-code families in the shipped knowledge base", () => {
     expect(at("moss")).toEqual(["transformer.h.{N}.ln_1", "transformer.ln_f"]);
     expect(shippedRecs.stablelm_epoch).toMatchObject({ norm: "layer", bias: true, eps: { norm_eps: 1e-5 } });
     expect(shippedRecs.intern_vit_6b).toMatchObject({ norm: "rms", eps: { layer_norm_eps: 1e-6 }, normKeys: { norm_type: "rms_norm" } });
+    // Multi-file remote code: MiniCPM-V 2's language model (modeling_minicpm.py) and its resampler
+    // (resampler.py, LayerNorm through `norm_layer=partial(nn.LayerNorm, eps=1e-6)`, built by
+    // `self.init_resampler(...)`); Ultravox's projector norms, a subclass of transformers' LlamaRMSNorm
+    // built by `self._create_multi_modal_projector(config)`, ln_mid or ln_post by projector_ln_mid.
+    expect(shippedRecs.minicpmv).toMatchObject({ norm: "rms", offset: false, eps: { rms_norm_eps: 1e-6 } });
+    expect(at("minicpmv")).toEqual(["llm.model.layers.{N}.input_layernorm", "llm.model.layers.{N}.post_attention_layernorm", "llm.model.norm", "resampler.ln_q", "resampler.ln_kv", "resampler.ln_post"]);
+    expect(shippedRecs.minicpmv.src?.some((s) => /:resampler\.py:\d+$/.test(s))).toBe(true);
+    expect(shippedRecs.ultravox).toMatchObject({ norm: "rms", offset: false, normKeys: { projector_ln_mid: false } });
+    expect(at("ultravox")).toEqual(["multi_modal_projector.ln_pre", "multi_modal_projector.ln_mid", "multi_modal_projector.ln_post"]);
+    // InternVL-Chat: the vision tower from the sibling modeling_intern_vit.py (RMSNorm or LayerNorm by the
+    // vision config's norm_type) and the projector's LayerNorm (mlp1.0); the language model is outside the files.
+    expect(at("internvl_chat")).toEqual(expect.arrayContaining(["vision_model.encoder.layers.{N}.norm1", "mlp1.{N}"]));
+    expect(shippedRecs.internvl_chat.classes?.map((c) => c.name).sort()).toEqual(["InternRMSNorm", "nn.LayerNorm"]);
+    // Ming-Omni (inclusionAI/Ming): the BailingMoe language model, the Qwen2.5-VL vision tower of its
+    // qwen2_5_vit.py (imported absolutely), and that tower's own model type.
+    expect(shippedRecs.bailing_moe).toMatchObject({ norm: "rms", offset: false, cast: "llama", eps: { rms_norm_eps: 1e-5 } });
+    expect(at("bailingmm")).toEqual(expect.arrayContaining(["vision.blocks.{N}.norm1", "vision.merger.ln_q", "model.model.norm"]));
+    expect(at("qwen2_5_vit")).toEqual(["blocks.{N}.norm1", "blocks.{N}.norm2", "merger.ln_q"]);
+    // phi-1/phi-1.5 before transformers' phi: one LayerNorm per block and the head's, all in one nn.Sequential.
+    expect(shippedRecs["mixformer-sequential"]).toMatchObject({ norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(at("mixformer-sequential")).toEqual(["layers.{N}.ln"]);
+    // DeepSeek-VL2: the DeepseekV2 language model of its sibling modeling_deepseek.py, MLA latent norms
+    // only with q_lora_rank (the SigLIP tower's norm_layer is a partial held in a local, not followed).
+    expect(shippedRecs.deepseek_vl_v2).toMatchObject({ norm: "rms", offset: false });
+    expect(at("deepseek_vl_v2")).toEqual(expect.arrayContaining(["language.model.layers.{N}.self_attn.kv_a_layernorm", "language.model.norm"]));
   });
 
   it("lints a config of every pinned remote type with its facts instead of NL002", () => {
@@ -661,6 +755,184 @@ describe("remote-code families in the shipped knowledge base", () => {
   });
 });
 
+describe("multi-file remote code", () => {
+  it("follows the folder's sibling modules, slots built by a method, a partial norm_layer default and a subclass of another library's norm", () => {
+    const entry: RemoteEntry = {
+      modelType: "toyv",
+      repo: "someone/toyv",
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      dir: "",
+      config: "toyv_config.py",
+      modeling: "toyv_model.py",
+      modules: ["resampler.py"],
+      configClass: "ToyVConfig",
+      architectures: ["ToyVModel"],
+    };
+    const config = `
+class ToyVConfig(PretrainedConfig):
+    model_type = "toyv"
+    norm_init: float = 0.4
+`;
+    const modeling = `
+import transformers
+from torch import nn
+from .toyv_config import ToyVConfig
+# Imported absolutely, as code run with its folder on the path does (Ming-Omni: from qwen2_5_vit import ...).
+from resampler import Resampler
+
+
+class RMSNorm(transformers.models.llama.modeling_llama.LlamaRMSNorm):
+    def __init__(self, hidden_size: int, init: float = 1, eps: float = 1e-6):
+        super().__init__(hidden_size=hidden_size, eps=eps)
+        self.weight.data.fill_(init)
+
+
+class ToyVProjector(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.ln_pre = RMSNorm(config.hidden_size, init=config.norm_init)
+
+
+class ToyVModel(ToyVPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.projector = self._create_projector(config)
+        self.resampler = self.init_resampler(config.hidden_size)
+
+    @classmethod
+    def _create_projector(cls, config):
+        projector = ToyVProjector(config)
+        projector.to(config.torch_dtype)
+        return projector
+
+    def init_resampler(self, dim):
+        return Resampler(dim)
+`;
+    const resampler = `
+from functools import partial
+from torch import nn
+
+
+class Resampler(nn.Module):
+    def __init__(self, dim, norm_layer=partial(nn.LayerNorm, eps=1e-6)):
+        super().__init__()
+        self.ln_q = norm_layer(dim)
+`;
+    const x = extractRemote(entry, { config, modeling, modules: { "resampler.py": resampler } }, parser);
+    const f = x.families[0];
+    expect(f.config?.src).toBe("toyv_config.py:2");
+    expect(f.classes.map((c) => [c.name, c.kind, c.eps, c.at, c.src])).toEqual([
+      ["RMSNorm", "rms", ["1e-06"], ["projector.ln_pre"], "toyv_model.py:18"],
+      ["nn.LayerNorm", "layer", ["1e-6"], ["resampler.ln_q"], "resampler.py:7"],
+    ]);
+    expect(f.classes[0].from).toBe("transformers.models.llama.modeling_llama.LlamaRMSNorm");
+    // A module the entry names but the caller did not pass is an error, not a silent gap.
+    expect(() => extractRemote(entry, { config, modeling }, parser)).toThrow(/resampler\.py/);
+  });
+});
+
+describe("modules passed to a constructor", () => {
+  it("follows a slot holding an __init__ parameter to what the construction passes: a construction, a local bound to one, or a slot of one", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy_vlm", "ToyVLMConfig")])\n`;
+    const config = `
+class ToyVLMConfig(PreTrainedConfig):
+    model_type = "toy_vlm"
+    eps: float = 1e-5
+`;
+    const modeling = `
+from torch import nn
+
+
+class ToyResampler(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+
+
+class ToyTokenizer(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = ToyResampler(config.hidden_size)
+
+
+class ToyBlock(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.ln = nn.LayerNorm(dim, eps=eps)
+
+
+class ToyHolder(nn.Module):
+    def __init__(self, tokenizer, block, size):
+        super().__init__()
+        self.size = size
+        self.tokenizer = tokenizer
+        self.block = block
+
+
+class ToyVLMModel(ToyPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        tokenizer = ToyTokenizer(config).model
+        self.vlm = ToyHolder(tokenizer=tokenizer, block=ToyBlock(config.hidden_size), size=3)
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_vlm", "ToyVLMModel")])\n`,
+        "models/toy_vlm/configuration_toy_vlm.py": config,
+        "models/toy_vlm/modeling_toy_vlm.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const f = x.families.find((y) => y.modelType === "toy_vlm")!;
+    expect(f.classes.flatMap((c) => c.at)).toEqual(["vlm.tokenizer.norm", "vlm.block.ln"]);
+    // The passed block keeps its own eps default; `self.eps = eps` does not make it a container.
+    expect(f.classes[0].epsAt).toEqual({ "vlm.tokenizer.norm": "1e-05", "vlm.block.ln": "1e-06" });
+  });
+
+  it("builds a timm-style norm_layer: a partial bound to a local, a conditional slot, and a parameter whose default the construction overrides", () => {
+    const auto = `CONFIG_MAPPING_NAMES = OrderedDict([("toy_vit", "ToyViTConfig")])\n`;
+    const config = `
+class ToyViTConfig(PreTrainedConfig):
+    model_type = "toy_vit"
+`;
+    const modeling = `
+from functools import partial
+from torch import nn
+
+
+class ToyViTBlock(nn.Module):
+    def __init__(self, dim, norm_layer: nn.Module = nn.LayerNorm):
+        super().__init__()
+        self.norm1 = norm_layer(dim)
+
+
+class ToyViTModel(ToyPreTrainedModel):
+    def __init__(self, config, norm_layer=None, use_fc_norm=False):
+        super().__init__(config)
+        norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        self.block = ToyViTBlock(config.hidden_size, norm_layer=norm_layer)
+        self.plain = ToyViTBlock(config.hidden_size)
+        self.norm = norm_layer(config.hidden_size) if not use_fc_norm else nn.Identity()
+`;
+    const x = extractKnowledge(
+      memory({
+        "models/auto/auto_mappings.py": auto,
+        "models/auto/modeling_auto.py": `MODEL_MAPPING_NAMES = OrderedDict([("toy_vit", "ToyViTModel")])\n`,
+        "models/toy_vit/configuration_toy_vit.py": config,
+        "models/toy_vit/modeling_toy_vit.py": modeling,
+      }),
+      parser,
+      { version: "0.0.0" },
+    );
+    const f = x.families.find((y) => y.modelType === "toy_vit")!;
+    expect(f.classes.map((c) => [c.name, c.epsAt ?? c.eps])).toEqual([["nn.LayerNorm", { "block.norm1": "1e-06", "plain.norm1": "1e-05", norm: "1e-6" }]]);
+    expect(f.choices).toEqual([{ at: "norm", options: [{ name: "nn.LayerNorm", when: "not use_fc_norm", src: "models/toy_vit/modeling_toy_vit.py:15" }] }]);
+  });
+});
+
 describe("model classes in sibling modules and norms returned beside other values", () => {
   it("reaches IDEFICS's vision.py and I-BERT's IntLayerNorm, and keeps IDEFICS's main norm the text RMSNorm", () => {
     const shippedRecs = shippedFamilies(root);
@@ -669,6 +941,9 @@ describe("model classes in sibling modules and norms returned beside other value
     // The vision tower and perceiver resampler norms join IDEFICS's record without outvoting the text RMSNorm.
     expect(shippedRecs.idefics).toMatchObject({ norm: "rms" });
     expect(shippedRecs.idefics.classes?.flatMap((c) => c.at)).toContain("vision_model.encoder.layers.{N}.layer_norm1");
+    // idefics_perciever is rooted at the resampler built with its fields one by one (modeling_idefics.py:899).
+    expect(shippedRecs.idefics_perciever).toMatchObject({ norm: "layer", bias: true, epsFixed: 1e-5 });
+    expect(shippedRecs.idefics_perciever.classes?.flatMap((c) => c.at)).toContain("layer_norm");
     // IntLayerNorm returns `(x, None)` and normalizes as `y / torch.sqrt(self.eps + var)`: a LayerNorm with a bias.
     const int = shippedRecs.ibert.classes?.find((c) => c.name === "IntLayerNorm");
     expect(int).toMatchObject({ kind: "layer", bias: true });

@@ -11,7 +11,7 @@ import { toJsonl } from "../../src/engine/knowledge/extract/index";
 import { extractRemote, type RemoteEntry } from "../../src/engine/knowledge/extract/remote";
 import { createPythonParser } from "../../src/engine/parsers/python";
 import { loadPythonWasm } from "../../src/node/wasm";
-import { extractedDir } from "./files";
+import { extractedDir, remoteTexts } from "./files";
 
 const root = resolve(__dirname, "..");
 
@@ -29,7 +29,7 @@ async function main() {
       missing++;
       continue;
     }
-    const x = extractRemote(e, { config: readFileSync(join(dir, e.config), "utf8"), modeling: readFileSync(join(dir, e.modeling), "utf8") }, parser);
+    const x = extractRemote(e, remoteTexts(dir, e), parser);
     if (!validate(x)) {
       console.error(JSON.stringify(validate.errors?.slice(0, 10), null, 1));
       throw new Error(`the extraction of ${e.modelType} does not match schemas/kb-extraction.schema.json`);

@@ -5,8 +5,9 @@
 #
 #   scripts/kb/fetch-remote.sh [<git mirrors folder>]
 #
-# Each file is `git show <commit>:<dir>/<file>` from <git mirrors folder>/<owner>+<name>/repo when that
-# clone exists, else downloaded from raw.githubusercontent.com at the pinned commit.
+# Each file (config, modeling and the sibling modules) is `git show <commit>:<dir>/<file>` from
+# <git mirrors folder>/<owner>+<name>/repo when that clone exists, else
+# downloaded from raw.githubusercontent.com at the pinned commit.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -17,14 +18,15 @@ mkdir -p "$out"
 node -e '
   const r = require(process.argv[1]);
   // An empty folder (the repository top) travels as "." so the fields stay positional.
-  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir || ".", f.config, f.modeling].join(" "));
-' "$root/scripts/kb/remote.json" | while read -r type repo commit dir config modeling; do
+  // The sibling modules follow the modeling file; a config class inside the modeling file is fetched once.
+  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir || ".", ...new Set([f.config, f.modeling, ...(f.modules ?? [])])].join(" "));
+' "$root/scripts/kb/remote.json" | while read -r type repo commit dir files; do
   [ "$dir" = "." ] && dir=""
   dest="$out/$type"
   rm -rf "$dest.tmp"
   mkdir -p "$dest.tmp"
   git_dir="${mirrors:+$mirrors/${repo/\//+}/repo}"
-  for f in "$config" "$modeling"; do
+  for f in $files; do
     if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
       git -C "$git_dir" show "$commit:${dir:+$dir/}$f" >"$dest.tmp/$f"
     else

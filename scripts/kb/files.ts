@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { buildKnowledge, type BuiltKnowledge, type FamilyRecord } from "../../src/engine/knowledge/extract/build";
 import type { Overrides } from "../../src/engine/knowledge/extract/compare";
 import { type Extraction, fromJsonl, type SourceFiles } from "../../src/engine/knowledge/extract/index";
+import type { RemoteEntry } from "../../src/engine/knowledge/extract/remote";
 import { PINNED } from "../../src/engine/knowledge/extract/pin";
 import { extractionReport, type NoNormList } from "../../src/engine/knowledge/extract/report";
 
@@ -66,4 +67,10 @@ export function writeReport(root: string, extractions: Extraction[], built: Buil
   const report = extractionReport(x, built, shippedFamilies(root), readOverrides(root), readNoNorm(root));
   writeFileSync(join(outDir, `report-${x.meta.version}.md`), report.markdown);
   return report.summary;
+}
+
+/** The files of a remote-code family as scripts/kb/fetch-remote.sh put them in `dir`, for extractRemote. */
+export function remoteTexts(dir: string, e: RemoteEntry): { config: string; modeling: string; modules: Record<string, string> } {
+  const read = (f: string) => readFileSync(join(dir, f), "utf8");
+  return { config: read(e.config), modeling: read(e.modeling), modules: Object.fromEntries((e.modules ?? []).map((m) => [m, read(m)])) };
 }

@@ -67,7 +67,8 @@ export function groupOf(name: string): ModuleGroup | undefined {
   if (name.length > MAX_NAME) return undefined;
   if (!/norm\w*\.weight$|(^|\.)ln_\w+\.weight$|layer_norm_weight$/.test(name)) return undefined;
   if (/(^|\.)mtp\.|\.nextn\.|(^|\.)(enorm|hnorm)\.weight$|shared_head\.norm|pre_fc_norm_(embedding|hidden)/.test(name)) return "mtp";
-  if (/(^|\.)(vision_tower|vision_model|visual|vision|image_encoder|vit|siglip|mm_projector|multi_modal_projector)\./.test(name)) return "vision";
+  // MiniCPM-V names its (timm) vision tower `vpm` (modeling_minicpmv.py: `self.vpm = self.init_vision_module()`).
+  if (/(^|\.)(vision_tower|vision_model|visual|vision|image_encoder|vit|siglip|mm_projector|multi_modal_projector|vpm)\./.test(name)) return "vision";
   // Megatron names the gated linear-attention norm self_attention.out_norm (Megatron Bridge, Qwen3-Next).
   if (/linear_attn\.norm\.weight$|(^|\.)ssm_norm\.weight$|mixer\.norm\.weight$|(^|\.)mamba\.norm\.weight$|self_attention\.out_norm\.weight$/.test(name)) return "gated";
   return "trunk";

@@ -3,7 +3,7 @@
 // order, module trees in source order, no clocks.
 import type { PythonParser } from "../../parsers/python";
 import { allFields, type ConfigClass, configClasses, EPS_KEY, inheritedMap, NORM_KEY, splitKeys } from "./config";
-import { type Edge, type FileFacts, fileFacts, type NormFacts, pyFloat, torchLeaf } from "./modeling";
+import { type Edge, type FileFacts, fileFacts, type NormFacts, PASSED, pyFloat, torchLeaf } from "./modeling";
 import { mappingPairs, Parsed, type SourceFiles } from "./source";
 import type { Cite, ExtractedChoice, ExtractedClass, ExtractedFamily, Extraction } from "./types";
 
@@ -76,11 +76,12 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
   for (const d of modelDirs) {
     const listed = files.list(`models/${d}`);
     // Sibling modules a modeling file imports its model classes from (IDEFICS's `from .vision import
-    // IdeficsVisionTransformer`, `from .perceiver import ...`) hold model classes too.
+    // IdeficsVisionTransformer`, `from .perceiver import ...`) hold model classes too; so do those remote
+    // code imports absolutely, run with its folder on the path (Ming-Omni's `from qwen2_5_vit import ...`).
     const siblings = new Set(
       listed
         .filter((f) => /^modeling_\w+\.py$/.test(f))
-        .flatMap((f) => [...(files.read(`models/${d}/${f}`) ?? "").matchAll(/^from \.(\w+) import/gm)].map((m) => `${m[1]}.py`))
+        .flatMap((f) => [...(files.read(`models/${d}/${f}`) ?? "").matchAll(/^from \.?(\w+) import/gm)].map((m) => `${m[1]}.py`))
         .filter((f) => !/^(configuration|modeling)_/.test(f) && listed.includes(f)),
     );
     for (const f of listed) {
@@ -229,6 +230,13 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         }
         if (root) break;
       }
+      // Else the class built with that sub-config's fields passed one by one (IDEFICS:
+      // `perceiver_config = config.perceiver_config` then `IdeficsPerceiverResampler(config, ...,
+      // perceiver_config.resampler_depth, ...)`), first in source order.
+      for (const f of keys.size && !root ? files.list(`models/${module}`).filter((x) => /^modeling_\w+\.py$/.test(x)) : []) {
+        root = builtFromFields(files.read(`models/${module}/${f}`) ?? "", keys, (c) => (classFiles.get(c) ?? []).some((p) => p.startsWith(`models/${module}/`)));
+        if (root) break;
+      }
     }
     if (!root) {
       if (!classFiles.size || !files.list(`models/${module}`).some((f) => f.startsWith("modeling_"))) gaps.push(`no modeling file in models/${module}/`);
@@ -306,15 +314,17 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
       if (!ff) return;
       const next = [...stack, `${file}::${cls}`];
       for (const e0 of edgesOf(ff, cls)) {
-        const e1 = e0.owner === cls ? bound(e0, bind) : e0;
+        const e1 = e0.owner === cls ? bound(e0, bind, ff) : e0;
         const e = e1.when || !when ? e1 : { ...e1, when };
         const path = `${prefix}${e.slot}${e.indexed ? ".{N}" : ""}`;
-        const target = resolve(ff, e, keys, dflt);
+        const passed = e.callee.startsWith(PASSED) ? passedModule(ff, e, bind) : { ff, e };
+        if (!passed) continue;
+        const target = resolve(passed.ff, passed.e, keys, dflt);
         if (!target) continue;
         if ("leaf" in target) out.push({ path, leaf: target.leaf, edge: e });
         // A sub-model reads its own config: its AutoModel slots name its own sub-configs (ColModernVBERT's
         // ModernVBERT builds its text model from ModernVBERT's text_config).
-        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(e, factsOf(target.file)?.initParams.get(target.cls), bind), target.modelType ? subKeysOfType(target.modelType) : keys);
+        else visit(target.cls, target.file, `${path}.`, next, target.modelType ? defaultsOfType(target.modelType) : dflt, e.when, bindingOf(passed.e, factsOf(target.file)?.initParams.get(target.cls), bind, passed.ff.initLocals.get(passed.e.owner)), target.modelType ? subKeysOfType(target.modelType) : keys);
       }
     };
     visit(rootCls, rootFile, "", [], configDefault, undefined, new Map());
@@ -326,21 +336,39 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
    * as written (a parameter of the enclosing class is replaced by what that one was passed), else the
    * default. Empty when the arguments cannot be matched (`*args`, `**kwargs`).
    */
-  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>): Map<string, string> {
+  function bindingOf(e: Edge, params: Array<{ name: string; default?: string }> | undefined, outer: Map<string, string>, locals?: Map<string, string>): Map<string, string> {
     const out = new Map<string, string>();
     if (!params || !e.args) return out;
     params.forEach((x, i) => {
       const v = e.args!.keyword[x.name] ?? e.args!.positional[i];
       if (v === undefined) {
         if (x.default !== undefined) out.set(x.name, x.default);
-      } else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
+      }
+      // A local of the building class's `__init__` bound to a construction (xGen-MM's `vision_tokenizer`,
+      // a ViT's `norm_layer = partial(...)`), which shadows a parameter of the same name.
+      else if (/^\w+$/.test(v) && locals?.has(v)) out.set(x.name, locals.get(v)!);
+      else if (/^\w+$/.test(v) && outer.has(v)) out.set(x.name, outer.get(v)!);
       else if (!/^\w+$/.test(v) || /^(True|False|None)$/.test(v)) out.set(x.name, v);
     });
     return out;
   }
 
+  /**
+   * A slot holding a module passed to `__init__` (`self.vision_tokenizer = vision_tokenizer`): the
+   * construction the class was passed, `X(...)`, or a slot of one, `X(...).model` (the edge that builds
+   * X's `model`). A parameter keeps its name down a chain of `super().__init__(name=name)` calls.
+   */
+  function passedModule(ff: FileFacts, e: Edge, bind: Map<string, string>): { ff: FileFacts; e: Edge } | undefined {
+    const m = /^([A-Z]\w*)\(([^]*)\)(?:\.(\w+))?$/.exec(bind.get(e.callee.slice(PASSED.length)) ?? "");
+    if (!m) return undefined;
+    if (!m[3]) return { ff, e: { ...e, callee: m[1], args: argsOf(m[2]) } };
+    const g = ff.classes.has(m[1]) ? ff : factsOf(fileOfClass(m[1], ff.imports.get(m[1])) ?? "");
+    const inner = g ? edgesOf(g, m[1]).find((x) => x.slot === m[3]) : undefined;
+    return g && inner ? { ff: g, e: { ...inner, slot: e.slot, indexed: e.indexed, ...(e.when ? { when: e.when } : {}) } } : undefined;
+  }
+
   /** An edge whose bias/affine/eps is a parameter of its owner, with what the owner was passed. */
-  function bound(e: Edge, bind: Map<string, string>): Edge {
+  function bound(e: Edge, bind: Map<string, string>, ff: FileFacts): Edge {
     if (!e.fromParam) return e;
     const out: Edge = { ...e };
     const key = (v: string) => /^(?:self\.)?config\.(\w+)$/.exec(v)?.[1];
@@ -354,12 +382,23 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
     const x = eps !== undefined ? bind.get(eps) : undefined;
     if (x && key(x)) out.eps = key(x);
     else if (x && /^[\d.]+(e-?\d+)?$/i.test(x) && Number.isFinite(Number(x))) out.eps = pyFloat(Number(x));
+    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` (or a class) passed for the parameter the slot is built through.
+    const l = e.fromParam.layer !== undefined ? /^(?:(?:functools\.)?partial\(\s*([\w.]+)\s*(?:,([^]*))?\)|([\w.]+))$/.exec(bind.get(e.fromParam.layer) ?? "") : undefined;
+    if (l && (l[1] ?? l[3]) !== "None") {
+      const [head, ...rest] = (l[1] ?? l[3]).split(".");
+      out.callee = [ff.imports.get(head) ?? head, ...rest].join(".");
+      const given = l[2] ? argsOf(l[2])?.keyword.eps : undefined;
+      const kind = torchLeaf(out.callee);
+      out.eps = given && Number.isFinite(Number(given)) ? pyFloat(Number(given)) : kind === "layer" || kind === "group" ? "1e-05" : undefined;
+    }
     return out;
   }
 
   /** A class's slots, with those its local base classes build (super().__init__). */
   function edgesOf(ff: FileFacts, cls: string, depth = 0): Edge[] {
-    const own = ff.edges.get(cls) ?? [];
+    // A slot built in the class wins over the same slot holding a passed module.
+    const built = ff.edges.get(cls) ?? [];
+    const own = [...built, ...(ff.passed.get(cls) ?? []).filter((e) => !built.some((b) => b.slot === e.slot))];
     if (depth > 4) return own;
     const out = [...own];
     for (const b of ff.bases.get(cls) ?? []) {
@@ -426,16 +465,53 @@ export function extractKnowledge(files: SourceFiles, parser: PythonParser, pin: 
         }
         return { leaf: { key: `${g.path}::${name}`, facts: n, ...(g !== ff ? { from: g.path } : {}) } };
       }
-      return { cls: name, file: g.path };
+      // A class of the file that only subclasses another library's norm and builds nothing of its own
+      // (Ultravox's `RMSNorm(transformers.models.llama.modeling_llama.LlamaRMSNorm)`): that norm, unseen.
+      const base = !(g.edges.get(name)?.length) ? (g.bases.get(name) ?? []).find((b) => NORM_NAME.test(b.split(".").pop()!) && !g.classes.has(b)) : undefined;
+      if (!base) return { cls: name, file: g.path };
+      // Its own `eps: float = 1e-6` is the eps a construction without one gets.
+      const leaf = externalNorm(name, base, e);
+      const eps = g.initParams.get(name)?.find((x) => x.name === "eps")?.default;
+      if (eps && Number.isFinite(Number(eps))) leaf.facts.epsDefault = pyFloat(Number(eps));
+      return { leaf };
     }
     // A norm from another library (fla's FusedRMSNormGated): named, its code unseen.
-    if (NORM_NAME.test(name)) {
-      const kind = /RMSNorm/i.test(name) ? (/Gated/.test(name) ? "rms-gated" : "rms") : /LayerNorm/i.test(name) ? "layer" : "other";
-      const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
-      return { leaf: { key: `external::${imported ?? name}`, facts, from: imported ?? "unresolved" } };
-    }
+    if (NORM_NAME.test(name)) return { leaf: externalNorm(name, imported, e) };
     return undefined;
   }
+
+  /** A norm whose code is not in the package: named (its kind read from the name), nothing else known. */
+  function externalNorm(name: string, from: string | undefined, e: Edge): Leaf {
+    const base = (from ?? name).split(".").pop()!;
+    const kind = /RMSNorm/i.test(base) ? (/Gated/.test(base) ? "rms-gated" : "rms") : /LayerNorm/i.test(base) ? "layer" : "other";
+    const facts: NormFacts = { name, kind, offset: false, bias: false, init: "other", cast: "other", params: [], src: e.src };
+    return { key: `external::${from ?? name}`, facts, from: from ?? "unresolved" };
+  }
+}
+
+/** A call's argument text split at its top-level commas (`dim, eps=1e-6`); undefined with `*args`/`**kwargs`. */
+export function argsOf(text: string): { positional: string[]; keyword: Record<string, string> } | undefined {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  const out = { positional: [] as string[], keyword: {} as Record<string, string> };
+  for (const raw of parts.map((x) => x.trim()).filter((x) => x)) {
+    if (raw.startsWith("*")) return undefined;
+    const kw = /^(\w+)\s*=(?!=)\s*([^]*)$/.exec(raw);
+    if (kw) out.keyword[kw[1]] = kw[2].trim();
+    else out.positional.push(raw);
+  }
+  return out;
 }
 
 /**
@@ -457,6 +533,32 @@ export function holds(cond: string, value: (key: string) => unknown): boolean | 
   const rhs = m[3] === "None" ? null : m[3] === "True" ? true : m[3] === "False" ? false : /^["']/.test(m[3]) ? m[3].slice(1, -1) : Number(m[3]);
   const eq = v === rhs;
   return m[2] === "is" || m[2] === "==" ? eq : !eq;
+}
+
+/**
+ * The first class (accepted by `ours`) whose construction reads fields of one of the sub-configs `keys`
+ * in its arguments: `config.<key>.<field>`, or `<local>.<field>` after `<local> = config.<key>` earlier
+ * in the same function.
+ */
+function builtFromFields(text: string, keys: Set<string>, ours: (cls: string) => boolean): string | undefined {
+  const key = [...keys].map((k) => k.replace(/\W/g, "")).join("|");
+  const direct = new RegExp(`(?:\\bself\\.|\\b)config\\.(?:${key})\\.\\w`);
+  const aliases = [...text.matchAll(new RegExp(`^[ \\t]+(\\w+)\\s*=\\s*(?:self\\.)?config\\.(?:${key})[ \\t]*$`, "gm"))];
+  for (const m of text.matchAll(/\b([A-Z]\w*)\(/g)) {
+    if (!ours(m[1])) continue;
+    const open = m.index! + m[0].length;
+    let depth = 1;
+    let end = open;
+    while (end < text.length && depth > 0) {
+      if (text[end] === "(") depth++;
+      else if (text[end] === ")") depth--;
+      end++;
+    }
+    const args = text.slice(open, end - 1);
+    const local = aliases.filter((a) => a.index! < m.index! && !/^[ \t]*def /m.test(text.slice(a.index!, m.index!))).map((a) => a[1]);
+    if (direct.test(args) || local.some((a) => new RegExp(`\\b${a}\\.\\w`).test(args))) return m[1];
+  }
+  return undefined;
 }
 
 function torchLeafOf(callee: string, kind: ReturnType<typeof torchLeaf> & string, e: Edge): Leaf {

@@ -47,7 +47,7 @@ export interface Edge {
    * `nn.LayerNorm(dim, eps=eps, bias=bias)`: the bias/affine/eps argument is a parameter of the
    * owner's `__init__` (StableLmLayerNormPerHead), decided where the owner is built or by its default.
    */
-  fromParam?: Partial<Record<"bias" | "affine" | "eps", string>>;
+  fromParam?: Partial<Record<"bias" | "affine" | "eps" | "layer", string>>;
   /** The construction's arguments as written; absent when it unpacks `*args`/`**kwargs`. */
   args?: { positional: string[]; keyword: Record<string, string> };
 }
@@ -68,6 +68,14 @@ export interface FileFacts {
   bases: Map<string, string[]>;
   /** Each class's `__init__` parameters; absent when it takes `*args`/`**kwargs`. */
   initParams: Map<string, InitParam[]>;
+  /** Each class's `__init__` locals bound to a construction (`tok = VisionTokenizer(config.x).model`), as written. */
+  initLocals: Map<string, Map<string, string>>;
+  /**
+   * Slots holding a module passed to `__init__` (`self.vision_tokenizer = vision_tokenizer`, callee
+   * `@param:vision_tokenizer`), apart from `edges`: most such slots hold a number or the config, and a
+   * norm class keeping its eps this way must still read as a norm without submodules.
+   */
+  passed: Map<string, Edge[]>;
 }
 
 const TORCH_LEAVES: Record<string, ClassKind> = table({
@@ -211,14 +219,28 @@ export function fileFacts(p: Parsed): FileFacts {
   };
   const seen = new Set(analysis.submodules.map((s) => s.range.start));
   // Source order, whichever way a slot was found.
-  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports)].sort((a, b) => a.range.start - b.range.start);
+  const slots: Submodule[] = [...analysis.submodules, ...fromConfigSlots(p, decorated.values(), seen, analysis.imports, initParams)].sort((a, b) => a.range.start - b.range.start);
+  const passed = new Map<string, Edge[]>();
   for (const s of slots) {
     const e = edgeOf(p, s, usesAt.get(s.range.start), calls.get(s.range.start), decorated.get(s.owner)?.node, norms, initParams.get(s.owner));
     if (s.when) e.when = s.when;
     if (biasDropped.has(`${s.owner}.${s.slot}`)) e.bias = false;
-    add(s.owner, e);
+    if (s.callee.startsWith(PASSED)) passed.set(s.owner, [...(passed.get(s.owner) ?? []), e]);
+    else add(s.owner, e);
   }
-  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases, initParams };
+  const initLocals = new Map<string, Map<string, string>>();
+  for (const c of decorated.values()) {
+    const init = namedChildren(field(c.node, "body")).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).find((d) => d?.type === "function_definition" && p.text_(field(d, "name")) === "__init__");
+    const locals = new Map<string, string>();
+    for (const n of init ? walk(init) : []) {
+      const right = field(n, "right");
+      if (n.type !== "assignment" || field(n, "left")?.type !== "identifier" || !right) continue;
+      const call = right.type === "attribute" ? field(right, "object") : right;
+      if (call?.type === "call" && !locals.has(p.text_(field(n, "left")))) locals.set(p.text_(field(n, "left")), p.text_(right));
+    }
+    if (locals.size) initLocals.set(c.name, locals);
+  }
+  return { path: p.path, imports: analysis.imports, classes, norms, edges, bases, initParams, initLocals, passed };
 }
 
 /** The parameters of a class's own `__init__`, or undefined when it has none or takes `*args`/`**kwargs`. */
@@ -281,12 +303,29 @@ function torchSubclassFacts(p: Parsed, node: PyNode, name: string, bases: Map<st
   return undefined;
 }
 
+/** The callee of a slot holding an `__init__` parameter (`self.x = x`): `@param:x`. */
+export const PASSED = "@param:";
+
+/** The constructor call a method returns: `return X(...)`, or `return m` after `m = X(...)` in the method. */
+function returnedCall(p: Parsed, def: PyNode | undefined): PyNode | undefined {
+  if (!def) return undefined;
+  const locals = new Map<string, PyNode>();
+  for (const n of walk(def)) {
+    if (n.type === "assignment" && field(n, "left")?.type === "identifier" && field(n, "right")?.type === "call") locals.set(p.text_(field(n, "left")), field(n, "right")!);
+    if (n.type !== "return_statement") continue;
+    const v = namedChildren(n)[0];
+    if (v?.type === "call") return v;
+    if (v?.type === "identifier") return locals.get(p.text_(v));
+  }
+  return undefined;
+}
+
 /**
  * `self.vision_model = CLIPVisionModel._from_config(config.vision_config)`: the analysis resolves a
  * `from_config` callee only through the imports, so a class of the same module built this way is
  * added here, and so is a backbone built by `load_backbone(config)`.
  */
-function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>): Submodule[] {
+function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: string }>, seen: Set<number>, imports: Map<string, string>, initParams: Map<string, InitParam[]>): Submodule[] {
   // Module-level tables of classes: `NORM2FN = {"layer_norm": nn.LayerNorm, "no_norm": NoNorm}`.
   const tables = new Map<string, Array<{ key: string; value: string }>>();
   for (const st of namedChildren(p.tree.root)) {
@@ -303,12 +342,69 @@ function fromConfigSlots(p: Parsed, classes: Iterable<{ node: PyNode; name: stri
   };
   const out: Submodule[] = [];
   for (const c of classes) {
+    const methods = new Map<string, PyNode>();
+    for (const st of namedChildren(field(c.node, "body"))) {
+      const def = st.type === "decorated_definition" ? field(st, "definition") : st;
+      if (def?.type === "function_definition") methods.set(p.text_(field(def, "name")), def);
+    }
+    // `norm_layer=partial(nn.LayerNorm, eps=1e-6)` in the signature of `__init__`, or bound to a local
+    // there (`norm_layer = partial(nn.LayerNorm, eps=1e-6)`, a timm-style ViT's), which wins.
+    const partials = new Map<string, PyNode>();
+    const isPartial = (v: PyNode | undefined): v is PyNode => v?.type === "call" && /^(functools\.)?partial$/.test(p.text_(field(v, "function")));
+    const init = methods.get("__init__");
+    for (const a of namedChildren(field(init, "parameters"))) {
+      const v = a.type === "default_parameter" || a.type === "typed_default_parameter" ? field(a, "value") : undefined;
+      if (isPartial(v)) partials.set(p.text_(field(a, "name")), v);
+    }
+    for (const n of init ? walk(init) : []) {
+      const v = field(n, "right");
+      if (n.type === "assignment" && field(n, "left")?.type === "identifier" && isPartial(v)) partials.set(p.text_(field(n, "left")), v);
+    }
     for (const n of walk(c.node)) {
       if (n.type !== "assignment") continue;
       const left = field(n, "left");
       const right = field(n, "right");
-      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self" || right?.type !== "call" || seen.has(right.start)) continue;
+      if (left?.type !== "attribute" || p.text_(field(left, "object")) !== "self") continue;
       const slot = p.text_(field(left, "attribute"));
+      // `self.vision_tokenizer = vision_tokenizer`: a module passed to `__init__` (xGen-MM's VLM), whatever
+      // the construction of this class passes for that parameter (resolved where it is built).
+      if (right?.type === "identifier" && initParams.get(c.name)?.some((x) => x.name === p.text_(right))) {
+        out.push({ owner: c.name, slot, callee: `${PASSED}${p.text_(right)}`, range: { start: right.start, end: right.end }, indexed: false });
+        continue;
+      }
+      // `self.norm = norm_layer(dim) if not use_fc_norm else nn.Identity()`: the partial's call, under its condition.
+      const branches = right?.type === "conditional_expression" ? namedChildren(right) : [];
+      const [yes, cond, no] = branches;
+      const picked = right?.type === "call" ? { call: right, when: undefined } : yes?.type === "call" && partials.has(p.text_(field(yes, "function"))) ? { call: yes, when: p.text_(cond) } : no?.type === "call" && partials.has(p.text_(field(no, "function"))) ? { call: no, when: `not (${p.text_(cond)})` } : undefined;
+      if (!picked) continue;
+      const fn0 = p.text_(field(picked.call, "function"));
+      // `self.ln_q = norm_layer(embed_dim)` with that default: the class the partial binds, built with
+      // the partial's arguments (MiniCPM-V's Resampler). The construction cited is the partial.
+      const bound = partials.get(fn0);
+      const cls = bound ? p.text_(namedChildren(field(bound, "arguments"))[0]) : undefined;
+      if (bound && cls && /^[\w.]+$/.test(cls)) {
+        out.push({ owner: c.name, slot, callee: dotted(cls), range: { start: bound.start, end: bound.end }, indexed: false, ...(picked.when ? { when: picked.when.replace(/\s+/g, " ") } : {}) });
+        continue;
+      }
+      if (picked.call !== right) continue;
+      // `self.norm1 = norm_layer(dim)` with `norm_layer: nn.Module = nn.LayerNorm`: the default class, which
+      // what the owner's construction passes for the parameter replaces (edgeOf marks it `fromParam.layer`).
+      const param = initParams.get(c.name)?.find((x) => x.name === fn0);
+      if (param && !seen.has(right.start)) {
+        const d = param.default && /^[A-Za-z_][\w.]*$/.test(param.default) && param.default !== "None" ? dotted(param.default) : fn0;
+        out.push({ owner: c.name, slot, callee: d, range: { start: right.start, end: right.end }, indexed: false });
+        continue;
+      }
+      // `self.resampler = self.init_resampler(...)`: the class the method of this class returns built,
+      // directly (`return Resampler(...)`) or through a local (`model = X(...)` ... `return model`).
+      const method = /^self\.(\w+)$/.exec(fn0)?.[1];
+      const made = method ? returnedCall(p, methods.get(method)) : undefined;
+      if (made) {
+        const callee = p.text_(field(made, "function"));
+        if (/^[A-Z][\w.]*$|^\w+\.[A-Z]\w*$/.test(callee)) out.push({ owner: c.name, slot, callee: dotted(callee), range: { start: made.start, end: made.end }, indexed: false });
+        continue;
+      }
+      if (seen.has(right.start)) continue;
       const range = { start: right.start, end: right.end };
       // `AutoModel.from_config(config.semantic_model_config).eval()`: the model the chained call returns.
       const chained = field(right, "function");
@@ -349,6 +445,9 @@ function edgeOf(p: Parsed, s: Submodule, use: ReturnType<typeof analyzeModule>["
     const v = names.map((n) => (kw(n) ? p.text_(field(kw(n), "value")) : "")).find((x) => x);
     if (v && isParam(v)) (e.fromParam ??= {})[k] = v;
   }
+  // `self.norm1 = norm_layer(dim)` with `norm_layer: nn.Module = nn.LayerNorm`: the class is what the
+  // owner is passed for the parameter, the default otherwise.
+  if (call && isParam(p.text_(field(call, "function")))) (e.fromParam ??= {}).layer = p.text_(field(call, "function"));
   const valueOf = (k: string) => p.text_(field(kw(k), "value"));
   if (valueOf("elementwise_affine") === "False" || valueOf("affine") === "False") e.affine = false;
   // torch's InstanceNorm is built without parameters unless `affine=True` is written (BatchNorm and

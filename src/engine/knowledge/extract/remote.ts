@@ -15,6 +15,8 @@ export interface RemoteEntry {
   dir: string;
   config: string;
   modeling: string;
+  /** Other files of the folder the modeling file imports from (`from .resampler import Resampler`). */
+  modules?: string[];
   configClass: string;
   /** The classes `auto_map` registers, most telling first (a causal LM head before the bare model). */
   architectures: string[];
@@ -25,7 +27,7 @@ export interface RemoteEntry {
   vendored?: string;
 }
 
-export function extractRemote(e: RemoteEntry, texts: { config: string; modeling: string }, parser: PythonParser): Extraction {
+export function extractRemote(e: RemoteEntry, texts: { config: string; modeling: string; modules?: Record<string, string> }, parser: PythonParser): Extraction {
   const folder = `models/${e.modelType.replace(/-/g, "_")}`;
   const [head, ...rest] = e.architectures;
   const auto = `CONFIG_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(e.configClass)})])\n`;
@@ -36,15 +38,24 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
     ...[head, ...rest].filter((a) => a !== bare).map((a, i) => `MODEL_${i}_MAPPING_NAMES = OrderedDict([(${JSON.stringify(e.modelType)}, ${JSON.stringify(a)})])`),
   ].join("\n");
   // Relative imports (`from .configuration_chatglm import ChatGLMConfig`) resolve by class name. The
-  // extraction reads files named as transformers names them; Falcon's remote code spells its file
-  // `modelling_RW.py`, so it is presented as `modeling_RW.py` and cited by its own name below.
-  const modeling = e.modeling.replace(/^modelling_/, "modeling_");
+  // extraction reads files named as transformers names them (`configuration_*.py`, `modeling_*.py`);
+  // a file named otherwise (Falcon's `modelling_RW.py`, Ultravox's `ultravox_model.py`, xGen-MM's config
+  // classes inside `modeling_xgenmm.py`) is presented under such a name and cited by its own below.
+  const stem = (f: string) => f.replace(/\.py$/, "").replace(/^(configuration|modell?ing)_/, "");
+  const asConfig = /^configuration_/.test(e.config) ? e.config : `configuration_${stem(e.config)}.py`;
+  const modeling = /^modeling_/.test(e.modeling) ? e.modeling : `modeling_${stem(e.modeling)}.py`;
+  const shown: Record<string, string> = { [asConfig]: e.config, [modeling]: e.modeling };
   const files: Record<string, string> = {
     "models/auto/auto_mappings.py": auto,
     "models/auto/modeling_auto.py": `${modelingAuto}\n`,
-    [`${folder}/${e.config}`]: texts.config,
+    [`${folder}/${asConfig}`]: texts.config,
     [`${folder}/${modeling}`]: texts.modeling,
   };
+  for (const m of e.modules ?? []) {
+    const text = texts.modules?.[m];
+    if (text === undefined) throw new Error(`${e.modelType}: the text of ${m} was not passed`);
+    files[`${folder}/${m}`] = text;
+  }
   const x = extractKnowledge(
     {
       list: (d) => [...new Set(Object.keys(files).filter((p) => p.startsWith(`${d}/`)).map((p) => p.slice(d.length + 1).split("/")[0]))].sort(),
@@ -60,7 +71,9 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
   };
   const families = x.families.map((f) => {
     const text = JSON.stringify({ ...f, arch: Object.fromEntries(Object.keys(f.arch).map((a) => [a, classLine(a)])) });
-    return JSON.parse(text.split(`"${folder}/${modeling}`).join(`"${e.modeling}`).split(`"${folder}/`).join('"'));
+    let cited = text;
+    for (const [as, own] of Object.entries(shown)) cited = cited.split(`"${folder}/${as}`).join(`"${own}`);
+    return JSON.parse(cited.split(`"${folder}/`).join('"'));
   });
   return {
     meta: {
