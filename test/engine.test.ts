@@ -96,17 +96,17 @@ describe("JSON as Python reads it", () => {
   });
 
   it("suggests no near model_type when the repository's own code builds the config (auto_map.AutoConfig)", () => {
-    expect(ids(lint('{"model_type": "minicpmv", "hidden_size": 64}'))).toEqual(["unknown-model-type/typo"]);
-    const remote = lint('{"auto_map": {"AutoConfig": "configuration_minicpm.MiniCPMVConfig"}, "model_type": "minicpmv", "hidden_size": 64}');
+    expect(ids(lint('{"model_type": "molmo", "hidden_size": 64}'))).toEqual(["unknown-model-type/typo"]);
+    const remote = lint('{"auto_map": {"AutoConfig": "config_molmo.MolmoConfig"}, "model_type": "molmo", "hidden_size": 64}');
     expect(ids(remote)).toEqual(["unknown-model-type/unknown"]);
     expect(remote.findings[0].fixes ?? []).toEqual([]);
-    // A sub-config of a remote-code config is built by that code too (inclusionAI/Ming's qwen2_5_vit vision config).
-    expect(ids(lint('{"auto_map": {"AutoConfig": "configuration_x.XConfig"}, "model_type": "my_private_arch_v7", "vision_config": {"model_type": "qwen2_5_vit"}}'))).toEqual([
+    // A sub-config of a remote-code config is built by that code too (the remote Florence-2's DaViT vision config).
+    expect(ids(lint('{"auto_map": {"AutoConfig": "configuration_x.XConfig"}, "model_type": "my_private_arch_v7", "vision_config": {"model_type": "davit"}}'))).toEqual([
       "unknown-model-type/unknown",
       "unknown-model-type/unknown",
     ]);
     // An auto_map without an AutoConfig does not make the config remote code: a near type is still suggested.
-    expect(ids(lint('{"auto_map": {"AutoModel": "modeling_x.XModel"}, "model_type": "minicpmv"}'))).toEqual(["unknown-model-type/typo"]);
+    expect(ids(lint('{"auto_map": {"AutoModel": "modeling_x.XModel"}, "model_type": "molmo"}'))).toEqual(["unknown-model-type/typo"]);
   });
 
   it("says which key is read, its effective value, and whether the ignored one differs", () => {
