@@ -55,6 +55,8 @@ export interface WeightV {
   offsetNode?: PyNode;
   weightSide?: PyNode;
   offsetInFp32?: boolean;
+  /** The weight is a parameter of the forward (an op implementation handed the module's weight). */
+  arg?: boolean;
 }
 interface DtypeV {
   t: "dtype";
@@ -97,6 +99,11 @@ export interface ClassEnv {
   staticMethods?: Set<string>;
   /** The torch norm this class subclasses, if any. */
   torchBase?: { kind: "rms" | "layer"; affine: boolean };
+  /**
+   * Parameters of the forward that hold the norm weight (`def forward(self, x, weight, residual)`
+   * of an op implementation, lmdeploy's `DefaultRMSNormImpl`): they scale like `self.weight`.
+   */
+  weightArgs?: Set<string>;
   /** Module-level functions of the file. */
   functions: Map<string, PyNode>;
   /** Resolves a dotted expression through the module's imports (`F.rms_norm` -> torch.nn.functional.rms_norm). */
@@ -152,6 +159,7 @@ export class Interpreter {
         if (p.type === "dictionary_splat_pattern" || p.type === "keyword_separator" || p.type === "positional_separator") continue;
         let v: Val | undefined = pos < args.length ? args[pos] : kwargs.get(name);
         if (pos < args.length) pos++;
+        if (!v && this.depth === 1 && isMethod && this.cls.weightArgs?.has(name)) v = { t: "weight", param: name, fp32: false, ref: p, node: p, offset: false, arg: true };
         if (!v) {
           // An unbound parameter without a default (or defaulting to None) is an activation in the
           // input dtype; other defaults (`eps=1e-6`) keep their value.
@@ -284,7 +292,9 @@ export class Interpreter {
     switch (n.type) {
       case "identifier": {
         const name = this.txt(n);
-        return env.get(name) ?? UNKNOWN;
+        const v = env.get(name) ?? UNKNOWN;
+        // A weight handed in as an argument is referred to where it is used.
+        return v.t === "weight" && v.arg && v.ref === v.node ? { ...v, ref: n, node: n } : v;
       }
       case "parenthesized_expression": {
         const inner = namedChildren(n)[0];

@@ -548,6 +548,9 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     if (torchAffine && torchBias && torchBase === "layer" && !params.some((p) => p.name === "bias")) params.push({ name: "bias", storage: "inherited", init: "zeros", range: range(nameNode), nameRange: range(nameNode) });
   }
 
+  // An op implementation (lmdeploy's `DefaultRMSNormImpl.forward(self, x, weight, residual)`) is
+  // handed the module's weight: with no weight of its own, the `weight` argument is its scale.
+  const weightArg = !!forward && !params.some((p) => p.name === "weight") && namedChildren(field(forward, "parameters")).some((p) => paramName(p, text) === "weight");
   const env: ClassEnv = {
     text,
     params: new Set(params.map((p) => p.name)),
@@ -557,6 +560,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     methods,
     staticMethods,
     torchBase: torchBase ? { kind: torchBase, affine: torchAffine } : undefined,
+    weightArgs: weightArg ? new Set(["weight"]) : undefined,
     functions: ctx.functions,
     resolve: (n) => resolveDotted(n, ctx),
   };
@@ -590,7 +594,8 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   const loadOffset = findLoadOffset(methods, text);
   const kernelPaths = findKernelPaths(methods, forward, params, text);
   const loadHook = methods.has("_load_from_state_dict") || walk(body!).some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
-  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), ...(kernelPaths.length ? { kernelPaths } : {}), node: c };
+  const opImpl = weightArg && compute?.scale?.param === "weight" ? { opImpl: true as const } : {};
+  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), ...(kernelPaths.length ? { kernelPaths } : {}), ...opImpl, node: c };
 }
 
 const ONE = /^1(\.0*)?$/;

@@ -147,6 +147,11 @@ export interface NormImpl {
    * or by `w`. The reference path (`forward`/`forward_native`) is `compute`.
    */
   kernelPaths?: Array<{ method: string; kernel: string; offset: boolean; at: Range }>;
+  /**
+   * An op implementation: the forward scales by a `weight` argument, not a weight of its own
+   * (lmdeploy's `DefaultRMSNormImpl`, behind the `RMSNorm` module that hands it `self.weight`).
+   */
+  opImpl?: true;
   facts?: NormFacts;
   /** @internal */
   node: PyNode;

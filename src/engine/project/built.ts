@@ -12,6 +12,7 @@ import { format } from "../rule";
 import { selectorMatches } from "../settings";
 import type { Finding, Severity } from "../types";
 import type { LineIndex } from "../util/text";
+import type { ChainVerdict, LoaderDigest } from "./effective";
 
 /** What a norm class computes, as plain data (it crosses worker threads). */
 export interface NormDigest {
@@ -23,6 +24,17 @@ export interface NormDigest {
   gated: boolean;
   /** The class has a family of its own (its name, a comment, the file): it is judged where defined. */
   judged: boolean;
+  /**
+   * An op implementation, scaling by a `weight` argument (lmdeploy's `DefaultRMSNormImpl`): its
+   * direct bases (`RMSNormImpl`, which names the op), where it scales (the `1 +` when it adds one)
+   * and whether it casts back to the input dtype before scaling.
+   */
+  op?: { bases: string[]; start: number; end: number; line: number; castFirst: boolean };
+  /**
+   * The ops the class hands `self.weight` to (`self.impl.forward(x, self.weight, residual)` with
+   * `self.impl = builder.build(...)` and `get_layer_impl_builder(OpType.RMSNorm)`): the op names.
+   */
+  delegates?: string[];
 }
 
 /** A construction of an imported class inside a model class of a known family. */
@@ -54,8 +66,29 @@ export function digestNorms(m: ModuleAnalysis, lines: LineIndex): NormDigest[] {
   return m.norms.map((n) => {
     const kind = n.compute && n.compute.kind !== "l2" ? n.compute.kind : (n.torchBase ?? "other");
     const s = n.compute?.scale;
-    return { name: n.name, line: lines.position(n.nameRange.start).line, kind, offset: s && !s.implicit ? s.offset : undefined, gated: !!n.compute?.gated || /Gated/.test(n.name), judged: !!n.facts };
+    const d: NormDigest = { name: n.name, line: lines.position(n.nameRange.start).line, kind, offset: s && !s.implicit ? s.offset : undefined, gated: !!n.compute?.gated || /Gated/.test(n.name), judged: !!n.facts };
+    if (n.opImpl && s && !s.implicit) {
+      const at = s.offsetExpr ?? s.expr;
+      d.op = { bases: n.bases.map((b) => b.split(".").pop()!), start: at.start, end: at.end, line: lines.position(at.start).line, castFirst: s.afterCastBack || s.activationDtype === "input" };
+    }
+    const ops = s ? undefined : delegatedOps(m.text.slice(n.range.start, n.range.end), n.name);
+    if (ops) d.delegates = ops;
+    return d;
   });
+}
+
+/**
+ * The ops a norm class hands its weight to: a forward calling `self.<impl>(..., self.weight, ...)`
+ * (or `.forward(`), an `__init__` setting `self.<impl> = <builder>.build(...)` from a builder
+ * looked up by op type (`get_layer_impl_builder(OpType.RMSNorm)`, lmdeploy's registry). Several op
+ * types (`OpType.RMSNormW8A8` for a quantized variant): the one named like the class, else all.
+ */
+function delegatedOps(text: string, cls: string): string[] | undefined {
+  const call = /self\.(\w+)(?:\.forward)?\((?:[^()]|\([^()]*\))*\bself\.weight\b/.exec(text);
+  if (!call || !new RegExp(`self\\.${call[1]}\\s*=\\s*[\\w.]+\\.build\\(`).test(text)) return undefined;
+  const ops = [...text.matchAll(/get_\w*builder\(\s*[\w.]*?(\w+)\s*\)/g)].map((x) => x[1]);
+  if (!ops.length) return undefined;
+  return ops.includes(cls) ? [cls] : [...new Set(ops)];
 }
 
 /** Imported classes built by model classes of a known family (torch and transformers classes are not the project's). */
@@ -120,6 +153,10 @@ export interface BuiltContext {
   digestOf(module: string, name: string): { path: string; digest: NormDigest } | undefined;
   /** The rule's level for this file ("off" silences it); undefined: the rule's default. */
   level(rule: string): string | undefined;
+  /** The cross-file chains' verdicts on this file (src/engine/project/effective.ts). */
+  chains?: ChainVerdict[];
+  /** This file's weight loaders: a built norm's missing offset may be added on the way in. */
+  loaders?: LoaderDigest[];
 }
 
 /**
@@ -151,15 +188,19 @@ export function builtFindings(ctx: BuiltContext): { findings: Finding[]; usedSup
     if (d.kind !== "other" && facts.kind !== "other" && d.kind !== facts.kind) {
       findings.push(...make(ctx, used, "norm-kind-mismatch", b, { ...data, actual: NAMES[d.kind], expected: NAMES[facts.kind] }));
     } else if (facts.offset && d.offset === false) {
-      findings.push(...make(ctx, used, "norm-missing-unit-offset", b, data));
+      // A loader of this family that adds 1, or picks out the norm weights and adds nothing (the
+      // chain's offset-fold-missing, which names the loader): the build itself is not the fault.
+      if (!ctx.loaders?.some((l) => l.modelType === b.modelType && (l.shift?.delta === 1 || l.pick))) findings.push(...make(ctx, used, "norm-missing-unit-offset", b, data));
     } else if (!facts.offset && d.offset === true) {
       findings.push(...make(ctx, used, "norm-unexpected-unit-offset", b, data));
     }
   }
+  // The chains saw every step (the loader, the runtime, the op): their verdicts keep the rule's severity.
+  for (const v of ctx.chains ?? []) findings.push(...make(ctx, used, v.rule, v, v.data, v.messageId));
   return { findings, usedSuppressions: used };
 }
 
-function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b: NormBuild, data: Record<string, string>): Finding[] {
+function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b: Pick<NormBuild, "start" | "end" | "line">, data: Record<string, string>, messageId = "built"): Finding[] {
   const rule = RULES.find((r) => r.name === ruleName);
   if (!rule) return [];
   const configured = ctx.level(ruleName);
@@ -169,7 +210,8 @@ function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b:
     used.push(...sup);
     return [];
   }
-  const severity: Severity = configured ? (configured as Severity) : RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
-  const message = format((rule.messages as Record<string, string>).built ?? "", data);
-  return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId: "built", message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
+  const cap = messageId === "built" && RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
+  const severity: Severity = configured ? (configured as Severity) : cap;
+  const message = format((rule.messages as Record<string, string>)[messageId] ?? "", data);
+  return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId, message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
 }

@@ -1,7 +1,7 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad";
+type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad" | "chainTwice" | "chainPlain";
 
 /**
  * ## What it does
@@ -17,6 +17,10 @@ type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twi
  * (exllamav2's `self.weight += self.archparams.norm_constant_bias` in `load()`) must not add 1
  * again in a compute path (`forward_torch`, the weight handed to a kernel): a warning. So is a norm
  * class named for no family (lmdeploy's `RMSNorm`) whose `weight_loader` adds 1 to every weight.
+ *
+ * Across files, an op implementation (lmdeploy's `DefaultRMSNormImpl`, the reference behind the
+ * `RMSNorm` module) that scales by `1 + weight` while a model module builds that module for a
+ * family whose `load_weights` already adds 1 (Gemma), or for a family that stores the plain scale.
  *
  * ## Why is this bad?
  * Those checkpoints store weights near 1. Adding 1 doubles every normalized activation; the model
@@ -46,6 +50,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     loaded: "`{{cls}}` adds 1 to `{{param}}` when loading it, but {{family}} stores the plain scale: the norm then scales by `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` scales by `1 + weight` through `{{kernel}}`, but {{family}} stores the plain scale: this path needs the plain weight.",
     built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
+    chainTwice: "`{{impl}}.forward` scales by `1 + weight`; it is the `{{op}}` op behind `{{cls}}` ({{where}}), which {{builder}} builds for {{family}}, and `{{loader}}` already adds 1 to those norm weights ({{loaderAt}}): the offset is applied twice, so every norm scales by `2 + weight`.",
+    chainPlain: "`{{impl}}.forward` scales by `1 + weight`; it is the `{{op}}` op behind `{{cls}}` ({{where}}), which {{builder}} builds for {{family}}, whose checkpoints store the plain scale: the op needs `weight`.",
   },
   check(ctx) {
     const m = ctx.module;

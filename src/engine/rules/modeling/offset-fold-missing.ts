@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import { LineIndex } from "../../util/text";
 import { factSource, servedLabel } from "./declared-shared";
 
-type M = "gguf" | "sanitize" | "unloaded";
+type M = "gguf" | "sanitize" | "unloaded" | "chain";
 
 const DECODER_SLOTS = new Set(["input_layernorm", "post_attention_layernorm", "norm"]);
 
@@ -48,6 +48,12 @@ function mlxSanitizeWithoutShift(m: ModuleAnalysis, text: string): { at: { start
  * path takes a constant off its weight (`get_weight()` returning `self.weight.data - bias`) while
  * its load path never adds it (a warning, at the end of the load path).
  *
+ * Across files: a model class's `load_weights` (lmdeploy's `models/gemma.py`) that picks out the
+ * norm weights of an offset family and adds nothing to them, while the runtime norm its model
+ * builds, defined in another module, computes `x * w` itself or through the reference
+ * implementation of the op it hands the weight to (`nn/norm.py`'s `RMSNorm` ->
+ * `backends/default/norm.py`'s `DefaultRMSNormImpl`). The message gives the chain.
+ *
  * ## Why is this bad?
  * The runtime computes `x * (1 + w)` on weights that already hold `1 + w`: every norm scales by
  * about 2 and the model produces gibberish (vLLM #26189 for Gemma 3 GGUF, #31464 for Gemma 2). The
@@ -72,6 +78,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     sanitize: "`sanitize` ({{file}}:{{line}}) adds 1 to no norm weight (its norm branch, {{file}}:{{pick_line}}, leaves them as they are), and the runtime norm `{{slot}}` is a plain `{{callee}}` ({{file}}:{{slot_line}}), which computes `x * weight`: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0.",
     unloaded: "`{{cls}}.{{load}}()` ends without shifting the weight, but `{{method}}()` takes `{{by}}` off it (line {{line}}): the runtime then scales by the checkpoint's weight without the constant it expects, and exported weights lose it once more. Add `self.weight += {{by}}` here.",
+    chain: "`{{loader}}` ({{at}}) picks out the norm weights (line {{pick_line}}) and adds nothing to them, and the runtime norm `{{cls}}` ({{where}}) {{runtime}}: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0. Add 1 to the norm weights here.",
     gguf: "`{{fn}}` loads GGUF weights for {{family}}, whose GGUF stores `1 + weight` ({{src}}), but never subtracts the 1: the runtime's `1 + weight` then scales every norm by about 2.",
   },
   check(ctx) {
