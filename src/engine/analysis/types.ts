@@ -4,6 +4,7 @@
 import type { Family, NormClass } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
+import type { InstanceShift } from "./instance-shifts";
 
 export interface Range {
   start: number;
@@ -262,6 +263,8 @@ export interface ModuleAnalysis {
    * not of the Hugging Face family's config.
    */
   configFields: Set<string>;
+  /** `module.weight += 1` on the modules an `isinstance` test picks out as an offset family's norm class. */
+  instanceShifts?: InstanceShift[];
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
   failures?: Array<{ part: string; message: string; range: Range }>;
 }

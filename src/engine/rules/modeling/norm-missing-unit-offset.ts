@@ -11,7 +11,8 @@ type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "
  * Qwen3-Next, non-gated Qwen3.5 RMSNorms, Nemotron's LayerNorm1P and the other offset families of
  * the knowledge base. It also flags a monkey-patch that binds a weight-only norm (such as a plain
  * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
- * axolotl #1886.
+ * axolotl #1886, unless the same module adds 1 to the weights of that class's modules
+ * (`if isinstance(module, GemmaRMSNorm): module.weight += 1.0`), which the plain forward then needs.
  *
  * Triton norm kernels are read like any other arithmetic: a kernel that takes an offset argument
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
@@ -97,6 +98,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     for (const p of m.patches) {
       const cls = p.family?.classes?.find((c) => c.name === p.target);
       if (!p.family || !cls?.offset || p.impl?.offset !== false) continue;
+      // The module adds 1 to the weights of that class's modules (`module.weight += 1.0`): the plain forward gets `1 + w`.
+      if (m.instanceShifts?.some((s) => s.patched && s.cls === p.target)) continue;
       ctx.report({
         messageId: "patch",
         at: p.value,
