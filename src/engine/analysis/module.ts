@@ -5,6 +5,7 @@ import { field, namedChildren, type PyNode, type PythonTree, walk } from "../par
 import { collectDeclared } from "./declarations";
 import { EXTERNAL_NORMS } from "./external";
 import { collectInstanceShifts } from "./instance-shifts";
+import { collectPlainCopies } from "./plain-copies";
 import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseName, familyForClass, familyFromConfigClass, familyFromPath, familyHasKind } from "./family";
 import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
 import type { NormClass } from "../knowledge/index";
@@ -88,7 +89,8 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
   const instanceShifts = contained("norm weights shifted by class", start, [], () => collectInstanceShifts(root, text, fileFamily, patches, declared));
-  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}) };
+  const plainCopies = contained("norm weights copied without the offset", start, [], () => collectPlainCopies(root, text, declared));
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}), ...(plainCopies.length ? { plainCopies } : {}) };
 }
 
 const CONFIG_CLASS = /(Config|Configuration|Args|Arguments|Params|Hparams|HParams)$/;

@@ -5,6 +5,7 @@ import type { Family, NormClass } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
 import type { InstanceShift } from "./instance-shifts";
+import type { PlainCopy } from "./plain-copies";
 
 export interface Range {
   start: number;
@@ -265,6 +266,8 @@ export interface ModuleAnalysis {
   configFields: Set<string>;
   /** `module.weight += 1` on the modules an `isinstance` test picks out as an offset family's norm class. */
   instanceShifts?: InstanceShift[];
+  /** Decoder norms a conversion copies without the `+ 1` it adds to the family's other decoder norms. */
+  plainCopies?: PlainCopy[];
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
   failures?: Array<{ part: string; message: string; range: Range }>;
 }
