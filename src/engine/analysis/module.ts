@@ -5,11 +5,12 @@ import { field, namedChildren, type PyNode, type PythonTree, walk } from "../par
 import { collectDeclared } from "./declarations";
 import { EXTERNAL_NORMS } from "./external";
 import { collectInstanceShifts } from "./instance-shifts";
+import { collectNormCalls } from "./norm-calls";
 import { collectPlainCopies } from "./plain-copies";
 import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseName, familyForClass, familyFromConfigClass, familyFromPath, familyHasKind } from "./family";
 import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
 import type { NormClass } from "../knowledge/index";
-import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
+import type { EpsSource, FamilyRef, ModuleAnalysis, NormFunction, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
 import { table } from "../util/text";
 
 const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
@@ -89,8 +90,10 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
   const instanceShifts = contained("norm weights shifted by class", start, [], () => collectInstanceShifts(root, text, fileFamily, patches, declared));
+  const normFunctions = contained("norm functions", start, [], () => collectNormFunctions(ctx));
+  const normCalls = contained("calls of imported norm functions", start, [], () => collectNormCalls({ fileFamily, instanceShifts, imports }, root, text));
   const plainCopies = contained("norm weights copied without the offset", start, [], () => collectPlainCopies(root, text, declared));
-  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}), ...(plainCopies.length ? { plainCopies } : {}) };
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}), ...(plainCopies.length ? { plainCopies } : {}), ...(normFunctions.length ? { normFunctions } : {}), ...(normCalls.length ? { normCalls } : {}) };
 }
 
 const CONFIG_CLASS = /(Config|Configuration|Args|Arguments|Params|Hparams|HParams)$/;
@@ -950,6 +953,16 @@ function forwardImpl(v: PyNode, ctx: Ctx): NormPatch["impl"] {
   const name = textOf(text, fnNode);
   const def = ctx.functions.get(name);
   if (!def) return undefined;
+  const res = interpretAsForward(def, ctx);
+  return res && { name, ...res, source: "local" };
+}
+
+/**
+ * A free function taking the module as `self`, interpreted as its forward: `self.weight` is the
+ * weight, `self.variance_epsilon`/`self.eps` the eps. `defaultPath`: as called with every default.
+ */
+function interpretAsForward(def: PyNode, ctx: Ctx, defaultPath = false): { offset?: boolean; kind: "rms" | "layer" } | undefined {
+  const { text } = ctx;
   const eps: EpsSource = { kind: "attr" };
   const env: ClassEnv = {
     text,
@@ -960,10 +973,29 @@ function forwardImpl(v: PyNode, ctx: Ctx): NormPatch["impl"] {
     methods: new Map(),
     functions: ctx.functions,
     resolve: (n) => resolveDotted(n, ctx),
+    ...(defaultPath ? { defaultPath } : {}),
   };
   const res = new Interpreter(env).runFunction(def);
   if (res.t !== "tensor" || !res.norm || res.norm.kind === "l2") return undefined;
-  return { name, offset: res.scale ? res.scale.offset : undefined, kind: res.norm.kind, source: "local" };
+  return { offset: res.scale ? res.scale.offset : undefined, kind: res.norm.kind };
+}
+
+/**
+ * Module-level norm functions that take the norm module as their first argument (unsloth's
+ * `fast_rms_layernorm_inference(self, X, ...)` in llama.py, called from gemma.py with
+ * `self.model.norm`): what they scale by, for the modules that call them (src/engine/project).
+ */
+function collectNormFunctions(ctx: Ctx): NormFunction[] {
+  const out: NormFunction[] = [];
+  for (const [name, def] of ctx.functions) {
+    if (!/norm|rms/i.test(name)) continue;
+    const first = namedChildren(field(def, "parameters"))[0];
+    if (!first || paramName(first, ctx.text) !== "self") continue;
+    // Called from other modules with the module and the activations only (`fn(self.model.norm, X)`).
+    const res = interpretAsForward(def, ctx, true);
+    if (res?.offset !== undefined) out.push({ name, offset: res.offset, kind: res.kind, at: range(field(def, "name")!) });
+  }
+  return out;
 }
 
 function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {

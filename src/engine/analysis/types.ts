@@ -5,6 +5,7 @@ import type { Family, NormClass } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
 import type { InstanceShift } from "./instance-shifts";
+import type { NormCall } from "./norm-calls";
 import type { PlainCopy } from "./plain-copies";
 
 export interface Range {
@@ -159,6 +160,14 @@ export interface NormImpl {
   node: PyNode;
 }
 
+/** A module-level function computing a norm of the module handed to it as `self`. */
+export interface NormFunction {
+  name: string;
+  offset: boolean;
+  kind: "rms" | "layer";
+  at: Range;
+}
+
 /** A norm built in place: nn.LayerNorm(...), nn.RMSNorm(...), a local norm class, F.layer_norm(...). */
 export interface NormUse {
   callee: string;
@@ -266,6 +275,10 @@ export interface ModuleAnalysis {
   configFields: Set<string>;
   /** `module.weight += 1` on the modules an `isinstance` test picks out as an offset family's norm class. */
   instanceShifts?: InstanceShift[];
+  /** Module-level norm functions taking the norm module as `self` (what they scale by). */
+  normFunctions?: NormFunction[];
+  /** Calls of imported norm functions on one of the module's own offset-family norms. */
+  normCalls?: NormCall[];
   /** Decoder norms a conversion copies without the `+ 1` it adds to the family's other decoder norms. */
   plainCopies?: PlainCopy[];
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */

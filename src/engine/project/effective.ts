@@ -13,7 +13,7 @@
 //   norm-cast-order-mismatch (NL208), at the op.
 // Every message gives the file:line chain. A chain that does not close (no loader seen, an op with
 // no implementation that computes in Python) gives nothing.
-import { familyForClass } from "../analysis/family";
+import { classForSlot, familyForClass } from "../analysis/family";
 import type { ModuleAnalysis } from "../analysis/types";
 import { family as familyOf } from "../knowledge/index";
 import type { LineIndex } from "../util/text";
@@ -63,10 +63,39 @@ export function digestLoaders(m: ModuleAnalysis, lines: LineIndex): LoaderDigest
   return out;
 }
 
+/** A module-level norm function another module may call (`fast_rms_layernorm_inference` in llama.py). */
+export interface FunctionDigest {
+  name: string;
+  offset: boolean;
+  line: number;
+}
+
+/**
+ * A call of a norm function defined elsewhere on one of the module's own norms
+ * (`fast_rms_layernorm_inference(self.model.norm, X)` in unsloth's gemma.py): the norm slot, and
+ * the module's family when that slot's class scales by `1 + weight`.
+ */
+export interface NormCallDigest {
+  callee: string;
+  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
+  from: string[];
+  arg: string;
+  slot: string;
+  modelType: string;
+  start: number;
+  end: number;
+  line: number;
+}
+
+/** The module's calls of imported norm functions, with their lines. */
+export function digestNormCalls(m: ModuleAnalysis, lines: LineIndex): NormCallDigest[] {
+  return (m.normCalls ?? []).map((c) => ({ callee: c.callee, from: c.from, arg: c.arg, slot: c.slot, modelType: c.modelType, start: c.range.start, end: c.range.end, line: lines.position(c.range.start).line }));
+}
+
 /** One step of a chain's verdict, before it becomes a finding of its file. */
 export interface ChainVerdict {
   path: string;
-  rule: "offset-fold-missing" | "norm-unexpected-unit-offset" | "norm-cast-order-mismatch";
+  rule: "offset-fold-missing" | "norm-unexpected-unit-offset" | "norm-cast-order-mismatch" | "norm-missing-unit-offset";
   messageId: string;
   start: number;
   end: number;
@@ -76,8 +105,10 @@ export interface ChainVerdict {
 
 /** What the chains need from the project. */
 export interface ChainSource {
-  modules: ReadonlyArray<{ path: string; test: boolean; builds: NormBuild[]; loaders?: LoaderDigest[]; norms: NormDigest[] }>;
+  modules: ReadonlyArray<{ path: string; test: boolean; builds: NormBuild[]; loaders?: LoaderDigest[]; norms: NormDigest[]; normCalls?: NormCallDigest[] }>;
   digestOf(from: string, spec: string, name: string): { path: string; digest: NormDigest } | undefined;
+  /** A norm function of another module, as an import from module `from` names it. */
+  functionOf(from: string, spec: string, name: string): { path: string; fn: FunctionDigest } | undefined;
 }
 
 const base = (p: string) => p.split("/").pop() ?? p;
@@ -105,6 +136,23 @@ export function chainVerdicts(src: ChainSource): Map<string, ChainVerdict[]> {
     seen.add(key);
     out.set(v.path, [...(out.get(v.path) ?? []), v]);
   };
+  for (const m of src.modules) {
+    for (const c of m.normCalls ?? []) {
+      const hit = c.from.map((spec) => src.functionOf(m.path, spec, c.callee)).find((h) => h);
+      if (!hit || hit.fn.offset) continue;
+      const fam = familyOf(c.modelType);
+      const cls = fam && classForSlot(fam, c.slot);
+      push({
+        path: m.path,
+        rule: "norm-missing-unit-offset",
+        messageId: "chainCall",
+        start: c.start,
+        end: c.end,
+        line: c.line,
+        data: { fn: c.callee, where: `${hit.path}:${hit.fn.line}`, arg: c.arg, family: c.modelType, cls: cls?.name ?? c.slot },
+      });
+    }
+  }
   const impls = new Map<string, ReturnType<typeof referenceImpl>>();
   for (const m of src.modules) {
     if (m.test || !m.loaders?.length) continue;

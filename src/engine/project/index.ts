@@ -8,7 +8,7 @@ import type { ModuleAnalysis } from "../analysis/types";
 import type { Finding, Severity } from "../types";
 import { LineIndex } from "../util/text";
 import { builtFindings, collectBuilds, digestNorms, digestSuppressions, type NormBuild, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
-import { type ChainVerdict, chainVerdicts, digestLoaders, type LoaderDigest } from "./effective";
+import { type ChainVerdict, chainVerdicts, digestLoaders, digestNormCalls, type FunctionDigest, type LoaderDigest, type NormCallDigest } from "./effective";
 
 /** What one module contributes to its project, as plain data. */
 export interface ModuleSummary {
@@ -33,6 +33,9 @@ export interface ModuleSummary {
   suppressions: SuppressionDigest[];
   /** Weight loaders (`load_weights`) of model classes of a known family: what they do to norm weights. */
   loaders?: LoaderDigest[];
+  /** Module-level norm functions other modules may call, and this module's calls of such functions. */
+  fns?: FunctionDigest[];
+  normCalls?: NormCallDigest[];
   /** A package's `__init__.py`: the names it imports, so an import of the package reaches the defining module. */
   exports?: Record<string, string>;
 }
@@ -82,6 +85,8 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
   const hook = m.loading.some((l) => l.kind === "hook" && !inNorm(l.range.start));
   const lines = new LineIndex(m.text);
   const loaders = digestLoaders(m, lines);
+  const fns = (m.normFunctions ?? []).map((f) => ({ name: f.name, offset: f.offset, line: lines.position(f.at.start).line }));
+  const normCalls = digestNormCalls(m, lines);
   const exports = /(^|\/)__init__\.py$/.test(m.path) ? Object.fromEntries([...m.imports].filter(([k, v]) => /^[A-Za-z_]\w*$/.test(k) && v.includes("."))) : undefined;
   return {
     path: m.path,
@@ -95,6 +100,8 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
     builds: m.submodules.length ? collectBuilds(m, lines) : [],
     suppressions: digestSuppressions(m),
     ...(loaders.length ? { loaders } : {}),
+    ...(fns.length ? { fns } : {}),
+    ...(normCalls.length ? { normCalls } : {}),
     ...(exports && Object.keys(exports).length ? { exports } : {}),
   };
 }
@@ -147,9 +154,22 @@ export class Project {
     return this.digestOf(path, again.slice(0, dot), again.slice(dot + 1), depth + 1);
   }
 
+  /** A norm function of another module, as an import from module `from` names it (through a package's `__init__.py`). */
+  functionOf(from: string, spec: string, name: string, depth = 0): { path: string; fn: FunctionDigest } | undefined {
+    this.paths ??= new Set(this.modules.keys());
+    const path = resolveModule(from.replace(/\\/g, "/"), spec, this.paths);
+    const module = path ? this.modules.get(path) : undefined;
+    const fn = module?.fns?.find((f) => f.name === name);
+    if (path && fn) return { path, fn };
+    const again = module?.exports?.[name];
+    if (!path || !again || depth > 2) return undefined;
+    const dot = again.lastIndexOf(".");
+    return this.functionOf(path, again.slice(0, dot), again.slice(dot + 1), depth + 1);
+  }
+
   /** The cross-file chains' verdicts on one file (src/engine/project/effective.ts). */
   chainsOn(path: string): ChainVerdict[] {
-    this.chains ??= chainVerdicts({ modules: [...this.modules.values()], digestOf: (from, spec, name) => this.digestOf(from, spec, name) });
+    this.chains ??= chainVerdicts({ modules: [...this.modules.values()], digestOf: (from, spec, name) => this.digestOf(from, spec, name), functionOf: (from, spec, name) => this.functionOf(from, spec, name) });
     return this.chains.get(path.replace(/\\/g, "/")) ?? [];
   }
 
@@ -169,7 +189,7 @@ export function dependsOnProject(f: Pick<Finding, "rule">): boolean {
 
 /** Does judging this file need its whole project (a finding that depends on it, or norms it imports and builds)? */
 export function needsProject(raw: Finding[], summary: ModuleSummary | undefined): boolean {
-  return (summary?.builds.length ?? 0) > 0 || (summary?.loaders?.length ?? 0) > 0 || !!summary?.norms.some((n) => n.op) || raw.some(dependsOnProject);
+  return (summary?.builds.length ?? 0) > 0 || (summary?.loaders?.length ?? 0) > 0 || (summary?.normCalls?.length ?? 0) > 0 || !!summary?.norms.some((n) => n.op) || raw.some(dependsOnProject);
 }
 
 /** Files that make a folder a project root (besides a config.json or checkpoints: a model folder). */
@@ -183,7 +203,7 @@ export const PROJECT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", ".git
 export function summaryKey(s: ModuleSummary | undefined): string {
   if (!s) return "";
   // Builds and loaders settle the op implementations of other files (src/engine/project/effective.ts).
-  const chains = [s.builds.map((b) => [b.module, b.name, b.owner, b.line, b.modelType]), s.loaders, s.exports];
+  const chains = [s.builds.map((b) => [b.module, b.name, b.owner, b.line, b.modelType]), s.loaders, s.exports, s.fns];
   return JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs, s.norms, chains]);
 }
 

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily";
+type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily" | "chainCall";
 
 /**
  * ## What it does
@@ -13,6 +13,11 @@ type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "
  * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
  * axolotl #1886, unless the same module adds 1 to the weights of that class's modules
  * (`if isinstance(module, GemmaRMSNorm): module.weight += 1.0`), which the plain forward then needs.
+ *
+ * Across files, a module of an offset family that hands one of its own norms
+ * (`self.model.norm`) to a norm function defined in another module (`*`-imported or named) which
+ * scales by the plain weight when called with its defaults (unsloth's Gemma final norm sent
+ * through llama.py's `fast_rms_layernorm_inference`).
  *
  * Triton norm kernels are read like any other arithmetic: a kernel that takes an offset argument
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
@@ -50,6 +55,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     missing: "`{{cls}}` scales by `{{param}}`, but {{family}} stores the norm scale as an offset from 1: use `1 + {{param}}`.",
     missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
+    chainCall: "`{{fn}}` ({{where}}) scales by the plain weight (`x * weight`), and here it computes `{{arg}}`, {{family}}'s `{{cls}}`, which stores the scale as an offset from 1: this norm scales by about 0. Call the {{family}} variant, which adds 1.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
     tritonUnused: "Triton kernel `{{kernel}}` takes `{{param}}` but scales by `{{operand}}` alone: a caller asking for a Gemma-style `1 + weight` norm gets `x * w`; scale by `({{param}} + {{operand}})`.",
