@@ -142,29 +142,28 @@ export class Project {
   }
 
   /** A norm class of another module, as an import from module `from` names it (through a package's `__init__.py`). */
-  digestOf(from: string, spec: string, name: string, depth = 0): { path: string; digest: NormDigest } | undefined {
-    this.paths ??= new Set(this.modules.keys());
-    const path = resolveModule(from.replace(/\\/g, "/"), spec, this.paths);
-    const module = path ? this.modules.get(path) : undefined;
-    const digest = module?.norms.find((n) => n.name === name);
-    if (path && digest) return { path, digest };
-    const again = module?.exports?.[name];
-    if (!path || !again || depth > 2) return undefined;
-    const dot = again.lastIndexOf(".");
-    return this.digestOf(path, again.slice(0, dot), again.slice(dot + 1), depth + 1);
+  digestOf(from: string, spec: string, name: string): { path: string; digest: NormDigest } | undefined {
+    const hit = this.lookup(from, spec, name, (m, want) => m.norms.find((n) => n.name === want));
+    return hit && { path: hit.path, digest: hit.found };
   }
 
-  /** A norm function of another module, as an import from module `from` names it (through a package's `__init__.py`). */
-  functionOf(from: string, spec: string, name: string, depth = 0): { path: string; fn: FunctionDigest } | undefined {
+  /** A norm function of another module, as an import from module `from` names it. */
+  functionOf(from: string, spec: string, name: string): { path: string; fn: FunctionDigest } | undefined {
+    const hit = this.lookup(from, spec, name, (m, want) => m.fns?.find((f) => f.name === want));
+    return hit && { path: hit.path, fn: hit.found };
+  }
+
+  /** What `pick` finds in the module an import names, following a package `__init__.py` that imports the name in turn. */
+  private lookup<T>(from: string, spec: string, name: string, pick: (m: ModuleSummary, name: string) => T | undefined, depth = 0): { path: string; found: T } | undefined {
     this.paths ??= new Set(this.modules.keys());
     const path = resolveModule(from.replace(/\\/g, "/"), spec, this.paths);
     const module = path ? this.modules.get(path) : undefined;
-    const fn = module?.fns?.find((f) => f.name === name);
-    if (path && fn) return { path, fn };
+    const found = module && pick(module, name);
+    if (path && found) return { path, found };
     const again = module?.exports?.[name];
     if (!path || !again || depth > 2) return undefined;
     const dot = again.lastIndexOf(".");
-    return this.functionOf(path, again.slice(0, dot), again.slice(dot + 1), depth + 1);
+    return this.lookup(path, again.slice(0, dot), again.slice(dot + 1), pick, depth + 1);
   }
 
   /** The cross-file chains' verdicts on one file (src/engine/project/effective.ts). */
