@@ -9,25 +9,7 @@
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
 import { familyForClass } from "./family";
-import type { FamilyRef, NormPatch, Range } from "./types";
-
-export interface InstanceShift {
-  /** The shift (`module.weight += 1.0`). */
-  range: Range;
-  /** The class the `isinstance` test picks out, and its family. */
-  cls: string;
-  modelType: string;
-  /** Where the module says its kernels add 1 for that family (`gemma = True`), when it does. */
-  kernelAt?: Range;
-  kernel?: string;
-  /** The argument as it reads (`gemma=True`). */
-  kernelArg?: string;
-  /**
-   * The module installs another forward on the class (`GemmaRMSNorm.forward = fn`): the shift is
-   * right when that forward scales by the plain weight, and the patch rules judge it with the shift.
-   */
-  patched?: boolean;
-}
+import type { FamilyRef, InstanceShift, NormPatch } from "./types";
 
 const txt = (n: PyNode | undefined, text: string) => (n ? text.slice(n.start, n.end) : "");
 const ONE = /^1(\.0*)?$/;

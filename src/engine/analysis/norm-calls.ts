@@ -6,18 +6,7 @@
 // what the called function scales by.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { classForSlot } from "./family";
-import type { ModuleAnalysis, Range } from "./types";
-
-export interface NormCall {
-  callee: string;
-  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
-  from: string[];
-  /** The norm module handed to it (`self.model.norm`) and its slot (`norm`). */
-  arg: string;
-  slot: string;
-  modelType: string;
-  range: Range;
-}
+import type { ModuleAnalysis, NormCall } from "./types";
 
 const SLOT_ARG = /^[A-Za-z_][\w.]*\.(\w*(norm|layernorm)\w*)$/i;
 

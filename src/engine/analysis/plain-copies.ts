@@ -9,18 +9,7 @@ import { family as familyOf } from "../knowledge/index";
 import { field, type PyNode, walk } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
 import { classForSlot } from "./family";
-import type { Range } from "./types";
-
-export interface PlainCopy {
-  /** The copied tensor expression (`base_model.layers[l].input_layernorm.weight.float()`). */
-  range: Range;
-  /** Its norm slot (`input_layernorm`), and a slot the same function shifts, with where. */
-  slot: string;
-  shifted: string;
-  shiftedAt: Range;
-  fn: string;
-  modelType: string;
-}
+import type { PlainCopy } from "./types";
 
 /** Decoder norms whose slots share one convention in the families that shift them (Gemma 1-3). */
 const DECODER_SLOTS = new Set(["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]);

@@ -4,9 +4,6 @@
 import type { Family, NormClass } from "../knowledge/index";
 import type { PyNode } from "../parsers/python";
 import type { DeclaredConventions } from "./declared-types";
-import type { InstanceShift } from "./instance-shifts";
-import type { NormCall } from "./norm-calls";
-import type { PlainCopy } from "./plain-copies";
 
 export interface Range {
   start: number;
@@ -283,4 +280,44 @@ export interface ModuleAnalysis {
   plainCopies?: PlainCopy[];
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
   failures?: Array<{ part: string; message: string; range: Range }>;
+}
+
+export interface InstanceShift {
+  /** The shift (`module.weight += 1.0`). */
+  range: Range;
+  /** The class the `isinstance` test picks out, and its family. */
+  cls: string;
+  modelType: string;
+  /** Where the module says its kernels add 1 for that family (`gemma = True`), when it does. */
+  kernelAt?: Range;
+  kernel?: string;
+  /** The argument as it reads (`gemma=True`). */
+  kernelArg?: string;
+  /**
+   * The module installs another forward on the class (`GemmaRMSNorm.forward = fn`): the shift is
+   * right when that forward scales by the plain weight, and the patch rules judge it with the shift.
+   */
+  patched?: boolean;
+}
+
+export interface PlainCopy {
+  /** The copied tensor expression (`base_model.layers[l].input_layernorm.weight.float()`). */
+  range: Range;
+  /** Its norm slot (`input_layernorm`), and a slot the same function shifts, with where. */
+  slot: string;
+  shifted: string;
+  shiftedAt: Range;
+  fn: string;
+  modelType: string;
+}
+
+export interface NormCall {
+  callee: string;
+  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
+  from: string[];
+  /** The norm module handed to it (`self.model.norm`) and its slot (`norm`). */
+  arg: string;
+  slot: string;
+  modelType: string;
+  range: Range;
 }

@@ -12,7 +12,6 @@ import { format } from "../rule";
 import { selectorMatches } from "../settings";
 import type { Finding, Severity } from "../types";
 import type { LineIndex } from "../util/text";
-import type { ChainVerdict, LoaderDigest } from "./effective";
 
 /** What a norm class computes, as plain data (it crosses worker threads). */
 export interface NormDigest {
@@ -51,6 +50,53 @@ export interface NormBuild {
   line: number;
   modelType: string;
   via: FamilyVia;
+}
+
+/** A model class's weight loader (`load_weights`), as plain data. */
+export interface LoaderDigest {
+  owner: string;
+  fn: string;
+  modelType: string;
+  line: number;
+  /** The branch that picks out the norm weights (`for weight_name in norm_layers:`), where a shift belongs. */
+  pick?: { start: number; end: number; line: number };
+  /** The shift of norm weights inside it (`loaded_weight += 1`). */
+  shift?: { line: number; delta: number };
+}
+
+/** A module-level norm function another module may call (`fast_rms_layernorm_inference` in llama.py). */
+export interface FunctionDigest {
+  name: string;
+  offset: boolean;
+  line: number;
+}
+
+/**
+ * A call of a norm function defined elsewhere on one of the module's own norms
+ * (`fast_rms_layernorm_inference(self.model.norm, X)` in unsloth's gemma.py): the norm slot, and
+ * the module's family when that slot's class scales by `1 + weight`.
+ */
+export interface NormCallDigest {
+  callee: string;
+  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
+  from: string[];
+  arg: string;
+  slot: string;
+  modelType: string;
+  start: number;
+  end: number;
+  line: number;
+}
+
+/** One step of a chain's verdict, before it becomes a finding of its file. */
+export interface ChainVerdict {
+  path: string;
+  rule: "offset-fold-missing" | "norm-unexpected-unit-offset" | "norm-cast-order-mismatch" | "norm-missing-unit-offset";
+  messageId: string;
+  start: number;
+  end: number;
+  line: number;
+  data: Record<string, string>;
 }
 
 /** A suppression comment, as plain data, so findings made by the project pass honour it. */

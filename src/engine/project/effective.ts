@@ -17,19 +17,7 @@ import { classForSlot, familyForClass } from "../analysis/family";
 import type { ModuleAnalysis } from "../analysis/types";
 import { family as familyOf } from "../knowledge/index";
 import type { LineIndex } from "../util/text";
-import type { NormBuild, NormDigest } from "./built";
-
-/** A model class's weight loader (`load_weights`), as plain data. */
-export interface LoaderDigest {
-  owner: string;
-  fn: string;
-  modelType: string;
-  line: number;
-  /** The branch that picks out the norm weights (`for weight_name in norm_layers:`), where a shift belongs. */
-  pick?: { start: number; end: number; line: number };
-  /** The shift of norm weights inside it (`loaded_weight += 1`). */
-  shift?: { line: number; delta: number };
-}
+import type { ChainVerdict, FunctionDigest, LoaderDigest, NormBuild, NormCallDigest, NormDigest } from "./built";
 
 const LOADER_FN = /^([ \t]+)def (load_weights)\(/gm;
 const NORM_PICK = /^([ \t]+)((?:for|if|elif)\b[^\n]*norm[^\n]*?):[ \t]*(#[^\n]*)?$/im;
@@ -63,44 +51,9 @@ export function digestLoaders(m: ModuleAnalysis, lines: LineIndex): LoaderDigest
   return out;
 }
 
-/** A module-level norm function another module may call (`fast_rms_layernorm_inference` in llama.py). */
-export interface FunctionDigest {
-  name: string;
-  offset: boolean;
-  line: number;
-}
-
-/**
- * A call of a norm function defined elsewhere on one of the module's own norms
- * (`fast_rms_layernorm_inference(self.model.norm, X)` in unsloth's gemma.py): the norm slot, and
- * the module's family when that slot's class scales by `1 + weight`.
- */
-export interface NormCallDigest {
-  callee: string;
-  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
-  from: string[];
-  arg: string;
-  slot: string;
-  modelType: string;
-  start: number;
-  end: number;
-  line: number;
-}
-
 /** The module's calls of imported norm functions, with their lines. */
 export function digestNormCalls(m: ModuleAnalysis, lines: LineIndex): NormCallDigest[] {
   return (m.normCalls ?? []).map((c) => ({ callee: c.callee, from: c.from, arg: c.arg, slot: c.slot, modelType: c.modelType, start: c.range.start, end: c.range.end, line: lines.position(c.range.start).line }));
-}
-
-/** One step of a chain's verdict, before it becomes a finding of its file. */
-export interface ChainVerdict {
-  path: string;
-  rule: "offset-fold-missing" | "norm-unexpected-unit-offset" | "norm-cast-order-mismatch" | "norm-missing-unit-offset";
-  messageId: string;
-  start: number;
-  end: number;
-  line: number;
-  data: Record<string, string>;
 }
 
 /** What the chains need from the project. */

@@ -7,8 +7,8 @@
 import type { ModuleAnalysis } from "../analysis/types";
 import type { Finding, Severity } from "../types";
 import { LineIndex } from "../util/text";
-import { builtFindings, collectBuilds, digestNorms, digestSuppressions, type NormBuild, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
-import { type ChainVerdict, chainVerdicts, digestLoaders, digestNormCalls, type FunctionDigest, type LoaderDigest, type NormCallDigest } from "./effective";
+import { builtFindings, type ChainVerdict, collectBuilds, digestNorms, digestSuppressions, type FunctionDigest, type LoaderDigest, type NormBuild, type NormCallDigest, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
+import { chainVerdicts, digestLoaders, digestNormCalls } from "./effective";
 
 /** What one module contributes to its project, as plain data. */
 export interface ModuleSummary {
