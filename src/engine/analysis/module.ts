@@ -993,7 +993,8 @@ function collectNormFunctions(ctx: Ctx): NormFunction[] {
     if (!first || paramName(first, ctx.text) !== "self") continue;
     // Called from other modules with the module and the activations only (`fn(self.model.norm, X)`).
     const res = interpretAsForward(def, ctx, true);
-    if (res?.offset !== undefined) out.push({ name, offset: res.offset, kind: res.kind, at: range(field(def, "name")!) });
+    const required = namedChildren(field(def, "parameters")).filter((p) => p.type === "identifier" || p.type === "typed_parameter").length;
+    if (res?.offset !== undefined) out.push({ name, offset: res.offset, required, kind: res.kind, at: range(field(def, "name")!) });
   }
   return out;
 }

@@ -23,14 +23,16 @@ export function collectNormCalls(m: Pick<ModuleAnalysis, "fileFamily" | "instanc
     if (fnNode?.type !== "identifier") continue;
     const callee = text.slice(fnNode.start, fnNode.end);
     if (local.has(callee) || !/norm|rms/i.test(callee)) continue;
-    const first = namedChildren(field(n, "arguments"))[0];
+    const args = namedChildren(field(n, "arguments"));
+    const first = args[0];
     const arg = first ? text.slice(first.start, first.end).replace(/\s+/g, "") : "";
     const slot = SLOT_ARG.exec(arg)?.[1];
     if (!slot || !classForSlot(fam, slot)?.offset) continue;
     const imported = m.imports.get(callee);
     const from = imported ? [imported.slice(0, imported.lastIndexOf("."))] : stars;
     if (!from.length) continue;
-    out.push({ callee, from, arg, slot, modelType: fam.modelType, range: { start: fnNode.start, end: fnNode.end } });
+    const keywords = args.some((a) => a.type === "keyword_argument" || a.type === "dictionary_splat" || a.type === "list_splat");
+    out.push({ callee, from, arg, slot, modelType: fam.modelType, range: { start: fnNode.start, end: fnNode.end }, argc: args.filter((a) => a.type !== "keyword_argument").length, keywords });
   }
   return out;
 }

@@ -160,7 +160,10 @@ export interface NormImpl {
 /** A module-level function computing a norm of the module handed to it as `self`. */
 export interface NormFunction {
   name: string;
+  /** What it scales by when called with every default (the path `normCalls` that pass no more take). */
   offset: boolean;
+  /** Its parameters without a default (`self` and the activations): a call passing more leaves the default path. */
+  required: number;
   kind: "rms" | "layer";
   at: Range;
 }
@@ -320,4 +323,7 @@ export interface NormCall {
   slot: string;
   modelType: string;
   range: Range;
+  /** Arguments passed by position, and whether any is passed by keyword. */
+  argc: number;
+  keywords: boolean;
 }

@@ -67,7 +67,9 @@ export interface LoaderDigest {
 /** A module-level norm function another module may call (`fast_rms_layernorm_inference` in llama.py). */
 export interface FunctionDigest {
   name: string;
+  /** With every default; `required`: the parameters without one. */
   offset: boolean;
+  required: number;
   line: number;
 }
 
@@ -86,6 +88,8 @@ export interface NormCallDigest {
   start: number;
   end: number;
   line: number;
+  argc: number;
+  keywords: boolean;
 }
 
 /** One step of a chain's verdict, before it becomes a finding of its file. */

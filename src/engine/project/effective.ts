@@ -53,7 +53,7 @@ export function digestLoaders(m: ModuleAnalysis, lines: LineIndex): LoaderDigest
 
 /** The module's calls of imported norm functions, with their lines. */
 export function digestNormCalls(m: ModuleAnalysis, lines: LineIndex): NormCallDigest[] {
-  return (m.normCalls ?? []).map((c) => ({ callee: c.callee, from: c.from, arg: c.arg, slot: c.slot, modelType: c.modelType, start: c.range.start, end: c.range.end, line: lines.position(c.range.start).line }));
+  return (m.normCalls ?? []).map((c) => ({ callee: c.callee, from: c.from, arg: c.arg, slot: c.slot, modelType: c.modelType, start: c.range.start, end: c.range.end, line: lines.position(c.range.start).line, argc: c.argc, keywords: c.keywords }));
 }
 
 /** What the chains need from the project. */
@@ -92,7 +92,8 @@ export function chainVerdicts(src: ChainSource): Map<string, ChainVerdict[]> {
   for (const m of src.modules) {
     for (const c of m.normCalls ?? []) {
       const hit = c.from.map((spec) => src.functionOf(m.path, spec, c.callee)).find((h) => h);
-      if (!hit || hit.fn.offset) continue;
+      // Only a call on the function's default path (nothing passed for a defaulted parameter) computes what the digest read.
+      if (!hit || hit.fn.offset || c.keywords || c.argc > hit.fn.required) continue;
       const fam = familyOf(c.modelType);
       const cls = fam && classForSlot(fam, c.slot);
       push({

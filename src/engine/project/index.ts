@@ -85,7 +85,7 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
   const hook = m.loading.some((l) => l.kind === "hook" && !inNorm(l.range.start));
   const lines = new LineIndex(m.text);
   const loaders = digestLoaders(m, lines);
-  const fns = (m.normFunctions ?? []).map((f) => ({ name: f.name, offset: f.offset, line: lines.position(f.at.start).line }));
+  const fns = (m.normFunctions ?? []).map((f) => ({ name: f.name, offset: f.offset, required: f.required, line: lines.position(f.at.start).line }));
   const normCalls = digestNormCalls(m, lines);
   const exports = /(^|\/)__init__\.py$/.test(m.path) ? Object.fromEntries([...m.imports].filter(([k, v]) => /^[A-Za-z_]\w*$/.test(k) && v.includes("."))) : undefined;
   return {
