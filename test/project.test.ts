@@ -104,3 +104,30 @@ describe("project model: checkpoint keys (NL304) and loaders outside the model f
     expect(found[0].message).toMatch(/pkg\/convert\.py maps `(scale|shift)` while loading: if that loader reads this checkpoint/);
   });
 });
+
+describe("project model: the effective convention across files", () => {
+  const found = () => {
+    const r = runCli([".", "--format", "json"], sb.root);
+    return (JSON.parse(r.stdout) as JsonReport).findings.map((f) => `${f.file}:${f.line} ${f.code} ${f.severity}`);
+  };
+
+  it("an op's `1 + weight` is judged by the loader of another module: doubled where it adds 1, right where it adds nothing", () => {
+    sb = Sandbox.create();
+    cpSync(join(FIXTURES, "op-impl-chain-offset-twice"), sb.root, { recursive: true });
+    expect(found()).toEqual(["eng/backends/default/norm.py:21 NL202 error"]);
+    // The loader's shift gone, the op's own `1 +` is Gemma's offset applied once.
+    const gemma = readFileSync(join(sb.root, "eng/models/gemma.py"), "utf8");
+    sb.write("eng/models/gemma.py", gemma.replace("loaded_weight = loaded_weight + 1", "pass"));
+    expect(found()).toEqual([]);
+  });
+
+  it("the loader's finding names each step of the chain, file and line", () => {
+    sb = Sandbox.create();
+    cpSync(join(FIXTURES, "op-impl-chain-loader-drops-offset"), sb.root, { recursive: true });
+    const r = runCli([".", "--format", "json"], sb.root);
+    const [f] = (JSON.parse(r.stdout) as JsonReport).findings;
+    expect(f.code).toBe("NL216");
+    expect(f.message).toContain("`RMSNorm` (eng/nn/norm.py:7)");
+    expect(f.message).toContain("`DefaultRMSNormImpl.forward` computes `weight * x` (eng/backends/default/norm.py:21)");
+  });
+});

@@ -55,6 +55,8 @@ export interface WeightV {
   offsetNode?: PyNode;
   weightSide?: PyNode;
   offsetInFp32?: boolean;
+  /** The weight is a parameter of the forward (an op implementation handed the module's weight). */
+  arg?: boolean;
 }
 interface DtypeV {
   t: "dtype";
@@ -97,6 +99,17 @@ export interface ClassEnv {
   staticMethods?: Set<string>;
   /** The torch norm this class subclasses, if any. */
   torchBase?: { kind: "rms" | "layer"; affine: boolean };
+  /**
+   * Parameters of the forward that hold the norm weight (`def forward(self, x, weight, residual)`
+   * of an op implementation, lmdeploy's `DefaultRMSNormImpl`): they scale like `self.weight`.
+   */
+  weightArgs?: Set<string>;
+  /**
+   * Follow the path a call with every default takes: a test `p is None` (`is not None`) on a
+   * parameter that defaults to None and has not been assigned yet picks its branch (unsloth's
+   * `fast_rms_layernorm_inference(self, X, XX=None, ...)` computes the statistics only when `XX is None`).
+   */
+  defaultPath?: boolean;
   /** Module-level functions of the file. */
   functions: Map<string, PyNode>;
   /** Resolves a dotted expression through the module's imports (`F.rms_norm` -> torch.nn.functional.rms_norm). */
@@ -115,6 +128,8 @@ const SHAPE_METHODS = new Set([
 
 export class Interpreter {
   private depth = 0;
+  /** Parameters still holding their None default (with `defaultPath`). */
+  private readonly noneParams = new Set<string>();
   /** Casts seen on input-derived tensors, in evaluation order. */
   readonly upcasts: Range[] = [];
   readonly castBacks: Range[] = [];
@@ -152,6 +167,8 @@ export class Interpreter {
         if (p.type === "dictionary_splat_pattern" || p.type === "keyword_separator" || p.type === "positional_separator") continue;
         let v: Val | undefined = pos < args.length ? args[pos] : kwargs.get(name);
         if (pos < args.length) pos++;
+        if (!v && this.depth === 1 && isMethod && this.cls.weightArgs?.has(name)) v = { t: "weight", param: name, fp32: false, ref: p, node: p, offset: false, arg: true };
+        if (!v && this.depth === 1 && this.cls.defaultPath && field(p, "value") && this.txt(field(p, "value")!) === "None") this.noneParams.add(name);
         if (!v) {
           // An unbound parameter without a default (or defaulting to None) is an activation in the
           // input dtype; other defaults (`eps=1e-6`) keep their value.
@@ -199,7 +216,14 @@ export class Interpreter {
           const b = field(alt, "consequence") ?? field(alt, "body");
           if (b) branches.push(b);
         }
-        const hasElse = st.children.some((c) => c.type === "else_clause");
+        let hasElse = st.children.some((c) => c.type === "else_clause");
+        const none = this.noneParams.size ? /^(\w+)\s+is\s+(not\s+)?None$/.exec(this.txt(field(st, "condition")!).trim()) : null;
+        if (none && this.noneParams.has(none[1])) {
+          // The parameter is still None: `is None` runs its branch only, `is not None` what follows it.
+          if (none[2]) branches.splice(0, 1);
+          else branches.splice(1);
+          if (!none[2]) hasElse = true;
+        }
         const before = new Map(env);
         const results = branches.map((b) => {
           const e = new Map(before);
@@ -249,6 +273,7 @@ export class Interpreter {
     if (!left) return;
     if (left.type === "identifier") {
       env.set(this.txt(left), v);
+      this.noneParams.delete(this.txt(left));
       return;
     }
     if (left.type === "pattern_list" || left.type === "tuple_pattern" || left.type === "tuple" || left.type === "list_pattern") {
@@ -284,7 +309,9 @@ export class Interpreter {
     switch (n.type) {
       case "identifier": {
         const name = this.txt(n);
-        return env.get(name) ?? UNKNOWN;
+        const v = env.get(name) ?? UNKNOWN;
+        // A weight handed in as an argument is referred to where it is used.
+        return v.t === "weight" && v.arg && v.ref === v.node ? { ...v, ref: n, node: n } : v;
       }
       case "parenthesized_expression": {
         const inner = namedChildren(n)[0];
@@ -578,9 +605,12 @@ export class Interpreter {
         return isTensor(recv) ? { t: "stat", what: "var", of: recv, node: n, base: obj, centered: range(n) } : UNKNOWN;
       case "norm":
         return isTensor(recv) ? { t: "stat", what: "l2", of: recv, node: n, base: obj, root: "sqrt", rootNode: n } : UNKNOWN;
+      // The in-place spellings (`variance.rsqrt_()`, unsloth's inference norms) give the same value.
       case "rsqrt":
+      case "rsqrt_":
         return this.root(recv, "rsqrt", n);
       case "sqrt":
+      case "sqrt_":
         return this.root(recv, "sqrt", n);
       case "add":
         return arg0 ? this.binop("+", recv, arg0, n, obj, args[0]) : recv;

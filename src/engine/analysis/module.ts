@@ -4,10 +4,13 @@
 import { field, namedChildren, type PyNode, type PythonTree, walk } from "../parsers/python";
 import { collectDeclared } from "./declarations";
 import { EXTERNAL_NORMS } from "./external";
+import { collectInstanceShifts } from "./instance-shifts";
+import { collectNormCalls } from "./norm-calls";
+import { collectPlainCopies } from "./plain-copies";
 import { classForSlot, factsFor, factsFromClass, factsFromFamily, familyByLooseName, familyForClass, familyFromConfigClass, familyFromPath, familyHasKind } from "./family";
 import { type ClassEnv, Interpreter, type ModV, paramName } from "./interp";
 import type { NormClass } from "../knowledge/index";
-import type { EpsSource, FamilyRef, ModuleAnalysis, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
+import type { EpsSource, FamilyRef, ModuleAnalysis, NormFunction, NormImpl, NormParam, NormPatch, NormUse, Range, Submodule, Suppression, WeightLoading } from "./types";
 import { table } from "../util/text";
 
 const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
@@ -87,7 +90,11 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const suppressions = collectSuppressions(comments, text);
   const declared = contained("declared conventions", start, undefined, () => collectDeclared({ root, text, path, file: fileFamily, patches }));
   const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
-  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures };
+  const instanceShifts = contained("norm weights shifted by class", start, [], () => collectInstanceShifts(root, text, fileFamily, patches, declared));
+  const normFunctions = contained("norm functions", start, [], () => collectNormFunctions(ctx));
+  const normCalls = contained("calls of imported norm functions", start, [], () => collectNormCalls({ fileFamily, instanceShifts, imports }, root, text));
+  const plainCopies = contained("norm weights copied without the offset", start, [], () => collectPlainCopies(root, text, declared));
+  return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}), ...(plainCopies.length ? { plainCopies } : {}), ...(normFunctions.length ? { normFunctions } : {}), ...(normCalls.length ? { normCalls } : {}) };
 }
 
 /** Marks the norm classes a dict selects among when it holds classes of more than one kind (see NormImpl.registry). */
@@ -581,6 +588,9 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     if (torchAffine && torchBias && torchBase === "layer" && !params.some((p) => p.name === "bias")) params.push({ name: "bias", storage: "inherited", init: "zeros", range: range(nameNode), nameRange: range(nameNode) });
   }
 
+  // An op implementation (lmdeploy's `DefaultRMSNormImpl.forward(self, x, weight, residual)`) is
+  // handed the module's weight: with no weight of its own, the `weight` argument is its scale.
+  const weightArg = !!forward && !params.some((p) => p.name === "weight") && namedChildren(field(forward, "parameters")).some((p) => paramName(p, text) === "weight");
   const env: ClassEnv = {
     text,
     params: new Set(params.map((p) => p.name)),
@@ -590,6 +600,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
     methods,
     staticMethods,
     torchBase: torchBase ? { kind: torchBase, affine: torchAffine } : undefined,
+    weightArgs: weightArg ? new Set(["weight"]) : undefined,
     functions: ctx.functions,
     resolve: (n) => resolveDotted(n, ctx),
   };
@@ -623,7 +634,8 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   const loadOffset = findLoadOffset(methods, text);
   const kernelPaths = findKernelPaths(methods, forward, params, text);
   const loadHook = methods.has("_load_from_state_dict") || walk(body!).some((n) => n.type === "call" && /register_load_state_dict_(pre_|post_)?hook$/.test(textOf(text, field(n, "function"))));
-  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), ...(kernelPaths.length ? { kernelPaths } : {}), node: c };
+  const opImpl = weightArg && compute?.scale?.param === "weight" ? { opImpl: true as const } : {};
+  return { name, nameRange: range(nameNode), range: range(c), bases, torchBase, params, epsParam, epsInInit, compute, loadHook, ...(loadOffset ? { loadOffset } : {}), ...(kernelPaths.length ? { kernelPaths } : {}), ...opImpl, node: c };
 }
 
 const ONE = /^1(\.0*)?$/;
@@ -974,6 +986,16 @@ function forwardImpl(v: PyNode, ctx: Ctx): NormPatch["impl"] {
   const name = textOf(text, fnNode);
   const def = ctx.functions.get(name);
   if (!def) return undefined;
+  const res = interpretAsForward(def, ctx);
+  return res && { name, ...res, source: "local" };
+}
+
+/**
+ * A free function taking the module as `self`, interpreted as its forward: `self.weight` is the
+ * weight, `self.variance_epsilon`/`self.eps` the eps. `defaultPath`: as called with every default.
+ */
+function interpretAsForward(def: PyNode, ctx: Ctx, defaultPath = false): { offset?: boolean; kind: "rms" | "layer" } | undefined {
+  const { text } = ctx;
   const eps: EpsSource = { kind: "attr" };
   const env: ClassEnv = {
     text,
@@ -984,10 +1006,30 @@ function forwardImpl(v: PyNode, ctx: Ctx): NormPatch["impl"] {
     methods: new Map(),
     functions: ctx.functions,
     resolve: (n) => resolveDotted(n, ctx),
+    ...(defaultPath ? { defaultPath } : {}),
   };
   const res = new Interpreter(env).runFunction(def);
   if (res.t !== "tensor" || !res.norm || res.norm.kind === "l2") return undefined;
-  return { name, offset: res.scale ? res.scale.offset : undefined, kind: res.norm.kind, source: "local" };
+  return { offset: res.scale ? res.scale.offset : undefined, kind: res.norm.kind };
+}
+
+/**
+ * Module-level norm functions that take the norm module as their first argument (unsloth's
+ * `fast_rms_layernorm_inference(self, X, ...)` in llama.py, called from gemma.py with
+ * `self.model.norm`): what they scale by, for the modules that call them (src/engine/project).
+ */
+function collectNormFunctions(ctx: Ctx): NormFunction[] {
+  const out: NormFunction[] = [];
+  for (const [name, def] of ctx.functions) {
+    if (!/norm|rms/i.test(name)) continue;
+    const first = namedChildren(field(def, "parameters"))[0];
+    if (!first || paramName(first, ctx.text) !== "self") continue;
+    // Called from other modules with the module and the activations only (`fn(self.model.norm, X)`).
+    const res = interpretAsForward(def, ctx, true);
+    const required = namedChildren(field(def, "parameters")).filter((p) => p.type === "identifier" || p.type === "typed_parameter").length;
+    if (res?.offset !== undefined) out.push({ name, offset: res.offset, required, kind: res.kind, at: range(field(def, "name")!) });
+  }
+  return out;
 }
 
 function implOf(v: PyNode, ctx: Ctx, norms: NormImpl[]): NormPatch["impl"] {

@@ -157,9 +157,25 @@ export interface NormImpl {
    * file's family does not tell which kind this class must be. The dict.
    */
   registry?: Range;
+  /**
+   * An op implementation: the forward scales by a `weight` argument, not a weight of its own
+   * (lmdeploy's `DefaultRMSNormImpl`, behind the `RMSNorm` module that hands it `self.weight`).
+   */
+  opImpl?: true;
   facts?: NormFacts;
   /** @internal */
   node: PyNode;
+}
+
+/** A module-level function computing a norm of the module handed to it as `self`. */
+export interface NormFunction {
+  name: string;
+  /** What it scales by when called with every default (the path `normCalls` that pass no more take). */
+  offset: boolean;
+  /** Its parameters without a default (`self` and the activations): a call passing more leaves the default path. */
+  required: number;
+  kind: "rms" | "layer";
+  at: Range;
 }
 
 /** A norm built in place: nn.LayerNorm(...), nn.RMSNorm(...), a local norm class, F.layer_norm(...). */
@@ -267,6 +283,57 @@ export interface ModuleAnalysis {
    * not of the Hugging Face family's config.
    */
   configFields: Set<string>;
+  /** `module.weight += 1` on the modules an `isinstance` test picks out as an offset family's norm class. */
+  instanceShifts?: InstanceShift[];
+  /** Module-level norm functions taking the norm module as `self` (what they scale by). */
+  normFunctions?: NormFunction[];
+  /** Calls of imported norm functions on one of the module's own offset-family norms. */
+  normCalls?: NormCall[];
+  /** Decoder norms a conversion copies without the `+ 1` it adds to the family's other decoder norms. */
+  plainCopies?: PlainCopy[];
   /** Parts the analysis failed on (a class, or one pass over the module), contained so the rest is checked. */
   failures?: Array<{ part: string; message: string; range: Range }>;
+}
+
+export interface InstanceShift {
+  /** The shift (`module.weight += 1.0`). */
+  range: Range;
+  /** The class the `isinstance` test picks out, and its family. */
+  cls: string;
+  modelType: string;
+  /** Where the module says its kernels add 1 for that family (`gemma = True`), when it does. */
+  kernelAt?: Range;
+  kernel?: string;
+  /** The argument as it reads (`gemma=True`). */
+  kernelArg?: string;
+  /**
+   * The module installs another forward on the class (`GemmaRMSNorm.forward = fn`): the shift is
+   * right when that forward scales by the plain weight, and the patch rules judge it with the shift.
+   */
+  patched?: boolean;
+}
+
+export interface PlainCopy {
+  /** The copied tensor expression (`base_model.layers[l].input_layernorm.weight.float()`). */
+  range: Range;
+  /** Its norm slot (`input_layernorm`), and a slot the same function shifts, with where. */
+  slot: string;
+  shifted: string;
+  shiftedAt: Range;
+  fn: string;
+  modelType: string;
+}
+
+export interface NormCall {
+  callee: string;
+  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
+  from: string[];
+  /** The norm module handed to it (`self.model.norm`) and its slot (`norm`). */
+  arg: string;
+  slot: string;
+  modelType: string;
+  range: Range;
+  /** Arguments passed by position, and whether any is passed by keyword. */
+  argc: number;
+  keywords: boolean;
 }

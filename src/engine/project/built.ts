@@ -23,6 +23,17 @@ export interface NormDigest {
   gated: boolean;
   /** The class has a family of its own (its name, a comment, the file): it is judged where defined. */
   judged: boolean;
+  /**
+   * An op implementation, scaling by a `weight` argument (lmdeploy's `DefaultRMSNormImpl`): its
+   * direct bases (`RMSNormImpl`, which names the op), where it scales (the `1 +` when it adds one)
+   * and whether it casts back to the input dtype before scaling.
+   */
+  op?: { bases: string[]; start: number; end: number; line: number; castFirst: boolean };
+  /**
+   * The ops the class hands `self.weight` to (`self.impl.forward(x, self.weight, residual)` with
+   * `self.impl = builder.build(...)` and `get_layer_impl_builder(OpType.RMSNorm)`): the op names.
+   */
+  delegates?: string[];
 }
 
 /** A construction of an imported class inside a model class of a known family. */
@@ -41,6 +52,57 @@ export interface NormBuild {
   via: FamilyVia;
 }
 
+/** A model class's weight loader (`load_weights`), as plain data. */
+export interface LoaderDigest {
+  owner: string;
+  fn: string;
+  modelType: string;
+  line: number;
+  /** The branch that picks out the norm weights (`for weight_name in norm_layers:`), where a shift belongs. */
+  pick?: { start: number; end: number; line: number };
+  /** The shift of norm weights inside it (`loaded_weight += 1`). */
+  shift?: { line: number; delta: number };
+}
+
+/** A module-level norm function another module may call (`fast_rms_layernorm_inference` in llama.py). */
+export interface FunctionDigest {
+  name: string;
+  /** With every default; `required`: the parameters without one. */
+  offset: boolean;
+  required: number;
+  line: number;
+}
+
+/**
+ * A call of a norm function defined elsewhere on one of the module's own norms
+ * (`fast_rms_layernorm_inference(self.model.norm, X)` in unsloth's gemma.py): the norm slot, and
+ * the module's family when that slot's class scales by `1 + weight`.
+ */
+export interface NormCallDigest {
+  callee: string;
+  /** The module it is imported from (`.llama`), or the modules `*`-imported when it is not named. */
+  from: string[];
+  arg: string;
+  slot: string;
+  modelType: string;
+  start: number;
+  end: number;
+  line: number;
+  argc: number;
+  keywords: boolean;
+}
+
+/** One step of a chain's verdict, before it becomes a finding of its file. */
+export interface ChainVerdict {
+  path: string;
+  rule: "offset-fold-missing" | "norm-unexpected-unit-offset" | "norm-cast-order-mismatch" | "norm-missing-unit-offset";
+  messageId: string;
+  start: number;
+  end: number;
+  line: number;
+  data: Record<string, string>;
+}
+
 /** A suppression comment, as plain data, so findings made by the project pass honour it. */
 export interface SuppressionDigest {
   kind: "ignore" | "file-ignore";
@@ -54,8 +116,29 @@ export function digestNorms(m: ModuleAnalysis, lines: LineIndex): NormDigest[] {
   return m.norms.map((n) => {
     const kind = n.compute && n.compute.kind !== "l2" ? n.compute.kind : (n.torchBase ?? "other");
     const s = n.compute?.scale;
-    return { name: n.name, line: lines.position(n.nameRange.start).line, kind, offset: s && !s.implicit ? s.offset : undefined, gated: !!n.compute?.gated || /Gated/.test(n.name), judged: !!n.facts };
+    const d: NormDigest = { name: n.name, line: lines.position(n.nameRange.start).line, kind, offset: s && !s.implicit ? s.offset : undefined, gated: !!n.compute?.gated || /Gated/.test(n.name), judged: !!n.facts };
+    if (n.opImpl && s && !s.implicit) {
+      const at = s.offsetExpr ?? s.expr;
+      d.op = { bases: n.bases.map((b) => b.split(".").pop()!), start: at.start, end: at.end, line: lines.position(at.start).line, castFirst: s.afterCastBack || s.activationDtype === "input" };
+    }
+    const ops = s ? undefined : delegatedOps(m.text.slice(n.range.start, n.range.end), n.name);
+    if (ops) d.delegates = ops;
+    return d;
   });
+}
+
+/**
+ * The ops a norm class hands its weight to: a forward calling `self.<impl>(..., self.weight, ...)`
+ * (or `.forward(`), an `__init__` setting `self.<impl> = <builder>.build(...)` from a builder
+ * looked up by op type (`get_layer_impl_builder(OpType.RMSNorm)`, lmdeploy's registry). Several op
+ * types (`OpType.RMSNormW8A8` for a quantized variant): the one named like the class, else all.
+ */
+function delegatedOps(text: string, cls: string): string[] | undefined {
+  const call = /self\.(\w+)(?:\.forward)?\((?:[^()]|\([^()]*\))*\bself\.weight\b/.exec(text);
+  if (!call || !new RegExp(`self\\.${call[1]}\\s*=\\s*[\\w.]+\\.build\\(`).test(text)) return undefined;
+  const ops = [...text.matchAll(/get_\w*builder\(\s*[\w.]*?(\w+)\s*\)/g)].map((x) => x[1]);
+  if (!ops.length) return undefined;
+  return ops.includes(cls) ? [cls] : [...new Set(ops)];
 }
 
 /** Imported classes built by model classes of a known family (torch and transformers classes are not the project's). */
@@ -120,6 +203,10 @@ export interface BuiltContext {
   digestOf(module: string, name: string): { path: string; digest: NormDigest } | undefined;
   /** The rule's level for this file ("off" silences it); undefined: the rule's default. */
   level(rule: string): string | undefined;
+  /** The cross-file chains' verdicts on this file (src/engine/project/effective.ts). */
+  chains?: ChainVerdict[];
+  /** This file's weight loaders: a built norm's missing offset may be added on the way in. */
+  loaders?: LoaderDigest[];
 }
 
 /**
@@ -151,15 +238,19 @@ export function builtFindings(ctx: BuiltContext): { findings: Finding[]; usedSup
     if (d.kind !== "other" && facts.kind !== "other" && d.kind !== facts.kind) {
       findings.push(...make(ctx, used, "norm-kind-mismatch", b, { ...data, actual: NAMES[d.kind], expected: NAMES[facts.kind] }));
     } else if (facts.offset && d.offset === false) {
-      findings.push(...make(ctx, used, "norm-missing-unit-offset", b, data));
+      // A loader of this family that adds 1, or picks out the norm weights and adds nothing (the
+      // chain's offset-fold-missing, which names the loader): the build itself is not the fault.
+      if (!ctx.loaders?.some((l) => l.modelType === b.modelType && (l.shift?.delta === 1 || l.pick))) findings.push(...make(ctx, used, "norm-missing-unit-offset", b, data));
     } else if (!facts.offset && d.offset === true) {
       findings.push(...make(ctx, used, "norm-unexpected-unit-offset", b, data));
     }
   }
+  // The chains saw every step (the loader, the runtime, the op): their verdicts keep the rule's severity.
+  for (const v of ctx.chains ?? []) findings.push(...make(ctx, used, v.rule, v, v.data, v.messageId));
   return { findings, usedSuppressions: used };
 }
 
-function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b: NormBuild, data: Record<string, string>): Finding[] {
+function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b: Pick<NormBuild, "start" | "end" | "line">, data: Record<string, string>, messageId = "built"): Finding[] {
   const rule = RULES.find((r) => r.name === ruleName);
   if (!rule) return [];
   const configured = ctx.level(ruleName);
@@ -169,7 +260,8 @@ function make(ctx: BuiltContext, used: SuppressionDigest[], ruleName: string, b:
     used.push(...sup);
     return [];
   }
-  const severity: Severity = configured ? (configured as Severity) : RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
-  const message = format((rule.messages as Record<string, string>).built ?? "", data);
-  return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId: "built", message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
+  const cap = messageId === "built" && RANK[rule.severity] > RANK.warning ? "warning" : rule.severity;
+  const severity: Severity = configured ? (configured as Severity) : cap;
+  const message = format((rule.messages as Record<string, string>)[messageId] ?? "", data);
+  return [{ file: ctx.path, rule: rule.name, code: rule.code, severity, messageId, message, start: b.start, end: b.end, fixes: [], data: { built: true } }];
 }

@@ -7,7 +7,8 @@
 import type { ModuleAnalysis } from "../analysis/types";
 import type { Finding, Severity } from "../types";
 import { LineIndex } from "../util/text";
-import { builtFindings, collectBuilds, digestNorms, digestSuppressions, type NormBuild, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
+import { builtFindings, type ChainVerdict, collectBuilds, digestNorms, digestSuppressions, type FunctionDigest, type LoaderDigest, type NormBuild, type NormCallDigest, type NormDigest, resolveModule, type SuppressionDigest } from "./built";
+import { chainVerdicts, digestLoaders, digestNormCalls } from "./effective";
 
 /** What one module contributes to its project, as plain data. */
 export interface ModuleSummary {
@@ -30,6 +31,13 @@ export interface ModuleSummary {
   builds: NormBuild[];
   /** Suppression comments (findings of the project pass honour them). */
   suppressions: SuppressionDigest[];
+  /** Weight loaders (`load_weights`) of model classes of a known family: what they do to norm weights. */
+  loaders?: LoaderDigest[];
+  /** Module-level norm functions other modules may call, and this module's calls of such functions. */
+  fns?: FunctionDigest[];
+  normCalls?: NormCallDigest[];
+  /** A package's `__init__.py`: the names it imports, so an import of the package reaches the defining module. */
+  exports?: Record<string, string>;
 }
 
 const TEST_PATH = /(^|[\\/])(tests|testing)[\\/]|(^|[\\/])(test_[^\\/]*|[^\\/]*_test|conftest)\.(py|ipynb)$/;
@@ -76,6 +84,10 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
   const inNorm = (at: number) => m.norms.some((n) => n.loadHook && at >= n.range.start && at < n.range.end);
   const hook = m.loading.some((l) => l.kind === "hook" && !inNorm(l.range.start));
   const lines = new LineIndex(m.text);
+  const loaders = digestLoaders(m, lines);
+  const fns = (m.normFunctions ?? []).map((f) => ({ name: f.name, offset: f.offset, required: f.required, line: lines.position(f.at.start).line }));
+  const normCalls = digestNormCalls(m, lines);
+  const exports = /(^|\/)__init__\.py$/.test(m.path) ? Object.fromEntries([...m.imports].filter(([k, v]) => /^[A-Za-z_]\w*$/.test(k) && v.includes("."))) : undefined;
   return {
     path: m.path,
     test: isTestPath(m.path),
@@ -87,6 +99,10 @@ export function summarizeModule(m: ModuleAnalysis): ModuleSummary {
     norms: digestNorms(m, lines),
     builds: m.submodules.length ? collectBuilds(m, lines) : [],
     suppressions: digestSuppressions(m),
+    ...(loaders.length ? { loaders } : {}),
+    ...(fns.length ? { fns } : {}),
+    ...(normCalls.length ? { normCalls } : {}),
+    ...(exports && Object.keys(exports).length ? { exports } : {}),
   };
 }
 
@@ -98,6 +114,7 @@ export class Project {
   readonly modules: ReadonlyMap<string, ModuleSummary>;
 
   private paths?: Set<string>;
+  private chains?: Map<string, ChainVerdict[]>;
 
   constructor(summaries: Iterable<ModuleSummary>) {
     const modules = new Map<string, ModuleSummary>();
@@ -124,12 +141,35 @@ export class Project {
     return this.targets.get(name) ?? [];
   }
 
-  /** A norm class of another module, as an import from module `from` names it. */
+  /** A norm class of another module, as an import from module `from` names it (through a package's `__init__.py`). */
   digestOf(from: string, spec: string, name: string): { path: string; digest: NormDigest } | undefined {
+    const hit = this.lookup(from, spec, name, (m, want) => m.norms.find((n) => n.name === want));
+    return hit && { path: hit.path, digest: hit.found };
+  }
+
+  /** A norm function of another module, as an import from module `from` names it. */
+  functionOf(from: string, spec: string, name: string): { path: string; fn: FunctionDigest } | undefined {
+    const hit = this.lookup(from, spec, name, (m, want) => m.fns?.find((f) => f.name === want));
+    return hit && { path: hit.path, fn: hit.found };
+  }
+
+  /** What `pick` finds in the module an import names, following a package `__init__.py` that imports the name in turn. */
+  private lookup<T>(from: string, spec: string, name: string, pick: (m: ModuleSummary, name: string) => T | undefined, depth = 0): { path: string; found: T } | undefined {
     this.paths ??= new Set(this.modules.keys());
     const path = resolveModule(from.replace(/\\/g, "/"), spec, this.paths);
-    const digest = path ? this.modules.get(path)?.norms.find((n) => n.name === name) : undefined;
-    return path && digest ? { path, digest } : undefined;
+    const module = path ? this.modules.get(path) : undefined;
+    const found = module && pick(module, name);
+    if (path && found) return { path, found };
+    const again = module?.exports?.[name];
+    if (!path || !again || depth > 2) return undefined;
+    const dot = again.lastIndexOf(".");
+    return this.lookup(path, again.slice(0, dot), again.slice(dot + 1), pick, depth + 1);
+  }
+
+  /** The cross-file chains' verdicts on one file (src/engine/project/effective.ts). */
+  chainsOn(path: string): ChainVerdict[] {
+    this.chains ??= chainVerdicts({ modules: [...this.modules.values()], digestOf: (from, spec, name) => this.digestOf(from, spec, name), functionOf: (from, spec, name) => this.functionOf(from, spec, name) });
+    return this.chains.get(path.replace(/\\/g, "/")) ?? [];
   }
 
   /** Does any module outside test code load weights (read a checkpoint, load a state dict, map keys)? */
@@ -148,7 +188,7 @@ export function dependsOnProject(f: Pick<Finding, "rule">): boolean {
 
 /** Does judging this file need its whole project (a finding that depends on it, or norms it imports and builds)? */
 export function needsProject(raw: Finding[], summary: ModuleSummary | undefined): boolean {
-  return (summary?.builds.length ?? 0) > 0 || raw.some(dependsOnProject);
+  return (summary?.builds.length ?? 0) > 0 || (summary?.loaders?.length ?? 0) > 0 || (summary?.normCalls?.length ?? 0) > 0 || !!summary?.norms.some((n) => n.op) || raw.some(dependsOnProject);
 }
 
 /** Files that make a folder a project root (besides a config.json or checkpoints: a model folder). */
@@ -160,7 +200,10 @@ export const PROJECT_MARKERS = ["pyproject.toml", "setup.py", "setup.cfg", ".git
  * body elsewhere re-judges nothing).
  */
 export function summaryKey(s: ModuleSummary | undefined): string {
-  return s ? JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs, s.norms]) : "";
+  if (!s) return "";
+  // Builds and loaders settle the op implementations of other files (src/engine/project/effective.ts).
+  const chains = [s.builds.map((b) => [b.module, b.name, b.owner, b.line, b.modelType]), s.loaders, s.exports, s.fns];
+  return JSON.stringify([s.test, s.loadTargets, s.loads.length > 0, s.hook, s.attrs, s.norms, chains]);
 }
 
 /** Rules about normlint itself or the file as such: never softened for test code. */
@@ -190,7 +233,8 @@ export function judgeFindings(
 ): Finding[] {
   const out: Finding[] = [];
   let all = findings;
-  if (summary?.builds.length) {
+  const chains = summary ? project.chainsOn(summary.path) : [];
+  if (summary && (summary.builds.length || chains.length)) {
     const path = summary.path;
     const built = builtFindings({
       path,
@@ -198,6 +242,8 @@ export function judgeFindings(
       suppressions: summary.suppressions,
       digestOf: (spec, name) => project.digestOf(path, spec, name),
       level: userLevel,
+      chains,
+      loaders: summary.loaders ?? [],
     });
     // A suppression that silences a finding of this pass is used, whatever the file alone said.
     const used = (f: Finding) => f.rule === "unused-suppression" && built.usedSuppressions.some((s) => f.start >= s.start && f.end <= s.end);

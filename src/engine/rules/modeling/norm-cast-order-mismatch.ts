@@ -2,7 +2,7 @@ import { acceptedCasts } from "../../knowledge/index";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { checkedNorms, factsLabel } from "./shared";
 
-type M = "afterCast" | "beforeCast" | "offsetLowPrecision";
+type M = "afterCast" | "beforeCast" | "offsetLowPrecision" | "chainAfterCast";
 
 /**
  * ## What it does
@@ -19,6 +19,10 @@ type M = "afterCast" | "beforeCast" | "offsetLowPrecision";
  * store, and multiplying after the cast adds a rounding step the reference does not have, so
  * logits drift from the reference implementation (transformers PR #29402 fixed exactly this for
  * Gemma). The reverse order in a Llama port is a smaller drift of the same kind.
+ *
+ * Across files, an op implementation (lmdeploy's `DefaultRMSNormImpl`) is held to the families
+ * built through the module that hands it the weight: one that casts back first is flagged when a
+ * Gemma-style family is among them (scaling in fp32 is right for both orders' families there).
  *
  * ## Example
  * `return self._norm(x.float()).type_as(x) * (1 + self.weight)` in a Gemma RMSNorm.
@@ -37,6 +41,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     afterCast: "`{{cls}}` casts back to the input dtype before scaling, but {{family}} scales in fp32 and casts afterwards.",
     beforeCast: "`{{cls}}` scales in fp32 before casting back, but {{family}} casts back first and scales in the input dtype.",
+    chainAfterCast: "`{{impl}}.forward` casts back to the input dtype before scaling; it is the `{{op}}` op behind `{{cls}}` ({{where}}), which {{builder}} builds for {{family}}, which scales in fp32 and casts afterwards.",
     offsetLowPrecision: "`{{cls}}` adds 1 to `{{param}}` in the weight's dtype; {{family}} adds it in fp32 (`1.0 + {{param}}.float()`).",
   },
   check(ctx) {

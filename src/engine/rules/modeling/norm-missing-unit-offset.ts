@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily";
+type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily" | "chainCall";
 
 /**
  * ## What it does
@@ -11,7 +11,13 @@ type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "
  * Qwen3-Next, non-gated Qwen3.5 RMSNorms, Nemotron's LayerNorm1P and the other offset families of
  * the knowledge base. It also flags a monkey-patch that binds a weight-only norm (such as a plain
  * `LigerRMSNorm`) to one of these families' norm classes, the bug of Liger-Kernel #74 and
- * axolotl #1886.
+ * axolotl #1886, unless the same module adds 1 to the weights of that class's modules
+ * (`if isinstance(module, GemmaRMSNorm): module.weight += 1.0`), which the plain forward then needs.
+ *
+ * Across files, a module of an offset family that hands one of its own norms
+ * (`self.model.norm`) to a norm function defined in another module (`*`-imported or named) which
+ * scales by the plain weight when called with its defaults (unsloth's Gemma final norm sent
+ * through llama.py's `fast_rms_layernorm_inference`).
  *
  * Triton norm kernels are read like any other arithmetic: a kernel that takes an offset argument
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
@@ -50,6 +56,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     loaded: "`{{cls}}` loads `{{param}}` here with nothing added and scales by it as loaded (line {{line}}), but {{family}} stores the norm scale as an offset from 1: add 1 to the loaded tensor, or scale by `1 + {{param}}`.",
     missingParent: "`{{cls}}` inherits a plain `weight` scale, but {{family}} stores the norm scale as an offset from 1: use `weight + 1`.",
     slot: "`{{slot}}` is a plain `{{callee}}`, but {{family}} scales this norm by `1 + weight`.",
+    chainCall: "`{{fn}}` ({{where}}) scales by the plain weight (`x * weight`), and here it computes `{{arg}}`, {{family}}'s `{{cls}}`, which stores the scale as an offset from 1: this norm scales by about 0. Call the {{family}} variant, which adds 1.",
     patch: "This patch binds `{{impl}}`, which scales by `weight`, to `{{target}}`; {{family}} expects `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
     tritonUnused: "Triton kernel `{{kernel}}` takes `{{param}}` but scales by `{{operand}}` alone: a caller asking for a Gemma-style `1 + weight` norm gets `x * w`; scale by `({{param}} + {{operand}})`.",
@@ -109,6 +116,8 @@ export default defineRule<M, PythonRuleContext<M>>({
     for (const p of m.patches) {
       const cls = p.family?.classes?.find((c) => c.name === p.target);
       if (!p.family || !cls?.offset || p.impl?.offset !== false) continue;
+      // The module adds 1 to the weights of that class's modules (`module.weight += 1.0`): the plain forward gets `1 + w`.
+      if (m.instanceShifts?.some((s) => s.patched && s.cls === p.target)) continue;
       ctx.report({
         messageId: "patch",
         at: p.value,

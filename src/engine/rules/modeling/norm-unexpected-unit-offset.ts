@@ -1,7 +1,9 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
+import { family } from "../../knowledge/index";
+import { factSource } from "./declared-shared";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad";
+type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad" | "chainTwice" | "chainPlain" | "instanceTwice";
 
 /**
  * ## What it does
@@ -17,6 +19,15 @@ type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twi
  * (exllamav2's `self.weight += self.archparams.norm_constant_bias` in `load()`) must not add 1
  * again in a compute path (`forward_torch`, the weight handed to a kernel): a warning. So is a norm
  * class named for no family (lmdeploy's `RMSNorm`) whose `weight_loader` adds 1 to every weight.
+ *
+ * A load-time `module.weight += 1` on the modules an `isinstance` test picks out as an offset
+ * family's norm class (unsloth's Gemma `post_patch`) meets a runtime that adds 1 as well: the class's
+ * own forward, or the kernels the module calls on them with `gemma=True` (an error then; a warning
+ * when only the class's forward says so, since another module may install a plain one).
+ *
+ * Across files, an op implementation (lmdeploy's `DefaultRMSNormImpl`, the reference behind the
+ * `RMSNorm` module) that scales by `1 + weight` while a model module builds that module for a
+ * family whose `load_weights` already adds 1 (Gemma), or for a family that stores the plain scale.
  *
  * ## Why is this bad?
  * Those checkpoints store weights near 1. Adding 1 doubles every normalized activation; the model
@@ -46,6 +57,9 @@ export default defineRule<M, PythonRuleContext<M>>({
     loaded: "`{{cls}}` adds 1 to `{{param}}` when loading it, but {{family}} stores the plain scale: the norm then scales by `1 + weight`.",
     kernel: "`{{cls}}.{{method}}` scales by `1 + weight` through `{{kernel}}`, but {{family}} stores the plain scale: this path needs the plain weight.",
     built: "`{{cls}}` ({{where}}) scales by `1 + weight`, but {{family}} stores the plain scale: this norm needs `weight`{{more}}.",
+    instanceTwice: "`{{shift}}` adds 1 to the weight of every `{{cls}}`, whose runtime adds 1 already: {{runtime}}. Every such norm then scales by `2 + weight` of the {{family}} checkpoint; leave the 1 to the runtime.",
+    chainTwice: "`{{impl}}.forward` scales by `1 + weight`; it is the `{{op}}` op behind `{{cls}}` ({{where}}), which {{builder}} builds for {{family}}, and `{{loader}}` already adds 1 to those norm weights ({{loaderAt}}): the offset is applied twice, so every norm scales by `2 + weight`.",
+    chainPlain: "`{{impl}}.forward` scales by `1 + weight`; it is the `{{op}}` op behind `{{cls}}` ({{where}}), which {{builder}} builds for {{family}}, whose checkpoints store the plain scale: the op needs `weight`.",
   },
   check(ctx) {
     const m = ctx.module;
@@ -56,6 +70,14 @@ export default defineRule<M, PythonRuleContext<M>>({
       if (d.kind !== "twice") continue;
       const line = ctx.text.slice(0, d.otherRange.start).split("\n").length;
       ctx.report({ messageId: "twiceShifted", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method, load: d.load, by: d.by, line: String(line) } });
+    }
+    for (const s of m.instanceShifts ?? []) {
+      if (s.patched) continue;
+      const lines = (at: number) => String(ctx.text.slice(0, at).split("\n").length);
+      const runtime = s.kernelAt
+        ? `this module calls \`${s.kernel}\` on them with \`${s.kernelArg}\` (line ${lines(s.kernelAt.start)}), a kernel that scales by \`1 + weight\``
+        : `\`${s.cls}\` scales by \`1 + weight\` (${factSource(family(s.modelType)!)}) and this module installs no other forward on it`;
+      ctx.report({ messageId: "instanceTwice", at: s.range, severity: s.kernelAt ? "error" : "warning", data: { shift: slice(ctx.text, s.range), cls: s.cls, runtime, family: s.modelType } });
     }
     for (const impl of checkedNorms(ctx)) {
       if (impl.facts.offset || impl.loadOffset) continue;

@@ -1,9 +1,10 @@
 import type { ModuleAnalysis } from "../../analysis/types";
 import { defineRule, type PythonRuleContext } from "../../rule";
+import { family } from "../../knowledge/index";
 import { LineIndex } from "../../util/text";
 import { factSource, servedLabel } from "./declared-shared";
 
-type M = "gguf" | "sanitize" | "unloaded";
+type M = "gguf" | "sanitize" | "unloaded" | "chain" | "plainCopy";
 
 const DECODER_SLOTS = new Set(["input_layernorm", "post_attention_layernorm", "norm"]);
 
@@ -48,6 +49,16 @@ function mlxSanitizeWithoutShift(m: ModuleAnalysis, text: string): { at: { start
  * path takes a constant off its weight (`get_weight()` returning `self.weight.data - bias`) while
  * its load path never adds it (a warning, at the end of the load path).
  *
+ * A conversion that adds 1 to some decoder norms of an offset family and copies another decoder
+ * norm of the same convention as it is (TransformerLens's Gemma state-dict conversion without the
+ * `+ torch.ones_like(...)` of `ln1.w`): the shifts say the target computes `x * w`.
+ *
+ * Across files: a model class's `load_weights` (lmdeploy's `models/gemma.py`) that picks out the
+ * norm weights of an offset family and adds nothing to them, while the runtime norm its model
+ * builds, defined in another module, computes `x * w` itself or through the reference
+ * implementation of the op it hands the weight to (`nn/norm.py`'s `RMSNorm` ->
+ * `backends/default/norm.py`'s `DefaultRMSNormImpl`). The message gives the chain.
+ *
  * ## Why is this bad?
  * The runtime computes `x * (1 + w)` on weights that already hold `1 + w`: every norm scales by
  * about 2 and the model produces gibberish (vLLM #26189 for Gemma 3 GGUF, #31464 for Gemma 2). The
@@ -72,6 +83,8 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     sanitize: "`sanitize` ({{file}}:{{line}}) adds 1 to no norm weight (its norm branch, {{file}}:{{pick_line}}, leaves them as they are), and the runtime norm `{{slot}}` is a plain `{{callee}}` ({{file}}:{{slot_line}}), which computes `x * weight`: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0.",
     unloaded: "`{{cls}}.{{load}}()` ends without shifting the weight, but `{{method}}()` takes `{{by}}` off it (line {{line}}): the runtime then scales by the checkpoint's weight without the constant it expects, and exported weights lose it once more. Add `self.weight += {{by}}` here.",
+    plainCopy: "`{{fn}}` copies `{{slot}}.weight` as it is, but adds 1 to `{{shifted}}.weight` (line {{line}}), so its target scales by the plain weight: {{family}} stores both norms as offsets from 1 ({{src}}), and this one then scales by about 0. Add 1 here as well.",
+    chain: "`{{loader}}` ({{at}}) picks out the norm weights (line {{pick_line}}) and adds nothing to them, and the runtime norm `{{cls}}` ({{where}}) {{runtime}}: {{family}} checkpoints store the norm scale as an offset from 1, so every such norm scales by about 0. Add 1 to the norm weights here.",
     gguf: "`{{fn}}` loads GGUF weights for {{family}}, whose GGUF stores `1 + weight` ({{src}}), but never subtracts the 1: the runtime's `1 + weight` then scales every norm by about 2.",
   },
   check(ctx) {
@@ -83,6 +96,11 @@ export default defineRule<M, PythonRuleContext<M>>({
       if (d.kind !== "unloaded") continue;
       const line = String(ctx.text.slice(0, d.otherRange.start).split("\n").length);
       ctx.report({ messageId: "unloaded", at: d.range, severity: "warning", data: { cls: d.cls, load: d.load, method: d.method, by: d.by, line } });
+    }
+    for (const c of ctx.module?.plainCopies ?? []) {
+      const f = family(c.modelType);
+      const line = String(ctx.text.slice(0, c.shiftedAt.start).split("\n").length);
+      ctx.report({ messageId: "plainCopy", at: c.range, data: { fn: c.fn, slot: c.slot, shifted: c.shifted, line, family: c.modelType, src: f ? factSource(f) : "the knowledge base" } });
     }
     const mod = ctx.module;
     const found = mod ? mlxSanitizeWithoutShift(mod, ctx.text) : undefined;

@@ -1,0 +1,64 @@
+// A load-time shift of the norm weights of a model's modules, picked out by class: unsloth's
+// `post_patch` walks `model.named_modules()` and, `if isinstance(module, GemmaRMSNorm):`, may add
+// 1 to `module.weight` (unsloth/models/gemma.py, "Leave + 1 to Triton kernel itself"). Composed
+// with what computes those norms afterwards it is the effective convention: the shift is right only
+// where the forward that runs scales by the plain weight. A class whose knowledge-base record
+// scales by `1 + weight` keeps doing so unless the module installs another forward on it, and the
+// module's own kernel calls may say the kernel adds 1 (`fast_rms_layernorm(..., gemma=True)`): in
+// either case the shifted weight meets a second 1.
+import { field, namedChildren, type PyNode, walk } from "../parsers/python";
+import type { DeclaredConventions } from "./declared-types";
+import { familyForClass } from "./family";
+import type { FamilyRef, InstanceShift, NormPatch } from "./types";
+
+const txt = (n: PyNode | undefined, text: string) => (n ? text.slice(n.start, n.end) : "");
+const ONE = /^1(\.0*)?$/;
+
+/** `if isinstance(<name>, Cls):` (or a tuple of classes) around `n`, inside its function: the class names. */
+function isinstanceClasses(n: PyNode, name: string, text: string): string[] {
+  for (let p = n.parent; p; p = p.parent) {
+    if (p.type === "function_definition") return [];
+    if (p.type !== "if_statement") continue;
+    const cond = field(p, "condition");
+    if (cond?.type !== "call" || txt(field(cond, "function"), text) !== "isinstance") continue;
+    const [obj, cls] = namedChildren(field(cond, "arguments"));
+    if (!obj || !cls || txt(obj, text) !== name) continue;
+    const names = cls.type === "tuple" ? namedChildren(cls) : [cls];
+    return names.map((c) => txt(c, text).split(".").pop()!);
+  }
+  return [];
+}
+
+/** `<v>.weight += 1`, `<v>.weight.data += 1.0`, `<v>.weight.add_(1)`: the instance variable shifted by 1. */
+function shiftedInstance(n: PyNode, text: string): string | undefined {
+  const clean = (s: string) => s.replace(/\s+/g, "");
+  if (n.type === "augmented_assignment") {
+    const op = text.slice(field(n, "left")!.end, field(n, "right")!.start).trim();
+    const m = /^(\w+)\.weight(\.data)?$/.exec(clean(txt(field(n, "left"), text)));
+    return op === "+=" && m && m[1] !== "self" && ONE.test(clean(txt(field(n, "right"), text))) ? m[1] : undefined;
+  }
+  if (n.type === "call") {
+    const m = /^(\w+)\.weight(\.data)?\.add_$/.exec(clean(txt(field(n, "function"), text)));
+    const args = namedChildren(field(n, "arguments"));
+    return m && m[1] !== "self" && args.length === 1 && ONE.test(clean(txt(args[0], text))) ? m[1] : undefined;
+  }
+  return undefined;
+}
+
+export function collectInstanceShifts(root: PyNode, text: string, file: FamilyRef | undefined, patches: NormPatch[], declared: DeclaredConventions | undefined): InstanceShift[] {
+  const out: InstanceShift[] = [];
+  for (const n of walk(root)) {
+    const v = shiftedInstance(n, text);
+    if (!v) continue;
+    for (const cls of isinstanceClasses(n, v, text)) {
+      const fam = familyForClass(cls, file)?.family;
+      if (!fam?.classes?.some((c) => c.name === cls && c.offset)) continue;
+      // Another forward installed on the class (a plain `x * w` one is what makes the shift right).
+      const patched = patches.some((p) => p.target === cls);
+      const kernel = declared?.declarations.find((d) => d.aspect === "offset" && d.value === true && d.effect === "numerics" && d.serves?.families.some((f) => f.modelType === fam.modelType));
+      out.push({ range: { start: n.start, end: n.end }, cls, modelType: fam.modelType, ...(kernel ? { kernelAt: kernel.range, kernel: kernel.callee ?? kernel.key, kernelArg: `${kernel.key}=${kernel.raw}` } : {}), ...(patched ? { patched } : {}) });
+      break;
+    }
+  }
+  return out;
+}
