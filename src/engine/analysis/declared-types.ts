@@ -146,8 +146,12 @@ export interface OffsetBlindFold {
  */
 export interface OffsetBlindStandIn {
   range: Range;
-  /** "enter": the stand-in's weight built from the original's; "restore": the original's weight set from the stand-in's. */
-  side: "enter" | "restore";
+  /**
+   * "enter": the stand-in's weight built from the original's; "restore": the original's weight set
+   * from the stand-in's; "unregistered": `registeredFor` is an offset class of a model line the
+   * registry names that it leaves out.
+   */
+  side: "enter" | "restore" | "unregistered";
   cls: string;
   /** The offset norm class it is registered for, and that class's family. */
   registeredFor: string;
@@ -196,7 +200,8 @@ export interface KernelOffsetMiss {
   /** The weight row it multiplies by. */
   operand: Range;
   kernel: string;
-  reason: "unused" | "branch" | "family";
+  /** "path": one path of an `if <buffer> is None:` scales by the plain weight, the other adds 1 (`param` holds the test). */
+  reason: "unused" | "branch" | "family" | "path";
   param?: string;
   family?: string;
 }
