@@ -479,7 +479,7 @@ function loopVars(fn: PyNode, node: PyNode, text: string): Set<string> {
  * loop variable), and either tests the weights for a key (`"...conv1d.weight" in weights`), names a
  * layout word (`already_converted`, `is_hf`, `norm_convention`), or tests another tensor's shape.
  */
-function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void): boolean {
+function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void, constant?: (r: Range, helper: string) => void): boolean {
   const loop = loopVars(fn, node, text);
   // A condition (or one operand of an `and`) that does not name the tensor being changed is about the
   // input as a whole: a flag computed from a structural test (`should_shift_norm_weights`), a key only
@@ -488,6 +488,12 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range)
     if (!cond) return false;
     if (cond.type === "parenthesized_expression") return layoutTest(namedChildren(cond)[0]);
     if (cond.type === "boolean_operator" && text.slice(field(cond, "left")!.end, field(cond, "right")!.start).trim() === "and") return layoutTest(field(cond, "left")) || layoutTest(field(cond, "right"));
+    // A helper of the file that returns True whatever it is given tests nothing.
+    const always = cond.type === "call" ? alwaysTrue(field(cond, "function"), fn, text) : undefined;
+    if (always) {
+      constant?.(range(always), text.slice(field(cond, "function")!.start, field(cond, "function")!.end));
+      return false;
+    }
     const ids = walk(cond).filter((x) => x.type === "identifier").map((x) => text.slice(x.start, x.end));
     if (!ids.length || ids.some((i) => loop.has(i))) return false;
     // Multi-token-prediction keys are no layout signal: converted MLX checkpoints can keep them
@@ -509,6 +515,23 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range)
     if (n.type === "if_statement" && layoutTest(field(n, "condition")) && walk(field(n, "consequence")!).some((x) => x.type === "return_statement")) return true;
   }
   return false;
+}
+
+/**
+ * The first return of a module-level function of the file that `callee` names, when every return
+ * of that function is the literal `True` (`def should_offset_norm_weight(key, shift): return True`).
+ */
+function alwaysTrue(callee: PyNode | undefined, from: PyNode, text: string): PyNode | undefined {
+  if (callee?.type !== "identifier") return undefined;
+  let root: PyNode = from;
+  while (root.parent) root = root.parent;
+  const name = text.slice(callee.start, callee.end);
+  const def = namedChildren(root).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).find((d) => d?.type === "function_definition" && nameOf(d, text) === name);
+  const body = field(def, "body");
+  if (!body) return undefined;
+  // Its own returns, not those of functions nested in it.
+  const returns = walk(body).filter((r) => r.type === "return_statement" && enclosingFn(r) === def);
+  return returns.length && returns.every((r) => namedChildren(r)[0]?.type === "true") ? returns[0] : undefined;
 }
 
 function nameOf(def: PyNode, text: string): string {
@@ -643,11 +666,14 @@ export function collectConversions(
       for (const d of deltas) {
         if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
         let mtpGuard: Range | undefined;
+        let constantGuard: OffsetConversion["constantGuard"];
         const c: OffsetConversion = {
           delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
-          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r)) : false,
+          fn: m || undefined, inPlace: site.inPlace,
+          layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r), (r, helper) => (constantGuard ??= { range: r, helper })) : false,
         };
         if (mtpGuard) c.mtpGuard = mtpGuard;
+        if (constantGuard) c.constantGuard = constantGuard;
         if (d.delta !== 2) conversions.push(c);
         else if (touchesNorms(c)) overShifts.push(c);
       }

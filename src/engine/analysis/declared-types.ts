@@ -113,6 +113,8 @@ export interface OffsetConversion {
   layoutGuard?: boolean;
   /** The only guard tests for multi-token-prediction keys (`any("mtp." in k ...)`), which converted checkpoints can keep: no layout test. */
   mtpGuard?: Range;
+  /** The guard calls a helper of the file (`helper`) whose every return is `True` (`range`: its return): no test. */
+  constantGuard?: { range: Range; helper: string };
 }
 
 /** A GGUF converter class for an offset family whose chain adds nothing to any norm weight. */

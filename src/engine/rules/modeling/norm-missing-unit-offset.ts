@@ -17,7 +17,10 @@ type M = "missing" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
  * path or in the branch the flag selects, and a kernel or a free norm function named for an offset
  * family (`_gemma_rms_layernorm_forward`, `_gemma3_rms_norm(x, weight, eps)`, a patched `__call__`
- * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight.
+ * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight. Where such a function
+ * sets the scale it multiplies by in both branches of `if out is None: ... else: ...` (a test that
+ * only picks where the result is written), each branch is read on its own: one that scales by the
+ * plain weight while the other adds 1 is flagged (unsloth's `fast_rms_layernorm_inference_gemma`).
  *
  * A generic norm class (`RMSNorm`, no family of its own) takes the family of the model classes that
  * build it: in the same module it is flagged at the class; defined in one module and built in
