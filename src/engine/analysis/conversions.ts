@@ -743,7 +743,7 @@ function offsetClassFamily(name: string): string | undefined {
  * set of the file that holds one of those (AutoAWQ's `allowed_norms`) also holds an offset class
  * the tests leave out. That class falls through to the branch written for plain norms.
  */
-function uncoveredOffsetClass(node: PyNode, obj: string, root: PyNode, text: string): { family: string; how: string; from: PyNode } | undefined {
+function uncoveredOffsetClass(node: PyNode, obj: string, root: PyNode, text: string): { family: string; how: string; from: PyNode; cls: string; test: PyNode; listedLine: number } | undefined {
   for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
     if (cur.type !== "else_clause" || p.type !== "if_statement") continue;
     const conds = [field(p, "condition"), ...namedChildren(p).filter((c) => c.type === "elif_clause").map((c) => field(c, "condition"))];
@@ -756,7 +756,7 @@ function uncoveredOffsetClass(node: PyNode, obj: string, root: PyNode, text: str
       for (const name of names) {
         const family = tested.has(name) ? undefined : offsetClassFamily(name);
         const line = text.slice(0, coll.start).split("\n").length;
-        if (family) return { family, how: `\`${name}\`, listed with the tested classes on line ${line}, passes none of the \`isinstance(${obj}, ...)\` tests in front of this \`else\``, from: cur };
+        if (family) return { family, how: `\`${name}\``, from: cur, cls: name, test: field(p, "condition")!, listedLine: line };
       }
     }
   }
@@ -797,7 +797,9 @@ function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): Offs
     const esc = obj.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
     if (handled) continue;
-    out.push({ range: { start: n.start, end: n.end }, target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}` });
+    // A class that falls through is reported at the test that leaves it out, which is where the fix goes.
+    const fallThrough = uncovered && { cls: uncovered.cls, obj, listedLine: uncovered.listedLine, foldLine: text.slice(0, n.start).split("\n").length };
+    out.push({ range: range(uncovered?.test ?? n), target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}`, ...(fallThrough ? { fallThrough } : {}) });
   }
   return out;
 }

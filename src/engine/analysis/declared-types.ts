@@ -139,6 +139,11 @@ export interface OffsetBlindFold {
   family: string;
   /** How the family was found (`isinstance(ln, GemmaRMSNorm)`, the function or class name). */
   how: string;
+  /**
+   * An offset class (`cls`, listed with the tested classes on `listedLine`) that the `isinstance(obj, ...)`
+   * tests leave out, so it reaches the plain fold on `foldLine`; `range` is then the test.
+   */
+  fallThrough?: { cls: string; obj: string; listedLine: number; foldLine: number };
 }
 
 /**
