@@ -35,12 +35,12 @@ const FLOOR: Record<string, number> = {
   "hf-module": 2,
   "custom-op": 2,
   "weight-outside-init": 3,
-  "free-function": 6,
-  "load-transform": 4,
-  "declaration-flag": 5,
+  "free-function": 7,
+  "load-transform": 5,
+  "declaration-flag": 6,
   "kernel-wrapper": 8,
   mlx: 6,
-  fold: 3,
+  fold: 5,
 };
 
 const data = JSON.parse(readFileSync(join(REPO, "scripts", "corpus", "mutations.json"), "utf8")) as { mutations: Mutation[] };
