@@ -153,8 +153,9 @@ function plainPaths(body: PyNode, text: string, self: string | undefined): Array
       let plain: { node: PyNode; rhs?: PyNode; cond: string } | undefined;
       for (const x of before) {
         const eff = effect(x, name);
+        // Set or shifted again after the split: the split no longer decides what it holds.
         if (eff) {
-          plain = eff.kind === "offset" ? undefined : plain;
+          plain = undefined;
           continue;
         }
         const cond = field(x, "condition");
@@ -173,7 +174,7 @@ function plainPaths(body: PyNode, text: string, self: string | undefined): Array
         const holds = at === 0 ? test : /\bis\s+not\s+None$/.test(test) ? test.replace(/\bis\s+not\s+None$/, "is None") : test.replace(/\bis\s+None$/, "is not None");
         plain = at >= 0 && ends.some((e) => e?.kind === "offset") ? { node: ends[at]!.node, rhs: ends[at]!.rhs, cond: holds } : undefined;
       }
-      if (plain?.rhs) out.push({ range: { start: plain.node.start, end: plain.node.end }, operand: { start: plain.rhs.start, end: plain.rhs.end }, param: plain.cond });
+      if (plain?.rhs && !out.some((o) => o.range.start === plain!.node.start)) out.push({ range: { start: plain.node.start, end: plain.node.end }, operand: { start: plain.rhs.start, end: plain.rhs.end }, param: plain.cond });
     }
   }
   return out;
@@ -218,8 +219,9 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     const self = !jit && first === "self" ? first : undefined;
     const rows = weightRows(fn, body, text, jit);
     if (!rows.size && !self) continue;
-    const fam0 = jit ? undefined : familyOfFunction(fn, text);
-    if (fam0?.offset) for (const p of plainPaths(body, text, self)) out.push({ ...p, kernel, reason: "path", family: fam0.modelType });
+    const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
+    // Per path, where a function that takes the module as `self` splits on a buffer test.
+    if (fam?.offset) for (const p of plainPaths(body, text, self)) out.push({ ...p, kernel, reason: "path", family: fam.modelType });
     const sites = plainScales(body, rows, text, self);
     if (!sites.length) continue;
     const params = jit ? namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "").filter((p) => OFFSET_PARAM.test(p)) : [];
@@ -235,7 +237,6 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     }
     if (params.length) continue;
     // No offset argument at all: named for an offset family and never adding 1 to its weight.
-    const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
     if (fam?.offset && !addsOne(body, rows, text, self)) for (const s of sites) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "family", family: fam.modelType });
   }
   return out;
