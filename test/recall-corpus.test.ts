@@ -40,7 +40,7 @@ const FLOOR: Record<string, number> = {
   "declaration-flag": 6,
   "kernel-wrapper": 8,
   mlx: 6,
-  fold: 3,
+  fold: 5,
 };
 
 const data = JSON.parse(readFileSync(join(REPO, "scripts", "corpus", "mutations.json"), "utf8")) as { mutations: Mutation[] };

@@ -8,7 +8,7 @@ import type { ModuleAnalysis, Suppression } from "./analysis/types";
 import { applySafeFixes } from "./index";
 import { decodeText, parseJson } from "./parsers/json";
 import { lineage, type PythonParser, type PythonTree } from "./parsers/python";
-import { FLAG_HOLDERS } from "./analysis/declared-vocab";
+import { FLAG_HOLDERS, KEYS } from "./analysis/declared-vocab";
 import { judgeFindings, Project, type ModuleSummary, summarizeModule, summarizeText } from "./project/index";
 import { RULES } from "./registry";
 import type { PythonRuleContext } from "./rule";
@@ -63,8 +63,10 @@ const CAPITAL_NORM = /Norm(?!al)|NORM(?!AL)|RMS|normlint/;
 const LOADS_WEIGHTS = /load_state_dict|safe_open|safetensors|torch\.load\(|load_weights/;
 /** Classes that hold a norm flag they may only inherit (TransformerLens adapters): such a file declares a convention without naming a norm. */
 const FLAG_HOLDER = new RegExp(FLAG_HOLDERS.map((h) => h.suffix.source.replace(/\$$/, "\\b")).join("|"));
+/** A library's own word for a norm's unit offset (`norm_constant_bias`), which counts wherever it is set. */
+const OFFSET_KEY = new RegExp(`\\b(${Object.keys(KEYS).filter((k) => !KEYS[k].generic && KEYS[k].aspect === "offset").join("|")})\\b`);
 export function mentionsNorms(text: string): boolean {
-  if (CAPITAL_NORM.test(text) || LOADS_WEIGHTS.test(text) || FLAG_HOLDER.test(text)) return true;
+  if (CAPITAL_NORM.test(text) || LOADS_WEIGHTS.test(text) || FLAG_HOLDER.test(text) || OFFSET_KEY.test(text)) return true;
   return (text.includes("norm") || text.includes("rms")) && text.includes("torch");
 }
 

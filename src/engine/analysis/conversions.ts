@@ -7,7 +7,7 @@ import { field, namedChildren, type PyNode, walk } from "../parsers/python";
 import { definitionServes, fileServes, literal, type ScopeIndex, servesAt, stringOf } from "./declared-scope";
 import type { Guard, MissingFold, MissingUnfold, OffsetBlindFold, OffsetBlindStandIn, OffsetConversion, Serves } from "./declared-types";
 import { familiesDefiningClass } from "./family";
-import { family as familyOf } from "../knowledge/index";
+import { allFamilies, family as familyOf } from "../knowledge/index";
 import { paramName } from "./interp";
 import type { Range } from "./types";
 
@@ -479,7 +479,7 @@ function loopVars(fn: PyNode, node: PyNode, text: string): Set<string> {
  * loop variable), and either tests the weights for a key (`"...conv1d.weight" in weights`), names a
  * layout word (`already_converted`, `is_hf`, `norm_convention`), or tests another tensor's shape.
  */
-function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void): boolean {
+function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range) => void, constant?: (r: Range, helper: string) => void): boolean {
   const loop = loopVars(fn, node, text);
   // A condition (or one operand of an `and`) that does not name the tensor being changed is about the
   // input as a whole: a flag computed from a structural test (`should_shift_norm_weights`), a key only
@@ -488,6 +488,12 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range)
     if (!cond) return false;
     if (cond.type === "parenthesized_expression") return layoutTest(namedChildren(cond)[0]);
     if (cond.type === "boolean_operator" && text.slice(field(cond, "left")!.end, field(cond, "right")!.start).trim() === "and") return layoutTest(field(cond, "left")) || layoutTest(field(cond, "right"));
+    // A helper of the file that returns True whatever it is given tests nothing.
+    const always = cond.type === "call" ? alwaysTrue(field(cond, "function"), fn, text) : undefined;
+    if (always) {
+      constant?.(range(always), text.slice(field(cond, "function")!.start, field(cond, "function")!.end));
+      return false;
+    }
     const ids = walk(cond).filter((x) => x.type === "identifier").map((x) => text.slice(x.start, x.end));
     if (!ids.length || ids.some((i) => loop.has(i))) return false;
     // Multi-token-prediction keys are no layout signal: converted MLX checkpoints can keep them
@@ -509,6 +515,23 @@ function hasLayoutGuard(fn: PyNode, node: PyNode, text: string, mtp?: (r: Range)
     if (n.type === "if_statement" && layoutTest(field(n, "condition")) && walk(field(n, "consequence")!).some((x) => x.type === "return_statement")) return true;
   }
   return false;
+}
+
+/**
+ * The first return of a module-level function of the file that `callee` names, when every return
+ * of that function is the literal `True` (`def should_offset_norm_weight(key, shift): return True`).
+ */
+function alwaysTrue(callee: PyNode | undefined, from: PyNode, text: string): PyNode | undefined {
+  if (callee?.type !== "identifier") return undefined;
+  let root: PyNode = from;
+  while (root.parent) root = root.parent;
+  const name = text.slice(callee.start, callee.end);
+  const def = namedChildren(root).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).find((d) => d?.type === "function_definition" && nameOf(d, text) === name);
+  const body = field(def, "body");
+  if (!body) return undefined;
+  // Its own returns, not those of functions nested in it.
+  const returns = walk(body).filter((r) => r.type === "return_statement" && enclosingFn(r) === def);
+  return returns.length && returns.every((r) => namedChildren(r)[0]?.type === "true") ? returns[0] : undefined;
 }
 
 function nameOf(def: PyNode, text: string): string {
@@ -643,11 +666,14 @@ export function collectConversions(
       for (const d of deltas) {
         if (Math.abs(d.delta) !== 1 && (d.delta !== 2 || site.shift)) continue;
         let mtpGuard: Range | undefined;
+        let constantGuard: OffsetConversion["constantGuard"];
         const c: OffsetConversion = {
           delta: d.delta, range: range(site.node), guard: d.guard, names: site.names, unit: u.name, gguf: !!u.cls && registered(u.cls, text), serves: u.serves,
-          fn: m || undefined, inPlace: site.inPlace, layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r)) : false,
+          fn: m || undefined, inPlace: site.inPlace,
+          layoutGuard: site.fn ? hasLayoutGuard(site.fn, site.node, text, (r) => (mtpGuard ??= r), (r, helper) => (constantGuard ??= { range: r, helper })) : false,
         };
         if (mtpGuard) c.mtpGuard = mtpGuard;
+        if (constantGuard) c.constantGuard = constantGuard;
         if (d.delta !== 2) conversions.push(c);
         else if (touchesNorms(c)) overShifts.push(c);
       }
@@ -679,22 +705,58 @@ function touchesNorms(c: OffsetConversion): boolean {
 /** `ln.weight` / `norm.weight.data` of something named like a norm. */
 const NORM_WEIGHT = /^(\w+\.)*(ln\w*|\w*norm\w*|\w*layernorm\w*)\.weight(\.data)?$/i;
 
+/** The class names `isinstance(obj, A)` / `isinstance(obj, (A, B))` tests in a condition name. */
+function isinstanceNames(cond: PyNode | undefined, obj: string, text: string): string[] {
+  const out: string[] = [];
+  for (const c of cond ? walk(cond) : []) {
+    if (c.type !== "call" || text.slice(field(c, "function")!.start, field(c, "function")!.end) !== "isinstance") continue;
+    const [o, cls] = namedChildren(field(c, "arguments"));
+    if (!o || !cls || text.slice(o.start, o.end) !== obj) continue;
+    for (const n of cls.type === "tuple" ? namedChildren(cls) : [cls]) out.push(text.slice(n.start, n.end).split(".").pop()!);
+  }
+  return out;
+}
+
 /** The family an enclosing `if isinstance(x, GemmaRMSNorm)` names, for the object `obj`. */
 function isinstanceFamily(node: PyNode, obj: string, text: string): { family: string; how: string } | undefined {
   for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
     // Only the branch the test guards: not its `else`.
     if ((p.type !== "if_statement" && p.type !== "elif_clause") || cur.field !== "consequence") continue;
-    const cond = field(p, "condition");
-    if (!cond) continue;
-    for (const c of walk(cond)) {
-      if (c.type !== "call" || text.slice(field(c, "function")!.start, field(c, "function")!.end) !== "isinstance") continue;
-      const [o, cls] = namedChildren(field(c, "arguments"));
-      if (!o || !cls || text.slice(o.start, o.end) !== obj) continue;
-      const names = cls.type === "tuple" ? namedChildren(cls) : [cls];
-      for (const n of names) {
-        const name = text.slice(n.start, n.end).split(".").pop()!;
-        const fam = familiesDefiningClass(name)[0];
-        if (fam) return { family: fam, how: `\`isinstance(${obj}, ${name})\`` };
+    for (const name of isinstanceNames(field(p, "condition"), obj, text)) {
+      const fam = familiesDefiningClass(name)[0];
+      if (fam) return { family: fam, how: `\`isinstance(${obj}, ${name})\`` };
+    }
+  }
+  return undefined;
+}
+
+/** The family of a knowledge-base norm class that scales by `1 + weight` (GemmaRMSNorm: gemma, not a model that reuses it). */
+function offsetClassFamily(name: string): string | undefined {
+  const key = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const fams = familiesDefiningClass(name).sort((a, b) => Number(key(name).startsWith(key(b))) * key(b).length - Number(key(name).startsWith(key(a))) * key(a).length);
+  return fams.find((fam) => familyOf(fam)?.classes?.find((c) => c.name === name)?.offset);
+}
+
+/**
+ * An offset norm class that reaches the `else:` a node is in: the `isinstance(obj, ...)` tests in
+ * front of it send some offset classes (`GemmaRMSNorm`) to their own branch, and a list, tuple or
+ * set of the file that holds one of those (AutoAWQ's `allowed_norms`) also holds an offset class
+ * the tests leave out. That class falls through to the branch written for plain norms.
+ */
+function uncoveredOffsetClass(node: PyNode, obj: string, root: PyNode, text: string): { family: string; how: string; from: PyNode; cls: string; test: PyNode; listedLine: number } | undefined {
+  for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
+    if (cur.type !== "else_clause" || p.type !== "if_statement") continue;
+    const conds = [field(p, "condition"), ...namedChildren(p).filter((c) => c.type === "elif_clause").map((c) => field(c, "condition"))];
+    const tested = new Set(conds.flatMap((c) => isinstanceNames(c, obj, text)));
+    if (![...tested].some((n) => offsetClassFamily(n))) continue;
+    for (const coll of walk(root)) {
+      if (coll.type !== "list" && coll.type !== "tuple" && coll.type !== "set") continue;
+      const names = namedChildren(coll).filter((e) => e.type === "identifier" || e.type === "attribute").map((e) => text.slice(e.start, e.end).split(".").pop()!);
+      if (!names.some((n) => tested.has(n))) continue;
+      for (const name of names) {
+        const family = tested.has(name) ? undefined : offsetClassFamily(name);
+        const line = text.slice(0, coll.start).split("\n").length;
+        if (family) return { family, how: `\`${name}\``, from: cur, cls: name, test: field(p, "condition")!, listedLine: line };
       }
     }
   }
@@ -722,41 +784,74 @@ function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): Offs
     if (!target || !NORM_WEIGHT.test(path)) continue;
     const fn = enclosingFn(n);
     const obj = path.replace(/\.weight(\.data)?$/, "");
-    const viaIsinstance = isinstanceFamily(n, obj, text);
+    const direct = isinstanceFamily(n, obj, text);
+    const uncovered = direct ? undefined : uncoveredOffsetClass(n, obj, root, text);
+    const viaIsinstance = direct ?? uncovered;
     const served = viaIsinstance ? undefined : servesAt(n, idx);
     const fam = viaIsinstance ? familyOf(viaIsinstance.family) : served?.families.find((f) => f.offset);
     if (!fam?.offset) continue;
-    // The offset handled: `ln.weight += 1` / `.add_(1)` / `1 + ln.weight` earlier in the function.
-    const before = fn ? text.slice(fn.start, n.start).replace(/\s+/g, "") : "";
+    // The offset handled: `ln.weight += 1` / `.add_(1)` / `1 + ln.weight` earlier in the function
+    // (in the `else` itself when the class fell through to it: the offset branch's `+= 1` is not on its path).
+    const from = uncovered?.from ?? fn;
+    const before = from ? text.slice(from.start, n.start).replace(/\s+/g, "") : "";
     const esc = obj.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
     if (handled) continue;
-    out.push({ range: { start: n.start, end: n.end }, target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}` });
+    // A class that falls through is reported at the test that leaves it out, which is where the fix goes.
+    const fallThrough = uncovered && { cls: uncovered.cls, obj, listedLine: uncovered.listedLine, foldLine: text.slice(0, n.start).split("\n").length };
+    out.push({ range: range(uncovered?.test ?? n), target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}`, ...(fallThrough ? { fallThrough } : {}) });
   }
   return out;
 }
 
-/** The first offset norm class (with its family) among the names a class is registered under. */
-function registeredOffsetClass(cls: PyNode, text: string): { name: string; family: string } | undefined {
+/** The class names a class is registered under (`@Registry.register("GemmaRMSNorm", alias=[...])`), with the decorator. */
+function registeredNames(cls: PyNode, text: string): { names: string[]; at: PyNode } | undefined {
   const d = cls.parent?.type === "decorated_definition" ? cls.parent : undefined;
-  if (!d) return undefined;
-  for (const dec of namedChildren(d)) {
+  for (const dec of d ? namedChildren(d) : []) {
     if (dec.type !== "decorator" || !/\.register\(/.test(text.slice(dec.start, dec.end))) continue;
-    for (const s of walk(dec)) {
-      if (s.type !== "string") continue;
-      const name = stringOf(s, text);
-      if (!name || !/^\w+$/.test(name)) continue;
-      // The family the class is named for (GemmaRMSNorm: gemma, not a model that reuses it).
-      const key = (x: string) => x.toLowerCase().replace(/[^a-z0-9]/g, "");
-      const fams = familiesDefiningClass(name).sort((a, b) => Number(key(name).startsWith(key(b))) * key(b).length - Number(key(name).startsWith(key(a))) * key(a).length);
-      for (const fam of fams) {
-        const f = familyOf(fam);
-        const k = f?.classes?.find((c) => c.name === name);
-        if (k?.offset) return { name, family: fam };
-      }
-    }
+    const names = walk(dec).filter((s) => s.type === "string").map((s) => stringOf(s, text)).filter((n): n is string => !!n && /^\w+$/.test(n));
+    if (names.length) return { names, at: dec };
   }
   return undefined;
+}
+
+/** The first offset norm class (with its family) among the names a class is registered under. */
+function registeredOffsetClass(names: string[]): { name: string; family: string } | undefined {
+  for (const name of names) {
+    const family = offsetClassFamily(name);
+    if (family) return { name, family };
+  }
+  return undefined;
+}
+
+/** A class name without its versions (`Gemma2RMSNorm`, `Gemma3RMSNorm` -> `gemmarmsnorm`): one model line's norm classes. */
+const lineStem = (name: string) => name.replace(/[\d_]+/g, "").toLowerCase();
+
+let offsetClasses: Map<string, string> | undefined;
+
+/** Every knowledge-base norm class that scales by `1 + weight`, with its family. */
+function allOffsetClasses(): Map<string, string> {
+  if (offsetClasses) return offsetClasses;
+  offsetClasses = new Map();
+  for (const f of allFamilies()) {
+    for (const c of f.classes ?? []) {
+      const family = c.offset && /^[A-Z]/.test(c.name) && !offsetClasses.has(c.name) ? offsetClassFamily(c.name) : undefined;
+      if (family) offsetClasses.set(c.name, family);
+    }
+  }
+  return offsetClasses;
+}
+
+/**
+ * The offset norm classes of the same model lines as those a stand-in is registered for that it
+ * leaves out (registered for `GemmaRMSNorm` and `Gemma3RMSNorm`, not `Gemma2RMSNorm`): modules of
+ * those classes are never replaced, so what is folded into them acts on `w`. Only a line the
+ * registry already names counts; a model line it never mentions is a scope it did not take on.
+ */
+function unregisteredSiblings(names: string[]): Array<{ name: string; family: string }> {
+  const have = new Set(names);
+  const stems = new Set(names.filter((n) => offsetClassFamily(n)).map(lineStem));
+  return [...allOffsetClasses()].filter(([name]) => !have.has(name) && stems.has(lineStem(name))).map(([name, family]) => ({ name, family }));
 }
 
 /**
@@ -769,14 +864,16 @@ function findOffsetBlindStandIns(classes: PyNode[], text: string): OffsetBlindSt
   const t = (n: PyNode | undefined) => (n ? text.slice(n.start, n.end).replace(/\s+/g, "") : "");
   const ONE = /(^|[(+\-*])1(\.0*)?\+|[+-]1(\.0*)?($|[)*.])|torch\.ones_like|\.add\(1/;
   for (const cls of classes) {
-    const reg = registeredOffsetClass(cls, text);
-    if (!reg) continue;
+    const regs = registeredNames(cls, text);
+    const reg = registeredOffsetClass(regs?.names ?? []);
+    if (!regs || !reg) continue;
     const methods = methodsOf(cls, text);
     const fwd = methods.get("forward");
     // Its forward must scale by the plain weight: `* self.weight` with no 1 next to it.
     const body = fwd ? t(fwd) : "";
     if (!/\*self\.weight\b/.test(body) || /1(\.0*)?\+self\.weight|self\.weight(\.\w+\(\))*\+1/.test(body)) continue;
     const name = nameOf(cls, text);
+    for (const miss of unregisteredSiblings(regs.names)) out.push({ range: range(regs.at), side: "unregistered", cls: name, registeredFor: miss.name, family: miss.family });
     for (const [mname, def] of methods) {
       for (const n of walk(field(def, "body")!)) {
         if (n.type !== "assignment") continue;

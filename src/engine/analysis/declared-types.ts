@@ -113,6 +113,8 @@ export interface OffsetConversion {
   layoutGuard?: boolean;
   /** The only guard tests for multi-token-prediction keys (`any("mtp." in k ...)`), which converted checkpoints can keep: no layout test. */
   mtpGuard?: Range;
+  /** The guard calls a helper of the file (`helper`) whose every return is `True` (`range`: its return): no test. */
+  constantGuard?: { range: Range; helper: string };
 }
 
 /** A GGUF converter class for an offset family whose chain adds nothing to any norm weight. */
@@ -137,6 +139,11 @@ export interface OffsetBlindFold {
   family: string;
   /** How the family was found (`isinstance(ln, GemmaRMSNorm)`, the function or class name). */
   how: string;
+  /**
+   * An offset class (`cls`, listed with the tested classes on `listedLine`) that the `isinstance(obj, ...)`
+   * tests leave out, so it reaches the plain fold on `foldLine`; `range` is then the test.
+   */
+  fallThrough?: { cls: string; obj: string; listedLine: number; foldLine: number };
 }
 
 /**
@@ -146,8 +153,12 @@ export interface OffsetBlindFold {
  */
 export interface OffsetBlindStandIn {
   range: Range;
-  /** "enter": the stand-in's weight built from the original's; "restore": the original's weight set from the stand-in's. */
-  side: "enter" | "restore";
+  /**
+   * "enter": the stand-in's weight built from the original's; "restore": the original's weight set
+   * from the stand-in's; "unregistered": `registeredFor` is an offset class of a model line the
+   * registry names that it leaves out.
+   */
+  side: "enter" | "restore" | "unregistered";
   cls: string;
   /** The offset norm class it is registered for, and that class's family. */
   registeredFor: string;
@@ -196,7 +207,8 @@ export interface KernelOffsetMiss {
   /** The weight row it multiplies by. */
   operand: Range;
   kernel: string;
-  reason: "unused" | "branch" | "family";
+  /** "path": one path of an `if <buffer> is None:` scales by the plain weight, the other adds 1 (`param` holds the test). */
+  reason: "unused" | "branch" | "family" | "path";
   param?: string;
   family?: string;
 }

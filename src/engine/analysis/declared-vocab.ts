@@ -9,6 +9,7 @@ const TL = "TransformerLensOrg/TransformerLens@4cd36aaeb5dad931d085bd5d46a12b402
 const LIGER = "linkedin/Liger-Kernel@ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c";
 const UNSLOTH = "unslothai/unsloth@015bdef0d94a241bcd94eec7a405b1700632180d";
 const AXOLOTL = "axolotl-ai-cloud/axolotl@067b021c8b87a9e5e380b9173c704cf7340e30f5";
+const EXLLAMAV2 = "turboderp-org/exllamav2@da07facd10b5c7f35b03664c41a3090c9f093de5";
 export const SRC = {
   tlConfig: `${TL}:transformer_lens/config/transformer_bridge_config.py`,
   tlNorm: `${TL}:transformer_lens/model_bridge/generalized_components/normalization.py`,
@@ -17,6 +18,7 @@ export const SRC = {
   ligerKernel: `${LIGER}:src/liger_kernel/ops/rms_norm.py`,
   unslothKernel: `${UNSLOTH}:unsloth/kernels/rms_layernorm.py`,
   axolotlKernel: `${AXOLOTL}:src/axolotl/kernels/gemma4_fused_rope.py`,
+  exllamav2Norm: `${EXLLAMAV2}:exllamav2/rmsnorm.py`,
   litgpt: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/model.py",
   litgptConfig: "Lightning-AI/litgpt@26857050fe3ff627cd714fe92f5838f51a3d5efa:litgpt/config.py",
   gemmaPytorch: "google/gemma_pytorch@014acb7ac4563a5f77c76d7ff98f31b568c16508:gemma/model.py",
@@ -86,6 +88,10 @@ export const KEYS: Readonly<Record<string, Key>> = table({
   // axolotl's fused_rms_norm_rope(x, weight, cos, sin, eps, unit_offset=...): the Triton body's
   // `if UNIT_OFFSET: X_norm * (W_row + 1.0) else: X_norm * W_row`.
   unit_offset: { aspect: "offset", read: bool, generic: true, argumentOnly: true, src: SRC.axolotlKernel },
+  // exllamav2's per-architecture `norm_constant_bias` (ExLlamaV2ArchParams): ExLlamaV2RMSNorm.load()
+  // adds it to the loaded weight (`self.weight += self.archparams.norm_constant_bias`), so 1 gives
+  // `x * (1 + w)` and 0 gives `x * w`; other constants mean nothing known.
+  norm_constant_bias: { aspect: "offset", read: (v) => (v === 0 ? false : v === 1 ? true : undefined), generic: false, src: SRC.exllamav2Norm },
   casting_mode: { aspect: "cast", read: (v) => (v === "llama" || v === "gemma" || v === "none" ? v : undefined), generic: true, src: SRC.ligerKernel },
   init_fn: { aspect: "init", read: (v) => (v === "ones" || v === "zeros" ? v : undefined), generic: true, src: SRC.ligerModule },
 });

@@ -112,6 +112,74 @@ function addsOne(body: PyNode, rows: Set<string>, text: string, self?: string): 
   });
 }
 
+/** `if out is None:` / `if out is not None:`: a choice of where the result goes, not of what it is. */
+const NONE_TEST = /^[A-Za-z_]\w*\s+is\s+(not\s+)?None$/;
+
+/**
+ * The paths of a norm function that scale by the plain weight while another path adds 1: a local
+ * (`out_weight`) set in both branches of an `if <buffer> is None: ... else: ...` in front of the
+ * multiply (`XX *= out_weight`), as `self.weight + 1.0` on one path and as `self.weight` on the
+ * other (unsloth's `fast_rms_layernorm_inference_gemma`, whose `else` copies into a caller's buffer
+ * and adds 1 there). Such a test only picks where the result is written, so both paths must compute
+ * the same norm; a test of a flag (`if self.add_unit_offset:`) chooses the convention and is not read.
+ */
+function plainPaths(body: PyNode, text: string, self: string | undefined): Array<{ range: { start: number; end: number }; operand: { start: number; end: number }; param: string }> {
+  const out: Array<{ range: { start: number; end: number }; operand: { start: number; end: number }; param: string }> = [];
+  const t = (n: PyNode | undefined) => txt(n, text).replace(/\s+/g, "");
+  const bareWeight = (r: string) => !!self && new RegExp(`^${self}\\.weight(\\.data)?(\\.(float|half|to|type)\\([^()]*\\))?$`).test(r);
+  const offsetWeight = (r: string) => !!self && new RegExp(`(^|[^\\w.])1(\\.0*)?\\+${self}\\.weight\\b|^${self}\\.weight(\\.data)?(\\.\\w+\\([^()]*\\))*\\+1(\\.0*)?$`).test(r);
+  /** What a statement does to `name`: sets it to the plain weight, adds the 1, or something else. */
+  const effect = (st: PyNode, name: string): { kind: "plain" | "offset" | "other"; node: PyNode; rhs?: PyNode } | undefined => {
+    const e = st.type === "expression_statement" ? namedChildren(st)[0] : undefined;
+    if (!e) return undefined;
+    const l = t(field(e, "left"));
+    const r = field(e, "right");
+    if (e.type === "assignment" && (l === name || l === `${name}[:]`)) return { kind: bareWeight(t(r)) ? "plain" : offsetWeight(t(r)) ? "offset" : "other", node: e, rhs: r };
+    if (e.type === "augmented_assignment" && l === name) return { kind: /^\+=1(\.0*)?$/.test(txt(e, text).slice(field(e, "left")!.end - e.start).replace(/\s+/g, "")) ? "offset" : "other", node: e };
+    return undefined;
+  };
+  for (const site of walk(body)) {
+    const aug = site.type === "augmented_assignment" && /^\*=/.test(txt(site, text).slice(field(site, "left")!.end - site.start).trim());
+    const bin = site.type === "binary_operator" && txt(site, text).slice(field(site, "left")!.end - site.start, field(site, "right")!.start - site.start).trim() === "*";
+    if (!aug && !bin) continue;
+    const names = (aug ? [field(site, "right")] : [field(site, "left"), field(site, "right")]).filter((o): o is PyNode => o?.type === "identifier").map((o) => txt(o, text));
+    // The statement holding the site, and the statements in front of it in its block.
+    let st: PyNode = site;
+    while (st.parent && st.parent.type !== "block") st = st.parent;
+    const block = st.parent;
+    if (!block) continue;
+    const before = namedChildren(block).filter((x) => x.end <= st.start);
+    for (const name of names) {
+      let plain: { node: PyNode; rhs?: PyNode; cond: string } | undefined;
+      for (const x of before) {
+        const eff = effect(x, name);
+        // Set or shifted again after the split: the split no longer decides what it holds.
+        if (eff) {
+          plain = undefined;
+          continue;
+        }
+        const cond = field(x, "condition");
+        if (x.type !== "if_statement" || !cond || !NONE_TEST.test(txt(cond, text).trim())) continue;
+        const alts = x.children.filter((c) => c.field === "alternative");
+        if (alts.length !== 1 || alts[0].type !== "else_clause") continue;
+        const ends = [field(x, "consequence"), field(alts[0], "body")].map((b) => {
+          // The last statement on the path that sets or shifts `name` decides what it holds.
+          let last: ReturnType<typeof effect>;
+          for (const y of namedChildren(b)) last = effect(y, name) ?? last;
+          return last;
+        });
+        const at = ends.findIndex((e) => e?.kind === "plain");
+        const test = txt(cond, text).trim();
+        // The else path holds the opposite test.
+        const holds = at === 0 ? test : /\bis\s+not\s+None$/.test(test) ? test.replace(/\bis\s+not\s+None$/, "is None") : test.replace(/\bis\s+None$/, "is not None");
+        plain = at >= 0 && ends.some((e) => e?.kind === "offset") ? { node: ends[at]!.node, rhs: ends[at]!.rhs, cond: holds } : undefined;
+      }
+      if (plain?.rhs && !out.some((o) => o.range.start === plain!.node.start)) out.push({ range: { start: plain.node.start, end: plain.node.end }, operand: { start: plain.rhs.start, end: plain.rhs.end }, param: plain.cond });
+    }
+  }
+  return out;
+}
+
 function isMethod(fn: PyNode): boolean {
   let p = fn.parent;
   if (p?.type === "decorated_definition") p = p.parent;
@@ -151,6 +219,9 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     const self = !jit && first === "self" ? first : undefined;
     const rows = weightRows(fn, body, text, jit);
     if (!rows.size && !self) continue;
+    const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
+    // Per path, where a function that takes the module as `self` splits on a buffer test.
+    if (fam?.offset) for (const p of plainPaths(body, text, self)) out.push({ ...p, kernel, reason: "path", family: fam.modelType });
     const sites = plainScales(body, rows, text, self);
     if (!sites.length) continue;
     const params = jit ? namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "").filter((p) => OFFSET_PARAM.test(p)) : [];
@@ -166,7 +237,6 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     }
     if (params.length) continue;
     // No offset argument at all: named for an offset family and never adding 1 to its weight.
-    const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
     if (fam?.offset && !addsOne(body, rows, text, self)) for (const s of sites) out.push({ range: range(s.node), operand: range(s.operand), kernel, reason: "family", family: fam.modelType });
   }
   return out;

@@ -11,7 +11,8 @@ type M = "flag" | "argument" | "default" | "inherited" | "init";
  * Flags a declared unit offset that contradicts the family it serves: a TransformerLens adapter
  * setting `cfg.rmsnorm_uses_offset = True` for Gemma 3n, a Liger-Kernel binding with `offset=0.0`
  * (or its default) for a Gemma 1-3 or Qwen3-Next norm, `add_unit_offset` in litgpt or
- * gemma_pytorch, MiniMax's `use_gemma_norm`, and an adapter that never sets the flag and so
+ * gemma_pytorch, MiniMax's `use_gemma_norm`, exllamav2's per-architecture `norm_constant_bias`
+ * (its family read from the enclosing `if arch_string == "GemmaForCausalLM":`), and an adapter that never sets the flag and so
  * inherits a base adapter's value for another family. `init_fn="zeros"` (weights stored as an
  * offset from 1) for a family without an offset, or the reverse, is reported too. It is an error
  * where the value parameterises a norm computation and a warning where it is a flag read elsewhere.

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
 
-type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily" | "chainCall";
+type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily" | "chainCall" | "path";
 
 /**
  * ## What it does
@@ -23,7 +23,10 @@ type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "
  * (Liger's `offset`, axolotl's `UNIT_OFFSET`) but scales by the loaded weight row alone, in every
  * path or in the branch the flag selects, and a kernel or a free norm function named for an offset
  * family (`_gemma_rms_layernorm_forward`, `_gemma3_rms_norm(x, weight, eps)`, a patched `__call__`
- * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight.
+ * inside `_fix_gemma3_text_rmsnorm_fp32`) that never adds 1 to its weight. Where such a function
+ * sets the scale it multiplies by in both branches of `if out is None: ... else: ...` (a test that
+ * only picks where the result is written), each branch is read on its own: one that scales by the
+ * plain weight while the other adds 1 is flagged (unsloth's `fast_rms_layernorm_inference_gemma`).
  *
  * A generic norm class (`RMSNorm`, no family of its own) takes the family of the model classes that
  * build it: in the same module it is flagged at the class; defined in one module and built in
@@ -61,6 +64,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     kernel: "`{{cls}}.{{method}}` passes `{{param}}` to `{{kernel}}`, which scales by it directly, but {{family}} stores the norm scale as an offset from 1: this path needs `1 + {{param}}` (or the family's kernel).",
     tritonUnused: "Triton kernel `{{kernel}}` takes `{{param}}` but scales by `{{operand}}` alone: a caller asking for a Gemma-style `1 + weight` norm gets `x * w`; scale by `({{param}} + {{operand}})`.",
     tritonBranch: "In `{{kernel}}`, the branch `{{param}}` selects scales by `{{operand}}`: the unit offset it asks for is never added; use `({{operand}} + 1.0)`.",
+    path: "Where `{{param}}`, `{{kernel}}` (named for {{family}}) scales by `{{operand}}`, while its other path adds 1: {{family}} stores the norm scale as an offset from 1, so this path needs `({{operand}} + 1.0)` too.",
     tritonFamily: "`{{kernel}}` is named for {{family}} but scales by `{{operand}}`, and {{family}} stores the norm scale as an offset from 1: use `({{operand}} + 1.0)`.",
     built: "`{{cls}}` ({{where}}) scales by `weight`, but {{family}} stores the norm scale as an offset from 1: this norm needs `1 + weight`{{more}}.",
   },
@@ -105,7 +109,7 @@ export default defineRule<M, PythonRuleContext<M>>({
       // for an API whose callers never pass an offset, and a family read from a name is weaker.
       const severity = k.reason === "branch" ? "error" : "warning";
       const edit = k.reason === "unused" ? replace(k.operand, `(${k.param} + ${data.operand})`) : replace(k.operand, `(${data.operand} + 1.0)`);
-      const messageId: M = k.reason === "unused" ? "tritonUnused" : k.reason === "branch" ? "tritonBranch" : "tritonFamily";
+      const messageId: M = k.reason === "unused" ? "tritonUnused" : k.reason === "branch" ? "tritonBranch" : k.reason === "path" ? "path" : "tritonFamily";
       ctx.report({ messageId, at: k.range, severity, data, fixes: [fix(`Scale by \`${slice(ctx.text, k.operand)}\` with the offset`, [edit])] });
     }
     for (const use of m.uses) {

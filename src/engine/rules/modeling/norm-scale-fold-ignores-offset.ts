@@ -1,6 +1,6 @@
 import { defineRule, type PythonRuleContext } from "../../rule";
 
-type M = "fold" | "enter" | "restore";
+type M = "fold" | "enter" | "restore" | "unregistered" | "fallThrough";
 
 /**
  * ## What it does
@@ -11,7 +11,11 @@ type M = "fold" | "enter" | "restore";
  *
  * It also flags a plain-norm stand-in registered for such classes (llm-compressor's
  * `CalibrationOffsetNorm`, whose forward computes `x * w` so that smoothing can fold into its weight)
- * that takes over the original's weight without adding 1, or restores it without subtracting 1.
+ * that takes over the original's weight without adding 1, or restores it without subtracting 1, and
+ * such a stand-in registered for some norm classes of a model line but not another that also scales
+ * by `1 + weight` (`GemmaRMSNorm` and `Gemma3RMSNorm` without `Gemma2RMSNorm`). A fold in the `else`
+ * of `isinstance` tests for offset classes counts when a list of the file holds an offset class those
+ * tests leave out (AutoAWQ's `allowed_norms`); it is flagged at the test, where the class is missing.
  *
  * ## Why is this bad?
  * Smoothing and AWQ-style quantizers move a per-channel scale from a linear layer into the norm in
@@ -37,10 +41,16 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     enter: "`{{cls}}` stands in for `{{registered}}` ({{family}}, which scales by `1 + weight`) and computes `x * weight`, but takes over the original weight without adding 1: during calibration every norm scales by about 0 and the scales folded into it are wrong. Use `1 + original.weight`.",
     restore: "`{{cls}}` stands in for `{{registered}}` ({{family}}, which scales by `1 + weight`) with a weight that holds `1 + w`, but hands it back without subtracting 1: the restored norm scales by about `2 + w`. Subtract 1.",
+    unregistered: "`{{cls}}` stands in for offset norm classes during calibration, but not for `{{registered}}` ({{family}}, which also scales by `1 + weight`): those norms keep their own forward, and the scales folded into them act on `w`, not `1 + w`. Register `{{registered}}` too.",
+    fallThrough: "`{{cls}}` ({{family}}, which scales by `1 + weight`) is listed with these classes (line {{listed}}) but passes none of the `isinstance({{obj}}, ...)` tests: it reaches the plain fold into `{{target}}` (line {{fold}}), which scales `w` where the norm applies `1 + w`. Test for `{{cls}}` too.",
     fold: "This folds scales into `{{target}}` as if the norm computed `x * w`, but {{family}} norms ({{how}}) scale by `1 + weight`: fold into `1 + w` (add 1 before, subtract it after), or the norm keeps almost none of the scale.",
   },
   check(ctx) {
-    for (const f of ctx.module?.declared?.offsetBlindFolds ?? []) ctx.report({ messageId: "fold", at: f.range, data: { target: f.target, family: f.family, how: f.how } });
+    for (const f of ctx.module?.declared?.offsetBlindFolds ?? []) {
+      const ft = f.fallThrough;
+      if (ft) ctx.report({ messageId: "fallThrough", at: f.range, data: { cls: ft.cls, family: f.family, listed: String(ft.listedLine), obj: ft.obj, target: f.target, fold: String(ft.foldLine) } });
+      else ctx.report({ messageId: "fold", at: f.range, data: { target: f.target, family: f.family, how: f.how } });
+    }
     for (const s of ctx.module?.declared?.offsetBlindStandIns ?? []) ctx.report({ messageId: s.side, at: s.range, data: { cls: s.cls, registered: s.registeredFor, family: s.family } });
   },
 });

@@ -3,7 +3,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import { LineIndex } from "../../util/text";
 import { servedLabel } from "./declared-shared";
 
-type M = "reload" | "inPlace" | "twice" | "mtp" | "export";
+type M = "reload" | "inPlace" | "twice" | "mtp" | "export" | "constant";
 
 /**
  * Functions that run on every load and on the output of a conversion too: MLX's `sanitize()` (mlx-lm
@@ -24,7 +24,8 @@ function offsetFamily(c: OffsetConversion): string | undefined {
  * hook) with no check that the weights are still in the source layout, or applied in place
  * (`v += 1`, `v.add_(1)`) on a torch tensor the caller still holds, or a shift of 2 on an offset
  * family's norm weights (`v + 2.0`: the second application written out). A guard that only tests for
- * multi-token-prediction keys is no layout test (converted checkpoints can keep them). NL211 covers a shift that is
+ * multi-token-prediction keys is no layout test (converted checkpoints can keep them), nor is a call to
+ * a helper of the same file whose every return is `True` (flagged at that return). NL211 covers a shift that is
  * wrong for the family; this rule covers a shift that is right for the family but wrong because it
  * repeats. A norm class whose load path shifts its weight by a constant (exllamav2's
  * `self.weight += self.archparams.norm_constant_bias`) and whose export path (`get_weight()`)
@@ -57,6 +58,7 @@ export default defineRule<M, PythonRuleContext<M>>({
   messages: {
     reload: "`{{fn}}` {{op}} 1 on norm weights for {{family}} on every load, with no check that the weights are still in the source layout: weights it already shifted (a saved conversion) are shifted again.",
     mtp: "`{{fn}}` {{op}} 1 on norm weights for {{family}} ({{file}}:{{line}}) only when the weights hold multi-token-prediction keys: converted checkpoints can keep those keys, so weights it already shifted are shifted again. Test the raw layout itself (a conv1d weight's shape).",
+    constant: "`{{fn}}` {{op}} 1 on norm weights for {{family}} ({{file}}:{{line}}) when `{{helper}}` allows it, and `{{helper}}` returns True whatever it is given: weights it already shifted are shifted again. Make it test the raw layout (a conv1d weight's shape).",
     twice: "`{{fn}}` adds 2 to norm weights for {{family}}, whose norms scale by `1 + weight`: the unit offset is applied twice, so every norm scales by `2 + weight`.",
     export: "`{{cls}}.{{method}}` hands back the weight `{{load}}()` shifted by `{{by}}` ({{line}}) without taking the shift off: saved or re-quantized weights keep it, and the next `{{load}}()` shifts them again. Return `self.weight.data - {{by}}`.",
     inPlace: "This {{op_noun}} of 1 changes the caller's tensor in place: each time the conversion runs (a retry, a weight sync) the norm weights move by 1 again. Make a new tensor (`v = v {{sign}} 1`).",
@@ -87,7 +89,10 @@ export default defineRule<M, PythonRuleContext<M>>({
       if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard && !c.inPlace) {
         seen.add(c.range.start);
         const op = c.delta > 0 ? "adds" : "subtracts";
-        if (c.mtpGuard) {
+        if (c.constantGuard) {
+          const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
+          ctx.report({ messageId: "constant", at: c.constantGuard.range, severity: "error", data: { fn: c.fn, op, family, file, line: new LineIndex(ctx.text).position(c.range.start).line, helper: c.constantGuard.helper } });
+        } else if (c.mtpGuard) {
           const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
           ctx.report({ messageId: "mtp", at: c.mtpGuard, severity: "error", data: { fn: c.fn, op, family, file, line: new LineIndex(ctx.text).position(c.range.start).line } });
         } else ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op, family } });
