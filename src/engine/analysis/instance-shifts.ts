@@ -45,11 +45,25 @@ function shiftedInstance(n: PyNode, text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A shift undone later in the same block (`ln.weight += 1; ln.weight.div_(scales); ln.weight -= 1`:
+ * AutoAWQ's fold acting on `1 + w`) is a round trip, not a change of layout.
+ */
+function undoneLater(n: PyNode, v: string, text: string): boolean {
+  let st: PyNode | undefined = n;
+  while (st?.parent && st.parent.type !== "block") st = st.parent;
+  const block = st?.parent;
+  if (!block || !st) return false;
+  const after = text.slice(st.end, block.end).replace(/\s+/g, "");
+  const w = `${v}\\.weight(\\.data)?`;
+  return new RegExp(`(^|[^\\w.])${w}(-=1(\\.0*)?(?![\\d.])|\\.sub_\\(1(\\.0*)?\\)|\\.add_\\(-1(\\.0*)?\\))`).test(after);
+}
+
 export function collectInstanceShifts(root: PyNode, text: string, file: FamilyRef | undefined, patches: NormPatch[], declared: DeclaredConventions | undefined): InstanceShift[] {
   const out: InstanceShift[] = [];
   for (const n of walk(root)) {
     const v = shiftedInstance(n, text);
-    if (!v) continue;
+    if (!v || undoneLater(n, v, text)) continue;
     for (const cls of isinstanceClasses(n, v, text)) {
       const fam = familyForClass(cls, file)?.family;
       if (!fam?.classes?.some((c) => c.name === cls && c.offset)) continue;
