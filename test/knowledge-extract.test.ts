@@ -674,7 +674,7 @@ const remote: RemoteEntry[] = JSON.parse(readFileSync(join(root, "scripts", "kb"
 for (const e of remote) {
   const dir = join(root, ".cache", "remote", e.modelType);
   const src = existsSync(join(dir, "SOURCE.json")) ? JSON.parse(readFileSync(join(dir, "SOURCE.json"), "utf8")) : undefined;
-  const here = src?.commit === e.commit;
+  const here = src?.commit === e.commit && src?.modelingCommit === e.modelingFrom?.commit;
   if (!here) console.warn(`\n*** remote-code extraction of ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ is absent or at another commit. Run scripts/kb/fetch-remote.sh to enable it. ***\n`);
   describe.skipIf(!here)(`extracting remote code: ${e.modelType} (${e.repo}@${e.commit.slice(0, 7)})`, () => {
     it("reproduces the committed remote extraction, cited at the repository and commit", () => {
@@ -692,8 +692,13 @@ describe("remote-code families in the shipped knowledge base", () => {
       const f = shippedRecs[e.modelType];
       expect(f, e.modelType).toBeDefined();
       expect(f.norm, e.modelType).not.toBe("none");
-      expect(f.src?.every((s) => s.startsWith(`${e.repo}@${e.commit}:${e.dir ? `${e.dir}/` : ""}`)), e.modelType).toBe(true);
+      // A modeling file read from a port (modelingFrom) is cited in that repository, at its own commit.
+      const prefixes = [`${e.repo}@${e.commit}:${e.dir ? `${e.dir}/` : ""}`, ...(e.modelingFrom ? [`${e.modelingFrom.repo}@${e.modelingFrom.commit}:${e.modelingFrom.path}`] : [])];
+      expect(f.src?.every((s) => prefixes.some((p) => s.startsWith(p))), e.modelType).toBe(true);
     }
+    // Phi-3-small: the config class from the Hub's configuration file, the norms from vLLM's port of it.
+    expect(shippedRecs.phi3small, "phi3small").toMatchObject({ config: "Phi3SmallConfig", norm: "layer", bias: true, eps: { layer_norm_epsilon: 1e-5 } });
+    expect(shippedRecs.phi3small.classes?.[0].at).toEqual(["model.layers.{N}.input_layernorm", "model.layers.{N}.post_attention_layernorm", "model.final_layernorm"]);
     // Falcon's remote code before transformers' falcon: LayerNorm with a bias, eps from layer_norm_epsilon,
     // cited in its own `modelling_RW.py`; the 7B's post-attention norm exists only without parallel_attn.
     for (const t of ["RefinedWeb", "RefinedWebModel"]) {

@@ -24,8 +24,8 @@ async function main() {
   for (const e of entries) {
     const dir = join(root, ".cache", "remote", e.modelType);
     const source = existsSync(join(dir, "SOURCE.json")) ? JSON.parse(readFileSync(join(dir, "SOURCE.json"), "utf8")) : undefined;
-    if (source?.commit !== e.commit) {
-      console.warn(`*** ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ ${source ? `holds ${source.repo}@${source.commit}` : "is absent"}; run scripts/kb/fetch-remote.sh ***`);
+    if (source?.commit !== e.commit || source?.modelingCommit !== e.modelingFrom?.commit) {
+      console.warn(`*** ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ ${source ? `holds ${source.repo}@${source.commit}${source.modelingCommit ? ` (modeling @${source.modelingCommit})` : ""}` : "is absent"}; run scripts/kb/fetch-remote.sh ***`);
       missing++;
       continue;
     }

@@ -7,7 +7,9 @@
 #
 # Each file (config, modeling and the sibling modules) is `git show <commit>:<dir>/<file>` from
 # <git mirrors folder>/<owner>+<name>/repo when that clone exists, else
-# downloaded from raw.githubusercontent.com at the pinned commit.
+# downloaded from raw.githubusercontent.com at the pinned commit. An entry whose modeling file is read
+# from another repository (`modelingFrom`: a port, where the published file is out of reach) takes that
+# file from there, at its own commit, recorded as modelingCommit in SOURCE.json.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,21 +21,37 @@ node -e '
   const r = require(process.argv[1]);
   // An empty folder (the repository top) travels as "." so the fields stay positional.
   // The sibling modules follow the modeling file; a config class inside the modeling file is fetched once.
-  for (const f of r.families) console.log([f.modelType, f.repo, f.commit, f.dir || ".", ...new Set([f.config, f.modeling, ...(f.modules ?? [])])].join(" "));
+  // A modeling file from another repository travels as one token: @<repo>@<commit>@<path>@<file>.
+  for (const f of r.families) {
+    const m = f.modelingFrom;
+    const files = new Set([f.config, ...(m ? [] : [f.modeling]), ...(f.modules ?? [])]);
+    console.log([f.modelType, f.repo, f.commit, f.dir || ".", ...files, ...(m ? [`@${m.repo}@${m.commit}@${m.path}@${f.modeling}`] : [])].join(" "));
+  }
 ' "$root/scripts/kb/remote.json" | while read -r type repo commit dir files; do
   [ "$dir" = "." ] && dir=""
   dest="$out/$type"
   rm -rf "$dest.tmp"
   mkdir -p "$dest.tmp"
-  git_dir="${mirrors:+$mirrors/${repo/\//+}/repo}"
-  for f in $files; do
+  # One file of <repo> at <commit>: from the mirror when there is one, else from GitHub.
+  get() {
+    local repo="$1" commit="$2" path="$3" to="$4" git_dir="${mirrors:+$mirrors/${1/\//+}/repo}"
     if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
-      git -C "$git_dir" show "$commit:${dir:+$dir/}$f" >"$dest.tmp/$f"
+      git -C "$git_dir" show "$commit:$path" >"$to"
     else
-      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/${dir:+$dir/}$f" -o "$dest.tmp/$f"
+      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/$path" -o "$to"
+    fi
+  }
+  extra=""
+  for f in $files; do
+    if [[ "$f" == @* ]]; then
+      IFS=@ read -r _ mrepo mcommit mpath mfile <<<"$f"
+      get "$mrepo" "$mcommit" "$mpath" "$dest.tmp/$mfile"
+      extra=", \"modelingCommit\": \"$mcommit\""
+    else
+      get "$repo" "$commit" "${dir:+$dir/}$f" "$dest.tmp/$f"
     fi
   done
-  printf '{ "repo": "%s", "commit": "%s", "dir": "%s" }\n' "$repo" "$commit" "$dir" >"$dest.tmp/SOURCE.json"
+  printf '{ "repo": "%s", "commit": "%s", "dir": "%s"%s }\n' "$repo" "$commit" "$dir" "$extra" >"$dest.tmp/SOURCE.json"
   rm -rf "$dest"
   mv "$dest.tmp" "$dest"
   echo "fetched $type from $repo@$commit:$dir"

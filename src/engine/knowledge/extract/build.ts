@@ -20,6 +20,11 @@ export function citationPrefix(meta: Extraction["meta"]): string {
   return meta.repo ? `${meta.repo}@${meta.commit ?? meta.version}:${meta.root ? `${meta.root}/` : ""}` : `transformers@${meta.version}:`;
 }
 
+/** A citation with its prefix, unless it names its own repository (`owner/repo@commit:path`, a remote family's port). */
+export function cited(prefix: string, s: string): string {
+  return /^[\w.-]+\/[\w.-]+@[0-9a-f]{7,40}:/.test(s) ? s : `${prefix}${s}`;
+}
+
 /** The fixed eps of a family whose norms take no eps from the config (OLMo's `F.layer_norm(..., eps=1e-5)`). */
 function fixedEps(f: ExtractedFamily, main: { eps: string[] } | undefined): number | undefined {
   if (!main || Object.keys(f.eps).length) return undefined;
@@ -49,7 +54,7 @@ export function compileRecord(f: ExtractedFamily, meta: Extraction["meta"], over
   if (eps !== undefined) c.epsFixed = eps;
   const src: string[] = [];
   const cite = (s: string | undefined) => {
-    if (s && !src.includes(`${prefix}${s}`)) src.push(`${prefix}${s}`);
+    if (s && !src.includes(cited(prefix, s))) src.push(cited(prefix, s));
   };
   cite(f.config?.src);
   const mainExtracted = main ? f.classes.find((x) => x.name === main.name) : undefined;

@@ -25,6 +25,12 @@ export interface RemoteEntry {
    *  repository and no mirror of the Hub repository carries them): says what was copied, so the
    *  citation does not pass the copy off as the Hub's own. */
   vendored?: string;
+  /**
+   * The modeling file read from another repository, at its own commit, where the published one is
+   * out of reach (vLLM's port of Phi-3-small): `path` in `repo`, and what the file is. Its citations
+   * name that repository; the config file's keep the entry's.
+   */
+  modelingFrom?: { repo: string; commit: string; path: string; what: string };
 }
 
 export function extractRemote(e: RemoteEntry, texts: { config: string; modeling: string; modules?: Record<string, string> }, parser: PythonParser): Extraction {
@@ -73,6 +79,8 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
     const text = JSON.stringify({ ...f, arch: Object.fromEntries(Object.keys(f.arch).map((a) => [a, classLine(a)])) });
     let cited = text;
     for (const [as, own] of Object.entries(shown)) cited = cited.split(`"${folder}/${as}`).join(`"${own}`);
+    // A modeling file from another repository is cited there, in full (the prefix is for the config's).
+    if (e.modelingFrom) cited = cited.split(`"${e.modeling}`).join(`"${e.modelingFrom.repo}@${e.modelingFrom.commit}:${e.modelingFrom.path}`);
     return JSON.parse(cited.split(`"${folder}/`).join('"'));
   });
   return {
@@ -82,7 +90,7 @@ export function extractRemote(e: RemoteEntry, texts: { config: string; modeling:
       repo: e.repo,
       commit: e.commit,
       root: e.dir,
-      citations: `path:line is ${e.dir}/<path> in ${e.repo} at commit ${e.commit}${e.vendored ? `, a vendored copy of ${e.vendored}` : e.hub ? `, the remote code of ${e.hub}` : ""}`,
+      citations: `path:line is ${e.dir}/<path> in ${e.repo} at commit ${e.commit}${e.vendored ? `, a vendored copy of ${e.vendored}` : e.hub ? `, the remote code of ${e.hub}` : ""}${e.modelingFrom ? `; citations naming ${e.modelingFrom.repo} are ${e.modelingFrom.what}` : ""}`,
       modelTypes: families.length,
     },
     families,
