@@ -28,6 +28,12 @@
 #   torchtitan          pytorch/torchtitan: pretraining framework, its own model ports and HF state-dict adapters
 #   OLMo                allenai/OLMo: training code of the OLMo models, checkpoint conversion
 #   gemma_pytorch       google/gemma_pytorch: Google's reference PyTorch Gemma
+#   mamba               state-spaces/mamba: SSM layers, Triton layer-norm/RMSNorm kernels, gated norms
+#   open_clip           mlfoundations/open_clip: CLIP training and models (LayerNorm fp32 variants)
+#   pytorch-image-models  huggingface/pytorch-image-models (timm): vision model library, many norm layers
+#   dinov2              facebookresearch/dinov2: vision foundation models and training
+#   peft                huggingface/peft: adapter methods over transformers (LayerNorm tuning)
+#   OpenRLHF            OpenRLHF/OpenRLHF: RLHF training framework over transformers
 #
 # The recall corpus (issue 15: engines and frameworks where 2024-2026 norm bugs happened), exported into
 # .cache/engines/<project>/ instead, so that test/projects-corpus.test.ts in other checkouts sharing the
@@ -63,7 +69,7 @@
 # projects not named on the command line are kept, so the cache can be filled one project at a time.
 set -euo pipefail
 
-usage() { sed -n '2,63p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,69p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 any=0
 [ "${1:-}" = "--any-commit" ] && { any=1; shift; }
 [ $# -gt 0 ] || usage
@@ -93,6 +99,12 @@ pin_of() {
     torchtitan) echo "pytorch/torchtitan b5bcd76c66d0acb1a08b176d9639425bc55e0b2a" ;;
     OLMo) echo "allenai/OLMo 59a53e3f68e546330ca5a99ec626e58f9ab96494" ;;
     gemma_pytorch) echo "google/gemma_pytorch 014acb7ac4563a5f77c76d7ff98f31b568c16508" ;;
+    mamba) echo "state-spaces/mamba e9594ce1c732d97440f0332fdc43170a2294dbfa" ;;
+    open_clip) echo "mlfoundations/open_clip 89fb801f1e6087880e951fc8354b8a2077b79c6d" ;;
+    pytorch-image-models) echo "huggingface/pytorch-image-models aa4b5850c1543fa488abf260f18390eda46cf85d" ;;
+    dinov2) echo "facebookresearch/dinov2 b8931f7bf91576930313be2c6d6af376033b35f0" ;;
+    peft) echo "huggingface/peft 5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40" ;;
+    OpenRLHF) echo "OpenRLHF/OpenRLHF 3c3be6234e0cb353e76bb8019947db9dfe99fca7" ;;
     mlx-lm) echo "ml-explore/mlx-lm d78bf58e217c904ec282ed8da9b947491f78c022 engines" ;;
     mlx-vlm) echo "Blaizzy/mlx-vlm 9b13f522a7f1d214f426c67bb292c9e1065e9108 engines" ;;
     Liger-Kernel) echo "linkedin/Liger-Kernel ead96b618e5c67bddc6a6e9bcb99bfe6b5ab661c engines" ;;
