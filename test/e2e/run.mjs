@@ -815,7 +815,8 @@ try {
     await toast.waitFor({ timeout: 90_000 });
     const checkedMs = Date.now() - t;
     const summary = (await toast.innerText()).replace(/\s+/g, " ");
-    check(new RegExp(`normlint: ${HUB_REPO}@${commit.slice(0, 12)}: 1 error; \\d+ requests, [\\d.]+ KiB fetched`).test(summary), `summary: ${summary}`);
+    // A second attempt finds most reads in normlint's on-disk cache: fewer requests and bytes, same finding.
+    check(new RegExp(`normlint: ${HUB_REPO}@${commit.slice(0, 12)}: 1 error; \\d+ requests?, [\\d.]+ (B|KiB|MiB) fetched`).test(summary), `summary: ${summary}`);
     // The finding in Problems, on the read-only document of the remote config.json at the pinned commit.
     await until(async () => (await page.locator('.markers-panel .monaco-list-row[aria-level="1"]').allInnerTexts()).some((x) => x.includes(`${HUB_REPO.split("/")[1]}@${commit}`)), "Problems lists the remote config.json", 15_000);
     const row = await waitForProblem(page, /NL303.*\[Ln 2, Col 17\]/);
@@ -835,7 +836,7 @@ try {
     check(/"model_type":\s*"gemma2"/.test(body.replace(/\u00a0/g, " ")), `the document does not show the remote config.json: ${body.slice(0, 120)}`);
     await editor.locator(".view-lines").click();
     await page.keyboard.type("x");
-    await page.locator(".monaco-editor-overlaymessage", { hasText: /read-only/i }).first().waitFor({ timeout: 5000 });
+    await page.locator(".monaco-editor-overlaymessage", { hasText: /read-only/i }).first().waitFor({ timeout: 15_000 });
     check((await editor.locator(".view-lines").innerText()) === body, "typing changed the read-only document");
     // "Open Norm Lab" on the document's editor title (the way in when the toast is gone).
     const titleAction = page.locator(".editor-actions .action-label[aria-label*='Open Norm Lab']").first();
@@ -857,7 +858,7 @@ try {
     // The next step's button opens the finding on the remote config.json, with its hover.
     await lab.locator("#next-actions vscode-button", { hasText: "Open the finding (NL303)" }).click();
     await page.locator(".monaco-hover:visible", { hasText: "NL303" }).first().waitFor({ timeout: 15_000 });
-    await page.locator(".tabs-container .tab.active", { hasText: "config.json" }).waitFor({ timeout: 5000 });
+    await page.locator(".tabs-container .tab.active", { hasText: "config.json" }).first().waitFor({ timeout: 15_000 });
     await resetUi(page);
     await runCommand(page, "View: Close All Editors");
     return `input refused "${refused}"; checked in ${checkedMs} ms: "${summary.slice(summary.indexOf("normlint:"), summary.indexOf("normlint:") + 110)}"; Problems "${row.slice(0, 70)}…"; the document is read-only and has Open Norm Lab on its title; Norm Lab via ${viaButton ? "the summary's button" : "the editor title"}: "${v.title}"; "${remote.slice(0, 170)}"; Open the finding showed the NL303 hover on the remote config.json`;
