@@ -10,6 +10,7 @@ import { familiesDefiningClass } from "./family";
 import { allFamilies, family as familyOf } from "../knowledge/index";
 import { paramName } from "./interp";
 import type { Range } from "./types";
+import { lineAt } from "../util/text";
 
 const range = (n: PyNode): Range => ({ start: n.start, end: n.end });
 const FREE: Guard = { t: "free" };
@@ -755,7 +756,7 @@ function uncoveredOffsetClass(node: PyNode, obj: string, root: PyNode, text: str
       if (!names.some((n) => tested.has(n))) continue;
       for (const name of names) {
         const family = tested.has(name) ? undefined : offsetClassFamily(name);
-        const line = text.slice(0, coll.start).split("\n").length;
+        const line = lineAt(text, coll.start);
         if (family) return { family, how: `\`${name}\``, from: cur, cls: name, test: field(p, "condition")!, listedLine: line };
       }
     }
@@ -798,7 +799,7 @@ function findOffsetBlindFolds(root: PyNode, text: string, idx: ScopeIndex): Offs
     const handled = new RegExp(`${esc}\\.weight(\\.data)?(\\+=1|\\.add_\\(1|=${esc}\\.weight(\\.data)?\\+1)|1(\\.0*)?\\+${esc}\\.weight`).test(before);
     if (handled) continue;
     // A class that falls through is reported at the test that leaves it out, which is where the fix goes.
-    const fallThrough = uncovered && { cls: uncovered.cls, obj, listedLine: uncovered.listedLine, foldLine: text.slice(0, n.start).split("\n").length };
+    const fallThrough = uncovered && { cls: uncovered.cls, obj, listedLine: uncovered.listedLine, foldLine: lineAt(text, n.start) };
     out.push({ range: range(uncovered?.test ?? n), target: path, family: fam.modelType, how: viaIsinstance?.how ?? `${served?.detail ?? fam.modelType}`, ...(fallThrough ? { fallThrough } : {}) });
   }
   return out;

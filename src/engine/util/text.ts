@@ -85,3 +85,13 @@ export class LineIndex {
 export function table<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
   return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
 }
+
+/**
+ * The 1-based line of a character offset, for messages that name another line of the file ("line 12"):
+ * one scan up to the offset, where a LineIndex (many lookups in one text) would index the whole file.
+ */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}

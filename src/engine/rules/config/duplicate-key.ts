@@ -1,6 +1,7 @@
 import type { Node } from "jsonc-parser";
 import { deletePropertyEdit, properties } from "../../parsers/json";
 import { defineRule } from "../../rule";
+import { lineAt } from "../../util/text";
 
 /**
  * ## What it does
@@ -41,7 +42,7 @@ export default defineRule({
           const j = last.get(p.key)!;
           if (j === i) return;
           const later = props[j];
-          const line = ctx.text.slice(0, later.keyNode.offset).split("\n").length;
+          const line = lineAt(ctx.text, later.keyNode.offset);
           ctx.report({
             messageId: "duplicate",
             at: p.keyNode,

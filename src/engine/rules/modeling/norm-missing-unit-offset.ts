@@ -2,6 +2,7 @@ import { EXTERNAL_NORMS } from "../../analysis/external";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import type { Fix } from "../../types";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
+import { lineAt } from "../../util/text";
 
 type M = "missing" | "loaded" | "missingParent" | "slot" | "patch" | "built" | "kernel" | "tritonUnused" | "tritonBranch" | "tritonFamily" | "chainCall" | "path";
 
@@ -91,7 +92,7 @@ export default defineRule<M, PythonRuleContext<M>>({
       const fp32 = impl.facts.cast === "gemma" && !/\.float\(\)$|float32\)$/.test(operand) ? `${operand}.float()` : operand;
       const edit = s.rewrite === "functional" ? replace(s.operand, `${operand} + 1`) : replace(s.operand, `(1.0 + ${fp32})`);
       const loaded = impl.params.find((p) => p.name === s.param && p.loaded);
-      const lineOf = (at: number) => String(ctx.text.slice(0, at).split("\n").length);
+      const lineOf = (at: number) => String(lineAt(ctx.text, at));
       // Reported where the tensor is loaded (where the 1 is usually added); the message names the multiply's line.
       if (loaded) {
         ctx.report({

@@ -2,6 +2,7 @@ import { defineRule, type PythonRuleContext } from "../../rule";
 import { family } from "../../knowledge/index";
 import { factSource } from "./declared-shared";
 import { checkedNorms, factsLabel, fix, replace, slice } from "./shared";
+import { lineAt } from "../../util/text";
 
 type M = "unexpected" | "patch" | "built" | "twice" | "loaded" | "kernel" | "twiceShifted" | "everyLoad" | "chainTwice" | "chainPlain" | "instanceTwice";
 
@@ -68,12 +69,12 @@ export default defineRule<M, PythonRuleContext<M>>({
     for (const d of m.declared?.loadShifts ?? []) {
       if (d.kind === "everyLoad") ctx.report({ messageId: "everyLoad", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method } });
       if (d.kind !== "twice") continue;
-      const line = ctx.text.slice(0, d.otherRange.start).split("\n").length;
+      const line = lineAt(ctx.text, d.otherRange.start);
       ctx.report({ messageId: "twiceShifted", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method, load: d.load, by: d.by, line: String(line) } });
     }
     for (const s of m.instanceShifts ?? []) {
       if (s.patched) continue;
-      const lines = (at: number) => String(ctx.text.slice(0, at).split("\n").length);
+      const lines = (at: number) => String(lineAt(ctx.text, at));
       const runtime = s.kernelAt
         ? `this module calls \`${s.kernel}\` on them with \`${s.kernelArg}\` (line ${lines(s.kernelAt.start)}), a kernel that scales by \`1 + weight\``
         : `\`${s.cls}\` scales by \`1 + weight\` (${factSource(family(s.modelType)!)}) and this module installs no other forward on it`;
@@ -89,7 +90,7 @@ export default defineRule<M, PythonRuleContext<M>>({
       if (impl.loadOffset && s && !s.implicit) {
         // The class's load path adds 1: forward must scale by the plain weight, and the family must expect the offset.
         if (s.offset && s.offsetExpr) {
-          const line = ctx.text.slice(0, impl.loadOffset.start).split("\n").length;
+          const line = lineAt(ctx.text, impl.loadOffset.start);
           const fixes = s.weightSide ? [fix("Remove the `1 +` offset", [replace(s.offsetExpr, slice(ctx.text, s.weightSide))])] : [];
           ctx.report({ messageId: "twice", at: s.offsetExpr, data: { ...data, line: String(line) }, fixes });
         } else if (!impl.facts.offset) ctx.report({ messageId: "loaded", at: impl.loadOffset, data });

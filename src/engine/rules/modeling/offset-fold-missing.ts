@@ -1,7 +1,7 @@
 import type { ModuleAnalysis } from "../../analysis/types";
 import { defineRule, type PythonRuleContext } from "../../rule";
 import { family } from "../../knowledge/index";
-import { LineIndex } from "../../util/text";
+import { lineAt, LineIndex } from "../../util/text";
 import { factSource, servedLabel } from "./declared-shared";
 
 type M = "gguf" | "sanitize" | "unloaded" | "chain" | "plainCopy";
@@ -94,12 +94,12 @@ export default defineRule<M, PythonRuleContext<M>>({
     }
     for (const d of ctx.module?.declared?.loadShifts ?? []) {
       if (d.kind !== "unloaded") continue;
-      const line = String(ctx.text.slice(0, d.otherRange.start).split("\n").length);
+      const line = String(lineAt(ctx.text, d.otherRange.start));
       ctx.report({ messageId: "unloaded", at: d.range, severity: "warning", data: { cls: d.cls, load: d.load, method: d.method, by: d.by, line } });
     }
     for (const c of ctx.module?.plainCopies ?? []) {
       const f = family(c.modelType);
-      const line = String(ctx.text.slice(0, c.shiftedAt.start).split("\n").length);
+      const line = String(lineAt(ctx.text, c.shiftedAt.start));
       ctx.report({ messageId: "plainCopy", at: c.range, data: { fn: c.fn, slot: c.slot, shifted: c.shifted, line, family: c.modelType, src: f ? factSource(f) : "the knowledge base" } });
     }
     const mod = ctx.module;

@@ -1,6 +1,6 @@
 import type { OffsetConversion } from "../../analysis/declared-types";
 import { defineRule, type PythonRuleContext } from "../../rule";
-import { LineIndex } from "../../util/text";
+import { lineAt, LineIndex } from "../../util/text";
 import { servedLabel } from "./declared-shared";
 
 type M = "reload" | "inPlace" | "twice" | "mtp" | "export" | "constant";
@@ -68,7 +68,7 @@ export default defineRule<M, PythonRuleContext<M>>({
     if (!declared) return;
     for (const d of declared.loadShifts ?? []) {
       if (d.kind !== "export") continue;
-      const line = `line ${ctx.text.slice(0, d.otherRange.start).split("\n").length}`;
+      const line = `line ${lineAt(ctx.text, d.otherRange.start)}`;
       ctx.report({ messageId: "export", at: d.range, severity: "warning", data: { cls: d.cls, method: d.method, load: d.load, by: d.by, line } });
     }
     for (const c of declared.overShifts ?? []) {
