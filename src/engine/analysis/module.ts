@@ -553,6 +553,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
   // Weights created or loaded outside __init__: a `load()`/`from_weights` classmethod building the
   // class (`norm = cls(...)`, `norm.weight = nn.Parameter(weights.get_tensor(...))`) or a method
   // setting `self.weight` (text-generation-inference, exllama, custom loaders).
+  const forwardReadsWeight = !!forward && /\bself\.weight\b/.test(textOf(text, forward));
   for (const [mname, def] of methods) {
     if (mname === "__init__" || mname === "forward") continue;
     const owners = new Set(["self"]);
@@ -561,7 +562,7 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
       // `weight = weights.get_tensor(f"{prefix}.weight") + 1; return cls(weight, eps)`: the loaded
       // tensor goes through a constructor this file may not hold (text-generation-inference's
       // `GemmaFastRMSNorm(FastRMSNorm).load`, whose base sets `self.weight` in layers/layernorm.py).
-      if (n.type === "call" && OWN_CLASS.test(textOf(text, field(n, "function"))) && !params.some((p) => p.name === "weight") && forward && /\bself\.weight\b/.test(textOf(text, forward))) {
+      if (n.type === "call" && OWN_CLASS.test(textOf(text, field(n, "function"))) && forwardReadsWeight && !params.some((p) => p.name === "weight")) {
         const args = namedChildren(field(n, "arguments"));
         const arg = args.find((a) => a.type === "keyword_argument" && textOf(text, field(a, "name")) === "weight") ?? args[0];
         const value = arg?.type === "keyword_argument" ? field(arg, "value") : arg;
@@ -573,13 +574,14 @@ function analyzeClass(c: PyNode, ctx: Ctx, classNodes: Map<string, PyNode>): Nor
       const left = field(n, "left");
       const right = field(n, "right");
       if (!left || !right) continue;
-      if (left.type === "identifier" && LOADED_TENSOR.test(textOf(text, right))) loaded.set(textOf(text, left), range(n));
+      const fromTensor = LOADED_TENSOR.test(textOf(text, right));
+      if (left.type === "identifier" && fromTensor) loaded.set(textOf(text, left), range(n));
       if (left.type === "identifier" && right.type === "call" && OWN_CLASS.test(textOf(text, field(right, "function")))) owners.add(textOf(text, left));
       if (left.type !== "attribute" || !owners.has(textOf(text, field(left, "object")))) continue;
       const attrNode = field(left, "attribute")!;
       const attr = textOf(text, attrNode);
-      if (params.some((p) => p.name === attr) || !(isParameterCall(right, ctx) || LOADED_TENSOR.test(textOf(text, right)))) continue;
-      params.push({ name: attr, storage: "parameter", init: initOf(right, ctx), range: range(n), nameRange: range(attrNode), ...(LOADED_TENSOR.test(textOf(text, right)) ? { loaded: true } : {}) });
+      if (params.some((p) => p.name === attr) || !(fromTensor || isParameterCall(right, ctx))) continue;
+      params.push({ name: attr, storage: "parameter", init: initOf(right, ctx), range: range(n), nameRange: range(attrNode), ...(fromTensor ? { loaded: true } : {}) });
     }
   }
   if (torchBase) {
