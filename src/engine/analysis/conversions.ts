@@ -718,12 +718,22 @@ function isinstanceNames(cond: PyNode | undefined, obj: string, text: string): s
   return out;
 }
 
+/**
+ * The class names of the `isinstance(obj, ...)` tests guarding `node`, one list per enclosing
+ * `if`/`elif` whose own branch holds it (not its `else`), innermost first, inside its function.
+ */
+export function* guardingIsinstance(node: PyNode, obj: string, text: string): Generator<string[]> {
+  for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
+    if ((p.type !== "if_statement" && p.type !== "elif_clause") || cur.field !== "consequence") continue;
+    const names = isinstanceNames(field(p, "condition"), obj, text);
+    if (names.length) yield names;
+  }
+}
+
 /** The family an enclosing `if isinstance(x, GemmaRMSNorm)` names, for the object `obj`. */
 function isinstanceFamily(node: PyNode, obj: string, text: string): { family: string; how: string } | undefined {
-  for (let cur: PyNode = node, p = node.parent; p && p.type !== "function_definition"; cur = p, p = p.parent) {
-    // Only the branch the test guards: not its `else`.
-    if ((p.type !== "if_statement" && p.type !== "elif_clause") || cur.field !== "consequence") continue;
-    for (const name of isinstanceNames(field(p, "condition"), obj, text)) {
+  for (const names of guardingIsinstance(node, obj, text)) {
+    for (const name of names) {
       const fam = familiesDefiningClass(name)[0];
       if (fam) return { family: fam, how: `\`isinstance(${obj}, ${name})\`` };
     }

@@ -7,27 +7,13 @@
 // module's own kernel calls may say the kernel adds 1 (`fast_rms_layernorm(..., gemma=True)`): in
 // either case the shifted weight meets a second 1.
 import { field, namedChildren, type PyNode, walk } from "../parsers/python";
+import { guardingIsinstance } from "./conversions";
 import type { DeclaredConventions } from "./declared-types";
 import { familyForClass } from "./family";
 import type { FamilyRef, InstanceShift, NormPatch } from "./types";
 
 const txt = (n: PyNode | undefined, text: string) => (n ? text.slice(n.start, n.end) : "");
 const ONE = /^1(\.0*)?$/;
-
-/** `if isinstance(<name>, Cls):` (or a tuple of classes) around `n`, inside its function: the class names. */
-function isinstanceClasses(n: PyNode, name: string, text: string): string[] {
-  for (let p = n.parent; p; p = p.parent) {
-    if (p.type === "function_definition") return [];
-    if (p.type !== "if_statement") continue;
-    const cond = field(p, "condition");
-    if (cond?.type !== "call" || txt(field(cond, "function"), text) !== "isinstance") continue;
-    const [obj, cls] = namedChildren(field(cond, "arguments"));
-    if (!obj || !cls || txt(obj, text) !== name) continue;
-    const names = cls.type === "tuple" ? namedChildren(cls) : [cls];
-    return names.map((c) => txt(c, text).split(".").pop()!);
-  }
-  return [];
-}
 
 /** `<v>.weight += 1`, `<v>.weight.data += 1.0`, `<v>.weight.add_(1)`: the instance variable shifted by 1. */
 function shiftedInstance(n: PyNode, text: string): string | undefined {
@@ -64,7 +50,9 @@ export function collectInstanceShifts(root: PyNode, text: string, file: FamilyRe
   for (const n of walk(root)) {
     const v = shiftedInstance(n, text);
     if (!v || undoneLater(n, v, text)) continue;
-    for (const cls of isinstanceClasses(n, v, text)) {
+    // The innermost `if`/`elif` testing the instance, on its own branch (an `else` is not that class).
+    const [tested = []] = guardingIsinstance(n, v, text);
+    for (const cls of tested) {
       const fam = familyForClass(cls, file)?.family;
       if (!fam?.classes?.some((c) => c.name === cls && c.offset)) continue;
       // Another forward installed on the class (a plain `x * w` one is what makes the shift right).
