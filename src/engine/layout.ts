@@ -87,7 +87,7 @@ export async function readNormGroups(
   trunk: NormTensor[],
   offset: OffsetClassification | undefined,
   budget: number,
-): Promise<{ groups: NormGroup[]; trunk: NormTensor[]; capped: boolean; used: number }> {
+): Promise<{ groups: NormGroup[]; trunk: NormTensor[]; capped: boolean }> {
   const byGroup = new Map<ModuleGroup, NormTensor[]>([["trunk", [...trunk]]]);
   const seen = new Set(trunk.map((t) => t.name));
   const readTrunk = layout.format === "megatron" && trunk.length === 0;
@@ -99,43 +99,43 @@ export async function readNormGroups(
     if (!g || (g === "trunk" && !(readTrunk && MEGATRON_NORM.test(name)))) return undefined;
     return g;
   };
-  const add = (g: ModuleGroup, t: NormTensor) => {
-    seen.add(t.name);
-    byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
-  };
   const useGguf = layout.format === "gguf";
   // Picked in header order within the budget, then read several at a time (over HTTP each read is a
   // round trip); the results keep the header's order.
-  const picked: { g: ModuleGroup; name: string; file: string; shape: number[]; bytes: number; read: () => Promise<{ ok: true; data: Float32Array } | { ok: false }> }[] = [];
+  type Read = () => Promise<{ ok: true; data: Float32Array } | { ok: false }>;
+  const picked: { g: ModuleGroup; name: string; file: string; shape: number[]; read: Read }[] = [];
+  const pick = (file: string, name: string, shape: readonly number[], bytes: number, read: Read) => {
+    const g = take(name, shape);
+    if (!g) return;
+    if (bytes > budget - used) {
+      capped = true;
+      return;
+    }
+    used += bytes;
+    // A name is read once, even where two files of the folder hold it.
+    seen.add(name);
+    picked.push({ g, name, file, shape: [...shape], read });
+  };
   for (const c of checkpoints) {
     const src = sourceOf(c.path);
     if (!src) continue;
-    const tensors =
-      !useGguf && c.safetensors
-        ? c.safetensors.tensors.map((t) => ({ name: t.name, shape: t.shape, bytes: t.end - t.begin, read: () => readTensor(src, c.safetensors!, t.name) }))
-        : useGguf && c.gguf
-          ? c.gguf.tensors.map((t) => ({ name: t.name, shape: [...t.dims].reverse(), bytes: t.byteLength, read: () => readGgufTensor(src, c.gguf!, t.name) }))
-          : [];
-    for (const t of tensors) {
-      const g = take(t.name, t.shape);
-      if (!g) continue;
-      if (t.bytes > budget - used) {
-        capped = true;
-        continue;
-      }
-      used += t.bytes;
-      picked.push({ g, name: t.name, file: c.path, shape: t.shape, bytes: t.bytes, read: t.read });
+    const st = c.safetensors;
+    const gg = c.gguf;
+    if (!useGguf && st) {
+      for (const t of st.tensors) pick(c.path, t.name, t.shape, t.end - t.begin, () => readTensor(src, st, t.name));
+    } else if (useGguf && gg) {
+      // GGUF lists dims innermost first; only 1-D tensors are taken, whose order is the same.
+      for (const t of gg.tensors) pick(c.path, t.name, t.dims, t.byteLength, () => readGgufTensor(src, gg, t.name));
+      break;
     }
-    if (useGguf && c.gguf) break;
   }
   const reads = await mapBounded(picked, NORM_READS_IN_FLIGHT, (t) => t.read());
   picked.forEach((t, i) => {
     const r = reads[i];
-    if (!r.ok) {
-      used -= t.bytes;
-      return;
-    }
-    add(t.g, { name: t.name, file: t.file, shape: t.shape, stats: tensorStats(t.name, r.data) });
+    if (!r.ok) return;
+    const list = byGroup.get(t.g) ?? [];
+    list.push({ name: t.name, file: t.file, shape: t.shape, stats: tensorStats(t.name, r.data) });
+    byGroup.set(t.g, list);
   });
   const groups: NormGroup[] = [];
   for (const [group, tensors] of byGroup) {
@@ -145,5 +145,5 @@ export async function readNormGroups(
     const centre = group === "trunk" && !readTrunk ? classifyCentre(stats, { offset, minTensors: 4 }) : classifyCentre(stats);
     groups.push({ group, tensors, centre });
   }
-  return { groups, trunk: byGroup.get("trunk") ?? [], capped, used };
+  return { groups, trunk: byGroup.get("trunk") ?? [], capped };
 }
