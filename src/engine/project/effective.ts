@@ -34,7 +34,9 @@ export function digestLoaders(m: ModuleAnalysis, lines: LineIndex): LoaderDigest
     if (!ref) continue;
     const bodyStart = d.index + d[0].length;
     const rest = text.slice(bodyStart);
-    const stop = rest.search(new RegExp(`\\n${d[1]}(def |@)|\\n\\S`));
+    // The body ends at the next method of the class or at top-level code; a comment at column 0
+    // inside the method does not end it.
+    const stop = rest.search(new RegExp(`\\n${d[1]}(def |@)|\\n[^\\s#]`));
     const bodyEnd = stop < 0 ? text.length : bodyStart + stop;
     const pickM = NORM_PICK.exec(text.slice(bodyStart, bodyEnd));
     const pickStart = pickM ? bodyStart + pickM.index + pickM[1].length : 0;

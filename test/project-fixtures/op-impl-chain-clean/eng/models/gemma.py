@@ -32,6 +32,7 @@ class GemmaForCausalLM(nn.Module):
             for weight_name in norm_layers:
                 if weight_name not in name:
                     continue
+# Gemma checkpoints store the norm scale as an offset from 1 (a comment at column 0 inside the method).
                 loaded_weight = loaded_weight + 1
                 break
             params_dict[name].data.copy_(loaded_weight)
