@@ -91,18 +91,12 @@ export default defineRule<M, PythonRuleContext<M>>({
       const operand = slice(ctx.text, s.operand);
       const fp32 = impl.facts.cast === "gemma" && !/\.float\(\)$|float32\)$/.test(operand) ? `${operand}.float()` : operand;
       const edit = s.rewrite === "functional" ? replace(s.operand, `${operand} + 1`) : replace(s.operand, `(1.0 + ${fp32})`);
+      const fixes = [fix(`Scale by \`1 + ${s.param}\``, [edit])];
+      // A weight a load path reads is reported where it is loaded (where the 1 is usually added); the
+      // message names the multiply's line.
       const loaded = impl.params.find((p) => p.name === s.param && p.loaded);
-      const lineOf = (at: number) => String(lineAt(ctx.text, at));
-      // Reported where the tensor is loaded (where the 1 is usually added); the message names the multiply's line.
-      if (loaded) {
-        ctx.report({
-          messageId: "loaded",
-          at: loaded.range,
-          data: { ...data, line: lineOf(s.operand.start), loadLine: lineOf(loaded.range.start) },
-          fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])],
-        });
-      }
-      else ctx.report({ messageId: "missing", at: s.operand, data, fixes: [fix(`Scale by \`1 + ${s.param}\``, [edit])] });
+      if (loaded) ctx.report({ messageId: "loaded", at: loaded.range, data: { ...data, line: String(lineAt(ctx.text, s.operand.start)) }, fixes });
+      else ctx.report({ messageId: "missing", at: s.operand, data, fixes });
     }
     for (const k of m.declared?.kernelOffsetMisses ?? []) {
       const data = { kernel: k.kernel, param: k.param ?? "", operand: slice(ctx.text, k.operand), family: k.family ?? "" };
