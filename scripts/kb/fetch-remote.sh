@@ -17,6 +17,20 @@ mirrors="${1:-}"
 out="$root/.cache/remote"
 mkdir -p "$out"
 
+# One file of <repo> at <commit> into <to>: from the mirror when there is one, else from GitHub; a
+# file that cannot be had stops the run, naming it.
+get() {
+  local repo="$1" commit="$2" path="$3" to="$4" git_dir="${mirrors:+$mirrors/${1/\//+}/repo}"
+  if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
+    git -C "$git_dir" show "$commit:$path" >"$to" 2>/dev/null && return
+  else
+    curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/$path" -o "$to" 2>/dev/null && return
+  fi
+  echo "fetch-remote: cannot get $repo@$commit:$path (from ${git_dir:-GitHub})" >&2
+  rm -rf "$(dirname "$to")"
+  exit 1
+}
+
 node -e '
   const r = require(process.argv[1]);
   // An empty folder (the repository top) travels as "." so the fields stay positional.
@@ -32,15 +46,6 @@ node -e '
   dest="$out/$type"
   rm -rf "$dest.tmp"
   mkdir -p "$dest.tmp"
-  # One file of <repo> at <commit>: from the mirror when there is one, else from GitHub.
-  get() {
-    local repo="$1" commit="$2" path="$3" to="$4" git_dir="${mirrors:+$mirrors/${1/\//+}/repo}"
-    if [ -n "$git_dir" ] && [ -d "$git_dir" ]; then
-      git -C "$git_dir" show "$commit:$path" >"$to"
-    else
-      curl -fsSL "https://raw.githubusercontent.com/$repo/$commit/$path" -o "$to"
-    fi
-  }
   extra=""
   for f in $files; do
     if [[ "$f" == @* ]]; then
