@@ -123,11 +123,13 @@ const NONE_TEST = /^[A-Za-z_]\w*\s+is\s+(not\s+)?None$/;
  * and adds 1 there). Such a test only picks where the result is written, so both paths must compute
  * the same norm; a test of a flag (`if self.add_unit_offset:`) chooses the convention and is not read.
  */
-function plainPaths(body: PyNode, text: string, self: string | undefined): Array<{ range: { start: number; end: number }; operand: { start: number; end: number }; param: string }> {
-  const out: Array<{ range: { start: number; end: number }; operand: { start: number; end: number }; param: string }> = [];
+function plainPaths(body: PyNode, text: string, self: string): Array<Pick<KernelOffsetMiss, "range" | "operand" | "param">> {
+  const out: Array<Pick<KernelOffsetMiss, "range" | "operand" | "param">> = [];
   const t = (n: PyNode | undefined) => txt(n, text).replace(/\s+/g, "");
-  const bareWeight = (r: string) => !!self && new RegExp(`^${self}\\.weight(\\.data)?(\\.(float|half|to|type)\\([^()]*\\))?$`).test(r);
-  const offsetWeight = (r: string) => !!self && new RegExp(`(^|[^\\w.])1(\\.0*)?\\+${self}\\.weight\\b|^${self}\\.weight(\\.data)?(\\.\\w+\\([^()]*\\))*\\+1(\\.0*)?$`).test(r);
+  const bare = new RegExp(`^${self}\\.weight(\\.data)?(\\.(float|half|to|type)\\([^()]*\\))?$`);
+  const shifted = new RegExp(`(^|[^\\w.])1(\\.0*)?\\+${self}\\.weight\\b|^${self}\\.weight(\\.data)?(\\.\\w+\\([^()]*\\))*\\+1(\\.0*)?$`);
+  const bareWeight = (r: string) => bare.test(r);
+  const offsetWeight = (r: string) => shifted.test(r);
   /** What a statement does to `name`: sets it to the plain weight, adds the 1, or something else. */
   const effect = (st: PyNode, name: string): { kind: "plain" | "offset" | "other"; node: PyNode; rhs?: PyNode } | undefined => {
     const e = st.type === "expression_statement" ? namedChildren(st)[0] : undefined;
@@ -221,7 +223,8 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
     if (!rows.size && !self) continue;
     const fam = jit ? familyInIdentifier(kernel) : familyOfFunction(fn, text);
     // Per path, where a function that takes the module as `self` splits on a buffer test.
-    if (fam?.offset) for (const p of plainPaths(body, text, self)) out.push({ ...p, kernel, reason: "path", family: fam.modelType });
+    // Without the module (`self`) there is no weight to compare the paths by (a Triton kernel).
+    if (fam?.offset && self) for (const p of plainPaths(body, text, self)) out.push({ ...p, kernel, reason: "path", family: fam.modelType });
     const sites = plainScales(body, rows, text, self);
     if (!sites.length) continue;
     const params = jit ? namedChildren(field(fn, "parameters")).map((p) => paramName(p, text) ?? "").filter((p) => OFFSET_PARAM.test(p)) : [];
