@@ -1,6 +1,6 @@
 import type { OffsetConversion } from "../../analysis/declared-types";
 import { defineRule, type PythonRuleContext } from "../../rule";
-import { lineAt, LineIndex } from "../../util/text";
+import { lineAt } from "../../util/text";
 import { servedLabel } from "./declared-shared";
 
 type M = "reload" | "inPlace" | "twice" | "mtp" | "export" | "constant";
@@ -89,13 +89,11 @@ export default defineRule<M, PythonRuleContext<M>>({
       if (family && c.fn && LOAD_PATH.test(c.fn) && !c.layoutGuard && !c.inPlace) {
         seen.add(c.range.start);
         const op = c.delta > 0 ? "adds" : "subtracts";
-        if (c.constantGuard) {
-          const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
-          ctx.report({ messageId: "constant", at: c.constantGuard.range, severity: "error", data: { fn: c.fn, op, family, file, line: new LineIndex(ctx.text).position(c.range.start).line, helper: c.constantGuard.helper } });
-        } else if (c.mtpGuard) {
-          const file = ctx.file.split(/[\\/]/).pop() ?? ctx.file;
-          ctx.report({ messageId: "mtp", at: c.mtpGuard, severity: "error", data: { fn: c.fn, op, family, file, line: new LineIndex(ctx.text).position(c.range.start).line } });
-        } else ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op, family } });
+        // A guard that is no layout test is reported at the guard, naming the shift's line.
+        const shift = { fn: c.fn, op, family, file: ctx.file.split(/[\\/]/).pop() ?? ctx.file, line: lineAt(ctx.text, c.range.start) };
+        if (c.constantGuard) ctx.report({ messageId: "constant", at: c.constantGuard.range, severity: "error", data: { ...shift, helper: c.constantGuard.helper } });
+        else if (c.mtpGuard) ctx.report({ messageId: "mtp", at: c.mtpGuard, severity: "error", data: shift });
+        else ctx.report({ messageId: "reload", at: c.range, severity: "error", data: { fn: c.fn, op, family } });
       }
     }
   },
