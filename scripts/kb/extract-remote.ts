@@ -24,8 +24,11 @@ async function main() {
   for (const e of entries) {
     const dir = join(root, ".cache", "remote", e.modelType);
     const source = existsSync(join(dir, "SOURCE.json")) ? JSON.parse(readFileSync(join(dir, "SOURCE.json"), "utf8")) : undefined;
-    if (source?.commit !== e.commit || source?.modelingCommit !== e.modelingFrom?.commit) {
-      console.warn(`*** ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ ${source ? `holds ${source.repo}@${source.commit}${source.modelingCommit ? ` (modeling @${source.modelingCommit})` : ""}` : "is absent"}; run scripts/kb/fetch-remote.sh ***`);
+    // Fetched at another commit, or before remote.json named a file it now needs: fetch again.
+    const absent = [e.config, e.modeling, ...(e.modules ?? [])].filter((f) => !existsSync(join(dir, f)));
+    if (source?.commit !== e.commit || source?.modelingCommit !== e.modelingFrom?.commit || absent.length) {
+      const held = !source ? "is absent" : absent.length ? `lacks ${absent.join(", ")}` : `holds ${source.repo}@${source.commit}${source.modelingCommit ? ` (modeling @${source.modelingCommit})` : ""}`;
+      console.warn(`*** ${e.modelType} SKIPPED: .cache/remote/${e.modelType}/ ${held}; run scripts/kb/fetch-remote.sh ***`);
       missing++;
       continue;
     }
