@@ -6,13 +6,12 @@
 // scales by `1 + weight` keeps doing so unless the module installs another forward on it, and the
 // module's own kernel calls may say the kernel adds 1 (`fast_rms_layernorm(..., gemma=True)`): in
 // either case the shifted weight meets a second 1.
-import { field, namedChildren, type PyNode, walk } from "../parsers/python";
+import { field, namedChildren, type PyNode, textOf, walk } from "../parsers/python";
 import { guardingIsinstance } from "./conversions";
 import type { DeclaredConventions } from "./declared-types";
 import { familyForClass } from "./family";
 import type { FamilyRef, InstanceShift, NormPatch } from "./types";
 
-const txt = (n: PyNode | undefined, text: string) => (n ? text.slice(n.start, n.end) : "");
 const ONE = /^1(\.0*)?$/;
 
 /** `<v>.weight += 1`, `<v>.weight.data += 1.0`, `<v>.weight.add_(1)`: the instance variable shifted by 1. */
@@ -20,13 +19,13 @@ function shiftedInstance(n: PyNode, text: string): string | undefined {
   const clean = (s: string) => s.replace(/\s+/g, "");
   if (n.type === "augmented_assignment") {
     const op = text.slice(field(n, "left")!.end, field(n, "right")!.start).trim();
-    const m = /^(\w+)\.weight(\.data)?$/.exec(clean(txt(field(n, "left"), text)));
-    return op === "+=" && m && m[1] !== "self" && ONE.test(clean(txt(field(n, "right"), text))) ? m[1] : undefined;
+    const m = /^(\w+)\.weight(\.data)?$/.exec(clean(textOf(text, field(n, "left"))));
+    return op === "+=" && m && m[1] !== "self" && ONE.test(clean(textOf(text, field(n, "right")))) ? m[1] : undefined;
   }
   if (n.type === "call") {
-    const m = /^(\w+)\.weight(\.data)?\.add_$/.exec(clean(txt(field(n, "function"), text)));
+    const m = /^(\w+)\.weight(\.data)?\.add_$/.exec(clean(textOf(text, field(n, "function"))));
     const args = namedChildren(field(n, "arguments"));
-    return m && m[1] !== "self" && args.length === 1 && ONE.test(clean(txt(args[0], text))) ? m[1] : undefined;
+    return m && m[1] !== "self" && args.length === 1 && ONE.test(clean(textOf(text, args[0]))) ? m[1] : undefined;
   }
   return undefined;
 }

@@ -3,7 +3,7 @@
 // `tl.load`. A norm kernel scales the normalised row by the loaded weight row; where it takes an
 // offset argument (Liger's `offset`, axolotl's `UNIT_OFFSET`) or is named for an offset family
 // (unsloth's `_gemma_rms_layernorm_forward`), the scale must be `offset + W_row` / `W_row + 1.0`.
-import { field, namedChildren, type PyNode, walk } from "../parsers/python";
+import { field, namedChildren, type PyNode, textOf, walk } from "../parsers/python";
 import { familyInIdentifier } from "./declared-scope";
 import type { KernelOffsetMiss, LoadShiftIssue } from "./declared-types";
 import { paramName } from "./interp";
@@ -15,11 +15,10 @@ const WEIGHT_PTR = /^(w|weight|weights|gamma)(_ptr|_ptrs|_base)?$/i;
 /** A kernel that computes a norm (not a RoPE or an attention kernel that loads a `W`). */
 const NORM_KERNEL = /norm/i;
 
-const txt = (n: PyNode | undefined, text: string) => (n ? text.slice(n.start, n.end) : "");
 
 function jitted(fn: PyNode, text: string): boolean {
   const d = fn.parent?.type === "decorated_definition" ? fn.parent : undefined;
-  return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\bjit\b/.test(txt(c, text)));
+  return !!d && namedChildren(d).some((c) => c.type === "decorator" && /\bjit\b/.test(textOf(text, c)));
 }
 
 /** Parameters of a norm function that hold its weight (`weight_1d`, `w`, `norm_weight`). */
@@ -38,16 +37,16 @@ function weightRows(fn: PyNode, body: PyNode, text: string, jit: boolean): Set<s
     if (!right) continue;
     let call: PyNode | undefined = right;
     // `tl.load(...).to(tl.float32)`: the load at the bottom of the method chain.
-    while (call?.type === "call" && !/(^|\.)load$/.test(txt(field(call, "function"), text))) {
+    while (call?.type === "call" && !/(^|\.)load$/.test(textOf(text, field(call, "function")))) {
       const f = field(call, "function");
       call = f?.type === "attribute" ? field(f, "object") : undefined;
     }
-    const name = txt(field(n, "left"), text);
+    const name = textOf(text, field(n, "left"));
     if (call?.type === "call" && jit) {
       const first = namedChildren(field(call, "arguments"))[0];
       const ptr = first ? walk(first).find((x) => x.type === "identifier") : undefined;
-      if (ptr && WEIGHT_PTR.test(txt(ptr, text))) rows.add(name);
-    } else if (call?.type === "identifier" && rows.has(txt(call, text))) rows.add(name);
+      if (ptr && WEIGHT_PTR.test(textOf(text, ptr))) rows.add(name);
+    } else if (call?.type === "identifier" && rows.has(textOf(text, call))) rows.add(name);
   }
   return rows;
 }
@@ -57,15 +56,15 @@ function plainScales(body: PyNode, rows: Set<string>, text: string, self?: strin
   const bare = (n: PyNode | undefined): boolean => {
     if (!n) return false;
     if (n.type === "parenthesized_expression") return bare(namedChildren(n)[0]);
-    if (n.type === "identifier") return rows.has(txt(n, text));
+    if (n.type === "identifier") return rows.has(textOf(text, n));
     // `self.weight` in a function that takes the norm module as `self` (a patched `__call__`).
-    if (n.type === "attribute" && self && txt(n, text) === `${self}.weight`) return true;
+    if (n.type === "attribute" && self && textOf(text, n) === `${self}.weight`) return true;
     // `W_row.to(tl.float32)`
     return n.type === "call" && field(n, "function")?.type === "attribute" && bare(field(field(n, "function"), "object"));
   };
   const out: Array<{ node: PyNode; operand: PyNode }> = [];
   for (const n of walk(body)) {
-    if (n.type !== "binary_operator" || txt(n, text).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim() !== "*") continue;
+    if (n.type !== "binary_operator" || textOf(text, n).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim() !== "*") continue;
     const operand = [field(n, "right"), field(n, "left")].find((o) => bare(o));
     if (operand) out.push({ node: n, operand });
   }
@@ -75,8 +74,8 @@ function plainScales(body: PyNode, rows: Set<string>, text: string, self?: strin
 /** Is `p` read in `body` other than to rebind itself (`offset = offset.to(tl.float32)`)? */
 function reads(body: PyNode, p: string, text: string): boolean {
   return walk(body).some((x) => {
-    if (x.type !== "identifier" || txt(x, text) !== p || x.field === "left" || x.field === "attribute" || (x.field === "name" && x.parent?.type === "keyword_argument")) return false;
-    for (let a = x.parent; a && a !== body; a = a.parent) if (a.type === "assignment" && txt(field(a, "left"), text) === p) return false;
+    if (x.type !== "identifier" || textOf(text, x) !== p || x.field === "left" || x.field === "attribute" || (x.field === "name" && x.parent?.type === "keyword_argument")) return false;
+    for (let a = x.parent; a && a !== body; a = a.parent) if (a.type === "assignment" && textOf(text, field(a, "left")) === p) return false;
     return true;
   });
 }
@@ -86,8 +85,8 @@ function trueUnder(node: PyNode, stop: PyNode, flags: string[], text: string): s
   const positive = (c: PyNode | undefined): string | undefined => {
     if (!c) return undefined;
     if (c.type === "parenthesized_expression") return positive(namedChildren(c)[0]);
-    if (c.type === "identifier") return flags.find((f) => f === txt(c, text));
-    if (c.type === "boolean_operator" && txt(c, text).slice(field(c, "left")!.end - c.start, field(c, "right")!.start - c.start).trim() === "and") return positive(field(c, "left")) ?? positive(field(c, "right"));
+    if (c.type === "identifier") return flags.find((f) => f === textOf(text, c));
+    if (c.type === "boolean_operator" && textOf(text, c).slice(field(c, "left")!.end - c.start, field(c, "right")!.start - c.start).trim() === "and") return positive(field(c, "left")) ?? positive(field(c, "right"));
     return undefined;
   };
   for (let cur: PyNode = node, p = node.parent; p && p !== stop; cur = p, p = p.parent) {
@@ -101,10 +100,10 @@ function trueUnder(node: PyNode, stop: PyNode, flags: string[], text: string): s
 
 /** Does the body add 1 to a weight (`W_row + 1.0`, `1.0 + self.weight.float()`, `w += 1`)? */
 function addsOne(body: PyNode, rows: Set<string>, text: string, self?: string): boolean {
-  const one = (n: PyNode | undefined) => !!n && /^1(\.0*)?$/.test(txt(n, text));
-  const weighty = (n: PyNode | undefined) => !!n && walk(n).some((x) => (x.type === "identifier" && rows.has(txt(x, text))) || (!!self && x.type === "attribute" && txt(x, text) === `${self}.weight`));
+  const one = (n: PyNode | undefined) => !!n && /^1(\.0*)?$/.test(textOf(text, n));
+  const weighty = (n: PyNode | undefined) => !!n && walk(n).some((x) => (x.type === "identifier" && rows.has(textOf(text, x))) || (!!self && x.type === "attribute" && textOf(text, x) === `${self}.weight`));
   return walk(body).some((n) => {
-    if (n.type === "binary_operator" && txt(n, text).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim() === "+") {
+    if (n.type === "binary_operator" && textOf(text, n).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim() === "+") {
       const [l, r] = [field(n, "left"), field(n, "right")];
       return (one(l) && weighty(r)) || (one(r) && weighty(l));
     }
@@ -125,7 +124,7 @@ const NONE_TEST = /^[A-Za-z_]\w*\s+is\s+(not\s+)?None$/;
  */
 function plainPaths(body: PyNode, text: string, self: string): Array<Pick<KernelOffsetMiss, "range" | "operand" | "param">> {
   const out: Array<Pick<KernelOffsetMiss, "range" | "operand" | "param">> = [];
-  const t = (n: PyNode | undefined) => txt(n, text).replace(/\s+/g, "");
+  const t = (n: PyNode | undefined) => textOf(text, n).replace(/\s+/g, "");
   const bare = new RegExp(`^${self}\\.weight(\\.data)?(\\.(float|half|to|type)\\([^()]*\\))?$`);
   const shifted = new RegExp(`(^|[^\\w.])1(\\.0*)?\\+${self}\\.weight\\b|^${self}\\.weight(\\.data)?(\\.\\w+\\([^()]*\\))*\\+1(\\.0*)?$`);
   const bareWeight = (r: string) => bare.test(r);
@@ -137,14 +136,14 @@ function plainPaths(body: PyNode, text: string, self: string): Array<Pick<Kernel
     const l = t(field(e, "left"));
     const r = field(e, "right");
     if (e.type === "assignment" && (l === name || l === `${name}[:]`)) return { kind: bareWeight(t(r)) ? "plain" : offsetWeight(t(r)) ? "offset" : "other", node: e, rhs: r };
-    if (e.type === "augmented_assignment" && l === name) return { kind: /^\+=1(\.0*)?$/.test(txt(e, text).slice(field(e, "left")!.end - e.start).replace(/\s+/g, "")) ? "offset" : "other", node: e };
+    if (e.type === "augmented_assignment" && l === name) return { kind: /^\+=1(\.0*)?$/.test(textOf(text, e).slice(field(e, "left")!.end - e.start).replace(/\s+/g, "")) ? "offset" : "other", node: e };
     return undefined;
   };
   for (const site of walk(body)) {
-    const aug = site.type === "augmented_assignment" && /^\*=/.test(txt(site, text).slice(field(site, "left")!.end - site.start).trim());
-    const bin = site.type === "binary_operator" && txt(site, text).slice(field(site, "left")!.end - site.start, field(site, "right")!.start - site.start).trim() === "*";
+    const aug = site.type === "augmented_assignment" && /^\*=/.test(textOf(text, site).slice(field(site, "left")!.end - site.start).trim());
+    const bin = site.type === "binary_operator" && textOf(text, site).slice(field(site, "left")!.end - site.start, field(site, "right")!.start - site.start).trim() === "*";
     if (!aug && !bin) continue;
-    const names = (aug ? [field(site, "right")] : [field(site, "left"), field(site, "right")]).filter((o): o is PyNode => o?.type === "identifier").map((o) => txt(o, text));
+    const names = (aug ? [field(site, "right")] : [field(site, "left"), field(site, "right")]).filter((o): o is PyNode => o?.type === "identifier").map((o) => textOf(text, o));
     // The statement holding the site, and the statements in front of it in its block.
     let st: PyNode = site;
     while (st.parent && st.parent.type !== "block") st = st.parent;
@@ -161,7 +160,7 @@ function plainPaths(body: PyNode, text: string, self: string): Array<Pick<Kernel
           continue;
         }
         const cond = field(x, "condition");
-        if (x.type !== "if_statement" || !cond || !NONE_TEST.test(txt(cond, text).trim())) continue;
+        if (x.type !== "if_statement" || !cond || !NONE_TEST.test(textOf(text, cond).trim())) continue;
         const alts = x.children.filter((c) => c.field === "alternative");
         if (alts.length !== 1 || alts[0].type !== "else_clause") continue;
         const ends = [field(x, "consequence"), field(alts[0], "body")].map((b) => {
@@ -171,7 +170,7 @@ function plainPaths(body: PyNode, text: string, self: string): Array<Pick<Kernel
           return last;
         });
         const at = ends.findIndex((e) => e?.kind === "plain");
-        const test = txt(cond, text).trim();
+        const test = textOf(text, cond).trim();
         // The else path holds the opposite test.
         const holds = at === 0 ? test : /\bis\s+not\s+None$/.test(test) ? test.replace(/\bis\s+not\s+None$/, "is None") : test.replace(/\bis\s+None$/, "is not None");
         plain = at >= 0 && ends.some((e) => e?.kind === "offset") ? { node: ends[at]!.node, rhs: ends[at]!.rhs, cond: holds } : undefined;
@@ -192,7 +191,7 @@ function isMethod(fn: PyNode): boolean {
 function familyOfFunction(fn: PyNode, text: string) {
   for (let p: PyNode | null | undefined = fn; p; p = p.parent) {
     if (p.type !== "function_definition") continue;
-    const fam = familyInIdentifier(txt(field(p, "name"), text));
+    const fam = familyInIdentifier(textOf(text, field(p, "name")));
     if (fam) return fam;
   }
   return undefined;
@@ -211,11 +210,11 @@ export function collectKernelOffsetMisses(root: PyNode, text: string): KernelOff
   for (const fn of walk(root)) {
     if (fn.type !== "function_definition") continue;
     const jit = jitted(fn, text);
-    const kernel = txt(field(fn, "name"), text);
+    const kernel = textOf(text, field(fn, "name"));
     const body = field(fn, "body");
     if (!body || !NORM_KERNEL.test(kernel)) continue;
     // A plain function must compute a norm itself (a reciprocal root), not call one.
-    if (!jit && (isMethod(fn) || !/rsqrt|\bsqrt\(/.test(txt(body, text)))) continue;
+    if (!jit && (isMethod(fn) || !/rsqrt|\bsqrt\(/.test(textOf(text, body)))) continue;
     const p0 = namedChildren(field(fn, "parameters"))[0];
     const first = p0 ? paramName(p0, text) : undefined;
     const self = !jit && first === "self" ? first : undefined;
@@ -266,14 +265,14 @@ const LOAD_METHOD = /^(load|load_weights?|_load\w*|from_weights)$/;
  */
 export function collectLoadShifts(root: PyNode, text: string): LoadShiftIssue[] {
   const out: LoadShiftIssue[] = [];
-  const t = (n: PyNode | undefined) => txt(n, text).replace(/\s+/g, "");
-  const op = (n: PyNode) => txt(n, text).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim();
+  const t = (n: PyNode | undefined) => textOf(text, n).replace(/\s+/g, "");
+  const op = (n: PyNode) => textOf(text, n).slice(field(n, "left")!.end - n.start, field(n, "right")!.start - n.start).trim();
   const range = (n: PyNode) => ({ start: n.start, end: n.end });
   for (const cls of walk(root)) {
-    if (cls.type !== "class_definition" || !NORM_KERNEL.test(txt(field(cls, "name"), text))) continue;
-    const name = txt(field(cls, "name"), text);
+    if (cls.type !== "class_definition" || !NORM_KERNEL.test(textOf(text, field(cls, "name")))) continue;
+    const name = textOf(text, field(cls, "name"));
     const defs = namedChildren(field(cls, "body")).map((st) => (st.type === "decorated_definition" ? field(st, "definition") : st)).filter((d): d is PyNode => d?.type === "function_definition");
-    const mname = (d: PyNode) => txt(field(d, "name"), text);
+    const mname = (d: PyNode) => textOf(text, field(d, "name"));
     let shift: { at: PyNode; by: string; method: string } | undefined;
     for (const def of defs) {
       const m = mname(def);
@@ -299,7 +298,7 @@ export function collectLoadShifts(root: PyNode, text: string): LoadShiftIssue[] 
           const [l, r] = [field(n, "left"), field(n, "right")];
           const one = (x: PyNode | undefined) => /^1(\.0*)?$/.test(t(x));
           const tensor = one(r) ? l : one(l) ? r : undefined;
-          if (!tensor || tensor.type !== "identifier" || !params.includes(txt(tensor, text))) continue;
+          if (!tensor || tensor.type !== "identifier" || !params.includes(textOf(text, tensor))) continue;
           let guarded = false;
           for (let p = n.parent; p && p !== def; p = p.parent) if (/^(if_statement|elif_clause|else_clause|conditional_expression)$/.test(p.type)) guarded = true;
           if (!guarded) out.push({ kind: "everyLoad", range: range(n), cls: name, method: m, load: m, by: "1", otherRange: range(n) });

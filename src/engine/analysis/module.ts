@@ -1,7 +1,7 @@
 // Module-level static analysis of PyTorch modeling code: imports, norm classes and what their
 // forward computes, norms built in place, monkey-patches of a family's norm class, weight-loading
 // code and suppression comments. Nothing is executed; every fact carries its offsets.
-import { field, namedChildren, type PyNode, type PythonTree, walk } from "../parsers/python";
+import { field, namedChildren, type PyNode, type PythonTree, textOf, walk } from "../parsers/python";
 import { collectDeclared } from "./declarations";
 import { EXTERNAL_NORMS } from "./external";
 import { collectInstanceShifts } from "./instance-shifts";
@@ -195,10 +195,6 @@ function moved<T>(v: T, delta: number): T {
     out.end += delta;
   }
   return out as T;
-}
-
-function textOf(text: string, n: PyNode | undefined): string {
-  return n ? text.slice(n.start, n.end) : "";
 }
 
 function collectImports(all: readonly PyNode[], text: string): Map<string, string> {

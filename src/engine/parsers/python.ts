@@ -338,8 +338,9 @@ export function namedChildren(n: PyNode | undefined): PyNode[] {
   return n ? n.children.filter((c) => c.named && c.type !== "comment") : [];
 }
 
-export function textOf(text: string, n: PyNode): string {
-  return text.slice(n.start, n.end);
+/** A node's source text; "" for an absent node (an optional field). */
+export function textOf(text: string, n: PyNode | undefined): string {
+  return n ? text.slice(n.start, n.end) : "";
 }
 
 /** Every node under `n` (itself included), in document order (depth first). */
