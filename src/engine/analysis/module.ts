@@ -92,7 +92,7 @@ export function analyzeModule(tree: PythonTree, path: string, opts: AnalyzeOptio
   const configFields = contained("config classes", start, new Set<string>(), () => collectConfigFields(classes, text));
   const instanceShifts = contained("norm weights shifted by class", start, [], () => collectInstanceShifts(root, text, fileFamily, patches, declared));
   const normFunctions = contained("norm functions", start, [], () => collectNormFunctions(ctx));
-  const normCalls = contained("calls of imported norm functions", start, [], () => collectNormCalls({ fileFamily, instanceShifts, imports }, root, text));
+  const normCalls = contained("calls of imported norm functions", start, [], () => collectNormCalls({ fileFamily, instanceShifts, imports }, root, text, functions));
   const plainCopies = contained("norm weights copied without the offset", start, [], () => collectPlainCopies(root, text, declared));
   return { path, text, fileFamily, norms, uses, patches, loading, submodules, suppressions, syntaxErrors: tree.errors, imports, declared, configFields, failures, ...(instanceShifts.length ? { instanceShifts } : {}), ...(plainCopies.length ? { plainCopies } : {}), ...(normFunctions.length ? { normFunctions } : {}), ...(normCalls.length ? { normCalls } : {}) };
 }

@@ -11,18 +11,18 @@ import type { ModuleAnalysis, NormCall } from "./types";
 const SLOT_ARG = /^[A-Za-z_][\w.]*\.(\w*(norm|layernorm)\w*)$/i;
 
 /** Calls of imported norm functions on a norm of the module's offset family (none when the module shifts those weights itself). */
-export function collectNormCalls(m: Pick<ModuleAnalysis, "fileFamily" | "instanceShifts" | "imports">, root: PyNode, text: string): NormCall[] {
+export function collectNormCalls(m: Pick<ModuleAnalysis, "fileFamily" | "instanceShifts" | "imports">, root: PyNode, text: string, functions: ReadonlyMap<string, PyNode>): NormCall[] {
   const fam = m.fileFamily?.family;
   if (!fam?.offset || m.instanceShifts?.length) return [];
-  const stars = [...text.matchAll(/^from\s+([\w.]+)\s+import\s+\*/gm)].map((x) => x[1]);
-  const local = new Set([...text.matchAll(/^(?:async\s+)?def\s+(\w+)/gm)].map((x) => x[1]));
+  // `from .llama import *`, also under a `try:`; the module's own functions are the analysis's.
+  const stars = [...text.matchAll(/^[ \t]*from\s+([\w.]+)\s+import\s+\*/gm)].map((x) => x[1]);
   const out: NormCall[] = [];
   for (const n of walk(root)) {
     if (n.type !== "call") continue;
     const fnNode = field(n, "function");
     if (fnNode?.type !== "identifier") continue;
     const callee = text.slice(fnNode.start, fnNode.end);
-    if (local.has(callee) || !/norm|rms/i.test(callee)) continue;
+    if (functions.has(callee) || !/norm|rms/i.test(callee)) continue;
     const args = namedChildren(field(n, "arguments"));
     const first = args[0];
     const arg = first ? text.slice(first.start, first.end).replace(/\s+/g, "") : "";
